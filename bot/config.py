@@ -1,0 +1,269 @@
+"""Typed configuration, loaded in layers: defaults → config.toml → environment → overrides.
+
+Flask ignores lower-case keys, so the TOML is read with tomllib into our own dataclasses and
+stored in ``app.extensions["legalbot"].config``. Secrets come only from the environment.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
+DEMO_TOKEN = "legalbot-demo-token"
+
+# Environment variable → (section, key). Secrets live only here.
+ENV_KEYS: dict[str, tuple[str, str]] = {
+    "WECHAT_TOKEN": ("wechat", "token"),
+    "WECHAT_APPID": ("wechat", "appid"),
+    "WECHAT_APPSECRET": ("wechat", "appsecret"),
+    "WECHAT_AES_KEY": ("wechat", "aes_key"),
+    "WECHAT_API_BASE": ("wechat", "api_base"),
+    "LEGALBOT_DB": ("app", "db_path"),
+    "LEGALBOT_SECRET_KEY": ("console", "secret_key"),
+    "LEGALBOT_ENV": ("app", "environment"),
+}
+SECRET_KEYS = {("wechat", "token"), ("wechat", "appid"), ("wechat", "appsecret"),
+               ("wechat", "aes_key"), ("console", "secret_key")}
+
+
+class ConfigError(ValueError):
+    """A setting is missing, of the wrong type, or a secret was put in the config file."""
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    db_path: str = "instance/legalbot.db"
+    environment: str = "development"
+    max_body_bytes: int = 65536
+    max_clock_skew_seconds: int = 300
+    worker_thread: bool = True
+
+
+@dataclass(frozen=True)
+class WechatSettings:
+    token: str = ""
+    appid: str = ""
+    appsecret: str = ""
+    aes_key: str = ""
+    account_type: str = "service_verified"
+    api_base: str = "https://api.weixin.qq.com"
+    adviser_template_id: str = ""
+    api_timeout_seconds: float = 5
+
+    @property
+    def can_push(self) -> bool:
+        """Only verified service accounts may send customer-service and template messages."""
+        return self.account_type == "service_verified"
+
+
+@dataclass(frozen=True)
+class ReplySettings:
+    max_bytes: int = 2048
+    more_keyword: str = "更多"
+    disclaimer: str = "以上是一般性法律信息，不是针对您个案的法律意见；具体情况请咨询村法律顾问或拨打12348。"
+
+
+@dataclass(frozen=True)
+class MatcherSettings:
+    answer_min: float = 0.62
+    answer_margin: float = 0.06
+    clarify_min: float = 0.45
+    clarify_margin: float = 0.10
+    max_choices: int = 3
+    clarify_ttl_seconds: int = 600
+    max_question_chars: int = 500
+
+
+@dataclass(frozen=True)
+class EscalationSettings:
+    remind_after_hours: float = 24
+    reassign_after_hours: float = 72
+    cs_window_hours: float = 48
+    cs_max_messages: int = 5
+    bind_code_ttl_hours: float = 72
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    backoff_base_seconds: float = 5
+    backoff_max_seconds: float = 3600
+    max_attempts: int = 12
+    poll_seconds: float = 2
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    retention: str = "3y"
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    secret_key: str = ""
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    session_hours: float = 12
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Village:
+    name: str
+    adviser: Person
+
+
+@dataclass(frozen=True)
+class MenuButton:
+    name: str
+    type: str = "click"
+    key: str = ""
+    url: str = ""
+    reply: str = ""
+    sub: tuple["MenuButton", ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    app: AppSettings = field(default_factory=AppSettings)
+    wechat: WechatSettings = field(default_factory=WechatSettings)
+    reply: ReplySettings = field(default_factory=ReplySettings)
+    matcher: MatcherSettings = field(default_factory=MatcherSettings)
+    escalation: EscalationSettings = field(default_factory=EscalationSettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    local: Mapping[str, str] = field(default_factory=dict)
+    villages: tuple[Village, ...] = ()
+    backup: Person = field(default_factory=lambda: Person("司法所"))
+    menu: tuple[MenuButton, ...] = ()
+    source: str = ""
+
+    @property
+    def is_production(self) -> bool:
+        return self.app.environment == "production"
+
+    @property
+    def village_names(self) -> list[str]:
+        return [v.name for v in self.villages]
+
+    def village(self, name: str) -> Village | None:
+        return next((v for v in self.villages if v.name == name), None)
+
+    def menu_reply(self, key: str) -> str | None:
+        """The reply action configured for a menu CLICK key, if any."""
+        for top in self.menu:
+            for button in (top, *top.sub):
+                if button.key == key:
+                    return button.reply
+        return None
+
+
+SECTIONS = {"app": AppSettings, "wechat": WechatSettings, "reply": ReplySettings,
+            "matcher": MatcherSettings, "escalation": EscalationSettings, "outbox": OutboxSettings,
+            "privacy": PrivacySettings, "console": ConsoleSettings}
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read the config file; a secret found in it is an error, so none is ever committed."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    for section, key in SECRET_KEYS:
+        if data.get(section, {}).get(key):
+            raise ConfigError(f"{path}: [{section}] {key} is a secret; set it in the environment")
+    return data
+
+
+def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    layer: dict[str, dict[str, Any]] = {}
+    for name, (section, key) in ENV_KEYS.items():
+        if environ.get(name):
+            layer.setdefault(section, {})[key] = environ[name]
+    return layer
+
+
+def merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``top`` over ``base`` (tables merge, everything else replaces)."""
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def build_section(cls: type, values: Mapping[str, Any], name: str) -> Any:
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ConfigError(f"[{name}] unknown setting(s): {', '.join(sorted(unknown))}")
+    kwargs = {}
+    for key, value in values.items():
+        kwargs[key] = coerce(value, type(getattr(cls(), key)), f"[{name}] {key}")
+    return cls(**kwargs)
+
+
+def coerce(value: Any, kind: type, where: str) -> Any:
+    """Environment values arrive as strings; turn them into the field's type or fail clearly."""
+    if kind is bool and isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}") from exc
+
+
+def build_button(raw: Mapping[str, Any]) -> MenuButton:
+    sub = tuple(build_button(s) for s in raw.get("sub", ()))
+    fields = {k: v for k, v in raw.items() if k != "sub"}
+    return MenuButton(sub=sub, **fields)
+
+
+def build_village(raw: Mapping[str, Any]) -> Village:
+    if not raw.get("name") or not raw.get("adviser", {}).get("name"):
+        raise ConfigError(f"[[villages]] needs a name and an adviser name: {raw!r}")
+    return Village(name=raw["name"], adviser=Person(**raw["adviser"]))
+
+
+def build(data: Mapping[str, Any], source: str = "") -> Config:
+    sections = {name: build_section(cls, data.get(name, {}), name) for name, cls in SECTIONS.items()}
+    return Config(
+        **sections,
+        local=dict(data.get("local", {})),
+        villages=tuple(build_village(v) for v in data.get("villages", ())),
+        backup=Person(**data["backup"]) if "backup" in data else Person("司法所"),
+        menu=tuple(build_button(b) for b in data.get("menu", ())),
+        source=source,
+    )
+
+
+def load_config(overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None,
+                path: str | Path | None = None) -> Config:
+    """Load the configuration in its layers; ``overrides`` (tests) win over everything."""
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get("LEGALBOT_CONFIG") or DEFAULT_CONFIG_PATH)
+    data = read_toml(path) if path.exists() else {}
+    data = merge(merge(data, env_layer(environ)), overrides or {})
+    config = build(data, source=str(path))
+    return with_demo_token(config)
+
+
+def with_demo_token(config: Config) -> Config:
+    """In development with no token set, use a known demo token so `make run` works at once."""
+    if config.wechat.token or config.is_production:
+        return config
+    return dataclasses.replace(config, wechat=dataclasses.replace(config.wechat, token=DEMO_TOKEN))
+
+
+def resolve_db_path(config: Config) -> Path:
+    path = Path(config.app.db_path)
+    return path if path.is_absolute() or str(path) == ":memory:" else PROJECT_ROOT / path

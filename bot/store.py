@@ -1,0 +1,224 @@
+"""The SQLite store (sqlite-utils): one schema, opened in WAL mode with a busy timeout.
+
+Every process (each gunicorn worker, the outbox worker, the command line) opens its own
+connection; requests get one on ``flask.g``. WAL lets readers work while one writer writes, and
+the busy timeout makes a writer wait briefly for a lock instead of failing.
+
+Each domain owns its tables below; keep a table's DDL next to its comment.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 5000
+
+SCHEMA = """
+-- Every inbound WeChat message or event, once (the dedupe key is unique). A retry finds the
+-- row and gets the stored reply; `state` is 'processing' until the reply is stored.
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    openid TEXT NOT NULL,
+    msg_type TEXT NOT NULL,
+    event TEXT,
+    content TEXT,
+    media_id TEXT,
+    created_at INTEGER,            -- WeChat's CreateTime (epoch seconds)
+    received_at REAL NOT NULL,     -- our clock (epoch seconds)
+    state TEXT NOT NULL DEFAULT 'processing',
+    reply_xml TEXT,                -- plaintext reply XML, re-encrypted for a retry
+    handler TEXT,
+    latency_ms REAL,
+    purged INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_openid ON messages(openid, received_at);
+
+-- One row per question the bot decided on (answer/clarify/escalate/urgent/chitchat/fallback).
+CREATE TABLE IF NOT EXISTS consultations (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER REFERENCES messages(id),
+    openid TEXT NOT NULL,
+    village TEXT,
+    asked_at REAL NOT NULL,
+    channel TEXT NOT NULL DEFAULT 'wechat',   -- wechat | voice | cli | simulator
+    question TEXT,
+    action TEXT NOT NULL,
+    faq_id TEXT,
+    category TEXT,
+    score REAL,
+    candidates TEXT,               -- JSON list of {faq_id, score}
+    citations TEXT,                -- JSON list of canonical citations
+    reply TEXT,
+    latency_ms REAL,
+    ticket_id INTEGER,
+    purged INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS consultations_asked ON consultations(asked_at);
+CREATE INDEX IF NOT EXISTS consultations_openid ON consultations(openid, asked_at);
+
+-- Per-villager state: village, pending clarify choices, the rest of a long answer, the
+-- customer-service window (48 h after the user's last message).
+CREATE TABLE IF NOT EXISTS users (
+    openid TEXT PRIMARY KEY,
+    village TEXT,
+    subscribed INTEGER NOT NULL DEFAULT 1,
+    first_seen REAL,
+    last_inbound_at REAL,
+    cs_sent_since_inbound INTEGER NOT NULL DEFAULT 0,
+    pending TEXT,                  -- JSON: {"kind": "clarify"|"village"|..., ..., "expires": t}
+    more_text TEXT,                -- the rest of a reply split at the byte limit
+    updated_at REAL
+);
+
+-- Legal advisers (one per village, from config.toml or `legalbot adviser add`) and the backup.
+CREATE TABLE IF NOT EXISTS advisers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    phone TEXT,
+    villages TEXT NOT NULL DEFAULT '[]',   -- JSON list of village names
+    is_backup INTEGER NOT NULL DEFAULT 0,
+    openid TEXT UNIQUE,
+    bind_code TEXT,
+    bind_code_expires REAL,
+    last_inbound_at REAL,
+    cs_sent_since_inbound INTEGER NOT NULL DEFAULT 0,
+    created_at REAL
+);
+
+-- Questions handed to an adviser. Status: open → notified → answered → delivered → closed,
+-- plus overdue and reassigned. Every transition is also written to ticket_events.
+CREATE TABLE IF NOT EXISTS tickets (
+    id INTEGER PRIMARY KEY,
+    consultation_id INTEGER,
+    openid TEXT NOT NULL,
+    village TEXT,
+    adviser_id INTEGER REFERENCES advisers(id),
+    category TEXT,
+    question TEXT,
+    context TEXT,                  -- JSON list of earlier turns
+    suggested TEXT,                -- JSON list of suggested article citations
+    media_id TEXT,                 -- a voice message the adviser can listen to
+    urgent INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'open',
+    answer TEXT,
+    created_at REAL NOT NULL,
+    notified_at REAL,
+    reminded_at REAL,
+    reassigned_at REAL,
+    answered_at REAL,
+    delivered_at REAL,
+    closed_at REAL,
+    purged INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS tickets_status ON tickets(status, created_at);
+CREATE INDEX IF NOT EXISTS tickets_openid ON tickets(openid);
+
+CREATE TABLE IF NOT EXISTS ticket_events (
+    id INTEGER PRIMARY KEY,
+    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+    at REAL NOT NULL,
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    actor TEXT,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS ticket_events_ticket ON ticket_events(ticket_id);
+
+-- Durable outbox: every call to WeChat's API is a row, drained by the worker with retries.
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,            -- custom_text | template | menu_create | ...
+    dedupe_key TEXT UNIQUE,
+    payload TEXT NOT NULL,         -- JSON
+    status TEXT NOT NULL DEFAULT 'pending',   -- pending | sending | sent | failed | held
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    locked_until REAL,
+    last_error TEXT,
+    created_at REAL NOT NULL,
+    sent_at REAL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_attempt_at);
+
+-- WeChat access token shared by every process (fetched from cgi-bin/stable_token).
+CREATE TABLE IF NOT EXISTS access_tokens (
+    appid TEXT PRIMARY KEY,
+    token TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+
+-- Web console accounts (staff and advisers) and the login rate limit.
+CREATE TABLE IF NOT EXISTS console_users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,            -- staff | adviser
+    adviser_id INTEGER REFERENCES advisers(id),
+    created_at REAL
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at);
+"""
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open the database with WAL and a busy timeout, creating the schema if needed."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+                           isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if str(path) != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = sqlite_utils.Database(conn)
+    ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    if "outbox" not in db.table_names():
+        with_retry(lambda: db.conn.executescript(SCHEMA))
+
+
+def with_retry(action, attempts: int = 20, pause: float = 0.05):
+    """Run ``action``; if SQLite reports a lock beyond the busy timeout, try again briefly."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(pause * (attempt + 1))
+
+
+def now() -> float:
+    return time.time()
+
+
+class transaction:
+    """``with transaction(db):`` runs the block in one IMMEDIATE transaction (autocommit otherwise).
+
+    IMMEDIATE takes the write lock at the start, so two processes racing on the same row
+    serialize instead of failing half-way.
+    """
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.conn = db.conn
+
+    def __enter__(self):
+        with_retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        self.conn.execute("ROLLBACK" if kind else "COMMIT")
+        return False

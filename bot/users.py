@@ -1,0 +1,63 @@
+"""Per-villager state kept in SQLite, so it survives restarts and is shared by every worker.
+
+One pending question at a time: a clarify choice ("回复数字"), a village to pick, and so on.
+It expires, so a "2" sent tomorrow is read as a new message, not as yesterday's choice.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.store import with_retry
+
+
+def get_user(db, openid: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM users WHERE openid = ?", [openid]))
+    return rows[0] if rows else None
+
+
+def ensure_user(db, openid: str, now: float) -> None:
+    with_retry(lambda: db.execute(
+        "INSERT OR IGNORE INTO users (openid, first_seen, updated_at) VALUES (?, ?, ?)",
+        [openid, now, now]))
+
+
+def update_user(db, openid: str, now: float, **fields: Any) -> None:
+    ensure_user(db, openid, now)
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    with_retry(lambda: db.execute(f"UPDATE users SET {sets}, updated_at = ? WHERE openid = ?",
+                                  [*fields.values(), now, openid]))
+
+
+def touch_inbound(db, openid: str, now: float) -> None:
+    """The user just wrote: WeChat's 48-hour customer-service window starts again."""
+    update_user(db, openid, now, last_inbound_at=now, cs_sent_since_inbound=0)
+
+
+def set_pending(db, openid: str, kind: str, data: dict[str, Any], ttl: float, now: float) -> None:
+    pending = {"kind": kind, "data": data, "expires": now + ttl}
+    update_user(db, openid, now, pending=json.dumps(pending, ensure_ascii=False))
+
+
+def get_pending(db, openid: str, now: float, kind: str | None = None) -> dict[str, Any] | None:
+    """The user's pending question, if it has not expired (and is of ``kind``, if given)."""
+    user = get_user(db, openid)
+    if not user or not user["pending"]:
+        return None
+    pending = json.loads(user["pending"])
+    if pending["expires"] < now or (kind and pending["kind"] != kind):
+        return None
+    return pending
+
+
+def clear_pending(db, openid: str, now: float) -> None:
+    update_user(db, openid, now, pending=None)
+
+
+def get_village(db, openid: str) -> str | None:
+    user = get_user(db, openid)
+    return user["village"] if user else None
+
+
+def set_village(db, openid: str, village: str, now: float) -> None:
+    update_user(db, openid, now, village=village)

@@ -1,0 +1,13 @@
+"""The bot's behaviour, one module per kind of incoming thing.
+
+Each module exposes ``register(registry)`` and registers small handlers with a priority (lower
+runs first; the first reply wins). ``create_app`` loads the modules listed here, in any order.
+
+Priorities in use (keep gaps so a new handler can slot in):
+  5 dedupe-free system events   10 urgent danger   15 adviser binding   20 adviser commands
+  30 pending state (更多, clarify numbers, village choice)   40 law lookup (查法条)
+  45 my tickets   50 menu clicks and other events   60 media   65 voice   70 chitchat
+  80 questions → matcher   1000 unknown (catch-all)
+"""
+
+DEFAULT_HANDLERS: list[str] = []

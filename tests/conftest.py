@@ -1,0 +1,50 @@
+"""Shared fixtures: an app on a fresh SQLite file with the official test vector's credentials."""
+from __future__ import annotations
+
+import pytest
+
+from bot import create_app
+from bot.config import load_config
+from tests.support import VECTOR_AES_KEY, VECTOR_APPID, VECTOR_TOKEN, WeChatSender
+
+
+def test_overrides(tmp_path, **extra) -> dict:
+    base = {
+        "app": {"db_path": str(tmp_path / "legalbot.db"), "worker_thread": False},
+        "wechat": {"token": VECTOR_TOKEN, "appid": VECTOR_APPID, "aes_key": VECTOR_AES_KEY,
+                   "appsecret": "test-secret", "api_base": "http://127.0.0.1:9"},
+        "console": {"secret_key": "test-secret-key-0123456789abcdef"},
+    }
+    for section, values in extra.items():
+        base.setdefault(section, {}).update(values)
+    return base
+
+
+@pytest.fixture
+def config(tmp_path):
+    return load_config(overrides=test_overrides(tmp_path), environ={})
+
+
+@pytest.fixture
+def app(config):
+    app = create_app(config)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def wechat(client):
+    """Plaintext-mode sender; set ``.mode = "safe"`` or "compatible" to encrypt."""
+    return WeChatSender(client)
+
+
+@pytest.fixture
+def db(app):
+    database = app.extensions["legalbot"].open_db()
+    yield database
+    database.conn.close()
