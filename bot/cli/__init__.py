@@ -8,7 +8,7 @@ import importlib
 
 import click
 
-COMMAND_MODULES = ["ask", "chat", "kb", "law", "records", "adviser", "worker", "ops"]
+COMMAND_MODULES = ["ask", "chat", "kb", "law", "records", "adviser", "worker", "ops", "admin"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

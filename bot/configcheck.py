@@ -1,0 +1,58 @@
+"""`legalbot check-config`: what is missing or weak before the bot goes live.
+
+Each finding is (level, setting, message); level "error" means the bot will not work as a
+real official account (or is unsafe), "warning" means it works but should be fixed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.config import DEMO_TOKEN, Config
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str          # error | warning
+    setting: str
+    message: str
+
+
+def check_secrets(config: Config) -> list[Finding]:
+    w, out = config.wechat, []
+    if not w.token or w.token == DEMO_TOKEN:
+        out.append(Finding("error", "WECHAT_TOKEN", "未设置（或仍是演示令牌）：微信无法验证本服务器"))
+    elif len(w.token) < 8 or not re.fullmatch(r"[A-Za-z0-9]{3,32}", w.token):
+        out.append(Finding("warning", "WECHAT_TOKEN", "应为3-32位字母或数字，且不要太短"))
+    if not re.fullmatch(r"wx[0-9a-f]{16}", w.appid or ""):
+        out.append(Finding("error", "WECHAT_APPID", "缺失或格式不对（应为 wx 开头的18位）"))
+    if not w.appsecret:
+        out.append(Finding("error", "WECHAT_APPSECRET", "缺失：无法调用微信接口通知法律顾问"))
+    if w.aes_key and not re.fullmatch(r"[A-Za-z0-9]{43}", w.aes_key):
+        out.append(Finding("error", "WECHAT_AES_KEY", "EncodingAESKey 必须是43位字母或数字"))
+    if not w.aes_key:
+        out.append(Finding("warning", "WECHAT_AES_KEY", "未设置：只能用明文模式，建议启用安全模式"))
+    key = config.console.secret_key
+    if len(key) < 32:
+        out.append(Finding("error", "LEGALBOT_SECRET_KEY", "缺失或太短（至少32个字符）：后台登录不安全"))
+    return out
+
+
+def check_settings(config: Config) -> list[Finding]:
+    out = []
+    if not config.is_production:
+        out.append(Finding("warning", "app.environment", "不是 production：模拟器页面会对外开放"))
+    if config.wechat.can_push and not config.wechat.adviser_template_id:
+        out.append(Finding("warning", "wechat.adviser_template_id",
+                           "未设置模板消息：48小时外无法通知法律顾问"))
+    if not config.villages:
+        out.append(Finding("error", "villages", "没有配置村和法律顾问"))
+    if any(re.fullmatch(r"1380000000\d", v.adviser.phone) for v in config.villages):
+        out.append(Finding("warning", "villages", "法律顾问电话仍是演示号码"))
+    if any("0000" in str(v) for k, v in config.local.items() if k.endswith("phone")):
+        out.append(Finding("warning", "local", "本地电话仍是演示号码"))
+    return out
+
+
+def check_config(config: Config) -> list[Finding]:
+    return check_secrets(config) + check_settings(config)

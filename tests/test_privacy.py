@@ -1,0 +1,63 @@
+"""Privacy: masked identifiers, purging old text while the counts stay, online backup."""
+import sqlite3
+
+import pytest
+
+from bot import store
+from bot.privacy import backup, mask_openid, mask_phone, mask_text, parse_age, purge
+
+DAY = 86400
+NOW = 2_000_000_000.0
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = store.connect(tmp_path / "p.db")
+    yield database
+    database.conn.close()
+
+
+def add_consultation(db, age_days, question="我家宅基地被占了，电话13912345678"):
+    db["consultations"].insert({"openid": "oAbcdefghijk", "asked_at": NOW - age_days * DAY,
+                                "question": question, "action": "answer", "category": "土地与宅基地",
+                                "village": "大年村", "reply": "……", "latency_ms": 3.0})
+
+
+def test_parse_age_understands_years_months_days():
+    assert parse_age("3y") == 3 * 365 * DAY
+    assert parse_age("18m") == 18 * 30 * DAY
+    assert parse_age("90d") == 90 * DAY
+    with pytest.raises(ValueError):
+        parse_age("three years")
+
+
+def test_masks_keep_only_the_ends():
+    assert mask_openid("oDO796opXuEu2mWrn53BqlVW0u9I") == "oDO***u9I"
+    assert mask_phone("138-0000-1234") == "138****1234"
+    assert mask_text("我电话13912345678") == "我电话139****5678"
+    assert mask_text("身份证450123199001011234") == "身份证4501**********1234"
+
+
+def test_purge_removes_old_text_and_keeps_rows(db):
+    add_consultation(db, age_days=4 * 365)
+    add_consultation(db, age_days=10)
+    counts = purge(db, parse_age("3y"), NOW)
+    rows = list(db.query("SELECT question, reply, action, category, village, purged FROM consultations ORDER BY asked_at"))
+    assert counts["consultations"] == 1
+    assert len(rows) == 2
+    assert rows[0]["question"] is None and rows[0]["reply"] is None and rows[0]["purged"] == 1
+    assert (rows[0]["action"], rows[0]["category"], rows[0]["village"]) == ("answer", "土地与宅基地", "大年村")
+    assert rows[1]["question"].startswith("我家宅基地")
+
+
+def test_purge_twice_changes_nothing_more(db):
+    add_consultation(db, age_days=4 * 365)
+    purge(db, parse_age("3y"), NOW)
+    assert purge(db, parse_age("3y"), NOW)["consultations"] == 0
+
+
+def test_backup_copies_a_live_database(db, tmp_path):
+    add_consultation(db, age_days=1)
+    out = backup(db, tmp_path / "copy" / "b.db")
+    copy = sqlite3.connect(out)
+    assert copy.execute("SELECT count(*) FROM consultations").fetchone()[0] == 1
