@@ -42,6 +42,7 @@ class AppSettings:
     max_body_bytes: int = 65536
     max_clock_skew_seconds: int = 300
     worker_thread: bool = True
+    knowledge_dir: str = "knowledge"      # faq/, local/, statutes/, dict/, scope.toml
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class WechatSettings:
     account_type: str = "service_verified"
     api_base: str = "https://api.weixin.qq.com"
     adviser_template_id: str = ""
-    api_timeout_seconds: float = 5
+    api_timeout_seconds: float = 5.0
 
     @property
     def can_push(self) -> bool:
@@ -70,10 +71,11 @@ class ReplySettings:
 
 @dataclass(frozen=True)
 class MatcherSettings:
-    answer_min: float = 0.62
-    answer_margin: float = 0.06
-    clarify_min: float = 0.45
+    answer_min: float = 0.44          # calibrated with bench/calibrate.py (see config.toml)
+    answer_margin: float = 0.02
+    clarify_min: float = 0.30
     clarify_margin: float = 0.10
+    clarify_min_weight: float = 6.0   # IDF weight of shared words needed to offer choices
     max_choices: int = 3
     clarify_ttl_seconds: int = 600
     max_question_chars: int = 500
@@ -81,19 +83,19 @@ class MatcherSettings:
 
 @dataclass(frozen=True)
 class EscalationSettings:
-    remind_after_hours: float = 24
-    reassign_after_hours: float = 72
-    cs_window_hours: float = 48
+    remind_after_hours: float = 24.0
+    reassign_after_hours: float = 72.0
+    cs_window_hours: float = 48.0
     cs_max_messages: int = 5
-    bind_code_ttl_hours: float = 72
+    bind_code_ttl_hours: float = 72.0
 
 
 @dataclass(frozen=True)
 class OutboxSettings:
-    backoff_base_seconds: float = 5
-    backoff_max_seconds: float = 3600
+    backoff_base_seconds: float = 5.0
+    backoff_max_seconds: float = 3600.0
     max_attempts: int = 12
-    poll_seconds: float = 2
+    poll_seconds: float = 2.0
 
 
 @dataclass(frozen=True)

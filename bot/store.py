@@ -112,6 +112,8 @@ CREATE TABLE IF NOT EXISTS tickets (
     answered_at REAL,
     delivered_at REAL,
     closed_at REAL,
+    delivered_via TEXT,            -- cs (customer-service message) | reply (with the next reply)
+    delivery_lock_until REAL,      -- a worker is pushing the answer: the next reply must not also carry it
     purged INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tickets_status ON tickets(status, created_at);
@@ -138,6 +140,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL,
     locked_until REAL,
+    claim_token TEXT,              -- which worker's lease holds the row while 'sending'
     last_error TEXT,
     created_at REAL NOT NULL,
     sent_at REAL
@@ -186,8 +189,29 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    if "outbox" not in db.table_names():
+    """Create what is missing: new tables, and columns added to a table since it was made."""
+    missing = missing_columns(db)
+    if missing is None:
         with_retry(lambda: db.conn.executescript(SCHEMA))
+        return
+    for table, column, ddl in missing:
+        with_retry(lambda: db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+
+
+def missing_columns(db: sqlite_utils.Database) -> list[tuple[str, str, str]] | None:
+    """Columns the schema has and the database lacks; None when a whole table is missing."""
+    reference = sqlite3.connect(":memory:")
+    reference.executescript(SCHEMA)
+    tables = [r[0] for r in reference.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    if not set(tables) <= set(db.table_names()):
+        return None
+    out = []
+    for table in tables:
+        have = {r[1] for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
+        for _, name, kind, notnull, default, _ in reference.execute(f"PRAGMA table_info({table})"):
+            if name not in have:
+                out.append((table, name, f"{kind}" + (f" NOT NULL DEFAULT {default}" if notnull else "")))
+    return out
 
 
 def with_retry(action, attempts: int = 20, pause: float = 0.05):

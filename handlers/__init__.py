@@ -4,10 +4,15 @@ Each module exposes ``register(registry)`` and registers small handlers with a p
 runs first; the first reply wins). ``create_app`` loads the modules listed here, in any order.
 
 Priorities in use (keep gaps so a new handler can slot in):
-  5 dedupe-free system events   10 urgent danger   15 adviser binding   20 adviser commands
+  5 dedupe-free system events   8 bound advisers' commands (their answers may quote danger words)
+  10 urgent danger   15 adviser binding   25 text with nothing to read (empty, emoji, sticker)
   30 pending state (更多, clarify numbers, village choice)   40 law lookup (查法条)
   45 my tickets   50 menu clicks and other events   60 media   65 voice   70 chitchat
   80 questions → matcher   1000 unknown (catch-all)
 """
 
-DEFAULT_HANDLERS: list[str] = []
+DEFAULT_HANDLERS: list[str] = [
+    "handlers.events", "handlers.media", "handlers.voice", "handlers.more", "handlers.unknown",
+    "handlers.binding", "handlers.adviser", "handlers.village", "handlers.my_tickets",
+    "handlers.lookup", "handlers.urgent", "handlers.clarify", "handlers.chitchat", "handlers.text",
+]

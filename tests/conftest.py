@@ -48,3 +48,12 @@ def db(app):
     database = app.extensions["legalbot"].open_db()
     yield database
     database.conn.close()
+
+
+@pytest.fixture
+def fake_wechat():
+    """WeChat's HTTP API, faked on 127.0.0.1 (tests/fake_wechat.py); stopped after the test."""
+    from tests.fake_wechat import FakeWeChat
+    server = FakeWeChat().start()
+    yield server
+    server.stop()

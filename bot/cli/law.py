@@ -1,6 +1,78 @@
-"""legalbot commands (placeholder until this module's commands are written)."""
+"""`legalbot law show` and `legalbot law search`: the statutes from the command line."""
+from __future__ import annotations
+
+import sys
+from typing import Iterator
+
 import click
+
+from bot.cli.common import print_json
+from bot.config import load_config
+from bot.knowledge import KnowledgeBase, format_article, load_knowledge, parse_citation
+from bot.lawsearch import LawHit, LawIndex
+
+SNIPPET_CHARS = 60
+
+
+@click.group("law")
+def law() -> None:
+    """The statutes: show an article verbatim, search articles by a question."""
+
+
+def knowledge() -> KnowledgeBase:
+    """The knowledge base, leniently: a broken FAQ entry (see `kb check`) must not hide the law."""
+    return load_knowledge(load_config(), strict=False)
+
+
+@law.command("show")
+@click.argument("citation", nargs=-1, required=True)
+def show(citation: tuple[str, ...]) -> None:
+    """Print an article verbatim: 民法典第1079条, 民法典1079, 《民法典》第一千零七十九条."""
+    statutes = knowledge().statutes
+    wanted = " ".join(citation)
+    article = statutes.get(wanted)
+    if article is None:
+        named = parse_citation(wanted)
+        reason = f"{named} is not in knowledge/statutes" if named else "not a citation (try 民法典第1079条)"
+        click.echo(f"{wanted}: {reason}", err=True)
+        sys.exit(1)
+    click.echo(format_article(article, statutes.law_of(article)))
+
+
+def queries(args: tuple[str, ...]) -> Iterator[str]:
+    """The question on the command line, or one question a line on stdin."""
+    if args:
+        yield " ".join(args)
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+def hit_line(rank: int, hit: LawHit) -> str:
+    snippet = hit.text.replace("\n", " ")
+    snippet = snippet if len(snippet) <= SNIPPET_CHARS else snippet[:SNIPPET_CHARS] + "…"
+    return f"{rank}. {hit.citation}  ({hit.score:.2f})  {snippet}"
+
+
+@law.command("search")
+@click.option("--json", "as_json", is_flag=True, help="One JSON list of hits a line.")
+@click.option("-k", "k", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.argument("query", nargs=-1)
+def search(as_json: bool, k: int, query: tuple[str, ...]) -> None:
+    """The most relevant articles for a question in plain words (or one a line on stdin)."""
+    index = LawIndex(knowledge().statutes)
+    for question in queries(query):
+        hits = index.search(question, k=k)
+        if as_json:
+            print_json([h.as_json() for h in hits])
+            continue
+        click.echo(f"# {question}")
+        for rank, hit in enumerate(hits, start=1):
+            click.echo(hit_line(rank, hit))
+        if not hits:
+            click.echo("（没有找到相关法条）")
 
 
 def register(main: click.Group) -> None:
-    pass
+    main.add_command(law)

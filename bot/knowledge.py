@@ -1,0 +1,541 @@
+"""The knowledge base: vetted FAQ entries and the verbatim statutes they cite.
+
+Knowledge is data (knowledge/faq/*.toml, knowledge/local/*.toml, knowledge/statutes/*.json,
+knowledge/scope.toml), validated when it is loaded: an answer that cites an article we do not
+hold, or an article of a repealed law, must never reach a villager. Every error names the file
+and the entry so the person who wrote it can fix it (`legalbot kb check`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from bot.config import PROJECT_ROOT, Config
+
+CATEGORIES = ("婚姻家庭", "继承", "土地与宅基地", "相邻关系", "借贷", "劳动", "侵权", "消费与合同",
+              "纠纷解决与法律服务", "公共安全", "便民服务")
+# Categories whose entries may cite no statute (the township's own services, e.g. 电子社保卡).
+UNCITED_CATEGORIES = {"便民服务"}
+MIN_QUESTIONS = 3
+# The quoted article needs room for at least its first clause; below this the answer is too long.
+MIN_QUOTE_BYTES = 90
+LAW_PREFIX = "中华人民共和国"
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+CANONICAL = re.compile(r"^[\u4e00-\u9fff]+第[1-9][0-9]*条$")
+NUMERAL = r"[0-9]+|[零〇一二两三四五六七八九十百千]+"
+# A law (or regulation, judicial interpretation) by name, as people write it.
+LAW_NAME = (r"《?(?:" + LAW_PREFIX + r")?(?P<law>[\u4e00-\u9fff]{1,30}?(?:法典|法|条例|规定|解释|办法))"
+            r"(?:[（(][一二三四五六七八九十]+[）)])?》?")
+# A lookup, loosely spelt: 民法典1079, 民法典第1079条, 《民法典》第一千零七十九条.
+CITATION = re.compile(LAW_NAME + r"\s*(?:第\s*)?(?P<num>" + NUMERAL + r")\s*条?")
+# A citation inside prose: needs both 第 and 条 (so "法律规定3个月" is not one).
+MENTION = re.compile(LAW_NAME + r"\s*第\s*(?P<num>" + NUMERAL + r")\s*条")
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+             "七": 7, "八": 8, "九": 9}
+CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+# field → (accepted type, required)
+FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "id": (str, True), "category": (str, True), "questions": (list, True),
+    "keywords": (list, True), "answer": (str, True), "citations": (list, True),
+    "quote": (str, False), "other_sources": (list, False), "needs_person": (bool, True),
+    "reviewed": (dt.date, True),
+}
+LIST_FIELDS = ("questions", "keywords", "citations", "other_sources")
+
+
+class KnowledgeError(ValueError):
+    """The knowledge base has errors; ``errors`` holds one line per error, naming file and entry."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} knowledge error(s):\n" + "\n".join(errors))
+
+
+# --- statutes -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Article:
+    """One article of a law, verbatim as imported (see knowledge/statutes/PROVENANCE.md)."""
+
+    law: str            # short name: the title without 中华人民共和国
+    number: int
+    label: str          # 第一千零七十九条
+    chapter: str
+    section: str
+    text: str
+
+    @property
+    def citation(self) -> str:
+        return f"{self.law}第{self.number}条"
+
+
+@dataclass(frozen=True)
+class Law:
+    """One law's metadata; ``version_date`` is the date of the text we hold."""
+
+    law: str
+    title: str
+    version_date: str
+    status: str
+    in_force: bool
+    provenance: Mapping[str, Any]
+    path: str
+
+
+@dataclass(frozen=True)
+class FaqLink:
+    """How villagers ask about some articles: an FAQ entry's phrasings and what it cites.
+
+    Law search uses these so a colloquial question (借钱不还) finds the articles the vetted
+    answer cites (民法典第667条), even when the article's own words are different.
+    """
+
+    entry_id: str
+    citations: tuple[str, ...]
+    quoted: str | None
+    phrasings: tuple[str, ...]
+
+
+class Statutes:
+    """Every article we hold, looked up by canonical citation (民法典第1079条)."""
+
+    def __init__(self, laws: Iterable[Law], articles: Iterable[Article],
+                 links: Iterable[FaqLink] = ()):
+        self.laws: dict[str, Law] = {law.law: law for law in laws}
+        self.articles: list[Article] = list(articles)
+        self.links: tuple[FaqLink, ...] = tuple(links)
+        self._by_citation = {a.citation: a for a in self.articles}
+
+    def with_links(self, entries: Iterable["FaqEntry"]) -> "Statutes":
+        """The same articles, linked to the FAQ entries that cite them."""
+        links = [FaqLink(e.id, e.citations, e.quoted, (*e.questions, *e.keywords))
+                 for e in entries if e.citations]
+        return Statutes(self.laws.values(), self.articles, links)
+
+    def get(self, citation: str) -> Article | None:
+        """The article for a canonical citation, or for any spelling parse_citation accepts."""
+        found = self._by_citation.get(citation)
+        if found is None:
+            canonical = parse_citation(citation, self.laws)
+            found = self._by_citation.get(canonical) if canonical else None
+        return found
+
+    def law_of(self, article: Article) -> Law:
+        return self.laws[article.law]
+
+    def in_force(self, citation: str) -> bool:
+        article = self.get(citation)
+        return article is not None and self.law_of(article).in_force
+
+
+def format_article(article: Article, law: Law) -> str:
+    """The article verbatim under a heading naming the law, chapter and version date."""
+    place = " ".join(part for part in (article.chapter, article.section) if part)
+    heading = f"《{law.title}》{article.label}（{article.citation}）"
+    version = f"{place}；{law.version_date} 版本" if place else f"{law.version_date} 版本"
+    return f"{heading}\n{version}\n{article.text}"
+
+
+def chinese_number(text: str) -> int | None:
+    """一千零七十九 → 1079 (and "1079" → 1079); None for anything else."""
+    if text.isdigit():
+        return int(text)
+    total, digit = 0, None
+    for char in text:
+        if char in CN_DIGITS:
+            digit = CN_DIGITS[char]
+        elif char in CN_UNITS:
+            total += (1 if digit is None else digit) * CN_UNITS[char]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+@lru_cache(maxsize=1)
+def default_laws() -> tuple[str, ...]:
+    """Short names of the laws in the project's own statutes/ (for parsing without a Statutes)."""
+    return tuple(p.stem for p in (PROJECT_ROOT / "knowledge" / "statutes").glob("*.json"))
+
+
+def resolve_law(name: str, laws: Iterable[str] | None) -> str | None:
+    """The known law a captured name ends with ("查民法典" → 民法典).
+
+    With no ``laws`` given, the project's laws are known and any other name is kept as written
+    (so a regulation's name is still recognised); with ``laws`` given, only those count.
+    """
+    name = name.removeprefix(LAW_PREFIX)
+    matches = [law for law in (default_laws() if laws is None else laws) if name.endswith(law)]
+    if matches:
+        return max(matches, key=len)
+    return name if laws is None else None
+
+
+def find_citations(text: str, laws: Iterable[str] | None = None,
+                   pattern: re.Pattern = MENTION) -> list[str]:
+    """Every law-and-article mention in the text, canonical (laws: known short names, if any)."""
+    laws = list(laws) if laws is not None else None
+    found = []
+    for match in pattern.finditer(text):
+        law = resolve_law(match["law"], laws)
+        number = chinese_number(match["num"])
+        if law and number:
+            found.append(f"{law}第{number}条")
+    return found
+
+
+def parse_citation(text: str, laws: Iterable[str] | None = None) -> str | None:
+    """民法典1079 / 《中华人民共和国民法典》第一千零七十九条 → "民法典第1079条"; None if none.
+
+    Pass ``laws`` (known short names) to ignore words before the law's name ("查民法典1079").
+    """
+    found = find_citations(text.replace("\u3000", " "), laws, CITATION)
+    return found[0] if found else None
+
+
+def read_law(path: Path) -> tuple[Law, list[Article]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    law = Law(law=data["law"], title=data["title"], version_date=data["version_date"],
+              status=data["status"], in_force=bool(data["in_force"]),
+              provenance=data.get("provenance", {}), path=str(path))
+    articles = [Article(law=law.law, number=int(a["number"]), label=a["label"],
+                        chapter=a.get("chapter", ""), section=a.get("section", ""), text=a["text"])
+                for a in data["articles"]]
+    return law, articles
+
+
+@lru_cache(maxsize=8)
+def load_statutes(directory: str) -> Statutes:
+    """All laws in ``directory`` (read once per process: the statutes never change at run time)."""
+    laws, articles = [], []
+    for path in sorted(Path(directory).glob("*.json")):
+        law, law_articles = read_law(path)
+        laws.append(law)
+        articles.extend(law_articles)
+    return Statutes(laws, articles)
+
+
+# --- FAQ entries ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One vetted answer, with the ways villagers ask for it."""
+
+    id: str
+    category: str
+    questions: tuple[str, ...]
+    keywords: tuple[str, ...]
+    answer: str
+    citations: tuple[str, ...]
+    quote: str | None
+    other_sources: tuple[str, ...]
+    needs_person: bool
+    reviewed: dt.date
+    source: str          # the file it came from, e.g. knowledge/faq/婚姻家庭.toml
+
+    @property
+    def quoted(self) -> str | None:
+        """The citation quoted in the reply: ``quote``, else the first citation."""
+        return self.quote or (self.citations[0] if self.citations else None)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic of the township's scope (knowledge/scope.toml) that must have an entry."""
+
+    id: str
+    title: str
+    articles: tuple[str, ...]
+
+
+@dataclass
+class KnowledgeBase:
+    entries: list[FaqEntry]
+    statutes: Statutes
+    scope: list[Topic] = field(default_factory=list)
+    directory: Path = PROJECT_ROOT / "knowledge"
+    errors: list[str] = field(default_factory=list)
+    rejected: set[str] = field(default_factory=set)   # ids of entries with errors
+
+    def __post_init__(self) -> None:
+        self.by_id: dict[str, FaqEntry] = {e.id: e for e in self.entries}
+
+    def in_category(self, category: str) -> list[FaqEntry]:
+        return [e for e in self.entries if e.category == category]
+
+
+def knowledge_dir(config: Config, override: str | Path | None = None) -> Path:
+    path = Path(override or config.app.knowledge_dir)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def shown_path(path: Path, base: Path) -> str:
+    """A file as errors name it: knowledge/faq/借贷.toml (relative to the knowledge dir's parent)."""
+    try:
+        return str(path.relative_to(base.parent))
+    except ValueError:
+        return str(path)
+
+
+def where(path: Path, base: Path, entry_id: str) -> str:
+    """How an error names its place: knowledge/faq/借贷.toml [debt.unpaid_loan]."""
+    return f"{shown_path(path, base)} [{entry_id}]"
+
+
+def schema_errors(raw: Mapping[str, Any], place: str) -> list[str]:
+    """Missing, unknown and mistyped fields of one raw entry."""
+    errors = [f"{place}: unknown field {k!r}" for k in raw if k not in FIELDS]
+    for name, (kind, required) in FIELDS.items():
+        if name not in raw:
+            errors += [f"{place}: missing field {name!r}"] if required else []
+        elif not isinstance(raw[name], kind) or (kind is dt.date and isinstance(raw[name], dt.datetime)):
+            errors.append(f"{place}: {name!r} must be {getattr(kind, '__name__', kind)}, "
+                          f"got {type(raw[name]).__name__}")
+        elif name in LIST_FIELDS and not all(isinstance(x, str) and x.strip() for x in raw[name]):
+            errors.append(f"{place}: {name!r} must be a list of non-empty strings")
+    return errors
+
+
+def value_errors(raw: Mapping[str, Any], place: str) -> list[str]:
+    """Field values the schema's types alone cannot catch."""
+    errors = []
+    if not ID_PATTERN.match(raw["id"]):
+        errors.append(f"{place}: id {raw['id']!r} must look like area.topic (lower case, dots)")
+    if raw["category"] not in CATEGORIES:
+        errors.append(f"{place}: category {raw['category']!r} is not one of {', '.join(CATEGORIES)}")
+    if len(raw["questions"]) < MIN_QUESTIONS:
+        errors.append(f"{place}: needs at least {MIN_QUESTIONS} questions, has {len(raw['questions'])}")
+    if not raw["answer"].strip():
+        errors.append(f"{place}: answer is empty")
+    if not raw["citations"] and raw["category"] not in UNCITED_CATEGORIES:
+        errors.append(f"{place}: cites no article")
+    return errors
+
+
+def build_entry(raw: Mapping[str, Any], source: str) -> FaqEntry:
+    return FaqEntry(
+        id=raw["id"], category=raw["category"], questions=tuple(raw["questions"]),
+        keywords=tuple(raw["keywords"]), answer=raw["answer"].strip(),
+        citations=tuple(raw["citations"]), quote=raw.get("quote"),
+        other_sources=tuple(raw.get("other_sources", ())), needs_person=raw["needs_person"],
+        reviewed=raw["reviewed"], source=source)
+
+
+def read_entries(path: Path, base: Path) -> tuple[list[FaqEntry], list[str]]:
+    """The well-formed entries of one file, and an error line for each malformed one."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return [], [f"{where(path, base, '-')}: cannot parse: {exc}"]
+    errors = [f"{where(path, base, '-')}: unknown top-level key {k!r}" for k in data if k != "entry"]
+    entries = []
+    raws = data.get("entry", [])
+    if not isinstance(raws, list) or not all(isinstance(r, dict) for r in raws):
+        return [], errors + [f"{where(path, base, '-')}: entries must be [[entry]] tables"]
+    for number, raw in enumerate(raws, start=1):
+        place = where(path, base, raw["id"] if isinstance(raw.get("id"), str) else f"entry #{number}")
+        problems = schema_errors(raw, place) or value_errors(raw, place)
+        errors += problems
+        if not problems:
+            entries.append(build_entry(raw, shown_path(path, base)))
+    return entries, errors
+
+
+def entry_files(directory: Path) -> list[Path]:
+    return sorted([*directory.glob("faq/*.toml"), *directory.glob("local/*.toml")])
+
+
+def read_scope(directory: Path) -> list[Topic]:
+    path = directory / "scope.toml"
+    if not path.exists():
+        return []
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return [Topic(t["id"], t["title"], tuple(t["articles"])) for t in data.get("topic", [])]
+
+
+# --- composing a reply ----------------------------------------------------------------------
+
+def fill_placeholders(text: str, local: Mapping[str, str]) -> str:
+    """{service_centre} → the township's own value from config [local]; unknown keys stay."""
+    return PLACEHOLDER.sub(lambda m: str(local.get(m[1], m[0])), text)
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def shorten(text: str, budget: int, ellipsis: str = "……") -> str:
+    """The text, or its longest prefix ending at a sentence (else clause) boundary + "……",
+    fitting ``budget`` UTF-8 bytes. The cut is at a boundary so the quote stays verbatim."""
+    if utf8_len(text) <= budget:
+        return text
+    room = budget - utf8_len(ellipsis)
+    for marks in ("。；\n", "，：、"):
+        cuts = [i + 1 for i, ch in enumerate(text) if ch in marks and utf8_len(text[:i + 1]) <= room]
+        if cuts:
+            return text[:max(cuts)].rstrip("，；：、\n") + ellipsis
+    return text[:max(0, room // 3)] + ellipsis
+
+
+def reply_frame(entry: FaqEntry, config: Config) -> tuple[str, str, str]:
+    """The answer, the article header and the disclaimer line: everything but the quote."""
+    answer = fill_placeholders(entry.answer, config.local)
+    header = f"【法条】{entry.quoted}：" if entry.quoted else ""
+    return answer, header, config.reply.disclaimer
+
+
+def compose_reply(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> str:
+    """Answer + blank line + 【法条】citation：article verbatim (shortened to fit) + disclaimer.
+
+    Fits in config.reply.max_bytes UTF-8 bytes: WeChat's passive reply limit is 2048 bytes
+    (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html).
+    Documents outside statutes/ (other_sources) are already named in the answer's own words.
+    """
+    answer, header, disclaimer = reply_frame(entry, config)
+    article = kb.statutes.get(entry.quoted) if entry.quoted else None
+    if article is None:
+        return f"{answer}\n{disclaimer}"
+    frame = f"{answer}\n\n{header}\n{disclaimer}"
+    text = shorten(article.text, config.reply.max_bytes - utf8_len(frame))
+    return f"{answer}\n\n{header}{text}\n{disclaimer}"
+
+
+# --- checks across entries ------------------------------------------------------------------
+
+def citation_errors(entry: FaqEntry, statutes: Statutes) -> list[str]:
+    """Each citation canonical, held in statutes/, of a law in force; quote among them."""
+    place = f"{entry.source} [{entry.id}]"
+    errors = []
+    for citation in entry.citations:
+        canonical = parse_citation(citation)
+        if not CANONICAL.match(citation) or canonical != citation:
+            hint = f" (write {canonical!r})" if canonical else ""
+            errors.append(f"{place}: citation {citation!r} is not canonical{hint}")
+        elif statutes.get(citation) is None:
+            errors.append(f"{place}: citation {citation!r} is not in knowledge/statutes")
+        elif not statutes.in_force(citation):
+            errors.append(f"{place}: citation {citation!r} is of a law not in force")
+    if entry.quote is not None and entry.quote not in entry.citations:
+        errors.append(f"{place}: quote {entry.quote!r} is not among its citations")
+    return errors
+
+
+def mention_errors(entry: FaqEntry, statutes: Statutes) -> list[str]:
+    """An article named in the answer must be one we hold: no invented or regulation citations
+    (a regulation or judicial interpretation is named in plain words, in other_sources)."""
+    place = f"{entry.source} [{entry.id}]"
+    return [f"{place}: answer names {c!r}, which is not an in-force article in knowledge/statutes"
+            for c in find_citations(entry.answer) if not statutes.in_force(c)]
+
+
+def placeholder_errors(entry: FaqEntry, local: Mapping[str, str]) -> list[str]:
+    place = f"{entry.source} [{entry.id}]"
+    return [f"{place}: placeholder {{{key}}} is not a key of [local] in config.toml"
+            for key in PLACEHOLDER.findall(entry.answer) if key not in local]
+
+
+def length_errors(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> list[str]:
+    """The reply fits WeChat's limit and leaves the quoted article room for its first clause."""
+    place = f"{entry.source} [{entry.id}]"
+    limit = config.reply.max_bytes
+    answer, header, disclaimer = reply_frame(entry, config)
+    frame = utf8_len(f"{answer}\n\n{header}\n{disclaimer}")
+    if utf8_len(compose_reply(entry, kb, config)) > limit:
+        return [f"{place}: reply is over {limit} bytes; shorten the answer"]
+    if header and limit - frame < MIN_QUOTE_BYTES:
+        return [f"{place}: answer is too long ({utf8_len(answer)} bytes) to leave room for the "
+                f"quoted article (needs {MIN_QUOTE_BYTES} bytes); shorten the answer"]
+    return []
+
+
+def question_key(question: str) -> str:
+    return re.sub(r"[\W_]+", "", question).lower()
+
+
+def duplicate_errors(entries: list[FaqEntry]) -> list[str]:
+    """Ids unique; no question asked twice (in one entry or across entries)."""
+    errors, ids, seen = [], {}, {}
+    for entry in entries:
+        place = f"{entry.source} [{entry.id}]"
+        if entry.id in ids:
+            errors.append(f"{place}: id also used in {ids[entry.id]}")
+        ids.setdefault(entry.id, entry.source)
+        for question in entry.questions:
+            key = question_key(question)
+            if key in seen:
+                errors.append(f"{place}: question {question!r} repeats one of {seen[key]}")
+            seen.setdefault(key, place)
+    return errors
+
+
+def coverage_errors(kb: KnowledgeBase) -> list[str]:
+    """Every scope topic has an entry with its id that cites one of the topic's articles."""
+    scope_file = shown_path(kb.directory / "scope.toml", kb.directory)
+    errors = []
+    for topic in kb.scope:
+        entry = kb.by_id.get(topic.id)
+        if entry is None:
+            errors.append(f"{scope_file} [{topic.id}]: topic {topic.title} has no entry")
+        elif not set(entry.citations) & set(topic.articles):
+            errors.append(f"{entry.source} [{entry.id}]: topic {topic.title} must cite one of "
+                          f"{', '.join(topic.articles)}")
+    return errors
+
+
+def entry_check(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> list[str]:
+    errors = citation_errors(entry, kb.statutes) + placeholder_errors(entry, config.local)
+    errors += mention_errors(entry, kb.statutes)
+    return errors or length_errors(entry, kb, config)
+
+
+# --- loading --------------------------------------------------------------------------------
+
+def read_knowledge(config: Config, directory: str | Path | None = None) -> KnowledgeBase:
+    """Read everything, keeping the well-formed entries and every error (nothing raised)."""
+    base = knowledge_dir(config, directory)
+    entries, errors = [], []
+    for path in entry_files(base):
+        file_entries, file_errors = read_entries(path, base)
+        entries += file_entries
+        errors += file_errors
+    statutes = load_statutes(str(base / "statutes")).with_links(entries)
+    kb = KnowledgeBase(entries, statutes, read_scope(base), base)
+    errors += duplicate_errors(entries)
+    for entry in entries:
+        problems = entry_check(entry, kb, config)
+        errors += problems
+        kb.rejected |= {entry.id} if problems else set()
+    kb.errors = errors
+    return kb
+
+
+def load_knowledge(config: Config, directory: str | Path | None = None, *,
+                   strict: bool = True) -> KnowledgeBase:
+    """The knowledge base, validated; raises KnowledgeError on any broken entry when strict.
+
+    Scope coverage is not checked here (a missing topic makes no reply wrong); `kb check`,
+    run by `make test` and `make run`, checks it.
+    """
+    kb = read_knowledge(config, directory)
+    if strict and kb.errors:
+        raise KnowledgeError(kb.errors)
+    if kb.rejected:  # lenient: serve the good entries, never a wrong one
+        kb.entries = [e for e in kb.entries if e.id not in kb.rejected]
+        kb.by_id = {e.id: e for e in kb.entries}
+    return kb
+
+
+def check_knowledge(config: Config, directory: str | Path | None = None) -> list[str]:
+    """Every error in the knowledge base, one line each naming file and entry (empty: all good)."""
+    kb = read_knowledge(config, directory)
+    if not (kb.directory / "statutes").is_dir() or not kb.statutes.articles:
+        return [f"{kb.directory / 'statutes'}: no statutes found"]
+    return kb.errors + coverage_errors(kb)

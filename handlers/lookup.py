@@ -1,0 +1,48 @@
+"""查法条: anyone may ask for an article by its citation and get it verbatim.
+
+"查法条 民法典1079", "查法条 《民法典》第一千零七十九条" or a bare "民法典第1079条" all work.
+The article may be longer than WeChat's 2048-byte reply; the webhook cuts it on a sentence
+and keeps the rest for "更多", so the text is never altered. Voice arrives here as text:
+handlers.voice re-dispatches the recognised words.
+"""
+from __future__ import annotations
+
+import re
+
+from bot.dispatch import Context, Incoming, Registry, Reply
+from bot.knowledge import CITATION, Statutes, format_article, parse_citation
+
+TRIGGER = re.compile(r"^\s*(?:查法条|查法律|查条文|法条)\s*[:：]?\s*(?P<query>.*)$", re.S)
+USAGE = "想看哪一条法律？请这样发：查法条 民法典1079（也可以写“民法典第1079条”）。"
+
+
+def lookup_query(text: str) -> str | None:
+    """What the villager wants looked up, or None when the message is not a lookup."""
+    match = TRIGGER.match(text or "")
+    if match:
+        return match["query"].strip()
+    bare = (text or "").strip()
+    return bare if bare and CITATION.fullmatch(bare) else None
+
+
+def lookup_text(query: str, statutes: Statutes) -> str:
+    """The article verbatim with its law, chapter and version, or a plain word on what we hold."""
+    article = statutes.get(query) if query else None
+    if article is not None:
+        return format_article(article, statutes.law_of(article))
+    named = parse_citation(query) if query else None
+    if named:
+        return (f"没有查到“{named}”。这里收的是民法典和常用的几十部法律，"
+                "法规和司法解释还没有收进来。可以问村里的法律顾问。")
+    return USAGE
+
+
+def law_lookup(incoming: Incoming, ctx: Context) -> Reply | None:
+    query = lookup_query(incoming.text)
+    if query is None:
+        return None
+    return Reply(text=lookup_text(query, ctx.services.knowledge.statutes), handler="law_lookup")
+
+
+def register(registry: Registry) -> None:
+    registry.register("law_lookup", 40, law_lookup, types={"text"})
