@@ -1,0 +1,25 @@
+"""Greetings, thanks, "你是谁", "帮助": a short friendly reply with examples of what to ask.
+
+Only a message made of nothing but small talk is taken ("你好，彩礼能要回来吗" is a question).
+"""
+from __future__ import annotations
+
+from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
+from bot.matcher import chitchat_text
+from bot.text import normalize
+from bot.triggers import load_triggers
+
+
+def chitchat(incoming: Incoming, ctx: Context) -> Reply | None:
+    triggers = load_triggers()
+    normalized = normalize(incoming.text or "")
+    chat = triggers.chitchat_kind(normalized) if normalized else None
+    if chat is None:
+        return None
+    text = chitchat_text(chat.kind, triggers, dict(ctx.config.local))
+    consultation = Consultation(question=incoming.text, action="chitchat")
+    return Reply(text=text, handler="chitchat", consultation=consultation)
+
+
+def register(registry: Registry) -> None:
+    registry.register("chitchat", 70, chitchat, types={"text"})

@@ -1,0 +1,125 @@
+"""The matcher's decisions on a small knowledge base of its own (tests/fixtures/kb)."""
+from __future__ import annotations
+
+import pytest
+
+from bot.config import load_config
+from bot.matcher import reply_for
+from tests.matcher_support import small_kb, small_matcher
+
+CALIBRATED = dict(answer_min=0.44, answer_margin=0.02, clarify_min=0.30, clarify_margin=0.10,
+                  clarify_min_weight=4.0)
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return small_matcher(**CALIBRATED)
+
+
+@pytest.mark.parametrize("question, faq_id", [
+    ("彩礼给了婚没结成能要回来吗", "test.bride_price"),
+    ("媳妇不同意离婚我能起诉吗", "test.divorce_lawsuit"),       # 媳妇 → 妻子, 不同意
+    ("老板拖了三个月工钱不给", "test.unpaid_wages"),
+    ("邻居的狗咬了我家娃 打疫苗谁出钱", "test.dog_bite"),
+])
+def test_a_clear_question_is_answered_with_its_entry(matcher, question, faq_id):
+    decision = matcher.decide(question)
+    assert (decision.action, decision.faq_id) == ("answer", faq_id)
+    assert decision.citations == list(small_kb().by_id[faq_id].citations)
+
+
+@pytest.mark.parametrize("typo, faq_id", [("彩里能要回来吗", "test.bride_price"),
+                                          ("宅急地怎么申请", "test.homestead")])
+def test_homophone_typos_are_read_as_the_legal_word(matcher, typo, faq_id):
+    assert matcher.decide(typo).faq_id == faq_id
+
+
+def test_a_run_across_a_real_word_is_not_corrected(matcher):
+    assert matcher.correct_homophones("立遗嘱要怎么写") == "立遗嘱要怎么写"
+
+
+def test_traditional_and_simplified_questions_decide_alike(matcher):
+    simplified, traditional = matcher.decide("彩礼能要回来吗"), matcher.decide("彩禮能要回來嗎")
+    assert (traditional.action, traditional.faq_id) == (simplified.action, simplified.faq_id)
+
+
+def test_rare_words_outweigh_common_ones(matcher):
+    query = matcher.query("宅基地怎么办")
+    weights = {next(iter(alts[0][0])): weight for alts, weight in zip(query.groups, query.weights)}
+    assert "怎么办" not in weights  # a function word: dropped
+    assert weights["宅基地"] > min(matcher.idf.values())
+
+
+def test_only_entries_sharing_a_word_are_scored(matcher):
+    shortlisted = {matcher.entries[n].entry.id for n in matcher.shortlist(matcher.query("采伐证去哪办"))}
+    assert "test.logging_permit" in shortlisted and "test.custody" not in shortlisted
+
+
+def test_close_entries_are_offered_as_numbered_choices_when_none_is_clear():
+    unsure = small_matcher(**{**CALIBRATED, "answer_min": 0.99})
+    decision = unsure.decide("离婚了孩子归谁 要起诉吗")
+    assert decision.action == "clarify"
+    assert 1 <= len(decision.candidates) <= 3
+    assert decision.candidates[0]["faq_id"] in {"test.custody", "test.divorce_lawsuit"}
+
+
+def test_a_question_sharing_no_informative_word_falls_back(matcher):
+    decision = matcher.decide("股票怎么买")
+    assert decision.action == "fallback" and decision.faq_id is None
+
+
+@pytest.mark.parametrize("question", ["他现在拿着刀要砍我", "我不想活了", "老公正在打我 快来", "婆婆喝了农药"])
+def test_danger_now_is_urgent(matcher, question):
+    assert matcher.decide(question).action == "urgent"
+
+
+def test_violence_in_the_past_is_a_question_not_an_emergency(matcher):
+    assert matcher.decide("老公喝了酒就打我怎么办").action != "urgent"
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("法院寄来了传票", "court"), ("转人工", "person"), ("我要找律师", "person"),
+    ("儿子被派出所抓走了", "criminal"), ("村里要强拆我家房子", "land_taking"),
+    ("网上被骗了五万块", "fraud"),
+    ("大哥走了留下房子和欠款 嫂子改嫁 侄子要分地", "tangle"),
+])
+def test_matters_for_a_person_are_escalated_with_the_reason(matcher, question, reason):
+    decision = matcher.decide(question)
+    assert decision.action == "escalate" and decision.reason.startswith(reason)
+
+
+def test_a_small_fraud_is_not_escalated_by_the_fraud_rule(matcher):
+    assert matcher.decide("买东西被骗了50块").reason.startswith("fraud") is False
+
+
+@pytest.mark.parametrize("message, kind", [("你好", "greeting"), ("谢谢！", "thanks"),
+                                           ("你是谁", "identity"), ("帮助", "help"), ("哈哈哈", "greeting")])
+def test_small_talk_is_chitchat_of_its_kind(matcher, message, kind):
+    decision = matcher.decide(message)
+    assert (decision.action, decision.reason) == ("chitchat", kind)
+
+
+def test_a_greeting_before_a_question_does_not_hide_the_question(matcher):
+    assert matcher.decide("你好，彩礼能要回来吗").action == "answer"
+
+
+def test_as_json_has_exactly_the_designed_keys(matcher):
+    shape = matcher.decide("彩礼能要回来吗").as_json()
+    assert set(shape) == {"action", "faq_id", "score", "citations", "candidates", "category", "reply"}
+    assert set(shape["candidates"][0]) == {"faq_id", "question", "citations", "score"}
+
+
+def test_an_overlong_message_is_cut_before_matching(matcher):
+    decision = matcher.decide("彩礼能要回来吗" + "啊" * 10_000)
+    assert len(decision.question) == matcher.settings.max_question_chars
+
+
+def test_replies_quote_the_article_for_answers_and_number_the_choices(matcher):
+    config = load_config(environ={})
+    answer = matcher.decide("彩礼给了婚没结成能要回来吗")
+    assert "【法条】民法典第1042条" in reply_for(answer, small_kb(), config)
+    unsure = small_matcher(**{**CALIBRATED, "answer_min": 0.99}).decide("离婚了孩子归谁 要起诉吗")
+    text = reply_for(unsure, small_kb(), config)
+    assert text.splitlines()[1].startswith("1. ") and "回复数字" in text
+    assert "转人工" in reply_for(matcher.decide("股票怎么买"), small_kb(), config)
+    assert "12356" in reply_for(matcher.decide("我不想活了"), small_kb(), config)

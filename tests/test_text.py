@@ -1,0 +1,96 @@
+"""Normalization, segmentation and synonyms: both sides of every comparison look alike."""
+from __future__ import annotations
+
+import pytest
+
+from bot import text as tx
+
+
+def test_full_width_letters_and_digits_become_half_width_lower_case():
+    assert tx.normalize("ＡＢＣ　１２３") == "abc 123"
+
+
+def test_traditional_characters_become_simplified():
+    assert tx.normalize("離婚撫養費") == "离婚抚养费"
+
+
+def test_emoji_and_wechat_emoji_codes_are_stripped():
+    assert tx.normalize("彩礼😭😭能退吗[流泪]/::)") == "彩礼 能退吗"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("给了八万彩礼", "给了80000彩礼"), ("分居两年", "分居2年"), ("3万块", "30000块"),
+    ("1.5万", "15000"), ("二十岁", "20岁"), ("三倍赔偿", "3倍赔偿"),
+])
+def test_chinese_numerals_that_are_quantities_become_digits(raw, expected):
+    assert tx.normalize(raw) == expected
+
+
+@pytest.mark.parametrize("word", ["夫妻一方", "一起", "万一", "十分", "一户一宅", "第一顺序"])
+def test_numerals_inside_ordinary_words_are_kept(word):
+    assert tx.normalize(word) == word
+
+
+def test_punctuation_and_whitespace_fold_to_single_spaces():
+    assert tx.normalize("  老婆不肯离婚！！我能起诉吗？？\n\t") == "老婆不肯离婚 我能起诉吗"
+
+
+def test_chinese_number_parses_sections_and_refuses_lists():
+    assert tx.chinese_number("三万五千") == 35000
+    assert tx.chinese_number("十五") == 15
+    assert tx.chinese_number("一二三") is None
+
+
+def test_legal_words_from_the_user_dictionary_stay_whole():
+    words = tx.tokens("申请人身安全保护令要去哪里 宅基地和采伐证")
+    assert {"人身安全保护令", "宅基地", "采伐证"} <= set(words)
+
+
+def test_long_words_also_yield_their_leading_and_trailing_parts():
+    assert {"离婚冷静期", "离婚", "冷静期"} <= set(tx.tokens("离婚冷静期"))
+    assert "天天" not in tx.tokens("今天天气")
+
+
+def test_function_words_and_bare_numbers_are_dropped():
+    words = tx.tokens("我想问一下彩礼30000能要回来吗")
+    assert "我" not in words and "吗" not in words and "30000" not in words and "彩礼" in words
+
+
+def test_expand_keeps_the_colloquial_word_and_adds_the_legal_one():
+    assert tx.expand(["老婆", "娃"]) == ["老婆", "妻子", "娃", "子女"]
+
+
+def test_phrases_across_word_boundaries_map_to_legal_words():
+    assert ("过了几年", "诉讼时效") in tx.phrase_synonyms("欠钱过了几年还能要吗")
+
+
+def test_the_tokenizer_is_built_once_per_process():
+    assert tx.tokenizer() is tx.tokenizer()
+
+
+def test_homophones_share_a_pinyin_key():
+    assert tx.pinyin_key("彩里") == tx.pinyin_key("彩礼")
+    assert tx.pinyin_key("宅急地") == tx.pinyin_key("宅基地")
+
+
+def test_a_malformed_user_dictionary_line_names_the_file_and_line(tmp_path):
+    bad = tmp_path / "userdict.txt"
+    bad.write_text("彩礼 3000 n\n宅基地 lots n\n", encoding="utf-8")
+    with pytest.raises(tx.DictionaryError, match=r"userdict.txt: line 2"):
+        tx.load_userdict(tx.jieba.Tokenizer(), bad)
+
+
+@pytest.mark.parametrize("table, message", [
+    ({}, "non-empty \\[synonyms\\]"),
+    ({"synonyms": {"妻子": []}}, "'妻子' needs a non-empty list"),
+    ({"synonyms": {"妻子": ["老婆", ""]}}, "empty or non-text"),
+    ({"synonyms": {"妻子": ["妻子"]}}, "lists itself"),
+])
+def test_synonym_map_is_validated_at_load(table, message):
+    with pytest.raises(tx.DictionaryError, match=message):
+        tx.validate_synonyms(table)
+
+
+def test_shipped_dictionaries_load():
+    assert len(tx.synonyms()) > 100
+    assert "宅基地" in tx.legal_words()
