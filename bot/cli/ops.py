@@ -1,6 +1,96 @@
-"""legalbot commands (placeholder until this module's commands are written)."""
+"""`legalbot serve` and `legalbot init-db`: running the webhook.
+
+``serve`` uses gunicorn where it runs (POSIX), with the app factory ``bot:create_app()`` loaded
+once in the master and forked into the workers; elsewhere Flask's own server. With
+``[app] worker_thread = true`` the outbox worker runs as a thread beside it (handy for
+``make run``; production runs `legalbot worker` as its own service).
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+
 import click
+
+from bot import create_app
+from bot.config import DEMO_TOKEN, Config, load_config, resolve_db_path
+from bot.services import Services
+from bot.store import connect
+
+log = logging.getLogger(__name__)
+
+
+def gunicorn_available() -> bool:
+    return os.name == "posix" and importlib.util.find_spec("gunicorn") is not None
+
+
+def run_gunicorn(host: str, port: int, workers: int) -> None:
+    """Serve with gunicorn, configured in code (no gunicorn.conf.py to keep in step)."""
+    from gunicorn.app.base import BaseApplication
+
+    class LegalbotServer(BaseApplication):
+        def load_config(self) -> None:
+            options = {"bind": f"{host}:{port}", "workers": workers, "preload_app": True,
+                       "timeout": 30, "accesslog": "-", "errorlog": "-",
+                       "control_socket_disable": True}   # gunicorn ≥ 24 would write to ~/.gunicorn
+            for key, value in options.items():
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
+
+        def load(self):
+            return create_app()
+
+    LegalbotServer().run()
+
+
+def run_flask(host: str, port: int) -> None:
+    create_app().run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def start_worker_thread(config: Config) -> None:
+    """The outbox worker beside the web server, when configured and installed."""
+    if not config.app.worker_thread or importlib.util.find_spec("bot.worker") is None:
+        return
+    from bot.worker import start_thread
+    start_thread(Services(config))
+    log.info("outbox worker thread started")
+
+
+def try_it_text(config: Config, host: str, port: int) -> str:
+    base = f"http://{host}:{port}"
+    lines = [f"legalbot: WeChat callback at {base}/wechat (database {resolve_db_path(config)})"]
+    if config.wechat.token == DEMO_TOKEN:
+        lines.append(f"  demo token {DEMO_TOKEN!r}: set WECHAT_TOKEN (and WECHAT_AES_KEY) for a real account")
+    if not config.is_production:
+        lines.append(f"  try it: open {base}/simulator in a browser, or run `legalbot chat`")
+    return "\n".join(lines)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the WeChat webhook (and, in development, the simulator and console)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config = load_config()
+    click.echo(try_it_text(config, host, port))
+    start_worker_thread(config)
+    if gunicorn_available():
+        run_gunicorn(host, port, workers)
+    else:
+        run_flask(host, port)
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the SQLite database and its tables (safe to run again)."""
+    path = resolve_db_path(load_config())
+    connect(path).conn.close()
+    click.echo(f"database ready: {path}")
 
 
 def register(main: click.Group) -> None:
-    pass
+    main.add_command(serve_command)
+    main.add_command(init_db_command)

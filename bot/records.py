@@ -1,0 +1,122 @@
+"""Message dedupe and the records of every message and consultation (sqlite-utils, SQLite).
+
+WeChat retries a message up to three times when the reply is slow
+(https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html):
+messages are deduplicated by MsgId, events by FromUserName + CreateTime (+ Event). The first
+attempt claims the key with a UNIQUE insert; a retry finds the row and gets the stored reply, so
+the villager is answered once and the record is written once, across restarts and workers.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from bot.dispatch import Incoming, Reply
+from bot.store import transaction, with_retry
+
+# A retry waits this long for the first attempt's reply (WeChat gives up after 5 s).
+RETRY_WAIT_SECONDS = 3.5
+RETRY_POLL_SECONDS = 0.05
+# A row still 'processing' after this long was abandoned (the process died): take it over.
+STALE_PROCESSING_SECONDS = 10.0
+
+
+@dataclass
+class Claim:
+    """The outcome of claiming a dedupe key: ours to answer, or someone else's reply."""
+
+    message_id: int
+    mine: bool
+    reply_xml: str | None = None     # set when an earlier attempt already answered
+
+
+def dedupe_key(incoming: Incoming) -> str:
+    """MsgId for messages; FromUserName + CreateTime + Event for events (they have no MsgId).
+
+    The EventKey is part of an event's key too: two menu buttons tapped within one second are
+    two events, while WeChat's retry of one carries the same key.
+    """
+    if incoming.msg_type != "event" and incoming.msg_id:
+        return f"msg:{incoming.msg_id}"
+    kind = incoming.event or incoming.msg_type
+    return f"evt:{incoming.openid}:{incoming.create_time}:{kind}:{incoming.event_key}"
+
+
+def claim(db, key: str, incoming: Incoming, now: float) -> Claim:
+    """Insert the message row, or find the one an earlier attempt inserted."""
+    cursor = with_retry(lambda: db.execute(
+        "INSERT OR IGNORE INTO messages (dedupe_key, openid, msg_type, event, content, media_id,"
+        " created_at, received_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'processing')",
+        [key, incoming.openid, incoming.msg_type, incoming.event or None, incoming.text or None,
+         incoming.media_id or None, incoming.create_time, now]))
+    row = message_row(db, key)
+    if cursor.rowcount == 1:
+        return Claim(row["id"], mine=True)
+    if row["state"] == "processing" and take_over_if_stale(db, row, now):
+        return Claim(row["id"], mine=True)
+    return Claim(row["id"], mine=False, reply_xml=row["reply_xml"] if row["state"] == "done" else None)
+
+
+def message_row(db, key: str) -> dict:
+    return next(db.query("SELECT id, state, reply_xml, received_at FROM messages"
+                         " WHERE dedupe_key = ?", [key]))
+
+
+def take_over_if_stale(db, row: dict, now: float) -> bool:
+    """Claim an abandoned row; the conditional update lets only one retry win."""
+    cursor = with_retry(lambda: db.execute(
+        "UPDATE messages SET received_at = ? WHERE id = ? AND state = 'processing'"
+        " AND received_at < ?", [now, row["id"], now - STALE_PROCESSING_SECONDS]))
+    return cursor.rowcount == 1
+
+
+def wait_for_reply(db, key: str, timeout: float = RETRY_WAIT_SECONDS) -> str | None:
+    """Poll briefly for the first attempt's reply; None if it is still not done."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = message_row(db, key)
+        if row["state"] == "done":
+            return row["reply_xml"]
+        time.sleep(RETRY_POLL_SECONDS)
+    return None
+
+
+def finish(db, message_id: int, incoming: Incoming, reply: Reply, reply_xml: str,
+           latency_ms: float, now: float) -> None:
+    """Store the reply and its consultation in one transaction: a retry answered from the stored
+    reply must never find the consultation missing (the township counts those)."""
+    with transaction(db):
+        if reply.consultation is not None:
+            record_consultation(db, message_id, incoming, reply, latency_ms, now)
+        finish_message(db, message_id, reply_xml, reply.handler, latency_ms)
+
+
+def finish_message(db, message_id: int, reply_xml: str, handler: str, latency_ms: float) -> None:
+    """Store the plaintext reply XML ('' means ``success``) so retries get the same answer."""
+    with_retry(lambda: db.execute(
+        "UPDATE messages SET state = 'done', reply_xml = ?, handler = ?, latency_ms = ?"
+        " WHERE id = ?", [reply_xml, handler, round(latency_ms, 2), message_id]))
+
+
+def record_consultation(db, message_id: int | None, incoming: Incoming, reply: Reply,
+                        latency_ms: float, now: float) -> int:
+    """Write one consultation (the decision about a question) with the villager's village."""
+    c = reply.consultation
+    row = {
+        "message_id": message_id, "openid": incoming.openid, "village": village_of(db, incoming.openid),
+        "asked_at": now, "channel": incoming.channel, "question": c.question, "action": c.action,
+        "faq_id": c.faq_id, "category": c.category, "score": c.score,
+        "candidates": json.dumps(c.candidates, ensure_ascii=False),
+        "citations": json.dumps(c.citations, ensure_ascii=False),
+        "reply": reply.text, "latency_ms": round(latency_ms, 2), "ticket_id": c.ticket_id,
+    }
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    return with_retry(lambda: db.execute(
+        f"INSERT INTO consultations ({columns}) VALUES ({marks})", list(row.values())).lastrowid)
+
+
+def village_of(db, openid: str) -> str | None:
+    rows = list(db.query("SELECT village FROM users WHERE openid = ?", [openid]))
+    return rows[0]["village"] if rows else None

@@ -1,0 +1,316 @@
+"""The WeChat callback, ``/wechat``: check, decrypt, parse, dedupe, dispatch, record, reply.
+
+WeChat's rules (https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html,
+.../Message_Management/Message_encryption_and_decryption_instructions.html):
+- GET is the URL check: ``signature`` = sha1(sorted token, timestamp, nonce); echo ``echostr``.
+- POST comes in plaintext, compatible or safe mode; encrypted requests carry
+  ``encrypt_type=aes`` and ``msg_signature`` and must be answered encrypted.
+- WeChat waits 5 s and retries three times; answering ``success`` means "no reply". Any other
+  invalid body shows the villager "该公众号暂时无法提供服务", so errors inside are logged and
+  answered with ``success`` — WeChat never sees a 500.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+from flask import Blueprint, Response, request
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.parser import parse_message
+from wechatpy.utils import check_signature
+import xmltodict
+
+from bot import get_db, services
+from bot import records, replies, users
+from bot.config import Config
+from bot.delivery import attach_pending_answers
+from bot.dispatch import Context, Incoming, Reply
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("webhook", __name__)
+
+MESSAGE_TYPES = {"text", "voice", "image", "video", "shortvideo", "location", "link", "file", "event"}
+SUCCESS = "success"
+APOLOGY = "抱歉，系统刚才出了点小问题，请过一会儿再发一次；着急的话请回复“转人工”。"
+CHANNELS_FROM_HEADER = {"simulator"}   # development only: the simulator page marks its posts
+
+
+class Refused(Exception):
+    """The request is not one we answer: carries the HTTP status and a short reason."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+@dataclasses.dataclass
+class Envelope:
+    """What came in: the plaintext message XML and, if it was encrypted, how to answer."""
+
+    xml: str
+    crypto: WeChatCrypto | None = None
+    nonce: str = ""
+    timestamp: str = ""
+
+
+@blueprint.errorhandler(Refused)
+def refused(exc: Refused) -> Response:
+    log.info("refused /wechat: %s %s", exc.status, exc.reason)
+    return Response(exc.reason, status=exc.status, mimetype="text/plain")
+
+
+@blueprint.get("/wechat")
+def url_check() -> Response:
+    """WeChat's server-URL check: echo ``echostr`` when the signature is ours."""
+    config = services().config
+    check_timestamp(request.args.get("timestamp", ""), config)
+    check_plain_signature(request.args, config)
+    return Response(request.args.get("echostr", ""), mimetype="text/plain")
+
+
+@blueprint.post("/wechat")
+def receive() -> Response:
+    """One message or event from WeChat. Refusals are 4xx; anything unexpected is ``success``."""
+    started = time.monotonic()
+    try:
+        return receive_message(started)
+    except Refused:
+        raise
+    except Exception:  # noqa: BLE001 - WeChat must never see a 500
+        log.exception("webhook failed; answering success")
+        return Response(SUCCESS, mimetype="text/plain")
+
+
+def receive_message(started: float) -> Response:
+    config = services().config
+    body = read_body(config.app.max_body_bytes)
+    check_timestamp(request.args.get("timestamp", ""), config)
+    envelope = open_envelope(body, request.args, config)
+    incoming = parse_incoming(envelope.xml)
+    incoming.channel = request_channel(config)
+    if incoming.event == "click":  # handlers see the configured action, e.g. "help", "topic:借贷"
+        incoming.text = config.menu_reply(incoming.event_key) or ""
+    reply_xml = respond_once(incoming, started)
+    return Response(seal(reply_xml, envelope), mimetype="application/xml" if reply_xml else "text/plain")
+
+
+# --- checks -------------------------------------------------------------------------------
+
+def read_body(limit: int) -> str:
+    """The body as text, refusing oversized ones (by Content-Length and by what was read)."""
+    if (request.content_length or 0) > limit:
+        raise Refused(413, "body too large")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise Refused(413, "body too large")
+    return replies.strip_control(raw.decode("utf-8", errors="replace"))
+
+
+def check_timestamp(value: str, config: Config) -> None:
+    """Replay guard: a request signed too long ago (or in the future) is refused."""
+    try:
+        skew = abs(time.time() - int(value))
+    except (ValueError, OverflowError):
+        raise Refused(403, "bad timestamp") from None
+    if skew > config.app.max_clock_skew_seconds:
+        raise Refused(403, "timestamp too far from our clock")
+
+
+def check_plain_signature(args, config: Config) -> None:
+    """``signature`` = sha1(sorted token, timestamp, nonce); with no token set, nothing is ours."""
+    require_token(config)
+    try:
+        check_signature(config.wechat.token, args.get("signature", ""),
+                        args.get("timestamp", ""), args.get("nonce", ""))
+    except InvalidSignatureException:
+        raise Refused(403, "bad signature") from None
+
+
+def require_token(config: Config) -> None:
+    """An empty token would let anyone sign (production has no demo token): refuse everything."""
+    if not config.wechat.token:
+        log.error("WECHAT_TOKEN is not set: refusing every request to /wechat")
+        raise Refused(403, "token not configured")
+
+
+def open_envelope(body: str, args, config: Config) -> Envelope:
+    """Plaintext: check ``signature``. Encrypted: check ``msg_signature`` and decrypt."""
+    if args.get("encrypt_type", "raw").lower() != "aes":
+        check_plain_signature(args, config)
+        return Envelope(body)
+    crypto = make_crypto(config)
+    encrypted = encrypted_part(body)
+    nonce, timestamp = args.get("nonce", ""), args.get("timestamp", "")
+    try:
+        xml = crypto.decrypt_message({"Encrypt": encrypted}, args.get("msg_signature", ""),
+                                     timestamp, nonce)
+    except Exception:  # noqa: BLE001 - bad signature, wrong AppID, or a key that does not decrypt
+        raise Refused(403, "message does not decrypt with our key") from None
+    return Envelope(replies.strip_control(xml), crypto, nonce, timestamp)
+
+
+def make_crypto(config: Config) -> WeChatCrypto:
+    require_token(config)
+    try:
+        return WeChatCrypto(config.wechat.token, config.wechat.aes_key, config.wechat.appid)
+    except Exception:  # noqa: BLE001 - no or malformed WECHAT_AES_KEY
+        log.error("encrypted message received but WECHAT_AES_KEY is missing or malformed")
+        raise Refused(403, "encrypted mode is not configured") from None
+
+
+def encrypted_part(body: str) -> str:
+    root = parse_xml_dict(body)
+    encrypted = root.get("Encrypt")
+    if not isinstance(encrypted, str) or not encrypted.strip():
+        raise Refused(400, "no Encrypt element")
+    return encrypted
+
+
+def parse_xml_dict(xml: str) -> dict:
+    """The ``<xml>`` root as a dict, or 400: anything else is not a WeChat message."""
+    try:
+        root = xmltodict.parse(xml).get("xml")
+    except Exception:  # noqa: BLE001 - malformed XML, entities (refused by xmltodict), ...
+        raise Refused(400, "not a WeChat message") from None
+    if not isinstance(root, dict):
+        raise Refused(400, "not a WeChat message")
+    return root
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+def parse_incoming(xml: str) -> Incoming:
+    """wechatpy's message object, turned into the ``Incoming`` the handlers see."""
+    fields = parse_xml_dict(xml)
+    openid, msg_type = value_of(fields, "FromUserName"), value_of(fields, "MsgType").lower()
+    if not openid or not msg_type:
+        raise Refused(400, "not a WeChat message")
+    try:
+        raw = parse_message(xml)
+    except Exception:  # noqa: BLE001 - wechatpy is stricter than we need; keep the fields
+        raw = None
+    return build_incoming(fields, openid, msg_type, raw)
+
+
+def build_incoming(fields: dict, openid: str, msg_type: str, raw) -> Incoming:
+    kind = msg_type if msg_type in MESSAGE_TYPES else "unknown"
+    event = value_of(fields, "Event").lower() if kind == "event" else ""
+    return Incoming(
+        openid=openid, msg_type=kind,
+        text=value_of(fields, "Recognition" if kind == "voice" else "Content"),
+        event=event, event_key=value_of(fields, "EventKey"),
+        media_id=value_of(fields, "MediaId"), msg_id=value_of(fields, "MsgId"),
+        create_time=as_int(value_of(fields, "CreateTime")), raw=raw or fields)
+
+
+def value_of(fields: dict, name: str) -> str:
+    value = fields.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def as_int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return 0
+
+
+def request_channel(config: Config) -> str:
+    """'wechat', or 'simulator' when the development simulator page says so."""
+    claimed = request.headers.get("X-Legalbot-Channel", "")
+    if not config.is_production and claimed in CHANNELS_FROM_HEADER:
+        return claimed
+    return "wechat"
+
+
+# --- answering ------------------------------------------------------------------------------
+
+def respond_once(incoming: Incoming, started: float) -> str:
+    """This request's reply XML: from the registry, or stored by an earlier attempt."""
+    return answer_once(services(), get_db(), incoming, started)
+
+
+def answer_once(app_services, db, incoming: Incoming, started: float) -> str:
+    """The plaintext reply XML for a message, computed once however often WeChat retries.
+
+    Outside Flask too: `legalbot chat` sends its lines through here, so the terminal exercises
+    exactly what WeChat does (dedupe, records, "更多", waiting adviser answers).
+    """
+    key = records.dedupe_key(incoming)
+    claim = records.claim(db, key, incoming, time.time())
+    if not claim.mine:
+        stored = claim.reply_xml if claim.reply_xml is not None else records.wait_for_reply(db, key)
+        return stored or ""
+    ctx = Context(services=app_services, db=db, now=time.time())
+    reply = converse(ctx, incoming)
+    reply_xml = render(incoming, reply, ctx.now)
+    latency = (time.monotonic() - started) * 1000
+    records.finish(db, claim.message_id, incoming, reply, reply_xml, latency, ctx.now)
+    return reply_xml
+
+
+def render(incoming: Incoming, reply: Reply, now: float) -> str:
+    """Plaintext reply XML, or '' for "no reply" (sent as ``success``)."""
+    if reply.text is None:
+        return ""
+    return replies.render_text(incoming.openid, account_of(incoming), reply.text, int(now))
+
+
+def account_of(incoming: Incoming) -> str:
+    """Our account's id (the message's ToUserName), the sender of the reply."""
+    raw = incoming.raw
+    if isinstance(raw, dict):
+        return value_of(raw, "ToUserName") or "legalbot"
+    return getattr(raw, "target", None) or "legalbot"
+
+
+def seal(reply_xml: str, envelope: Envelope) -> str:
+    """``success`` for no reply; the reply XML, encrypted when the request was."""
+    if not reply_xml:
+        return SUCCESS
+    if envelope.crypto is None:
+        return reply_xml
+    return envelope.crypto.encrypt_message(reply_xml, envelope.nonce, envelope.timestamp)
+
+
+def converse(ctx: Context, incoming: Incoming) -> Reply:
+    """Dispatch to the handlers and prepare the text a villager is sent (webhook and CLI).
+
+    Adviser answers waiting for this user ride along with the reply; a reply longer than
+    WeChat's limit is cut and the rest kept for "更多".
+    """
+    note_inbound(ctx, incoming)
+    reply = dispatch_safely(ctx, incoming)
+    if reply.text is not None:
+        text = attach_pending(ctx, incoming.openid, reply.text)
+        reply.text = replies.fit_for_user(ctx.db, incoming.openid, text, ctx.config.reply.max_bytes,
+                                          ctx.config.reply.more_keyword, ctx.now)
+    return reply
+
+
+def note_inbound(ctx: Context, incoming: Incoming) -> None:
+    """A message (not an event) from the user reopens WeChat's 48-hour customer-service window."""
+    if incoming.msg_type == "event":
+        users.ensure_user(ctx.db, incoming.openid, ctx.now)
+    else:
+        users.touch_inbound(ctx.db, incoming.openid, ctx.now)
+
+
+def dispatch_safely(ctx: Context, incoming: Incoming) -> Reply:
+    try:
+        return ctx.services.registry.dispatch(incoming, ctx)
+    except Exception:  # noqa: BLE001 - a broken handler must not leave the villager unanswered
+        log.exception("handler failed for %s %s", incoming.msg_type, incoming.openid)
+        silent = incoming.msg_type == "event" and incoming.event not in ("click", "subscribe")
+        return Reply(text=None if silent else APOLOGY, handler="error")
+
+
+def attach_pending(ctx: Context, openid: str, text: str) -> str:
+    """Prepend adviser answers waiting for this villager (see bot.delivery)."""
+    try:
+        return attach_pending_answers(ctx, openid, text)
+    except Exception:  # noqa: BLE001 - a delivery fault must not cost the villager this reply
+        log.exception("attaching pending answers failed for %s", openid)
+        return text

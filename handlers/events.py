@@ -1,0 +1,132 @@
+"""Events: following the account, unfollowing, and the menu.
+
+Following gets a welcome (what the bot does, the disclaimer, how to reach a person);
+unfollowing is recorded and gets no reply. A menu CLICK sends the key configured in
+config.toml ``[[menu]]``; its ``reply`` names an action ("help", "human", "emergency",
+"my_tickets", "topic:<category>") or is itself the text to send. Every other event (VIEW, SCAN,
+LOCATION, template/mass-send results, 订阅通知, customer-service sessions) needs no answer, so
+WeChat gets ``success`` (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html).
+"""
+from __future__ import annotations
+
+import importlib.util
+
+from bot import users
+from bot.config import Config
+from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
+
+SUBSCRIBE_EVENTS = {"subscribe"}
+TOPIC_EXAMPLES = 8
+
+
+def township(config: Config) -> str:
+    return config.local.get("township", "本乡")
+
+
+def contact_line(config: Config) -> str:
+    """How to reach a person: 转人工, or the township's justice office by phone."""
+    phone = config.backup.phone or config.local.get("sifasuo_phone", "")
+    office = config.backup.name or "司法所"
+    by_phone = f"，也可以打{office}电话 {phone}" if phone else ""
+    return f"想找真人：回复“转人工”，您村的法律顾问会答复您{by_phone}。"
+
+
+def welcome_text(config: Config) -> str:
+    return "\n".join([
+        f"您好，欢迎来到{township(config)}法律咨询！我能帮您：",
+        "· 回答婚姻家庭、土地宅基地、借钱欠钱、打工工资等常见法律问题，附上法律原文；",
+        "· 拿不准时先问您一句，或者转给您村的法律顾问，顾问的答复会发回这里。",
+        "直接打字说您遇到的事就行，比如“借钱不还怎么办”。",
+        contact_line(config),
+        "遇到危险请马上打110。",
+        config.reply.disclaimer,
+    ])
+
+
+def help_text(config: Config) -> str:
+    return "\n".join([
+        "使用说明：",
+        "1. 直接打字问，一次问一件事，比如“老人去世了房子怎么分”；",
+        f"2. 回答太长时，回复“{config.reply.more_keyword}”看下一段；",
+        "3. 我给出几个选项时，回复数字就行；",
+        "4. " + contact_line(config),
+        "发语音也可以，顾问会听。",
+    ])
+
+
+def emergency_text(config: Config) -> str:
+    local = config.local
+    lines = ["遇到危险，请马上打电话：", "· 报警 110（家暴、打人、威胁都可以报）",
+             "· 急救 120", "· 妇女儿童维权 12338", "· 法律援助 " + local.get("legal_aid_phone", "12348")]
+    if local.get("police_station"):
+        lines.append(f"· 就近找{local['police_station']}")
+    lines.append("先保证自己安全，再慢慢说您的事，我们会帮您联系法律顾问。")
+    return "\n".join(lines)
+
+
+def topic_text(ctx: Context, category: str) -> str:
+    """Example questions of one FAQ category, so a villager sees how to ask."""
+    entries = ctx.services.knowledge.in_category(category)[:TOPIC_EXAMPLES]
+    if not entries:
+        return f"“{category}”方面的问题，请直接打字问我。" + contact_line(ctx.config)
+    examples = [f"{i}. {e.questions[0]}" for i, e in enumerate(entries, 1)]
+    return "\n".join([f"{category}方面，大家常问：", *examples,
+                      "直接把您的问题发给我就行，照上面的说法或用您自己的话都可以。"])
+
+
+def human(incoming: Incoming, ctx: Context) -> Reply:
+    """The "转法律顾问" button: open a ticket through bot.tickets when it is installed."""
+    if importlib.util.find_spec("bot.tickets") is None:
+        return Reply(text=contact_line(ctx.config), handler="events.menu")
+    from bot.tickets import escalate
+    consultation = Consultation(question="（点了菜单：转法律顾问）", action="escalate")
+    told = escalate(ctx, incoming, consultation, reason="villager asked for a person (menu)")
+    return Reply(text=told, handler="events.menu", consultation=consultation)
+
+
+def menu_action_text(ctx: Context, incoming: Incoming, action: str) -> str:
+    if action == "help":
+        return help_text(ctx.config)
+    if action == "emergency":
+        return emergency_text(ctx.config)
+    if action == "my_tickets":  # normally answered first by handlers/my_tickets.py
+        from handlers.my_tickets import my_tickets_text
+        return my_tickets_text(ctx.db, incoming.openid)
+    if action.startswith("topic:"):
+        return topic_text(ctx, action.removeprefix("topic:"))
+    return action or help_text(ctx.config)   # a literal reply, or help for an unknown key
+
+
+def subscribe(incoming: Incoming, ctx: Context) -> Reply | None:
+    if incoming.event not in SUBSCRIBE_EVENTS:
+        return None
+    users.update_user(ctx.db, incoming.openid, ctx.now, subscribed=1)
+    return Reply(text=welcome_text(ctx.config), handler="events.subscribe")
+
+
+def unsubscribe(incoming: Incoming, ctx: Context) -> Reply | None:
+    if incoming.event != "unsubscribe":
+        return None
+    users.update_user(ctx.db, incoming.openid, ctx.now, subscribed=0)
+    return Reply(text=None, handler="events.unsubscribe")
+
+
+def menu_click(incoming: Incoming, ctx: Context) -> Reply | None:
+    if incoming.event != "click":
+        return None
+    action = ctx.config.menu_reply(incoming.event_key) or ""
+    if action == "human":
+        return human(incoming, ctx)
+    return Reply(text=menu_action_text(ctx, incoming, action), handler="events.menu")
+
+
+def other_event(incoming: Incoming, ctx: Context) -> Reply:
+    """VIEW, SCAN, LOCATION, job results, 订阅通知, kf sessions: nothing to say."""
+    return Reply(text=None, handler="events.other")
+
+
+def register(registry: Registry) -> None:
+    registry.register("events.subscribe", 50, subscribe, types={"event"})
+    registry.register("events.unsubscribe", 51, unsubscribe, types={"event"})
+    registry.register("events.menu", 52, menu_click, types={"event"})
+    registry.register("events.other", 59, other_event, types={"event"})

@@ -1,0 +1,46 @@
+"""Voice messages: WeChat's own transcript when there is one, otherwise the adviser listens.
+
+WeChat is withdrawing the ``Recognition`` field (speech-to-text), so it is often empty
+(https://developers.weixin.qq.com/community/develop/doc/0004642ac48a28f049ff2b15f51800).
+No offline Chinese speech model is available, so a voice message without text becomes a ticket
+carrying the MediaId; the adviser can download the audio (kept by WeChat for 3 days).
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+
+from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
+
+HEARD = "您的语音收到了，我会交给法律顾问来听。"
+NO_TICKETS = ("您的语音收到了，不过我现在还听不了语音。麻烦您把问题打成文字发给我，"
+              "或回复“转人工”找法律顾问。")
+
+
+def voice(incoming: Incoming, ctx: Context) -> Reply:
+    """A transcript is answered like a typed question; silence goes to the adviser."""
+    if incoming.text.strip():
+        return as_text_question(incoming, ctx)
+    return to_adviser(incoming, ctx)
+
+
+def as_text_question(incoming: Incoming, ctx: Context) -> Reply:
+    """Offer the transcript to the whole registry as text; the record says it came by voice."""
+    incoming.channel = "voice"
+    question = dataclasses.replace(incoming, msg_type="text", text=incoming.text.strip())
+    return ctx.services.registry.dispatch(question, ctx)
+
+
+def to_adviser(incoming: Incoming, ctx: Context) -> Reply:
+    """Open a ticket the adviser can listen to (bot.tickets keeps the MediaId)."""
+    if importlib.util.find_spec("bot.tickets") is None:
+        return Reply(text=NO_TICKETS, handler="voice")
+    from bot.tickets import escalate
+    incoming.channel = "voice"
+    consultation = Consultation(question="[语音留言]", action="escalate")
+    told = escalate(ctx, incoming, consultation, reason="语音留言，没有文字，请听录音")
+    return Reply(text=HEARD + told, handler="voice", consultation=consultation)
+
+
+def register(registry: Registry) -> None:
+    registry.register("voice", 65, voice, types={"voice"})
