@@ -1,6 +1,68 @@
-"""legalbot commands (placeholder until this module's commands are written)."""
+"""`legalbot worker` drains the outbox; `legalbot menu push` creates the menu through the API."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+
 import click
+
+from bot import outbox, worker
+from bot.cli.common import make_services, print_json
+from bot.config import Config, MenuButton
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="One pass (deadlines, then due rows), then exit.")
+def worker_command(once: bool) -> None:
+    """Send what the outbox holds (adviser notifications, answers) and chase late tickets."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    services = make_services()
+    if once:
+        print_json(worker.run_once(services))
+        return
+    click.echo(f"worker: polling every {services.config.outbox.poll_seconds:g}s; Ctrl-C stops")
+    try:
+        worker.loop(services)
+    except KeyboardInterrupt:
+        pass
+
+
+def button_json(button: MenuButton) -> dict:
+    """One button in WeChat's menu/create shape (our `reply` stays in config, not at WeChat).
+    https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
+    """
+    if button.sub:
+        return {"name": button.name, "sub_button": [button_json(b) for b in button.sub]}
+    out = {"type": button.type, "name": button.name}
+    out.update({"url": button.url} if button.type == "view" else {"key": button.key})
+    return out
+
+
+def menu_json(config: Config) -> dict:
+    return {"button": [button_json(b) for b in config.menu]}
+
+
+@click.group("menu")
+def menu_group() -> None:
+    """The account's menu (config.toml [[menu]])."""
+
+
+@menu_group.command("push")
+@click.option("--dry-run", is_flag=True, help="Print the JSON instead of queueing it.")
+def push_command(dry_run: bool) -> None:
+    """Queue menu/create with config's menu; the worker sends it (run `legalbot worker --once`)."""
+    services = make_services()
+    menu = menu_json(services.config)
+    if dry_run:
+        click.echo(json.dumps(menu, ensure_ascii=False, indent=2))
+        return
+    db = services.open_db()
+    now = time.time()
+    outbox.enqueue(db, "menu_create", {"menu": menu}, now, dedupe_key=f"menu:{now:.0f}")
+    print_json(worker.run_once(services, now=now, db=db))
 
 
 def register(main: click.Group) -> None:
-    pass
+    main.add_command(worker_command)
+    main.add_command(menu_group)

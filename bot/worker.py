@@ -1,0 +1,162 @@
+"""The worker: drains the outbox and chases unanswered tickets.
+
+Run as `legalbot worker` (one or several processes) or as a thread in `legalbot serve` for
+`make run`. Each pass: sweep deadlines (remind, then hand to the backup), then send what is due.
+Several workers are safe: rows are claimed under a lease and the access token is shared.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from typing import Any, Callable
+
+from bot import advisers as adv
+from bot import outbox, tickets
+from bot.config import Config
+from bot.delivery import push_answer
+from bot.outbox import Hold, OutboxRow
+from bot.wechat_api import WeChatClient, WeChatError
+
+log = logging.getLogger(__name__)
+
+QUOTA_ERRORS = {45047, 45009}          # over the message quota / the API's daily limit: hold
+
+
+def send_menu(services, db, client, payload: dict[str, Any], now: float) -> str:
+    client.create_menu(payload["menu"])
+    return "sent"
+
+
+JOBS: dict[str, Callable[..., str]] = {
+    "notify_adviser": tickets.send_notification,
+    "deliver_answer": push_answer,
+    "menu_create": send_menu,
+}
+
+
+def lease_seconds(config: Config) -> float:
+    """Long enough for a call plus its token refresh and retry, with room to spare."""
+    return config.wechat.api_timeout_seconds * 4 + 30
+
+
+def run_once(services, now: float | None = None, client: WeChatClient | None = None,
+             db=None) -> dict[str, int]:
+    """One pass: the deadline sweep, then every due outbox row. Returns counts by outcome."""
+    now = time.time() if now is None else now
+    own_db = db is None
+    db = services.open_db() if own_db else db
+    try:
+        adv.ensure_advisers(db, services.config, now)
+        counts = Counter(sweep_deadlines(db, services.config, now))
+        client = client or WeChatClient(services.config, db)
+        counts.update(drain(services, db, client, now))
+        return dict(counts)
+    finally:
+        if own_db:
+            db.conn.close()
+
+
+def drain(services, db, client, now: float) -> Counter:
+    counts: Counter = Counter()
+    for row in outbox.claim(db, now, lease_seconds(services.config)):
+        counts[process(services, db, client, row, now)] += 1
+    return counts
+
+
+def run_job(services, db, client, row: OutboxRow, now: float) -> None:
+    job = JOBS.get(row.kind)
+    if job is None:
+        raise Hold(f"unknown outbox kind {row.kind!r}")
+    if row.kind == "deliver_answer":  # the ticket's push lock lasts as long as the row's lease
+        job(services, db, client, row.payload, now, lease=lease_seconds(services.config))
+    else:
+        job(services, db, client, row.payload, now)
+
+
+def process(services, db, client, row: OutboxRow, now: float) -> str:
+    """Run one row's job; record sent, held or failed (with backoff) — never lose the row."""
+    try:
+        run_job(services, db, client, row, now)
+    except Hold as hold:
+        outbox.mark_held(db, row, str(hold), now)
+        return "held"
+    except WeChatError as exc:
+        if exc.errcode in QUOTA_ERRORS:
+            outbox.mark_held(db, row, f"WeChat {exc}", now)
+            return "held"
+        log.warning("outbox row %s (%s) failed: %s", row.id, row.kind, exc)
+        return outbox.mark_failed(db, row, f"WeChat {exc}", now, services.config.outbox)
+    except Exception as exc:  # a bug must not kill the worker or lose the row
+        log.exception("outbox row %s (%s) crashed", row.id, row.kind)
+        return outbox.mark_failed(db, row, f"{type(exc).__name__}: {exc}", now,
+                                  services.config.outbox)
+    outbox.mark_sent(db, row, now)
+    return "sent"
+
+
+# ---- deadlines ----------------------------------------------------------------------------
+
+def sweep_deadlines(db, config: Config, now: float) -> Counter:
+    """Chase the adviser after remind_after_hours; hand to the backup after reassign_after_hours."""
+    counts: Counter = Counter()
+    hours = config.escalation
+    for ticket in tickets.list_tickets(db, status=["open", "notified", "overdue"]):
+        waited = now - ticket.created_at
+        if waited >= hours.reassign_after_hours * 3600:
+            counts["reassigned"] += reassign_overdue(db, ticket, now)
+        elif waited >= hours.remind_after_hours * 3600 and ticket.status != "overdue":
+            counts["reminded"] += remind(db, ticket, now)
+    return counts
+
+
+def remind(db, ticket: tickets.Ticket, now: float) -> int:
+    adviser = adv.get_adviser(db, ticket.adviser_id)
+    if adviser is None or not tickets.transition(
+            db, ticket.id, "overdue", now, actor="worker", note="reminder",
+            expect=("open", "notified"), reminded_at=now):
+        return 0
+    tickets.notify(db, ticket.id, adviser, now, "remind")
+    return 1
+
+
+def reassign_overdue(db, ticket: tickets.Ticket, now: float) -> int:
+    backup = adv.backup_adviser(db)
+    if backup is None or ticket.adviser_id == backup.id:
+        return 0
+    try:
+        tickets.reassign_ticket(db, ticket.id, None, now, actor="worker", note="no answer in time")
+    except tickets.TicketError:
+        return 0
+    return 1
+
+
+# ---- running ------------------------------------------------------------------------------
+
+def loop(services, stop: threading.Event | None = None) -> None:
+    """Run a pass, then another every poll_seconds until ``stop`` is set.
+
+    An error in one pass is logged and the next pass runs: the rows are still in the table.
+    """
+    stop = stop or threading.Event()
+    db = services.open_db()
+    try:
+        while True:
+            try:
+                run_once(services, db=db)
+            except Exception:
+                log.exception("worker pass failed")
+            if stop.wait(services.config.outbox.poll_seconds):
+                break
+    finally:
+        db.conn.close()
+
+
+def start_thread(services) -> tuple[threading.Thread, threading.Event]:
+    """The worker as a daemon thread (for `make run`); set the event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=loop, args=(services, stop), name="legalbot-worker",
+                              daemon=True)
+    thread.start()
+    return thread, stop
