@@ -1,6 +1,130 @@
-"""legalbot commands (placeholder until this module's commands are written)."""
+"""`legalbot stats`, `legalbot export`, `legalbot report`: the counts staff report, from the records.
+
+Thin over ``bot.stats``, ``bot.export`` and ``bot.report``: the web console calls the same
+functions, so the command line and the dashboard never disagree.
+"""
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from typing import Any
+
 import click
+
+from bot.cli.common import make_services, print_json
+from bot.stats import GROUPINGS, Period, compute_stats, parse_day
+
+
+def day_option(ctx, param, value: str | None) -> date | None:
+    try:
+        return parse_day(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def open_db():
+    return make_services().open_db()
+
+
+def hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def summary_text(s: dict[str, Any]) -> list[str]:
+    actions = " · ".join(f"{k} {v}" for k, v in s["by_action"].items()) or "无"
+    return [
+        f"记录 {s['total']} 次（法律咨询 {s['consultations']} 次），{s['people']} 人",
+        f"  按处理方式：{actions}",
+        f"  智能答复 {s['answered_by_bot']}，追问 {s['clarified']}，转法律顾问 {s['tickets']}"
+        f"（紧急 {s['urgent']}），顾问已答复 {s['answered_by_adviser']}，办结率 {percent(s['completion_rate'])}",
+        f"  从提问到答复送达：中位数 {hours(s['median_hours_to_answer'])} 小时，"
+        f"90% 在 {hours(s['p90_hours_to_answer'])} 小时内",
+    ]
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def cell(value: Any, width: int, left: bool = False) -> str:
+    text = str(value)
+    gap = " " * max(0, width - display_width(text))
+    return text + gap if left else gap + text
+
+
+GROUP_COLUMNS = (("记录", "total"), ("人数", "people"), ("智能答复", "answered_by_bot"),
+                 ("转顾问", "tickets"), ("已答复", "answered_by_adviser"))
+
+
+def group_table(groups: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [cell("分组", 14, left=True) + "".join(cell(t, 10) for t, _ in GROUP_COLUMNS)
+             + cell("中位小时", 10)]
+    for key, g in groups.items():
+        lines.append(cell(key, 14, left=True) + "".join(cell(g[k], 10) for _, k in GROUP_COLUMNS)
+                     + cell(hours(g["median_hours_to_answer"]), 10))
+    return lines
+
+
+@click.command()
+@click.option("--since", callback=day_option, help="First day, YYYY-MM-DD (included).")
+@click.option("--until", callback=day_option, help="Last day, YYYY-MM-DD (included).")
+@click.option("--by", type=click.Choice(GROUPINGS), help="Figures per month, village, category or action.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def stats(since: date | None, until: date | None, by: str | None, as_json: bool) -> None:
+    """Counts of consultations and people, answered by bot or adviser, answer times."""
+    result = compute_stats(open_db(), Period(since, until), by)
+    if as_json:
+        print_json(result)
+        return
+    span = f"{since or '最早'} 至 {until or '今'}"
+    click.echo(f"期间：{span}")
+    click.echo("\n".join(summary_text(result)))
+    if by:
+        click.echo("")
+        click.echo("\n".join(group_table(result["groups"])))
+
+
+@click.command()
+@click.option("--since", callback=day_option, required=True, help="First day, YYYY-MM-DD.")
+@click.option("--until", callback=day_option, required=True, help="Last day, YYYY-MM-DD.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,
+              help="Default: from OUT's extension, else xlsx.")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+def export(since: date, until: date, fmt: str | None, out: str) -> None:
+    """Write the consultation ledger (法律咨询台账) to OUT (.xlsx, or .csv with --format csv)."""
+    from bot.export import export_ledger
+    if since > until:
+        raise click.BadParameter("--since 不能晚于 --until")
+    fmt = fmt or ("csv" if out.lower().endswith(".csv") else "xlsx")
+    count = export_ledger(open_db(), Period(since, until), out, fmt)
+    click.echo(f"已写入 {out}：{count} 条咨询记录（{since} 至 {until}）", err=True)
+
+
+@click.command()
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="The report's year.")
+@click.option("--charts", "charts_dir", type=click.Path(file_okay=False),
+              help="Also write PNG charts (monthly trend, categories) into this folder.")
+@click.option("--json", "as_json", is_flag=True, help="The paragraph and its figures as JSON.")
+def report(year: int, charts_dir: str | None, as_json: bool) -> None:
+    """The paragraph for the annual rule-of-law report, with the figures behind it."""
+    from bot.report import build_report, draw_charts
+    result = build_report(open_db(), year)
+    if charts_dir:
+        result["charts"] = [str(p) for p in draw_charts(result, charts_dir)]
+    if as_json:
+        print_json(result)
+        return
+    click.echo(result["text"])
+    for path in result.get("charts", []):
+        click.echo(f"图表：{path}", err=True)
 
 
 def register(main: click.Group) -> None:
-    pass
+    main.add_command(stats)
+    main.add_command(export)
+    main.add_command(report)

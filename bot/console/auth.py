@@ -1,0 +1,174 @@
+"""Console accounts, logins and CSRF: who may see which villagers' questions.
+
+Questions to a lawyer are sensitive, so the console is locked down more than a usual intranet
+page: passwords are hashed (werkzeug's scrypt), repeated failures from one address lock the
+username for a while, the session is regenerated at login, and every form carries a CSRF token
+(the session cookie is SameSite=Lax, which still lets a top-level cross-site POST through on
+older browsers).
+
+Two roles: ``staff`` (the township's 司法所 and office: everything) and ``adviser`` (a village
+legal adviser: only their villages' tickets and consultations).
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import abort, g, redirect, request, session, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from bot.advisers import Adviser, adviser_by_name, backup_adviser, get_adviser
+from bot.store import with_retry
+
+ROLES = ("staff", "adviser")
+MIN_PASSWORD_LENGTH = 8
+# Compared against when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """A console account cannot be created as asked; the message says why."""
+
+
+class LoginLocked(Exception):
+    """Too many failed logins for this username from this address; try again later."""
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    id: int
+    username: str
+    role: str
+    adviser: Adviser | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == "staff"
+
+    @property
+    def villages(self) -> list[str] | None:
+        """The villages this user may see; None means all of them."""
+        if self.is_staff or (self.adviser and self.adviser.is_backup):
+            return None
+        return list(self.adviser.villages) if self.adviser else []
+
+    @property
+    def display_name(self) -> str:
+        return self.adviser.name if self.adviser else self.username
+
+
+def add_user(db, username: str, password: str, role: str, now: float,
+             adviser_name: str | None = None) -> ConsoleUser:
+    """Create a console account, or reset its password and role if it exists."""
+    adviser_id = check_account(db, username, password, role, adviser_name)
+    with_retry(lambda: db.execute(
+        "INSERT INTO console_users (username, password_hash, role, adviser_id, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET password_hash = "
+        "excluded.password_hash, role = excluded.role, adviser_id = excluded.adviser_id",
+        [username, generate_password_hash(password), role, adviser_id, now]))
+    return user_by_name(db, username)
+
+
+def check_account(db, username: str, password: str, role: str,
+                  adviser_name: str | None) -> int | None:
+    """Validate a new account; return the adviser's id for an adviser account."""
+    if not username.strip():
+        raise AccountError("用户名不能为空")
+    if role not in ROLES:
+        raise AccountError(f"角色只能是 {' / '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+    if role != "adviser":
+        return None
+    adviser = adviser_by_name(db, adviser_name or "")
+    if adviser is None:
+        raise AccountError(f"没有名为 {adviser_name!r} 的法律顾问（先 legalbot adviser list 查看）")
+    return adviser.id
+
+
+def user_from_row(db, row: dict[str, Any]) -> ConsoleUser:
+    return ConsoleUser(id=row["id"], username=row["username"], role=row["role"],
+                       adviser=get_adviser(db, row["adviser_id"]))
+
+
+def user_by_name(db, username: str) -> ConsoleUser | None:
+    rows = list(db.query("SELECT * FROM console_users WHERE username = ?", [username]))
+    return user_from_row(db, rows[0]) if rows else None
+
+
+def user_by_id(db, user_id: int) -> ConsoleUser | None:
+    rows = list(db.query("SELECT * FROM console_users WHERE id = ?", [user_id]))
+    return user_from_row(db, rows[0]) if rows else None
+
+
+def failure_key(username: str, address: str | None) -> str:
+    return f"{username.strip().lower()}|{address or '-'}"
+
+
+def recent_failures(db, key: str, since: float) -> int:
+    rows = db.query("SELECT COUNT(*) AS n FROM login_failures WHERE key = ? AND at >= ?", [key, since])
+    return next(iter(rows))["n"]
+
+
+def authenticate(db, settings, username: str, password: str, address: str | None,
+                 now: float) -> ConsoleUser | None:
+    """The user for a correct password; None for a wrong one. Raises LoginLocked when throttled."""
+    key = failure_key(username, address)
+    if recent_failures(db, key, now - settings.login_window_seconds) >= settings.login_max_failures:
+        raise LoginLocked()
+    rows = list(db.query("SELECT * FROM console_users WHERE username = ?", [username.strip()]))
+    stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
+    if check_password_hash(stored, password) and rows:
+        with_retry(lambda: db.execute("DELETE FROM login_failures WHERE key = ?", [key]))
+        return user_from_row(db, rows[0])
+    with_retry(lambda: db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, now]))
+    return None
+
+
+def answering_adviser(db, user: ConsoleUser) -> Adviser | None:
+    """Who an answer is from: the adviser themself; for staff, the township's backup (司法所)."""
+    return user.adviser if user.adviser else backup_adviser(db)
+
+
+# ---- in the request: session, CSRF, role checks ---------------------------------------
+
+def log_in(user: ConsoleUser) -> None:
+    """A fresh session (no fixation), marked permanent so it expires after session_hours."""
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user.id
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def csrf_ok() -> bool:
+    sent = request.form.get("csrf_token", "")
+    expected = session.get("csrf", "")
+    return bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def login_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("user") is None:
+            return redirect(url_for("console.login", next=request.full_path))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def staff_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not g.user.is_staff:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped

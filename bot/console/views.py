@@ -1,0 +1,334 @@
+"""The console's pages: dashboard, tickets, consultations, knowledge base, export.
+
+Server-rendered, no JavaScript needed, readable on an adviser's phone. Every page reads through
+the same functions as the command line (``bot.stats``, ``bot.export``, ``bot.tickets``), and an
+answer typed here goes through ``bot.tickets.answer_ticket`` exactly like "答复 12 …" in WeChat.
+"""
+from __future__ import annotations
+
+import io
+import time
+from datetime import date, datetime
+from typing import Any
+
+from flask import (Blueprint, abort, flash, g, redirect, render_template, request, send_file,
+                   session, url_for)
+
+from bot import get_db, services
+from bot.console import auth
+from bot.export import ACTION_LABELS, TICKET_STATUS_LABELS, handling, ledger_filename, write_ledger
+from bot.export import ledger_rows
+from bot.privacy import mask_openid, mask_text
+from bot.stats import (TOWNSHIP_TZ, Period, consultation_row, consultation_rows, grouped,
+                       legal_rows, local_time, parse_day, summarize)
+from bot.tickets import (ANSWERABLE, TicketError, Ticket, answer_ticket, can_act, get_ticket,
+                         list_tickets, reassign_ticket, ticket_events)
+
+blueprint = Blueprint("console", __name__, url_prefix="/console")
+PAGE_SIZE = 50
+STATUS_FILTERS = {"waiting": ("待答复", list(ANSWERABLE)), "answered": ("已答复未送达", ["answered"]),
+                  "delivered": ("已送达", ["delivered"]), "closed": ("已办结", ["closed"]),
+                  "all": ("全部", None)}
+
+
+# ---- every request: who is this, and is the form genuine ------------------------------
+
+@blueprint.before_request
+def load_user() -> None:
+    user_id = session.get("user_id")
+    g.user = auth.user_by_id(get_db(), user_id) if user_id else None
+    if request.method == "POST" and not auth.csrf_ok():
+        abort(400, description="页面已过期或表单来源不明，请刷新后再提交。")
+
+
+@blueprint.app_template_global()
+def csrf_token() -> str:
+    return auth.csrf_token()
+
+
+@blueprint.app_template_filter("when")
+def when(epoch: float | None) -> str:
+    return local_time(epoch).strftime("%Y-%m-%d %H:%M") if epoch else "—"
+
+
+@blueprint.app_template_filter("masked")
+def masked(text: str | None) -> str:
+    return mask_text(text)
+
+
+@blueprint.app_context_processor
+def labels() -> dict[str, Any]:
+    return {"ACTION_LABELS": ACTION_LABELS, "TICKET_STATUS_LABELS": TICKET_STATUS_LABELS,
+            "mask_openid": mask_openid, "township": services().config.local.get("township", "")}
+
+
+@blueprint.errorhandler(400)
+@blueprint.errorhandler(403)
+@blueprint.errorhandler(404)
+def error_page(error):
+    messages = {403: "您没有权限查看这一页（法律顾问只能看本村的咨询）。", 404: "没有找到这一页或这条记录。"}
+    message = messages.get(error.code) or error.description
+    return render_template("console/error.html", code=error.code, message=message), error.code
+
+
+# ---- logging in and out ----------------------------------------------------------------
+
+def safe_next(target: str | None) -> str:
+    """Only come back to a console page (no open redirect to another site)."""
+    if target and target.startswith("/console") and not target.startswith("//"):
+        return target
+    return url_for("console.dashboard")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("console/login.html", next=request.args.get("next", ""))
+    db, settings = get_db(), services().config.console
+    username, password = request.form.get("username", ""), request.form.get("password", "")
+    try:
+        user = auth.authenticate(db, settings, username, password, request.remote_addr, time.time())
+    except auth.LoginLocked:
+        minutes = settings.login_window_seconds // 60
+        return login_failed(f"登录失败次数太多，请 {minutes} 分钟后再试。", 429)
+    if user is None:
+        return login_failed("用户名或密码不对。", 401)
+    auth.log_in(user)
+    return redirect(safe_next(request.form.get("next")))
+
+
+def login_failed(message: str, status: int):
+    return render_template("console/login.html", error=message,
+                           next=request.form.get("next", "")), status
+
+
+@blueprint.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+# ---- dashboard ---------------------------------------------------------------------------
+
+def requested_period(default_to_year: bool = True) -> Period:
+    """The date filter from the query string; a bad date is reported and the default used."""
+    today = datetime.now(TOWNSHIP_TZ).date()
+    default = Period(date(today.year, 1, 1), today) if default_to_year else Period()
+    try:
+        since, until = parse_day(request.args.get("since")), parse_day(request.args.get("until"))
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return default
+    if not request.args.get("since") and not request.args.get("until"):
+        return default
+    return Period(since, until)
+
+
+def bars(groups: dict[str, dict[str, Any]], key: str = "total") -> list[dict[str, Any]]:
+    """Rows for a CSS bar chart: label, value and width in percent of the largest."""
+    top = max((g[key] for g in groups.values()), default=0) or 1
+    return [{"label": label, "value": g[key], "width": round(100 * g[key] / top)}
+            for label, g in groups.items()]
+
+
+@blueprint.get("/")
+@auth.login_required
+def dashboard():
+    period = requested_period()
+    rows = legal_rows(consultation_rows(get_db(), period, g.user.villages))
+    waiting = [t for t in list_tickets(get_db(), status=list(ANSWERABLE)) if may_see(t)]
+    return render_template(
+        "console/dashboard.html", period=period, figures=summarize(rows), waiting=len(waiting),
+        by_month=bars(grouped(rows, "month")), by_category=bars(grouped(rows, "category")),
+        by_village=bars(grouped(rows, "village")))
+
+
+# ---- tickets -----------------------------------------------------------------------------
+
+def may_see(ticket: Ticket) -> bool:
+    """Staff see every ticket; an adviser their villages' (and any assigned to them)."""
+    return g.user.is_staff or (g.user.adviser is not None and can_act(g.user.adviser, ticket))
+
+
+def visible_ticket(ticket_id: int) -> Ticket:
+    ticket = get_ticket(get_db(), ticket_id)
+    if ticket is None:
+        abort(404)
+    if not may_see(ticket):
+        abort(403)
+    return ticket
+
+
+def village_choices() -> list[str]:
+    names = services().config.village_names
+    return names if g.user.villages is None else [v for v in names if v in g.user.villages]
+
+
+@blueprint.get("/tickets")
+@auth.login_required
+def tickets():
+    status = request.args.get("status", "waiting")
+    status = status if status in STATUS_FILTERS else "waiting"
+    village = request.args.get("village") or None
+    found = list_tickets(get_db(), villages=[village] if village else None,
+                         status=STATUS_FILTERS[status][1])
+    return render_template("console/tickets.html", tickets=[t for t in found if may_see(t)],
+                           status=status, village=village, statuses=STATUS_FILTERS,
+                           villages=village_choices())
+
+
+@blueprint.get("/tickets/<int:ticket_id>")
+@auth.login_required
+def ticket(ticket_id: int):
+    found = visible_ticket(ticket_id)
+    statutes = services().knowledge.statutes
+    articles = [(c, statutes.get(c)) for c in found.suggested]
+    return render_template("console/ticket.html", ticket=found, articles=articles,
+                           events=ticket_events(get_db(), ticket_id),
+                           answerable=found.status in ANSWERABLE,
+                           answering_as=auth.answering_adviser(get_db(), g.user))
+
+
+@blueprint.post("/tickets/<int:ticket_id>/answer")
+@auth.login_required
+def answer(ticket_id: int):
+    visible_ticket(ticket_id)
+    adviser = auth.answering_adviser(get_db(), g.user)
+    if adviser is None:
+        flash("没有配置司法所（backup），工作人员无法代为答复。", "error")
+        return redirect(url_for("console.ticket", ticket_id=ticket_id))
+    try:
+        answer_ticket(services(), get_db(), ticket_id, adviser, request.form.get("answer", ""),
+                      time.time())
+        flash(f"咨询 #{ticket_id} 已答复，正在送达村民。", "ok")
+    except TicketError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("console.ticket", ticket_id=ticket_id))
+
+
+@blueprint.post("/tickets/<int:ticket_id>/reassign")
+@auth.login_required
+def reassign(ticket_id: int):
+    visible_ticket(ticket_id)
+    try:
+        reassign_ticket(get_db(), ticket_id, g.user.adviser, time.time(), actor=g.user.display_name)
+        flash(f"咨询 #{ticket_id} 已转交司法所。", "ok")
+    except TicketError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("console.ticket", ticket_id=ticket_id))
+
+
+# ---- consultations -------------------------------------------------------------------------
+
+def allowed_villages(village: str | None) -> list[str] | None:
+    """The villages to show: the one asked for, within what this user may see."""
+    mine = g.user.villages
+    if village is None:
+        return mine
+    return [village] if mine is None or village in mine else []
+
+
+def matches(row: dict[str, Any], query: str, action: str | None) -> bool:
+    if action and row["action"] != action:
+        return False
+    return not query or query in (row.get("question") or "") or query in (row.get("faq_id") or "")
+
+
+@blueprint.get("/consultations")
+@auth.login_required
+def consultations():
+    period = requested_period(default_to_year=False)
+    query, action = request.args.get("q", "").strip(), request.args.get("action") or None
+    village = request.args.get("village") or None
+    rows = consultation_rows(get_db(), period, allowed_villages(village))
+    rows = [r for r in reversed(rows) if matches(r, query, action)]
+    page = max(1, request.args.get("page", 1, type=int))
+    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    return render_template("console/consultations.html", rows=shown, total=len(rows), page=page,
+                           pages=max(1, -(-len(rows) // PAGE_SIZE)), q=query, action=action,
+                           village=village, villages=village_choices(), period=period,
+                           handling=handling)
+
+
+@blueprint.get("/consultations/<int:consultation_id>")
+@auth.login_required
+def consultation(consultation_id: int):
+    row = consultation_row(get_db(), consultation_id)
+    if row is None:
+        abort(404)
+    if g.user.villages is not None and row["village"] not in g.user.villages:
+        abort(403)
+    return render_template("console/consultation.html", row=row, handling=handling(row))
+
+
+# ---- knowledge base ----------------------------------------------------------------------
+
+def entry_matches(entry, query: str) -> bool:
+    text = " ".join([entry.id, entry.category, entry.answer, *entry.questions, *entry.keywords,
+                     *entry.citations])
+    return not query or query in text
+
+
+@blueprint.get("/knowledge")
+@auth.login_required
+def knowledge():
+    kb, query = services().knowledge, request.args.get("q", "").strip()
+    category = request.args.get("category") or None
+    entries = [e for e in kb.entries if entry_matches(e, query)
+               and (category is None or e.category == category)]
+    categories = sorted({e.category for e in kb.entries})
+    return render_template("console/knowledge.html", entries=entries, q=query, category=category,
+                           categories=categories, laws=statute_counts(kb.statutes))
+
+
+def statute_counts(statutes) -> list[tuple[Any, int]]:
+    counts: dict[str, int] = {}
+    for article in statutes.articles:
+        counts[article.law] = counts.get(article.law, 0) + 1
+    return [(statutes.laws[name], n) for name, n in counts.items() if name in statutes.laws]
+
+
+@blueprint.get("/knowledge/<entry_id>")
+@auth.login_required
+def entry(entry_id: str):
+    kb = services().knowledge
+    found = kb.by_id.get(entry_id) or abort(404)
+    articles = [(c, kb.statutes.get(c)) for c in found.citations]
+    return render_template("console/entry.html", entry=found, articles=articles)
+
+
+@blueprint.get("/statutes")
+@auth.login_required
+def statutes():
+    kb, query = services().knowledge, request.args.get("q", "").strip()
+    law = request.args.get("law") or None
+    articles = [a for a in kb.statutes.articles if (law is None or a.law == law)
+                and (not query or query in a.text or query == a.citation)]
+    page = max(1, request.args.get("page", 1, type=int))
+    return render_template("console/statutes.html", articles=articles[(page - 1) * PAGE_SIZE:
+                                                                        page * PAGE_SIZE],
+                           total=len(articles), page=page,
+                           pages=max(1, -(-len(articles) // PAGE_SIZE)), q=query, law=law,
+                           laws=statute_counts(kb.statutes))
+
+
+# ---- export --------------------------------------------------------------------------------
+
+@blueprint.get("/export")
+@auth.staff_required
+def export_form():
+    return render_template("console/export.html", period=requested_period())
+
+
+@blueprint.get("/export/download")
+@auth.staff_required
+def export_download():
+    period = requested_period()
+    fmt = "csv" if request.args.get("format") == "csv" else "xlsx"
+    buffer = io.BytesIO()
+    write_ledger(ledger_rows(get_db(), period), period, buffer, fmt)
+    buffer.seek(0)
+    mime = ("text/csv; charset=utf-8" if fmt == "csv" else
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_file(buffer, mimetype=mime, as_attachment=True,
+                     download_name=ledger_filename(period, fmt))

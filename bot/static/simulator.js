@@ -1,0 +1,133 @@
+// The simulator: build WeChat's XML, sign it, POST it to /wechat as WeChat's servers would,
+// and show the reply XML's text as chat bubbles. No libraries, no network beyond this server.
+(function () {
+  "use strict";
+  var chat = document.getElementById("chat");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("message");
+  var sendButton = document.getElementById("send");
+  var CHOICE = /<a href="weixin:\/\/bizmsgmenu\?msgmenucontent=([^&"]*)&(?:amp;)?msgmenuid=[^"]*">([^<]*)<\/a>/g;
+
+  function newOpenid() {
+    var id = "oSimulator" + Math.random().toString(36).slice(2, 12);
+    localStorage.setItem("legalbot-simulator-openid", id);
+    return id;
+  }
+  var openid = localStorage.getItem("legalbot-simulator-openid") || newOpenid();
+
+  // CDATA cannot contain "]]>": split it across two sections, as WeChat's own encoder does.
+  function cdata(text) {
+    return "<![CDATA[" + String(text).split("]]>").join("]]]]><![CDATA[>") + "]]>";
+  }
+  function envelope(type, fields) {
+    var now = Math.floor(Date.now() / 1000);
+    return "<xml><ToUserName>" + cdata("gh_legalbot_simulator") + "</ToUserName>" +
+      "<FromUserName>" + cdata(openid) + "</FromUserName>" +
+      "<CreateTime>" + now + "</CreateTime><MsgType>" + cdata(type) + "</MsgType>" +
+      fields + "</xml>";
+  }
+  function textXml(text) {
+    var msgId = String(Date.now()) + String(Math.floor(Math.random() * 1000)).padStart(3, "0");
+    return envelope("text", "<Content>" + cdata(text) + "</Content><MsgId>" + msgId + "</MsgId>");
+  }
+  function eventXml(event, key) {
+    return envelope("event", "<Event>" + cdata(event) + "</Event><EventKey>" + cdata(key || "") + "</EventKey>");
+  }
+
+  function bubble(kind, text) {
+    var node = document.createElement("div");
+    node.className = "bubble " + kind;
+    if (kind === "bot") { fillReply(node, text); } else { node.textContent = text; }
+    chat.appendChild(node);
+    chat.scrollTop = chat.scrollHeight;
+    return node;
+  }
+  // Reply text is shown as text; only WeChat's tappable choice links become clickable.
+  function fillReply(node, text) {
+    var last = 0, match;
+    CHOICE.lastIndex = 0;
+    while ((match = CHOICE.exec(text)) !== null) {
+      node.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var link = document.createElement("a");
+      link.className = "choice";
+      link.textContent = match[2];
+      link.dataset.send = decodeURIComponent(match[1]);
+      link.addEventListener("click", function (e) { sendText(e.target.dataset.send); });
+      node.appendChild(link);
+      last = CHOICE.lastIndex;
+    }
+    node.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function showReply(body) {
+    if (body === "" || body === "success") {
+      bubble("system", "（公众号没有回复这条消息）");
+      return;
+    }
+    var doc = new DOMParser().parseFromString(body, "text/xml");
+    var type = doc.querySelector("MsgType");
+    if (!type || doc.querySelector("parsererror")) {
+      bubble("system", "回复不是合法的微信 XML：" + body.slice(0, 200));
+    } else if (type.textContent === "text") {
+      bubble("bot", doc.querySelector("Content").textContent);
+    } else if (type.textContent === "news") {
+      doc.querySelectorAll("item").forEach(function (item) {
+        bubble("bot", item.querySelector("Title").textContent + "\n" + item.querySelector("Description").textContent);
+      });
+    } else {
+      bubble("system", "（收到一条 " + type.textContent + " 类型的回复）");
+    }
+  }
+
+  async function post(xml) {
+    var signed = await (await fetch("/simulator/sign", { method: "POST" })).json();
+    var query = new URLSearchParams({ signature: signed.signature, timestamp: signed.timestamp,
+                                      nonce: signed.nonce, openid: openid });
+    var response = await fetch("/wechat?" + query.toString(), {
+      method: "POST", headers: { "Content-Type": "text/xml", "X-Legalbot-Channel": "simulator" },
+      body: xml });
+    if (!response.ok) {
+      bubble("system", "服务器返回 " + response.status);
+      return;
+    }
+    showReply(await response.text());
+  }
+
+  async function deliver(xml) {
+    sendButton.disabled = true;
+    try { await post(xml); }
+    catch (error) { bubble("system", "发送失败：" + error); }
+    finally { sendButton.disabled = false; input.focus(); }
+  }
+  function sendText(text) {
+    if (!text.trim()) return;
+    bubble("me", text);
+    return deliver(textXml(text));
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value;
+    input.value = "";
+    sendText(text);
+  });
+  document.querySelectorAll("[data-toggle]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var sub = button.nextElementSibling;
+      document.querySelectorAll(".menu-sub").forEach(function (s) { if (s !== sub) s.hidden = true; });
+      sub.hidden = !sub.hidden;
+    });
+  });
+  document.querySelectorAll("[data-event]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      document.querySelectorAll(".menu-sub").forEach(function (s) { s.hidden = true; });
+      bubble("system", button.dataset.event === "subscribe" ? "（关注了公众号）" : "（点了菜单：" + button.textContent + "）");
+      deliver(eventXml(button.dataset.event, button.dataset.key));
+    });
+  });
+  document.getElementById("reset").addEventListener("click", function () {
+    openid = newOpenid();
+    chat.querySelectorAll(".bubble").forEach(function (b) { b.remove(); });
+    bubble("system", "（换了一个新村民：" + openid + "）");
+  });
+}());
