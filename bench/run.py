@@ -73,8 +73,8 @@ def first_reply(port: int, deadline: float) -> float | None:
 def start_server(app_spec: str, port: int, env: dict[str, str]) -> tuple[subprocess.Popen, float]:
     started = time.time()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", app_spec],
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--preload", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "--no-control-socket", app_spec],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ready = first_reply(port, started + 60)
@@ -84,15 +84,29 @@ def start_server(app_spec: str, port: int, env: dict[str, str]) -> tuple[subproc
     return proc, ready - started
 
 
-def worker_rss_mb(master_pid: int) -> list[float]:
-    out = []
+def worker_pids(master_pid: int) -> list[int]:
+    pids = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             text = status.read_text()
         except OSError:
             continue
         if re.search(rf"^PPid:\s+{master_pid}$", text, re.M):
-            out.append(int(re.search(r"^VmRSS:\s+(\d+)", text, re.M).group(1)) / 1024)
+            pids.append(int(status.parent.name))
+    return pids
+
+
+def worker_memory_mb(master_pid: int) -> dict[str, list[float]]:
+    """RSS and PSS of each worker: PSS shares the preloaded pages (jieba, pypinyin) fairly."""
+    out: dict[str, list[float]] = {"rss": [], "pss": []}
+    for pid in worker_pids(master_pid):
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for key in ("rss", "pss"):
+            kb = int(re.search(rf"^{key.capitalize()}:\s+(\d+)", text, re.M).group(1))
+            out[key].append(round(kb / 1024, 1))
     return out
 
 
@@ -136,11 +150,12 @@ def measure(app_spec: str, env: dict[str, str], seconds: int, connections: int) 
     proc, startup = start_server(app_spec, port, env)
     try:
         load = run_wrk(port, seconds, connections)
-        rss = worker_rss_mb(proc.pid)
+        memory = worker_memory_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    return {**load, "startup_s": round(startup, 2), "worker_rss_mb": [round(r, 1) for r in rss]}
+    return {**load, "startup_s": round(startup, 2), "worker_rss_mb": memory["rss"],
+            "worker_pss_mb": memory["pss"]}
 
 
 def matcher_figures() -> dict:
@@ -179,7 +194,8 @@ def report(r: dict, args) -> str:
         f"bare: {bare['rps']:.0f} req/s, p99 {bare['p99_ms']:.1f} ms (Flask + wechatpy parse and echo)",
         f"ratio bot/bare throughput: {r['ratio_bot_to_bare']:.2f}  (target ≥0.30)",
         f"start-up to first reply: bot {bot['startup_s']:.2f} s, bare {bare['startup_s']:.2f} s",
-        f"memory per worker after load: bot {bot['worker_rss_mb']} MB, bare {bare['worker_rss_mb']} MB  (target <200 MB)",
+        f"memory per worker after load: bot PSS {bot['worker_pss_mb']} MB (RSS {bot['worker_rss_mb']}), "
+        f"bare PSS {bare['worker_pss_mb']} MB  (target <200 MB; PSS counts shared preloaded pages once)",
         f"matcher: {json.dumps(m, ensure_ascii=False)}",
     ]
     return "\n".join(lines)

@@ -32,12 +32,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None, *, warm: bool =
 def register_blueprints(app: Flask, config: Config) -> None:
     from bot.webhook import blueprint as webhook
     app.register_blueprint(webhook)
-    try:
-        from bot.console import init_console
-    except ImportError:  # the console is optional while it is being built
-        init_console = None
-    if init_console:
-        init_console(app, config)
+    from bot.console import init_console
+    init_console(app, config)
     if not config.is_production:
         from bot.simulator import blueprint as simulator
         app.register_blueprint(simulator)
@@ -49,13 +45,17 @@ def services() -> Services:
 
 
 def get_db():
-    """This request's database connection, opened on first use and closed at teardown."""
+    """This request's database connection: the serving thread's long-lived one."""
     if "db" not in g:
-        g.db = services().open_db()
+        g.db = services().request_db()
     return g.db
 
 
 def close_db(_exc: BaseException | None = None) -> None:
+    """End of request: forget the connection (the thread keeps it open for the next one).
+
+    A transaction left open by a failed request is rolled back so it cannot hold the lock.
+    """
     db = g.pop("db", None)
-    if db is not None:
-        db.conn.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()

@@ -5,6 +5,7 @@ per process (lazily, on first use, or eagerly by ``warm()``), never per request.
 """
 from __future__ import annotations
 
+import os
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -19,10 +20,23 @@ class Services:
         self.db_path: Path = resolve_db_path(config)
         self._handler_modules = handler_modules
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def open_db(self):
-        """A new connection (one per thread or request)."""
+        """A new connection, owned and closed by the caller (CLI commands, the worker, tests)."""
         return store.connect(self.db_path)
+
+    def request_db(self):
+        """This thread's long-lived connection, for web requests.
+
+        Opening a connection costs more than answering a question, and closing the last one to
+        a WAL database checkpoints and deletes the WAL file, so each thread keeps one. It is
+        opened lazily and keyed by process id, so a connection never crosses a fork.
+        """
+        pid = os.getpid()
+        if getattr(self._local, "pid", None) != pid:
+            self._local.db, self._local.pid = store.connect(self.db_path), pid
+        return self._local.db
 
     @cached_property
     def knowledge(self):

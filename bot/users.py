@@ -23,10 +23,14 @@ def ensure_user(db, openid: str, now: float) -> None:
 
 
 def update_user(db, openid: str, now: float, **fields: Any) -> None:
-    ensure_user(db, openid, now)
-    sets = ", ".join(f"{k} = ?" for k in fields)
-    with_retry(lambda: db.execute(f"UPDATE users SET {sets}, updated_at = ? WHERE openid = ?",
-                                  [*fields.values(), now, openid]))
+    """Set ``fields`` on the user's row, creating it if needed, in one statement."""
+    columns = ", ".join(fields)
+    marks = ", ".join("?" for _ in fields)
+    sets = ", ".join(f"{k} = excluded.{k}" for k in fields)
+    with_retry(lambda: db.execute(
+        f"INSERT INTO users (openid, first_seen, updated_at, {columns}) VALUES (?, ?, ?, {marks}) "
+        f"ON CONFLICT(openid) DO UPDATE SET {sets}, updated_at = excluded.updated_at",
+        [openid, now, now, *fields.values()]))
 
 
 def touch_inbound(db, openid: str, now: float) -> None:

@@ -8,7 +8,7 @@ import importlib
 
 import click
 
-COMMAND_MODULES = ["ask", "chat", "kb", "law", "records", "adviser", "worker", "ops", "admin"]
+COMMAND_MODULES = ["ask", "chat", "kb", "law", "records", "adviser", "worker", "ops", "admin", "console"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
