@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Config
-from bot.store import transaction, with_retry
+from bot.store import fetch_one, transaction, with_retry
 
 
 @dataclass
@@ -78,8 +78,8 @@ def ensure_advisers(db, config: Config, now: float) -> None:
 
 
 def _one(db, where: str, params: list[Any]) -> Adviser | None:
-    rows = list(db.query(f"SELECT * FROM advisers WHERE {where} LIMIT 1", params))
-    return Adviser.from_row(rows[0]) if rows else None
+    row = fetch_one(db, f"SELECT * FROM advisers WHERE {where} LIMIT 1", params)
+    return Adviser.from_row(row) if row else None
 
 
 def get_adviser(db, adviser_id: int | None) -> Adviser | None:

@@ -75,6 +75,8 @@ class MatcherSettings:
     answer_margin: float = 0.02
     clarify_min: float = 0.30
     clarify_margin: float = 0.10
+    lead_answer_min: float = 0.33
+    lead_answer_margin: float = 0.15
     clarify_min_weight: float = 6.0   # IDF weight of shared words needed to offer choices
     max_choices: int = 3
     clarify_ttl_seconds: int = 600

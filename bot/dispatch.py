@@ -27,7 +27,16 @@ class Incoming:
     msg_id: str = ""
     create_time: int = 0
     channel: str = "wechat"          # wechat | cli | simulator
-    raw: Any = None                  # the wechatpy message object, when there is one
+    raw: Any = None                  # the message's XML fields as a dict, when it came from WeChat
+    _normalized: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def normalized(self) -> str:
+        """The text normalized once (bot.text.normalize), however many handlers read it."""
+        if self._normalized is None:
+            from bot.text import normalize
+            self._normalized = normalize(self.text or "")
+        return self._normalized
 
 
 @dataclass

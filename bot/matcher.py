@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from functools import cached_property
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -34,7 +35,7 @@ UNKNOWN_WORD_DF = 0.02
 # A part of a long word found alone counts at this share of its weight.
 PART_CREDIT = 0.7
 # Entries scored in full per question (the rest are ruled out by a cheap first pass).
-SHORTLIST = 24
+SHORTLIST = 12
 CJK_MIN, CJK_MAX = "\u4e00", "\u9fff"
 # A run containing these is grammar, not a mistyped legal word ("家的" is not "假的").
 PARTICLES = frozenset("的了是在我你他她它不吗呢吧啊也都就和跟")
@@ -69,9 +70,14 @@ class Query:
     groups: tuple[tuple[tuple[frozenset[str], float], ...], ...]  # per idea: (alternative, weight), heaviest first
     weights: tuple[float, ...]
 
-    @property
+    @cached_property
     def total(self) -> float:
         return sum(self.weights) or 1.0
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """Every word of every idea: a phrasing sharing none of them cannot score."""
+        return frozenset(w for group in self.groups for alternative, _ in group for w in alternative)
 
 
 Idea = tuple[frozenset[str], ...]     # alternatives: the word with its synonyms, then each part with its synonyms
@@ -212,8 +218,9 @@ class Matcher:
                 return word
         return None
 
-    def query(self, question: str) -> Query:
-        normalized = self.correct_homophones(tx.normalize(question))
+    def query(self, question: str, normalized: str | None = None) -> Query:
+        normalized = tx.normalize(question) if normalized is None else normalized
+        normalized = self.correct_homophones(normalized)
         groups = tuple(self.weigh(idea) for idea in ideas_of(normalized))
         return Query(normalized, groups, tuple(g[0][1] for g in groups))
 
@@ -243,6 +250,8 @@ class Matcher:
         return blended, phrasing
 
     def _dice(self, query: Query, phrasing: Phrasing) -> float:
+        if query.words.isdisjoint(phrasing.words):
+            return 0.0
         shared = covered(query, phrasing.words)
         return 2 * shared / (query.total + phrasing.weight) if shared else 0.0
 
@@ -253,15 +262,19 @@ class Matcher:
 
     # --- deciding ---------------------------------------------------------------------------
 
-    def decide(self, question: str) -> Decision:
-        """The decision for one question (reply text is added by ``reply_for``)."""
+    def decide(self, question: str, normalized: str | None = None) -> Decision:
+        """The decision for one question (reply text is added by ``reply_for``).
+
+        ``normalized`` is the question already normalized, when the caller has it.
+        """
         question = (question or "")[: self.settings.max_question_chars]
-        normalized = tx.normalize(question)
+        if normalized is None or len(question) < len(normalized):
+            normalized = tx.normalize(question)
         early = self._before_faq(normalized)
         if early:
             early.question = question
             return early
-        query = self.query(question)
+        query = self.query(question, normalized)
         ranked = self.ranked(query)
         evidence = covered(query, ranked[0][1].bag) if ranked else 0.0
         decision = self._from_scores(ranked, evidence)
@@ -290,7 +303,7 @@ class Matcher:
             return Decision("fallback", score=top, candidates=candidates[: s.max_choices])
         top_score, top_item, _ = ranked[0]
         rival = next((sc for sc, item, _ in ranked[1:] if not same_answer(item.entry, top_item.entry)), 0.0)
-        if top_score >= s.answer_min and top_score - rival >= s.answer_margin:
+        if clearly_best(top_score, rival, evidence, s):
             return answer_decision(top_score, top_item.entry, candidates)
         if evidence < s.clarify_min_weight:
             return Decision("fallback", score=top_score, candidates=candidates[: s.max_choices])
@@ -299,11 +312,20 @@ class Matcher:
                         category=top_item.entry.category)
 
 
+def clearly_best(top: float, rival: float, evidence: float, s: Any) -> bool:
+    """One entry is clearly best: a high score with a small lead, or a modest score with a wide
+    lead over everything else (a short question like "被狗咬了一口" matches one topic only)."""
+    if top >= s.answer_min and top - rival >= s.answer_margin:
+        return True
+    return (top >= s.lead_answer_min and top - rival >= s.lead_answer_margin
+            and evidence >= s.clarify_min_weight)
+
+
 def loose_characters(normalized: str) -> list[bool]:
     """Per character: does jieba leave it alone (a one-character word)? Only such runs can be a
     mistyped word; a run across a real word ("遗嘱要") is not one, though "嘱要" sounds like 主要."""
     loose: list[bool] = []
-    for word in tx.tokenizer().lcut(normalized, HMM=False):
+    for word in tx.cut(normalized):
         loose += [len(word) == 1] * len(word)
     return loose
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from bot.dispatch import Incoming, Reply
-from bot.store import transaction, with_retry
+from bot.store import fetch_one, transaction, with_retry
 
 # A retry waits this long for the first attempt's reply (WeChat gives up after 5 s).
 RETRY_WAIT_SECONDS = 3.5
@@ -59,8 +59,8 @@ def claim(db, key: str, incoming: Incoming, now: float) -> Claim:
 
 
 def message_row(db, key: str) -> dict:
-    return next(db.query("SELECT id, state, reply_xml, received_at FROM messages"
-                         " WHERE dedupe_key = ?", [key]))
+    return fetch_one(db, "SELECT id, state, reply_xml, received_at FROM messages"
+                         " WHERE dedupe_key = ?", [key])
 
 
 def take_over_if_stale(db, row: dict, now: float) -> bool:
@@ -118,5 +118,5 @@ def record_consultation(db, message_id: int | None, incoming: Incoming, reply: R
 
 
 def village_of(db, openid: str) -> str | None:
-    rows = list(db.query("SELECT village FROM users WHERE openid = ?", [openid]))
-    return rows[0]["village"] if rows else None
+    row = fetch_one(db, "SELECT village FROM users WHERE openid = ?", [openid])
+    return row["village"] if row else None

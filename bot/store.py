@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -223,6 +224,14 @@ def with_retry(action, attempts: int = 20, pause: float = 0.05):
             if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
                 raise
             time.sleep(pause * (attempt + 1))
+
+
+def fetch_one(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> dict | None:
+    """One row as a dict, or None. A plain read: sqlite-utils' ``query`` wraps every read in a
+    savepoint, which costs more than the read itself on the webhook's hot path."""
+    cursor = db.conn.execute(sql, params)
+    row = cursor.fetchone()
+    return dict(zip((c[0] for c in cursor.description), row)) if row else None
 
 
 def now() -> float:

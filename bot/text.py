@@ -162,6 +162,16 @@ def _parts(word: str, freq: dict) -> list[str]:
     return [p for p in dict.fromkeys(ends) if len(p) < len(word) and freq.get(p) and is_content(p)]
 
 
+@lru_cache(maxsize=64)
+def cut(normalized: str) -> tuple[str, ...]:
+    """jieba's words for a normalized text (no HMM guessing of new words).
+
+    The matcher reads the same cut twice for one question (its words, and which characters stand
+    alone); the small cache makes that one segmentation.
+    """
+    return tuple(tokenizer().lcut(normalized, HMM=False))
+
+
 def word_groups(normalized: str) -> list[tuple[str, ...]]:
     """Each informative word with its parts: one idea per group (一分钱 → 一分钱, 一分, 分钱).
 
@@ -169,7 +179,7 @@ def word_groups(normalized: str) -> list[tuple[str, ...]]:
     """
     tk = tokenizer()
     groups = []
-    for word in tk.lcut(normalized, HMM=False):
+    for word in cut(normalized):
         if word.strip() and is_content(word):
             groups.append(tuple(dict.fromkeys([word, *_parts(word, tk.FREQ)])))
     return groups

@@ -307,6 +307,27 @@ def send_notification(services, db, client, payload: dict[str, Any], now: float)
     if not sent:
         send_template(services.config, client, adviser, ticket)
     mark_notified(db, ticket, adviser, payload["reason"], now, "cs" if sent else "template")
+    if sent and ticket.media_id:
+        enqueue(db, "forward_voice", {"ticket_id": ticket.id, "adviser_id": adviser.id}, now,
+                dedupe_key=f"voice:{ticket.id}:{adviser.id}")
+    return "sent"
+
+
+def forward_voice(services, db, client, payload: dict[str, Any], now: float) -> str:
+    """Outbox job: pass the villager's voice message on, so the adviser listens on the phone.
+
+    WeChat keeps a voice for 3 days; outside the adviser's 48-hour window it stays on the
+    ticket, downloadable from the console while WeChat still has it.
+    """
+    from bot.delivery import count_cs_sent, in_cs_window
+    ticket, adviser = get_ticket(db, payload["ticket_id"]), adv.get_adviser(db, payload["adviser_id"])
+    if ticket is None or adviser is None or not ticket.media_id or not adviser.openid:
+        raise Hold("nothing to forward")
+    if not in_cs_window(db, services.config, adviser.openid, now):
+        raise Hold(f"{adviser.name} is outside the 48-hour window: the voice is in the console")
+    client.send_voice(adviser.openid, ticket.media_id)
+    count_cs_sent(db, adviser.openid)
+    log_event(db, ticket.id, ticket.status, now, "worker", f"voice → {adviser.name}")
     return "sent"
 
 

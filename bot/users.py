@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.store import with_retry
+from bot.store import fetch_one, with_retry
 
 
 def get_user(db, openid: str) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM users WHERE openid = ?", [openid]))
-    return rows[0] if rows else None
+    return fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
 
 
 def ensure_user(db, openid: str, now: float) -> None:

@@ -18,7 +18,6 @@ import time
 from flask import Blueprint, Response, request
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
-from wechatpy.parser import parse_message
 from wechatpy.utils import check_signature
 import xmltodict
 
@@ -182,19 +181,19 @@ def parse_xml_dict(xml: str) -> dict:
 # --- parsing --------------------------------------------------------------------------------
 
 def parse_incoming(xml: str) -> Incoming:
-    """wechatpy's message object, turned into the ``Incoming`` the handlers see."""
+    """The message's fields, turned into the ``Incoming`` the handlers see.
+
+    The XML is parsed once, with xmltodict (which refuses entities); wechatpy's own parser would
+    parse it again and fails on message types it does not know, which we still answer.
+    """
     fields = parse_xml_dict(xml)
     openid, msg_type = value_of(fields, "FromUserName"), value_of(fields, "MsgType").lower()
     if not openid or not msg_type:
         raise Refused(400, "not a WeChat message")
-    try:
-        raw = parse_message(xml)
-    except Exception:  # noqa: BLE001 - wechatpy is stricter than we need; keep the fields
-        raw = None
-    return build_incoming(fields, openid, msg_type, raw)
+    return build_incoming(fields, openid, msg_type)
 
 
-def build_incoming(fields: dict, openid: str, msg_type: str, raw) -> Incoming:
+def build_incoming(fields: dict, openid: str, msg_type: str) -> Incoming:
     kind = msg_type if msg_type in MESSAGE_TYPES else "unknown"
     event = value_of(fields, "Event").lower() if kind == "event" else ""
     return Incoming(
@@ -202,7 +201,7 @@ def build_incoming(fields: dict, openid: str, msg_type: str, raw) -> Incoming:
         text=value_of(fields, "Recognition" if kind == "voice" else "Content"),
         event=event, event_key=value_of(fields, "EventKey"),
         media_id=value_of(fields, "MediaId"), msg_id=value_of(fields, "MsgId"),
-        create_time=as_int(value_of(fields, "CreateTime")), raw=raw or fields)
+        create_time=as_int(value_of(fields, "CreateTime")), raw=fields)
 
 
 def value_of(fields: dict, name: str) -> str:
@@ -260,10 +259,7 @@ def render(incoming: Incoming, reply: Reply, now: float) -> str:
 
 def account_of(incoming: Incoming) -> str:
     """Our account's id (the message's ToUserName), the sender of the reply."""
-    raw = incoming.raw
-    if isinstance(raw, dict):
-        return value_of(raw, "ToUserName") or "legalbot"
-    return getattr(raw, "target", None) or "legalbot"
+    return value_of(incoming.raw or {}, "ToUserName") or "legalbot"
 
 
 def seal(reply_xml: str, envelope: Envelope) -> str:

@@ -128,6 +128,29 @@ class WeChatClient:
         return self.call("/cgi-bin/message/custom/send",
                          {"touser": openid, "msgtype": "text", "text": {"content": content}})
 
+    def send_voice(self, openid: str, media_id: str) -> dict[str, Any]:
+        """Customer-service voice message: a villager's voice, passed on to their adviser."""
+        return self.call("/cgi-bin/message/custom/send",
+                         {"touser": openid, "msgtype": "voice", "voice": {"media_id": media_id}})
+
+    def get_media(self, media_id: str) -> tuple[bytes, str]:
+        """Download temporary media (kept by WeChat for 3 days): (bytes, content type).
+
+        https://developers.weixin.qq.com/doc/offiaccount/Asset_Management/Get_temporary_materials.html
+        A JSON body is an error (an expired or unknown MediaId), not the file.
+        """
+        params = {"access_token": self.token(), "media_id": media_id}
+        try:
+            response = self.session.get(self.base + "/cgi-bin/media/get", params=params,
+                                        timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise WeChatError(-1, f"network: {exc}") from exc
+        kind = response.headers.get("Content-Type", "")
+        if "json" in kind or "text/plain" in kind:
+            self.parse(response)
+            raise WeChatError(-1, "WeChat answered with JSON, not the file")
+        return response.content, kind or "application/octet-stream"
+
     def send_template(self, openid: str, template_id: str, data: dict[str, Any],
                       url: str = "") -> dict[str, Any]:
         body = {"touser": openid, "template_id": template_id, "data": data}

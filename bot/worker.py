@@ -31,6 +31,7 @@ def send_menu(services, db, client, payload: dict[str, Any], now: float) -> str:
 
 JOBS: dict[str, Callable[..., str]] = {
     "notify_adviser": tickets.send_notification,
+    "forward_voice": tickets.forward_voice,
     "deliver_answer": push_answer,
     "menu_create": send_menu,
 }

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.matcher import chitchat_text
-from bot.text import normalize
 from bot.triggers import load_triggers
 
 
 def chitchat(incoming: Incoming, ctx: Context) -> Reply | None:
     triggers = load_triggers()
-    normalized = normalize(incoming.text or "")
+    normalized = incoming.normalized
     chat = triggers.chitchat_kind(normalized) if normalized else None
     if chat is None:
         return None

@@ -51,7 +51,7 @@ def clarify(incoming: Incoming, ctx: Context) -> Reply | None:
     pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="clarify")
     if pending is None:
         return None
-    if NONE_OF_THEM.match(normalize(incoming.text or "")):
+    if NONE_OF_THEM.match(incoming.normalized):
         return none_of_them(ctx, incoming, pending)
     number = chosen_number(incoming.text or "")
     return None if number is None else selected(ctx, incoming, pending, number)

@@ -54,7 +54,7 @@ def question(incoming: Incoming, ctx: Context) -> Reply | None:
     """Every text that no earlier handler took is a question for the matcher."""
     if not (incoming.text or "").strip():
         return None
-    decision = ctx.services.matcher.decide(incoming.text)
+    decision = ctx.services.matcher.decide(incoming.text, incoming.normalized)
     consultation = consultation_of(decision, incoming.text)
     text = reply_text(ctx, incoming, decision, consultation)
     return Reply(text=text, handler="text", consultation=consultation)

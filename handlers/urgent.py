@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.matcher import URGENT_TEXT
-from bot.text import normalize
 from bot.triggers import load_triggers
 from handlers.text import hand_over
 
 
 def urgent(incoming: Incoming, ctx: Context) -> Reply | None:
-    reason = load_triggers().urgent_reason(normalize(incoming.text or ""))
+    reason = load_triggers().urgent_reason(incoming.normalized)
     if reason is None:
         return None
     consultation = Consultation(question=incoming.text, action="urgent", score=1.0)

@@ -36,6 +36,7 @@ class FakeWeChat:
         self.token_serial = 0
         self.token = ""
         self.scripted: dict[str, list[Any]] = {}
+        self.media: dict[str, bytes] = {}      # temporary media (a villager's voice) by MediaId
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -73,7 +74,13 @@ class FakeWeChat:
         return [c for c in self.calls if c.path.endswith(path_end) and c.answer.get("errcode") == 0]
 
     def texts_to(self, openid: str) -> list[str]:
-        return [c.body["text"]["content"] for c in self.sent() if c.body.get("touser") == openid]
+        return [c.body["text"]["content"] for c in self.sent()
+                if c.body.get("touser") == openid and c.body.get("msgtype") == "text"]
+
+    def voices_to(self, openid: str) -> list[str]:
+        """MediaIds of voice messages sent to ``openid`` by customer-service message."""
+        return [c.body["voice"]["media_id"] for c in self.sent()
+                if c.body.get("touser") == openid and c.body.get("msgtype") == "voice"]
 
     # -- serving --------------------------------------------------------------------------
     def answer(self, path: str, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
@@ -125,6 +132,29 @@ class FakeWeChat:
                     self.wfile.write(data)
                 except OSError:
                     pass  # the client gave up (timeout)
+
+            def do_GET(self):  # noqa: N802 - only cgi-bin/media/get: a file, or a JSON error
+                url = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                call = Call(url.path, query, {})
+                with fake.lock:
+                    fake.calls.append(call)
+                media = fake.media.get(query.get("media_id", ""))
+                valid = query.get("access_token") == fake.token and fake.token
+                if url.path.endswith("/cgi-bin/media/get") and media is not None and valid:
+                    call.answer = {"errcode": 0}
+                    self._send(200, "audio/amr", media)
+                    return
+                call.answer = ({"errcode": 40001, "errmsg": ERRMSG[40001]} if not valid else
+                               {"errcode": 40007, "errmsg": "invalid media_id"})
+                self._send(200, "application/json", json.dumps(call.answer).encode())
+
+            def _send(self, status: int, kind: str, data: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def log_message(self, *args):
                 pass

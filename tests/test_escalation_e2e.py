@@ -120,7 +120,18 @@ def test_a_voice_message_goes_to_the_adviser_who_can_listen_to_it(wechat, servic
     [ticket] = tickets.list_tickets(db, openid=VILLAGER)
     assert ticket.media_id == "MEDIA-1"
     worker.run_once(services)
+    worker.run_once(services)
     assert f"#{ticket.id}" in fake_wechat.texts_to(ADVISER)[0]
+    assert fake_wechat.voices_to(ADVISER) == ["MEDIA-1"]      # the voice itself, to listen to
+
+
+def test_a_voice_is_not_forwarded_twice_by_a_second_worker_pass(wechat, services, db, fake_wechat):
+    bind_adviser_by_wechat(wechat, services, db)
+    wechat.post(voice_xml(VILLAGER, media_id="MEDIA-2"))
+    wechat.say("1", openid=VILLAGER)
+    for _ in range(3):
+        worker.run_once(services)
+    assert fake_wechat.voices_to(ADVISER) == ["MEDIA-2"]
 
 
 def test_an_answer_quoting_danger_words_is_an_answer_not_an_emergency(wechat, services, db,

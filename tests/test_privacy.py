@@ -61,3 +61,23 @@ def test_backup_copies_a_live_database(db, tmp_path):
     out = backup(db, tmp_path / "copy" / "b.db")
     copy = sqlite3.connect(out)
     assert copy.execute("SELECT count(*) FROM consultations").fetchone()[0] == 1
+
+
+def test_stats_and_the_report_are_unchanged_by_a_purge(tmp_path):
+    """The counts for the annual report survive the deletion of what people wrote."""
+    from bot.config import load_config
+    from bot.report import build_report
+    from bot.stats import compute_stats
+    from tests.conftest import test_overrides
+    from tests.seed_records import seed
+
+    config = load_config(overrides=test_overrides(tmp_path), environ={})
+    database = store.connect(tmp_path / "legalbot.db")
+    seed(database, config)
+    before = {by: compute_stats(database, by=by) for by in (None, "month", "village", "category", "action")}
+    report_before = build_report(database, 2026)
+    counts = purge(database, older_than_seconds=0, now=4_000_000_000.0)
+    assert counts["consultations"] > 0 and counts["tickets"] > 0
+    assert list(database.query("SELECT question FROM consultations WHERE question IS NOT NULL")) == []
+    assert {by: compute_stats(database, by=by) for by in before} == before
+    assert build_report(database, 2026) == report_before

@@ -19,6 +19,7 @@ from bot.console import auth
 from bot.export import ACTION_LABELS, TICKET_STATUS_LABELS, handling, ledger_filename, write_ledger
 from bot.export import ledger_rows
 from bot.privacy import mask_openid, mask_text
+from bot.wechat_api import WeChatClient, WeChatError
 from bot.stats import (TOWNSHIP_TZ, Period, consultation_row, consultation_rows, grouped,
                        legal_rows, local_time, parse_day, summarize)
 from bot.tickets import (ANSWERABLE, TicketError, Ticket, answer_ticket, can_act, get_ticket,
@@ -187,6 +188,30 @@ def ticket(ticket_id: int):
                            events=ticket_events(get_db(), ticket_id),
                            answerable=found.status in ANSWERABLE,
                            answering_as=auth.answering_adviser(get_db(), g.user))
+
+
+@blueprint.get("/tickets/<int:ticket_id>/voice")
+@auth.login_required
+def voice(ticket_id: int):
+    """The villager's voice message, fetched from WeChat (which keeps it for 3 days).
+
+    A console page may call WeChat directly: an adviser asked for it and waits; the webhook never
+    does (its replies must leave within WeChat's 5 seconds).
+    """
+    found = visible_ticket(ticket_id)
+    if not found.media_id:
+        abort(404)
+    try:
+        data, kind = WeChatClient(services().config, get_db()).get_media(found.media_id)
+    except WeChatError as exc:
+        return render_template("console/error.html", code=502,
+                               message=f"微信里取不到这条语音（{exc}）：语音只保存3天，过期请给村民回电话。"), 502
+    return send_file(io.BytesIO(data), mimetype=kind.split(";")[0], as_attachment=True,
+                     download_name=f"ticket-{ticket_id}.{voice_suffix(kind)}")
+
+
+def voice_suffix(kind: str) -> str:
+    return "speex" if "speex" in kind else "mp3" if "mpeg" in kind else "amr"
 
 
 @blueprint.post("/tickets/<int:ticket_id>/answer")

@@ -1,0 +1,35 @@
+"""The matcher on the shipped knowledge base: questions written here, not taken from any eval set."""
+from __future__ import annotations
+
+import pytest
+
+from bot.config import load_config
+from bot.services import Services
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return Services(load_config(environ={})).matcher
+
+
+@pytest.mark.parametrize("question, faq_id", [
+    ("走路被村里的狗咬了一口", "tort.dog_bite"),          # short, one topic: the wide lead answers it
+    ("欠条放了好多年了还能要吗", "debt.limitation"),
+    ("婆娘不肯离，我去法院告能判离吗", "marriage.divorce_lawsuit"),
+    ("我想把责任田租给别人种", "land.transfer"),
+])
+def test_plain_questions_are_answered_from_the_right_entry(matcher, question, faq_id):
+    decision = matcher.decide(question)
+    assert (decision.action, decision.faq_id) == ("answer", faq_id)
+
+
+@pytest.mark.parametrize("question", ["我想学开车", "猪肉多少钱一斤", "推荐个好看的电视剧",
+                                      "我家的牛丢了", "附近哪里有银行"])
+def test_questions_outside_the_law_are_not_answered(matcher, question):
+    assert matcher.decide(question).action != "answer"
+
+
+def test_a_modest_score_without_a_wide_lead_asks_back(matcher):
+    decision = matcher.decide("村里一直不给我批宅基地盖房")
+    assert decision.action in ("clarify", "answer")
+    assert decision.candidates[0]["faq_id"] == "land.homestead"
