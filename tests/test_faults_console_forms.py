@@ -8,16 +8,13 @@ adviser touch another village's ticket, and never shows a villager's phone numbe
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.console.auth import add_user
-from tests.seed_records import PHONE, seed
-
-PASSWORD = "correct horse 42"
+from tests.seed_records import PHONE
+from tests.test_console import PASSWORD, tickets  # noqa: F401 - the seeded year as a fixture
 FUZZ = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
@@ -28,14 +25,6 @@ nasty = st.sampled_from(["", " ", "%", "_", "'", "\"", "\\", "%_%", "' OR 1=1 --
                          "{{7*7}}", "\x00", "\r\nSet-Cookie: a=b", "../../etc/passwd", "9" * 40,
                          "-1", "0", "2026-02-30", "2026-13-01", "99999-01-01", "1e9", "NaN", "宅基地"])
 any_text = st.one_of(nasty, short_text)
-
-
-@pytest.fixture
-def tickets(db, config):
-    ids = seed(db, config)
-    add_user(db, "sifasuo", PASSWORD, "staff", time.time())
-    add_user(db, "qin", PASSWORD, "adviser", time.time(), adviser_name="覃律师")   # 古坡村
-    return ids
 
 
 def csrf(client, path: str = "/console/login") -> str:

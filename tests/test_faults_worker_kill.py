@@ -31,6 +31,7 @@ from bot import records
 from bot.config import load_config
 from tests.conftest import test_overrides as overrides_for
 from tests.support import WeChatSender, text_xml
+from bench.run import free_port, worker_pids
 
 pytestmark = pytest.mark.slow
 
@@ -67,12 +68,6 @@ class Server:
     xml: dict[int, str] = field(default_factory=dict)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def signed_query(**extra: str) -> str:
     timestamp, nonce = str(int(time.time())), str(time.monotonic_ns())
     sig = hashlib.sha1("".join(sorted([TOKEN, timestamp, nonce])).encode()).hexdigest()
@@ -91,19 +86,6 @@ def request(port: int, method: str, body: bytes | None = None, timeout: float = 
         return Attempt(None, "", time.time())
     finally:
         conn.close()
-
-
-def worker_pids(master: int) -> list[int]:
-    """gunicorn's workers: the processes whose parent is the master (from /proc)."""
-    pids = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        if re.search(rf"^PPid:\s+{master}$", text, re.M):
-            pids.append(int(status.parent.name))
-    return pids
 
 
 def wait_until(predicate, seconds: float, what: str) -> None:
