@@ -277,7 +277,7 @@ class Matcher:
         query = self.query(question, normalized)
         ranked = self.ranked(query)
         evidence = covered(query, ranked[0][1].bag) if ranked else 0.0
-        decision = self._from_scores(ranked, evidence)
+        decision = self._from_scores(ranked, Evidence(evidence, query.total, len(query.groups)))
         decision.question = question
         return decision
 
@@ -293,7 +293,7 @@ class Matcher:
         chat = self.triggers.chitchat_kind(normalized)
         return Decision("chitchat", reason=chat.kind) if chat else None
 
-    def _from_scores(self, ranked: list[tuple[float, Indexed, Phrasing]], evidence: float) -> Decision:
+    def _from_scores(self, ranked: list[tuple[float, Indexed, Phrasing]], evidence: "Evidence") -> Decision:
         """Answer when one entry is clearly best; else offer the close ones, if the question
         shares enough informative words (``evidence``) with them to be about them at all."""
         s = self.settings
@@ -305,20 +305,45 @@ class Matcher:
         rival = next((sc for sc, item, _ in ranked[1:] if not same_answer(item.entry, top_item.entry)), 0.0)
         if clearly_best(top_score, rival, evidence, s):
             return answer_decision(top_score, top_item.entry, candidates)
-        if evidence < s.clarify_min_weight:
+        if not evidence.enough_to_ask(s):
             return Decision("fallback", score=top_score, candidates=candidates[: s.max_choices])
-        close = [c for c in candidates if c["score"] >= max(s.clarify_min, top_score - s.clarify_margin)]
+        margin = s.lead_answer_margin if evidence.vague else s.clarify_margin  # a topic: show its range
+        close = [c for c in candidates if c["score"] >= max(s.clarify_min, top_score - margin)]
         return Decision("clarify", score=top_score, candidates=close[: s.max_choices],
                         category=top_item.entry.category)
 
 
-def clearly_best(top: float, rival: float, evidence: float, s: Any) -> bool:
+@dataclass(frozen=True)
+class Evidence:
+    """How much of the question the top entry explains: the weight of the ideas it shares
+    (``shared``) out of the question's whole weight (``total``), over ``ideas`` ideas."""
+
+    shared: float
+    total: float
+    ideas: int
+
+    @property
+    def vague(self) -> bool:
+        """A single idea ("离婚", "宅基地") names a topic, not a question within it."""
+        return self.ideas <= 1
+
+    def enough_to_ask(self, s: Any) -> bool:
+        """Offer choices when the shared words weigh enough, or when everything the person
+        wrote is something the knowledge base knows about ("打架")."""
+        return self.shared >= s.clarify_min_weight or (self.shared >= 0.999 * self.total > 0)
+
+
+def clearly_best(top: float, rival: float, evidence: Evidence, s: Any) -> bool:
     """One entry is clearly best: a high score with a small lead, or a modest score with a wide
-    lead over everything else (a short question like "被狗咬了一口" matches one topic only)."""
-    if top >= s.answer_min and top - rival >= s.answer_margin:
+    lead over everything else (a short question like "被狗咬了一口" matches one topic only).
+    A one-word topic with several entries in it is asked back, however high its scores."""
+    lead = top - rival
+    if evidence.vague and lead < s.lead_answer_margin:
+        return False
+    if top >= s.answer_min and lead >= s.answer_margin:
         return True
-    return (top >= s.lead_answer_min and top - rival >= s.lead_answer_margin
-            and evidence >= s.clarify_min_weight)
+    return (top >= s.lead_answer_min and lead >= s.lead_answer_margin
+            and evidence.shared >= s.clarify_min_weight)
 
 
 def loose_characters(normalized: str) -> list[bool]:

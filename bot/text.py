@@ -11,6 +11,7 @@ private ``jieba.Tokenizer`` (never the global one, which other code may configur
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import tomllib
@@ -21,7 +22,12 @@ from typing import Iterable
 
 import jieba
 from opencc import OpenCC
-from pypinyin import Style, lazy_pinyin
+
+# Only single characters are ever converted (homophone typos), so pypinyin's phrase dictionary
+# (tens of MB per process) is not loaded, and its character table is not copied.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
+from pypinyin import Style, lazy_pinyin  # noqa: E402 - after the settings above
 
 DICT_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "dict"
 

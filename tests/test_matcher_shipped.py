@@ -33,3 +33,15 @@ def test_a_modest_score_without_a_wide_lead_asks_back(matcher):
     decision = matcher.decide("村里一直不给我批宅基地盖房")
     assert decision.action in ("clarify", "answer")
     assert decision.candidates[0]["faq_id"] == "land.homestead"
+
+
+@pytest.mark.parametrize("topic", ["离婚", "宅基地", "借钱", "工资", "打架"])
+def test_a_single_topic_word_is_asked_back_with_the_topics_questions(matcher, topic):
+    """"宅基地" alone names a topic; answering one of its entries would be a guess."""
+    decision = matcher.decide(topic)
+    assert decision.action == "clarify"
+    assert 2 <= len(decision.candidates) <= 3
+
+
+def test_a_single_word_with_one_entry_is_answered(matcher):
+    assert matcher.decide("彩礼").faq_id == "marriage.bride_price"

@@ -17,6 +17,7 @@ from bot import create_app
 from bot.config import DEMO_TOKEN, Config, load_config, resolve_db_path
 from bot.services import Services
 from bot.store import connect
+from bot.worker import start_thread
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,13 @@ def run_flask(host: str, port: int) -> None:
 
 
 def start_worker_thread(config: Config) -> None:
-    """The outbox worker beside the web server, when configured and installed."""
-    if not config.app.worker_thread or importlib.util.find_spec("bot.worker") is None:
+    """The outbox worker beside the web server, when configured.
+
+    It runs in gunicorn's master process (started before the workers are forked, it stays there),
+    so there is one worker thread however many web workers serve.
+    """
+    if not config.app.worker_thread:
         return
-    from bot.worker import start_thread
     start_thread(Services(config))
     log.info("outbox worker thread started")
 
@@ -64,6 +68,7 @@ def try_it_text(config: Config, host: str, port: int) -> str:
         lines.append(f"  demo token {DEMO_TOKEN!r}: set WECHAT_TOKEN (and WECHAT_AES_KEY) for a real account")
     if not config.is_production:
         lines.append(f"  try it: open {base}/simulator in a browser, or run `legalbot chat`")
+    lines.append(f"  console: {base}/console/ (accounts: `legalbot console add-user NAME --role staff`)")
     return "\n".join(lines)
 
 
