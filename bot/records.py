@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from bot import users
 from bot.dispatch import Incoming, Reply
 from bot.store import fetch_one, transaction, with_retry
 
@@ -85,8 +86,14 @@ def wait_for_reply(db, key: str, timeout: float = RETRY_WAIT_SECONDS) -> str | N
 def finish(db, message_id: int, incoming: Incoming, reply: Reply, reply_xml: str,
            latency_ms: float, now: float) -> None:
     """Store the reply and its consultation in one transaction: a retry answered from the stored
-    reply must never find the consultation missing (the township counts those)."""
+    reply must never find the consultation missing (the township counts those).
+
+    A message (not an event) also reopens WeChat's 48-hour customer-service window, in the same
+    transaction: one commit per answered message besides the dedupe claim.
+    """
     with transaction(db):
+        if incoming.msg_type != "event":
+            users.touch_inbound(db, incoming.openid, now)
         if reply.consultation is not None:
             record_consultation(db, message_id, incoming, reply, latency_ms, now)
         finish_message(db, message_id, reply_xml, reply.handler, latency_ms)

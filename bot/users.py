@@ -16,6 +16,9 @@ def get_user(db, openid: str) -> dict[str, Any] | None:
 
 
 def ensure_user(db, openid: str, now: float) -> None:
+    """Create the user's row the first time we hear from them (a read otherwise: no write lock)."""
+    if fetch_one(db, "SELECT 1 FROM users WHERE openid = ?", [openid]):
+        return
     with_retry(lambda: db.execute(
         "INSERT OR IGNORE INTO users (openid, first_seen, updated_at) VALUES (?, ?, ?)",
         [openid, now, now]))

@@ -277,21 +277,13 @@ def converse(ctx: Context, incoming: Incoming) -> Reply:
     Adviser answers waiting for this user ride along with the reply; a reply longer than
     WeChat's limit is cut and the rest kept for "更多".
     """
-    note_inbound(ctx, incoming)
+    users.ensure_user(ctx.db, incoming.openid, ctx.now)
     reply = dispatch_safely(ctx, incoming)
     if reply.text is not None:
         text = attach_pending(ctx, incoming.openid, reply.text)
         reply.text = replies.fit_for_user(ctx.db, incoming.openid, text, ctx.config.reply.max_bytes,
                                           ctx.config.reply.more_keyword, ctx.now)
     return reply
-
-
-def note_inbound(ctx: Context, incoming: Incoming) -> None:
-    """A message (not an event) from the user reopens WeChat's 48-hour customer-service window."""
-    if incoming.msg_type == "event":
-        users.ensure_user(ctx.db, incoming.openid, ctx.now)
-    else:
-        users.touch_inbound(ctx.db, incoming.openid, ctx.now)
 
 
 def dispatch_safely(ctx: Context, incoming: Incoming) -> Reply:
