@@ -66,6 +66,7 @@ class WechatSettings:
 class ReplySettings:
     max_bytes: int = 2048
     more_keyword: str = "更多"
+    quote_max_bytes: int = 900
     disclaimer: str = "以上是一般性法律信息，不是针对您个案的法律意见；具体情况请咨询村法律顾问或拨打12348。"
 
 

@@ -395,6 +395,9 @@ def reply_frame(entry: FaqEntry, config: Config) -> tuple[str, str, str]:
 def compose_reply(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> str:
     """Answer + blank line + 【法条】citation：article verbatim (shortened to fit) + disclaimer.
 
+    The quote is also kept to ``reply.quote_max_bytes``: on a phone a long article buries the
+    answer; ``legalbot law show`` and "查法条" give the whole text.
+
     Fits in config.reply.max_bytes UTF-8 bytes: WeChat's passive reply limit is 2048 bytes
     (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html).
     Documents outside statutes/ (other_sources) are already named in the answer's own words.
@@ -404,7 +407,8 @@ def compose_reply(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> str:
     if article is None:
         return f"{answer}\n{disclaimer}"
     frame = f"{answer}\n\n{header}\n{disclaimer}"
-    text = shorten(article.text, config.reply.max_bytes - utf8_len(frame))
+    budget = min(config.reply.max_bytes - utf8_len(frame), config.reply.quote_max_bytes)
+    text = shorten(article.text, budget)
     return f"{answer}\n\n{header}{text}\n{disclaimer}"
 
 

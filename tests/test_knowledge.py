@@ -127,6 +127,15 @@ def test_compose_reply_shortens_a_long_article_to_fit(config, statutes):
     assert statutes.get("民法典第1079条").text.startswith(quoted.removesuffix("……"))
 
 
+def test_compose_reply_keeps_a_long_quote_short_enough_for_a_phone(config, statutes):
+    long_article = entry(citations=("土地管理法第62条",))
+    reply = compose_reply(long_article, KnowledgeBase([long_article], statutes), config)
+    quoted = reply.split("【法条】土地管理法第62条：", 1)[1].split("\n" + config.reply.disclaimer)[0]
+    assert utf8_len(quoted) <= config.reply.quote_max_bytes
+    assert quoted.endswith("……")
+    assert statutes.get("土地管理法第62条").text.startswith(quoted.removesuffix("……"))
+
+
 def test_compose_reply_without_a_citation_is_answer_and_disclaimer(config, statutes):
     local = entry(category="便民服务", citations=())
     reply = compose_reply(local, KnowledgeBase([local], statutes), config)
