@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from bot.config import PROJECT_ROOT, Config
+from bot.replies import utf8_len
 
 CATEGORIES = ("婚姻家庭", "继承", "土地与宅基地", "相邻关系", "借贷", "劳动", "侵权", "消费与合同",
               "纠纷解决与法律服务", "公共安全", "便民服务")
@@ -366,10 +367,6 @@ def read_scope(directory: Path) -> list[Topic]:
 def fill_placeholders(text: str, local: Mapping[str, str]) -> str:
     """{service_centre} → the township's own value from config [local]; unknown keys stay."""
     return PLACEHOLDER.sub(lambda m: str(local.get(m[1], m[0])), text)
-
-
-def utf8_len(text: str) -> int:
-    return len(text.encode("utf-8"))
 
 
 def shorten(text: str, budget: int, ellipsis: str = "……") -> str:

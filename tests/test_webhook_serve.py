@@ -3,7 +3,6 @@ that signs and encrypts with wechatpy itself (gunicorn, two workers, one SQLite 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.run import free_port
 from bot.store import connect
 
 from tests.support import (VECTOR_AES_KEY, VECTOR_APPID, VECTOR_TOKEN, WeChatSender, event_xml,
@@ -45,12 +45,6 @@ class HttpClient:
 
     def get(self, path, query_string=None):
         return HttpResponse(requests.get(self.base + path, params=query_string, timeout=15))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_up(base: str, process: subprocess.Popen, seconds: float = 90) -> None:
