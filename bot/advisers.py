@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Config
-from bot.store import fetch_one, transaction, with_retry
+from bot.store import fetch_one, transaction, write
 
 
 @dataclass
@@ -113,11 +113,11 @@ def list_advisers(db) -> list[Adviser]:
 def add_adviser(db, name: str, phone: str, villages: list[str], now: float,
                 is_backup: bool = False) -> Adviser:
     """Add an adviser (or update one of that name) — `legalbot adviser add`."""
-    with_retry(lambda: db.execute(
-        "INSERT INTO advisers (name, phone, villages, is_backup, created_at) VALUES (?, ?, ?, ?, ?) "
+    write(
+        db, "INSERT INTO advisers (name, phone, villages, is_backup, created_at) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT(name) DO UPDATE SET phone = excluded.phone, villages = excluded.villages, "
         "is_backup = excluded.is_backup",
-        [name, phone, json.dumps(villages, ensure_ascii=False), int(is_backup), now]))
+        [name, phone, json.dumps(villages, ensure_ascii=False), int(is_backup), now])
     return adviser_by_name(db, name)
 
 

@@ -19,7 +19,7 @@ from bot import users
 from bot.config import Config
 from bot.dispatch import Context
 from bot.outbox import Hold, enqueue
-from bot.store import transaction, with_retry
+from bot.store import transaction, write
 from bot.wechat_api import WeChatError
 
 OUT_OF_WINDOW = {45015, 45047}      # outside the 48 h window; over the 5-message quota
@@ -35,9 +35,9 @@ def in_cs_window(db, config: Config, openid: str, now: float) -> bool:
 
 
 def count_cs_sent(db, openid: str) -> None:
-    with_retry(lambda: db.execute(
-        "UPDATE users SET cs_sent_since_inbound = cs_sent_since_inbound + 1 WHERE openid = ?",
-        [openid]))
+    write(
+        db, "UPDATE users SET cs_sent_since_inbound = cs_sent_since_inbound + 1 WHERE openid = ?",
+        [openid])
 
 
 def send_custom_or_none(db, client, openid: str, text: str, now: float) -> bool:
@@ -116,8 +116,7 @@ def lock_for_push(db, ticket_id: int, now: float, lease: float) -> dict[str, Any
 
 
 def unlock(db, ticket_id: int) -> None:
-    with_retry(lambda: db.execute("UPDATE tickets SET delivery_lock_until = NULL WHERE id = ?",
-                                  [ticket_id]))
+    write(db, "UPDATE tickets SET delivery_lock_until = NULL WHERE id = ?", [ticket_id])
 
 
 def mark_pushed(db, ticket_id: int, now: float) -> None:

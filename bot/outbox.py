@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import OutboxSettings
-from bot.store import transaction, with_retry
+from bot.store import transaction, write
 
 
 class Hold(Exception):
@@ -43,10 +43,10 @@ class OutboxRow:
 def enqueue(db, kind: str, payload: dict[str, Any], now: float,
             dedupe_key: str | None = None, delay: float = 0) -> int | None:
     """Add a call to make; a second row with the same ``dedupe_key`` is ignored (returns None)."""
-    cursor = with_retry(lambda: db.execute(
-        "INSERT OR IGNORE INTO outbox (kind, dedupe_key, payload, next_attempt_at, created_at) "
+    cursor = write(
+        db, "INSERT OR IGNORE INTO outbox (kind, dedupe_key, payload, next_attempt_at, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        [kind, dedupe_key, json.dumps(payload, ensure_ascii=False), now + delay, now]))
+        [kind, dedupe_key, json.dumps(payload, ensure_ascii=False), now + delay, now])
     return cursor.lastrowid if cursor.rowcount else None
 
 
@@ -68,9 +68,9 @@ def claim(db, now: float, lease_seconds: float, limit: int = 20) -> list[OutboxR
 
 def _finish(db, row: OutboxRow, sets: str, params: list[Any]) -> bool:
     """Update the row only if we still hold its lease (a slow worker must not undo another's)."""
-    cursor = with_retry(lambda: db.execute(
-        f"UPDATE outbox SET {sets}, locked_until = NULL WHERE id = ? AND claim_token = ? "
-        "AND status = 'sending'", [*params, row.id, row.claim_token]))
+    cursor = write(
+        db, f"UPDATE outbox SET {sets}, locked_until = NULL WHERE id = ? AND claim_token = ? "
+        "AND status = 'sending'", [*params, row.id, row.claim_token])
     return cursor.rowcount == 1
 
 
@@ -100,9 +100,9 @@ def mark_failed(db, row: OutboxRow, error: str, now: float, settings: OutboxSett
 
 def retry_now(db, row_id: int, now: float) -> None:
     """Put a failed or held row back in the queue (from the console or the command line)."""
-    with_retry(lambda: db.execute(
-        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 "
-        "WHERE id = ? AND status IN ('failed', 'held')", [now, row_id]))
+    write(
+        db, "UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 "
+        "WHERE id = ? AND status IN ('failed', 'held')", [now, row_id])
 
 
 def counts(db) -> dict[str, int]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot import users
 from bot.dispatch import Incoming, Reply
-from bot.store import fetch_one, transaction, with_retry
+from bot.store import fetch_one, transaction, write
 
 # A retry waits this long for the first attempt's reply (WeChat gives up after 5 s).
 RETRY_WAIT_SECONDS = 3.5
@@ -46,14 +46,14 @@ def dedupe_key(incoming: Incoming) -> str:
 
 def claim(db, key: str, incoming: Incoming, now: float) -> Claim:
     """Insert the message row, or find the one an earlier attempt inserted."""
-    cursor = with_retry(lambda: db.execute(
-        "INSERT OR IGNORE INTO messages (dedupe_key, openid, msg_type, event, content, media_id,"
+    cursor = write(
+        db, "INSERT OR IGNORE INTO messages (dedupe_key, openid, msg_type, event, content, media_id,"
         " created_at, received_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'processing')",
         [key, incoming.openid, incoming.msg_type, incoming.event or None, incoming.text or None,
-         incoming.media_id or None, incoming.create_time, now]))
-    row = message_row(db, key)
+         incoming.media_id or None, incoming.create_time, now])
     if cursor.rowcount == 1:
-        return Claim(row["id"], mine=True)
+        return Claim(cursor.lastrowid, mine=True)
+    row = message_row(db, key)
     if row["state"] == "processing" and take_over_if_stale(db, row, now):
         return Claim(row["id"], mine=True)
     return Claim(row["id"], mine=False, reply_xml=row["reply_xml"] if row["state"] == "done" else None)
@@ -66,9 +66,9 @@ def message_row(db, key: str) -> dict:
 
 def take_over_if_stale(db, row: dict, now: float) -> bool:
     """Claim an abandoned row; the conditional update lets only one retry win."""
-    cursor = with_retry(lambda: db.execute(
-        "UPDATE messages SET received_at = ? WHERE id = ? AND state = 'processing'"
-        " AND received_at < ?", [now, row["id"], now - STALE_PROCESSING_SECONDS]))
+    cursor = write(
+        db, "UPDATE messages SET received_at = ? WHERE id = ? AND state = 'processing'"
+        " AND received_at < ?", [now, row["id"], now - STALE_PROCESSING_SECONDS])
     return cursor.rowcount == 1
 
 
@@ -89,39 +89,47 @@ def finish(db, message_id: int, incoming: Incoming, reply: Reply, reply_xml: str
     reply must never find the consultation missing (the township counts those).
 
     A message (not an event) also reopens WeChat's 48-hour customer-service window, in the same
-    transaction: one commit per answered message besides the dedupe claim.
+    transaction: one commit per answered message besides the dedupe claim. The rows are built
+    before the write lock is taken, so the other workers wait only for the writing itself.
     """
+    row = None
+    if reply.consultation is not None:
+        row = consultation_row(message_id, incoming, reply, latency_ms, now,
+                               village_of(db, incoming.openid))
     with transaction(db):
         if incoming.msg_type != "event":
             users.touch_inbound(db, incoming.openid, now)
-        if reply.consultation is not None:
-            record_consultation(db, message_id, incoming, reply, latency_ms, now)
+        if row is not None:
+            insert_consultation(db, row)
         finish_message(db, message_id, reply_xml, reply.handler, latency_ms)
 
 
 def finish_message(db, message_id: int, reply_xml: str, handler: str, latency_ms: float) -> None:
     """Store the plaintext reply XML ('' means ``success``) so retries get the same answer."""
-    with_retry(lambda: db.execute(
-        "UPDATE messages SET state = 'done', reply_xml = ?, handler = ?, latency_ms = ?"
-        " WHERE id = ?", [reply_xml, handler, round(latency_ms, 2), message_id]))
+    write(
+        db, "UPDATE messages SET state = 'done', reply_xml = ?, handler = ?, latency_ms = ?"
+        " WHERE id = ?", [reply_xml, handler, round(latency_ms, 2), message_id])
 
 
-def record_consultation(db, message_id: int | None, incoming: Incoming, reply: Reply,
-                        latency_ms: float, now: float) -> int:
-    """Write one consultation (the decision about a question) with the villager's village."""
+def consultation_row(message_id: int | None, incoming: Incoming, reply: Reply,
+                     latency_ms: float, now: float, village: str | None) -> dict:
+    """One consultation (the decision about a question) as a row, with the villager's village."""
     c = reply.consultation
-    row = {
-        "message_id": message_id, "openid": incoming.openid, "village": village_of(db, incoming.openid),
+    return {
+        "message_id": message_id, "openid": incoming.openid, "village": village,
         "asked_at": now, "channel": incoming.channel, "question": c.question, "action": c.action,
         "faq_id": c.faq_id, "category": c.category, "score": c.score,
         "candidates": json.dumps(c.candidates, ensure_ascii=False),
         "citations": json.dumps(c.citations, ensure_ascii=False),
         "reply": reply.text, "latency_ms": round(latency_ms, 2), "ticket_id": c.ticket_id,
     }
+
+
+def insert_consultation(db, row: dict) -> int:
     columns = ", ".join(row)
     marks = ", ".join("?" for _ in row)
-    return with_retry(lambda: db.execute(
-        f"INSERT INTO consultations ({columns}) VALUES ({marks})", list(row.values())).lastrowid)
+    return write(
+        db, f"INSERT INTO consultations ({columns}) VALUES ({marks})", list(row.values())).lastrowid
 
 
 def village_of(db, openid: str) -> str | None:

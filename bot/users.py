@@ -8,20 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.store import fetch_one, with_retry
+from bot.store import fetch_one, write
 
 
 def get_user(db, openid: str) -> dict[str, Any] | None:
     return fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
-
-
-def ensure_user(db, openid: str, now: float) -> None:
-    """Create the user's row the first time we hear from them (a read otherwise: no write lock)."""
-    if fetch_one(db, "SELECT 1 FROM users WHERE openid = ?", [openid]):
-        return
-    with_retry(lambda: db.execute(
-        "INSERT OR IGNORE INTO users (openid, first_seen, updated_at) VALUES (?, ?, ?)",
-        [openid, now, now]))
 
 
 def update_user(db, openid: str, now: float, **fields: Any) -> None:
@@ -29,10 +20,9 @@ def update_user(db, openid: str, now: float, **fields: Any) -> None:
     columns = ", ".join(fields)
     marks = ", ".join("?" for _ in fields)
     sets = ", ".join(f"{k} = excluded.{k}" for k in fields)
-    with_retry(lambda: db.execute(
-        f"INSERT INTO users (openid, first_seen, updated_at, {columns}) VALUES (?, ?, ?, {marks}) "
-        f"ON CONFLICT(openid) DO UPDATE SET {sets}, updated_at = excluded.updated_at",
-        [openid, now, now, *fields.values()]))
+    write(db, f"INSERT INTO users (openid, first_seen, updated_at, {columns}) VALUES (?, ?, ?, {marks}) "
+              f"ON CONFLICT(openid) DO UPDATE SET {sets}, updated_at = excluded.updated_at",
+          [openid, now, now, *fields.values()])
 
 
 def touch_inbound(db, openid: str, now: float) -> None:

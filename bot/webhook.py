@@ -22,7 +22,7 @@ from wechatpy.utils import check_signature
 import xmltodict
 
 from bot import get_db, services
-from bot import records, replies, users
+from bot import records, replies
 from bot.config import Config
 from bot.delivery import attach_pending_answers
 from bot.dispatch import Context, Incoming, Reply
@@ -277,7 +277,6 @@ def converse(ctx: Context, incoming: Incoming) -> Reply:
     Adviser answers waiting for this user ride along with the reply; a reply longer than
     WeChat's limit is cut and the rest kept for "更多".
     """
-    users.ensure_user(ctx.db, incoming.openid, ctx.now)
     reply = dispatch_safely(ctx, incoming)
     if reply.text is not None:
         text = attach_pending(ctx, incoming.openid, reply.text)

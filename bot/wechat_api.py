@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from bot.config import Config
-from bot.store import with_retry
+from bot.store import write
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +68,10 @@ class WeChatClient:
                 "secret": self.config.wechat.appsecret, "force_refresh": force_refresh}
         data = self.request("POST", "/cgi-bin/stable_token", body, params={})
         expires_at = self.clock() + int(data.get("expires_in", 7200))
-        with_retry(lambda: self.db.execute(
-            "INSERT INTO access_tokens (appid, token, expires_at) VALUES (?, ?, ?) "
+        write(
+            self.db, "INSERT INTO access_tokens (appid, token, expires_at) VALUES (?, ?, ?) "
             "ON CONFLICT(appid) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at",
-            [self.config.wechat.appid, data["access_token"], expires_at]))
+            [self.config.wechat.appid, data["access_token"], expires_at])
         return data["access_token"]
 
     # -- transport ----------------------------------------------------------------------

@@ -238,7 +238,7 @@ def test_a_death_between_storing_the_reply_and_recording_the_consultation_loses_
     def dies(*args, **kwargs):
         raise WorkerDied()
 
-    monkeypatch.setattr(records, "record_consultation", dies)
+    monkeypatch.setattr(records, "insert_consultation", dies)
     with pytest.raises(WorkerDied):
         sender_.post(xml)
     monkeypatch.undo()

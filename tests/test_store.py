@@ -1,5 +1,8 @@
-"""The store: WAL, busy timeout, and a database made by an older version gains new columns."""
+"""The store: WAL, busy timeout, writers taking turns, and an older database gains new columns."""
 import sqlite3
+import threading
+
+import pytest
 
 from bot import store
 
@@ -32,3 +35,52 @@ def test_transaction_rolls_back_on_error(tmp_path):
     except RuntimeError:
         pass
     assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+
+
+def writer_in_thread(path, openid: str) -> threading.Thread:
+    """Another connection (as another worker would have) writing one user row."""
+    def run():
+        other = store.connect(path)
+        store.write(other, "INSERT INTO users (openid) VALUES (?)", [openid])
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_writer_waits_for_the_turn_held_by_another_connection(tmp_path):
+    path = tmp_path / "q.db"
+    db = store.connect(path)
+    with store.write_queue(db):  # the turn alone, no SQLite lock yet
+        waiting = writer_in_thread(path, "oSecond")
+        waiting.join(0.3)
+        assert waiting.is_alive(), "the second writer did not wait for its turn"
+    waiting.join(10)
+    assert not waiting.is_alive()
+    assert db.execute("SELECT openid FROM users").fetchall() == [("oSecond",)]
+
+
+def test_a_write_inside_a_transaction_keeps_the_turn_until_the_commit(tmp_path):
+    path = tmp_path / "q.db"
+    db = store.connect(path)
+    with store.write_queue(db):
+        with store.transaction(db):
+            store.write(db, "INSERT INTO users (openid) VALUES ('oInner')")
+        waiting = writer_in_thread(path, "oOutside")
+        waiting.join(0.3)
+        assert waiting.is_alive(), "a nested write gave the turn away"
+    waiting.join(10)
+    assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 2
+
+
+def test_a_failed_begin_gives_the_turn_back(tmp_path):
+    path = tmp_path / "q.db"
+    db = store.connect(path)
+    db.execute("BEGIN")  # a transaction already open: BEGIN IMMEDIATE fails
+    with pytest.raises(sqlite3.OperationalError):
+        with store.transaction(db):
+            pass
+    db.execute("ROLLBACK")
+    waiting = writer_in_thread(path, "oAfter")
+    waiting.join(10)
+    assert not waiting.is_alive()
+    assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 1

@@ -55,9 +55,16 @@ def test_a_message_reopens_the_customer_service_window(wechat, db):
 
 
 def test_an_event_does_not_reopen_the_window(wechat, db):
+    db.execute("INSERT INTO users (openid, last_inbound_at) VALUES ('oRecord4', 1000)")
     wechat.post(event_xml("VIEW", openid="oRecord4", key="https://example.org"))
     user = next(db.query("SELECT * FROM users WHERE openid = 'oRecord4'"))
-    assert user["last_inbound_at"] is None
+    assert user["last_inbound_at"] == 1000
+
+
+def test_an_event_from_a_stranger_stores_no_user(wechat, db):
+    """Only what is needed: a menu link tapped by someone who never wrote leaves no profile."""
+    wechat.post(event_xml("VIEW", openid="oRecord7", key="https://example.org"))
+    assert db.execute("SELECT count(*) FROM users WHERE openid = 'oRecord7'").fetchone()[0] == 0
 
 
 def test_a_waiting_adviser_answer_rides_along_with_the_next_reply(app, wechat, db):

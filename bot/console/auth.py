@@ -21,7 +21,7 @@ from flask import abort, g, redirect, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.advisers import Adviser, adviser_by_name, backup_adviser, get_adviser
-from bot.store import with_retry
+from bot.store import write
 
 ROLES = ("staff", "adviser")
 MIN_PASSWORD_LENGTH = 8
@@ -64,11 +64,11 @@ def add_user(db, username: str, password: str, role: str, now: float,
              adviser_name: str | None = None) -> ConsoleUser:
     """Create a console account, or reset its password and role if it exists."""
     adviser_id = check_account(db, username, password, role, adviser_name)
-    with_retry(lambda: db.execute(
-        "INSERT INTO console_users (username, password_hash, role, adviser_id, created_at) "
+    write(
+        db, "INSERT INTO console_users (username, password_hash, role, adviser_id, created_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET password_hash = "
         "excluded.password_hash, role = excluded.role, adviser_id = excluded.adviser_id",
-        [username, generate_password_hash(password), role, adviser_id, now]))
+        [username, generate_password_hash(password), role, adviser_id, now])
     return user_by_name(db, username)
 
 
@@ -122,9 +122,9 @@ def authenticate(db, settings, username: str, password: str, address: str | None
     rows = list(db.query("SELECT * FROM console_users WHERE username = ?", [username.strip()]))
     stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
     if check_password_hash(stored, password) and rows:
-        with_retry(lambda: db.execute("DELETE FROM login_failures WHERE key = ?", [key]))
+        write(db, "DELETE FROM login_failures WHERE key = ?", [key])
         return user_from_row(db, rows[0])
-    with_retry(lambda: db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, now]))
+    write(db, "INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, now])
     return None
 
 
