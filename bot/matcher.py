@@ -75,6 +75,11 @@ class Query:
         return sum(self.weights) or 1.0
 
     @cached_property
+    def compact(self) -> str:
+        """The normalized question without spaces (for character similarity)."""
+        return self.normalized.replace(" ", "")
+
+    @cached_property
     def words(self) -> frozenset[str]:
         """Every word of every idea: a phrasing sharing none of them cannot score."""
         return frozenset(w for group in self.groups for alternative, _ in group for w in alternative)
@@ -237,23 +242,18 @@ class Matcher:
                         best.setdefault(number, weight)
             for number, weight in best.items():
                 totals[number] += weight
-        return sorted(totals, key=totals.__getitem__, reverse=True)[:SHORTLIST]
+        # Ties go to the entry listed first: the same question gets the same shortlist in every
+        # process, whatever order the hash seed gives the words.
+        return sorted(totals, key=lambda number: (-totals[number], number))[:SHORTLIST]
 
     def score(self, query: Query, item: Indexed) -> tuple[float, Phrasing]:
         coverage = covered(query, item.bag) / query.total
         keywords = covered(query, item.keywords) / query.total
-        closeness, phrasing = max(((self._dice(query, p), p) for p in item.phrasings),
-                                  key=lambda pair: pair[0])
-        shape = fuzz.ratio(query.normalized.replace(" ", ""), phrasing.text) / 100
+        closeness, phrasing = closest(query, item.phrasings)
+        shape = fuzz.ratio(query.compact, phrasing.text) / 100
         blended = (W_COVERAGE * coverage + W_CLOSENESS * closeness + W_SHAPE * shape
                    + W_KEYWORDS * keywords)
         return blended, phrasing
-
-    def _dice(self, query: Query, phrasing: Phrasing) -> float:
-        if query.words.isdisjoint(phrasing.words):
-            return 0.0
-        shared = covered(query, phrasing.words)
-        return 2 * shared / (query.total + phrasing.weight) if shared else 0.0
 
     def ranked(self, query: Query) -> list[tuple[float, Indexed, Phrasing]]:
         scored = [(*self.score(query, self.entries[n]), self.entries[n]) for n in self.shortlist(query)]
@@ -353,6 +353,22 @@ def loose_characters(normalized: str) -> list[bool]:
     for word in tx.cut(normalized):
         loose += [len(word) == 1] * len(word)
     return loose
+
+
+def closest(query: Query, phrasings: list[Phrasing]) -> tuple[float, Phrasing]:
+    """The phrasing with the highest weighted Dice overlap with the question (the first, on a tie).
+
+    A loop rather than ``max`` over a generator: this runs for every phrasing of every
+    shortlisted entry, the matcher's innermost step."""
+    best, best_phrasing = -1.0, phrasings[0]
+    for phrasing in phrasings:
+        if query.words.isdisjoint(phrasing.words):
+            dice = 0.0
+        else:
+            dice = 2 * covered(query, phrasing.words) / (query.total + phrasing.weight)
+        if dice > best:
+            best, best_phrasing = dice, phrasing
+    return best, best_phrasing
 
 
 def covered(query: Query, words: frozenset[str]) -> float:

@@ -1,23 +1,34 @@
 """The SQLite store (sqlite-utils): one schema, opened in WAL mode with a busy timeout.
 
 Every process (each gunicorn worker, the outbox worker, the command line) opens its own
-connection; requests get one on ``flask.g``. WAL lets readers work while one writer writes, and
-the busy timeout makes a writer wait briefly for a lock instead of failing.
+connection; each web thread keeps one (bot.services). WAL lets readers work while one writer
+writes. Writers take turns on a file lock (``WriteQueue``: ``transaction`` and ``write`` use it)
+and checkpoint the WAL after their turn; the busy timeout covers writers that do not queue.
 
 Each domain owns its tables below; keep a table's DDL next to its comment.
 """
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 5000
+# The writers copy the WAL back into the database themselves, every CHECKPOINT_TURNS turns and
+# after giving up the turn. SQLite's own checkpoint runs inside a commit, so inside the turn:
+# every other writer would wait for its fsync. It stays only as a backstop for writers that do
+# not queue, at a size the queued checkpoints never let the WAL reach.
+CHECKPOINT_TURNS = 100
+BACKSTOP_CHECKPOINT_PAGES = 10_000
 
 SCHEMA = """
 -- Every inbound WeChat message or event, once (the dedupe key is unique). A retry finds the
@@ -182,12 +193,14 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
                            isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if str(path) != ":memory:":
+    in_memory = str(path) == ":memory:"
+    if not in_memory:
         conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_CHECKPOINT_PAGES}")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     db = sqlite_utils.Database(conn)
-    db.write_queue = WriteQueue(None if str(path) == ":memory:" else f"{path}-writers")
+    db.write_queue = WriteQueue(None if in_memory else f"{path}-writers", conn)
     ensure_schema(db)
     return db
 
@@ -200,11 +213,17 @@ class WriteQueue:
     idle while the other worker held the lock for a tenth of a millisecond. A blocking ``flock``
     wakes the waiter as soon as the lock is released. Writers that do not queue (another tool,
     the sqlite3 shell) are still handled by the busy timeout.
+
+    Every CHECKPOINT_TURNS turns, the connection checkpoints the WAL once its turn is over.
     """
 
-    def __init__(self, path: str | None):
+    def __init__(self, path: str | None, conn: sqlite3.Connection | None = None):
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600) if path else None
+        if self.fd is not None:
+            weakref.finalize(self, os.close, self.fd)
+        self.conn = conn
         self.depth = 0      # a write inside a transaction is already in turn
+        self.turns = 0
 
     def __enter__(self):
         if self.fd is not None and self.depth == 0:
@@ -216,7 +235,20 @@ class WriteQueue:
         self.depth -= 1
         if self.fd is not None and self.depth == 0:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
+            self.turns += 1
+            if self.turns % CHECKPOINT_TURNS == 0:
+                self.checkpoint()
         return False
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database without blocking anyone (PASSIVE); if it cannot run
+        now, the next one will."""
+        if self.conn is None or self.conn.in_transaction:
+            return
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.OperationalError as exc:
+            log.info("checkpoint skipped: %s", exc)
 
 
 def write(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> sqlite3.Cursor:

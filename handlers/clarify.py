@@ -48,13 +48,15 @@ def none_of_them(ctx: Context, incoming: Incoming, pending: dict) -> Reply:
 
 
 def clarify(incoming: Incoming, ctx: Context) -> Reply | None:
+    """A number or "都不是" answers the choices offered; any other text is a new message."""
+    none = NONE_OF_THEM.match(incoming.normalized)
+    number = None if none else chosen_number(incoming.text or "")
+    if not none and number is None:
+        return None
     pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="clarify")
     if pending is None:
         return None
-    if NONE_OF_THEM.match(incoming.normalized):
-        return none_of_them(ctx, incoming, pending)
-    number = chosen_number(incoming.text or "")
-    return None if number is None else selected(ctx, incoming, pending, number)
+    return none_of_them(ctx, incoming, pending) if none else selected(ctx, incoming, pending, number)
 
 
 def register(registry: Registry) -> None:

@@ -29,14 +29,14 @@ def is_number(text: str) -> bool:
 
 
 def village_choice(incoming: Incoming, ctx: Context) -> Reply | None:
+    village = chosen_village(incoming.text, ctx.config)
+    if village is None and not is_number(incoming.text):
+        return None                   # not an answer to the question: treat it as a new message
     pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="village")
     if pending is None:
         return None
-    village = chosen_village(incoming.text, ctx.config)
-    if village is None:
-        if is_number(incoming.text):  # a number out of range: ask again, keep the question
-            return Reply(text="没有这个序号。" + tickets.village_prompt(ctx.config), handler="village")
-        return None                   # something else: treat it as a new message
+    if village is None:               # a number out of range: ask again, keep the question
+        return Reply(text="没有这个序号。" + tickets.village_prompt(ctx.config), handler="village")
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
     users.set_village(ctx.db, incoming.openid, village, ctx.now)
     return Reply(text=after_choice(ctx, incoming.openid, village, pending["data"]), handler="village")

@@ -1,6 +1,10 @@
 """The matcher on the shipped knowledge base: questions written here, not taken from any eval set."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from bot.config import load_config
@@ -45,3 +49,24 @@ def test_a_single_topic_word_is_asked_back_with_the_topics_questions(matcher, to
 
 def test_a_single_word_with_one_entry_is_answered(matcher):
     assert matcher.decide("彩礼").faq_id == "marriage.bride_price"
+
+
+SAME_IN_EVERY_PROCESS = r"""
+import json, sys
+from bot.config import load_config
+from bot.services import Services
+matcher = Services(load_config(environ={})).matcher
+print(json.dumps([matcher.decide(q).as_json() for q in sys.argv[1:]], ensure_ascii=False))
+"""
+
+
+def test_a_question_gets_the_same_decision_and_choices_in_every_worker():
+    """Each gunicorn worker hashes words with its own seed: ties must not follow that order."""
+    questions = ["老人每年都要刷脸认证吗", "私生子有没有继承权", "娃能跟妈姓吗"]
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        done = subprocess.run([sys.executable, "-c", SAME_IN_EVERY_PROCESS, *questions],
+                              capture_output=True, text=True, timeout=120, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed})
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

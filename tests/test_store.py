@@ -84,3 +84,18 @@ def test_a_failed_begin_gives_the_turn_back(tmp_path):
     waiting.join(10)
     assert not waiting.is_alive()
     assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 1
+
+
+def test_the_writers_copy_the_wal_into_the_database_every_so_many_turns(tmp_path):
+    """Checkpoints happen after a turn, not inside a commit: the database file only grows then."""
+    path = tmp_path / "c.db"
+    db = store.connect(path)
+    db.write_queue.turns = 0
+    size = path.stat().st_size
+    for n in range(store.CHECKPOINT_TURNS - 1):
+        store.write(db, "INSERT INTO users (openid, pending) VALUES (?, ?)", [f"o{n}", "x" * 2000])
+    assert path.stat().st_size == size, "the WAL was copied back before its turn count"
+    store.write(db, "INSERT INTO users (openid) VALUES ('oLast')")
+    assert path.stat().st_size > size + (store.CHECKPOINT_TURNS - 1) * 2000
+    reader = sqlite3.connect(path)
+    assert reader.execute("SELECT count(*) FROM users").fetchone()[0] == store.CHECKPOINT_TURNS
