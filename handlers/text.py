@@ -16,10 +16,12 @@ NO_TICKETS = "请回复“转人工”或直接联系您村的法律顾问。"
 
 
 def consultation_of(decision: Decision, question: str) -> Consultation:
-    """What the records keep about a decision: action, entry, score and the candidates offered."""
+    """What the records keep about a decision: action, entry, score, and the entries considered
+    with their scores (their texts and articles are in the knowledge base, not copied per row)."""
+    candidates = [{"faq_id": c["faq_id"], "score": c["score"]} for c in decision.candidates]
     return Consultation(question=question, action=decision.action, faq_id=decision.faq_id,
                         category=decision.category, score=round(decision.score, 3),
-                        candidates=list(decision.candidates), citations=list(decision.citations))
+                        candidates=candidates, citations=list(decision.citations))
 
 
 def hand_over(ctx: Context, incoming: Incoming, consultation: Consultation, *,
