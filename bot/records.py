@@ -94,8 +94,7 @@ def finish(db, message_id: int, incoming: Incoming, reply: Reply, reply_xml: str
     """
     row = None
     if reply.consultation is not None:
-        row = consultation_row(message_id, incoming, reply, latency_ms, now,
-                               village_of(db, incoming.openid))
+        row = consultation_row(message_id, incoming, reply, latency_ms, now)
     with transaction(db):
         if incoming.msg_type != "event":
             users.touch_inbound(db, incoming.openid, now)
@@ -112,11 +111,12 @@ def finish_message(db, message_id: int, reply_xml: str, handler: str, latency_ms
 
 
 def consultation_row(message_id: int | None, incoming: Incoming, reply: Reply,
-                     latency_ms: float, now: float, village: str | None) -> dict:
-    """One consultation (the decision about a question) as a row, with the villager's village."""
+                     latency_ms: float, now: float) -> dict:
+    """One consultation (the decision about a question) as a row; the village is added when it
+    is written."""
     c = reply.consultation
     return {
-        "message_id": message_id, "openid": incoming.openid, "village": village,
+        "message_id": message_id, "openid": incoming.openid,
         "asked_at": now, "channel": incoming.channel, "question": c.question, "action": c.action,
         "faq_id": c.faq_id, "category": c.category, "score": c.score,
         "candidates": json.dumps(c.candidates, ensure_ascii=False),
@@ -126,12 +126,9 @@ def consultation_row(message_id: int | None, incoming: Incoming, reply: Reply,
 
 
 def insert_consultation(db, row: dict) -> int:
+    """Write the row with the villager's village as it stands in this same transaction."""
     columns = ", ".join(row)
     marks = ", ".join("?" for _ in row)
     return write(
-        db, f"INSERT INTO consultations ({columns}) VALUES ({marks})", list(row.values())).lastrowid
-
-
-def village_of(db, openid: str) -> str | None:
-    row = fetch_one(db, "SELECT village FROM users WHERE openid = ?", [openid])
-    return row["village"] if row else None
+        db, f"INSERT INTO consultations ({columns}, village) VALUES ({marks},"
+        " (SELECT village FROM users WHERE openid = ?))", [*row.values(), row["openid"]]).lastrowid

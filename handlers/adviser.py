@@ -78,13 +78,14 @@ COMMANDS: list[tuple[re.Pattern, Callable[[Context, Adviser, re.Match], str]]] =
 
 
 def adviser_command(incoming: Incoming, ctx: Context) -> Reply | None:
-    adviser = adv.adviser_by_openid(ctx.db, incoming.openid)
-    if adviser is None:
-        return None
+    """A command's syntax first, then whether the sender is a bound adviser (a database read
+    that a villager's ordinary question does not need)."""
     for pattern, command in COMMANDS:
         match = pattern.match(incoming.text or "")
         if match:
-            return Reply(text=run(command, ctx, adviser, match), handler="adviser")
+            adviser = adv.adviser_by_openid(ctx.db, incoming.openid)
+            return None if adviser is None else Reply(text=run(command, ctx, adviser, match),
+                                                      handler="adviser")
     return None
 
 
