@@ -11,16 +11,15 @@ import re
 from bot import users
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.knowledge import compose_reply
-from bot.text import normalize
 from handlers.text import hand_over
 
 NONE_OF_THEM = re.compile(r"^(都不是|都不对|不是|没有|没有我要问的|以上都不是|0)$")
 OUT_OF_RANGE = "没有这个序号，请回复{choices}中的一个数字；都不是请回复“都不是”。"
 
 
-def chosen_number(text: str) -> int | None:
-    """"2", "２", "二", "第2个" → 2; anything else → None."""
-    found = re.fullmatch(r"第?(\d{1,2})个?", normalize(text).replace("二", "2").replace("一", "1")
+def chosen_number(normalized: str) -> int | None:
+    """"2", "２", "二", "第2个" (normalized) → 2; anything else → None."""
+    found = re.fullmatch(r"第?(\d{1,2})个?", normalized.replace("二", "2").replace("一", "1")
                          .replace("三", "3"))
     return int(found.group(1)) if found else None
 
@@ -50,7 +49,7 @@ def none_of_them(ctx: Context, incoming: Incoming, pending: dict) -> Reply:
 def clarify(incoming: Incoming, ctx: Context) -> Reply | None:
     """A number or "都不是" answers the choices offered; any other text is a new message."""
     none = NONE_OF_THEM.match(incoming.normalized)
-    number = None if none else chosen_number(incoming.text or "")
+    number = None if none else chosen_number(incoming.normalized)
     if not none and number is None:
         return None
     pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="clarify")
