@@ -130,6 +130,7 @@ class Matcher:
         self.settings = settings
         self.triggers = triggers or load_triggers()
         self.entries = [self._index_entry(e) for e in kb.entries]
+        self._group_weights: dict[frozenset[str], float] = {}
         self.idf = self._idf()
         self.postings = self._postings()
         for item in self.entries:
@@ -167,8 +168,11 @@ class Matcher:
         holding any of its words, so a rare colloquial spelling does not outweigh its meaning."""
         if len(alternative) == 1:
             return self.idf.get(next(iter(alternative)), self.unknown_weight)
-        holders = set().union(*(self.postings.get(w, ()) for w in alternative))
-        return self._idf_of(len(holders))
+        weight = self._group_weights.get(alternative)
+        if weight is None:  # a word with its synonyms: as many as the dictionary has groups
+            holders = set().union(*(self.postings.get(w, ()) for w in alternative))
+            weight = self._group_weights[alternative] = self._idf_of(len(holders))
+        return weight
 
     def weigh(self, idea: Idea) -> tuple[tuple[frozenset[str], float], ...]:
         """An idea's alternatives with their weights, heaviest first; a part of a long word
@@ -198,10 +202,12 @@ class Matcher:
 
     def correct_homophones(self, normalized: str) -> str:
         """Replace an unknown 2–4 character run that sounds like a legal word (宅急地 → 宅基地)."""
+        runs = loose_runs(loose_characters(normalized))
+        if max(runs, default=0) < 2:  # most questions: no two loose characters side by side
+            return normalized
         known, out, i = tx.tokenizer().FREQ, [], 0
-        loose = loose_characters(normalized)
         while i < len(normalized):
-            replaced = self._homophone_at(normalized, i, known, loose) if loose[i] else None
+            replaced = self._homophone_at(normalized, i, known, runs[i]) if runs[i] >= 2 else None
             if replaced:
                 out.append(replaced)
                 i += len(replaced)
@@ -210,12 +216,11 @@ class Matcher:
                 i += 1
         return "".join(out)
 
-    def _homophone_at(self, text: str, i: int, known: dict, loose: list[bool]) -> str | None:
+    def _homophone_at(self, text: str, i: int, known: dict, run: int) -> str | None:
+        """The legal word a run of ``run`` loose characters starting at ``i`` may stand for."""
         for size in (4, 3, 2):
             chunk = text[i:i + size]
-            if len(chunk) < size or not is_cjk(chunk) or known.get(chunk) or PARTICLES & set(chunk):
-                continue
-            if not all(loose[i:i + size]):
+            if size > run or not is_cjk(chunk) or known.get(chunk) or PARTICLES & set(chunk):
                 continue
             word = self.pinyin_words.get(tx.pinyin_key(chunk))
             shared = sum(a == b for a, b in zip(chunk, word or ""))
@@ -369,6 +374,14 @@ def closest(query: Query, phrasings: list[Phrasing]) -> tuple[float, Phrasing]:
         if dice > best:
             best, best_phrasing = dice, phrasing
     return best, best_phrasing
+
+
+def loose_runs(loose: list[bool]) -> list[int]:
+    """Per character: how many loose characters run from it onwards (0 where it is not loose)."""
+    runs = [0] * (len(loose) + 1)
+    for i in range(len(loose) - 1, -1, -1):
+        runs[i] = runs[i + 1] + 1 if loose[i] else 0
+    return runs[:-1]
 
 
 def covered(query: Query, words: frozenset[str]) -> float:

@@ -236,15 +236,25 @@ def expand(words: Iterable[str]) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _phrases() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((w, legal) for w, legal in synonyms().items() if len(w) >= 2)
+def _phrases_by_first_char() -> dict[str, tuple[tuple[int, str, tuple[str, ...]], ...]]:
+    """The colloquial phrases (2+ characters) with their legal words, filed by first character
+    and numbered in the synonyms file's order."""
+    by_char: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
+    phrases = ((w, legal) for w, legal in synonyms().items() if len(w) >= 2)
+    for number, (phrase, legal) in enumerate(phrases):
+        by_char.setdefault(phrase[0], []).append((number, phrase, legal))
+    return {char: tuple(found) for char, found in by_char.items()}
 
 
 def phrase_synonyms(normalized: str) -> list[tuple[str, str]]:
     """(colloquial phrase, legal word) for each phrase found in the text, even across jieba's
-    word boundaries ("过了几年" is four words to jieba but one idea: 诉讼时效)."""
+    word boundaries ("过了几年" is four words to jieba but one idea: 诉讼时效); in the synonyms
+    file's order. Only the phrases starting with a character of the text are tried."""
     compact = normalized.replace(" ", "")
-    return [(phrase, legal) for phrase, legals in _phrases() if phrase in compact for legal in legals]
+    table = _phrases_by_first_char()
+    found = sorted(entry for char in set(compact) for entry in table.get(char, ())
+                   if entry[1] in compact)
+    return [(phrase, legal) for _, phrase, legals in found for legal in legals]
 
 
 @lru_cache(maxsize=8192)
