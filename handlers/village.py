@@ -14,9 +14,12 @@ from bot.dispatch import Context, Incoming, Registry, Reply
 CHANGE = re.compile(r"^\s*(改村|换村|修改村|更改村)\s*$")
 
 
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 def chosen_village(text: str, config: Config) -> str | None:
     """'2', '２', '2 古坡村' or '古坡村' → the village; anything else → None."""
-    text = (text or "").strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    text = (text or "").strip().translate(FULL_WIDTH_DIGITS)
     number = re.match(r"^(\d{1,2})\b", text)
     names = config.village_names
     if number and 1 <= int(number.group(1)) <= len(names):
