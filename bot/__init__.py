@@ -20,6 +20,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None, *, warm: bool =
         config = load_config(overrides=config)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook enforces its own limit (413)
+    trust_proxies(app, config.app.trusted_proxies)
     services = Services(config)
     app.extensions[EXTENSION] = services
     register_blueprints(app, config)
@@ -27,6 +28,13 @@ def create_app(config: Config | Mapping[str, Any] | None = None, *, warm: bool =
     if warm:
         services.warm()
     return app
+
+
+def trust_proxies(app: Flask, count: int) -> None:
+    """Behind nginx, the client's address and scheme are in X-Forwarded-For/-Proto."""
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def register_blueprints(app: Flask, config: Config) -> None:

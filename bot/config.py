@@ -43,6 +43,7 @@ class AppSettings:
     max_clock_skew_seconds: int = 300
     worker_thread: bool = True
     knowledge_dir: str = "knowledge"      # faq/, local/, statutes/, dict/, scope.toml
+    trusted_proxies: int = 0              # reverse proxies in front (nginx: 1) whose X-Forwarded-* to believe
 
 
 @dataclass(frozen=True)

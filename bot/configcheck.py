@@ -42,6 +42,9 @@ def check_settings(config: Config) -> list[Finding]:
     out = []
     if not config.is_production:
         out.append(Finding("warning", "app.environment", "不是 production：模拟器页面会对外开放"))
+    elif config.app.trusted_proxies == 0:
+        out.append(Finding("warning", "app.trusted_proxies",
+                           "为0：在 nginx 后面应设为1，否则后台登录限制把所有人当成同一个地址"))
     if config.wechat.can_push and not config.wechat.adviser_template_id:
         out.append(Finding("warning", "wechat.adviser_template_id",
                            "未设置模板消息：48小时外无法通知法律顾问"))

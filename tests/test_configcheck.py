@@ -28,3 +28,10 @@ def test_a_short_aes_key_is_an_error():
 def test_demo_phone_numbers_are_warned_about():
     findings = check_config(load_config(environ=GOOD_ENV))
     assert any(f.setting == "villages" and f.level == "warning" for f in findings)
+
+
+def test_production_without_a_trusted_proxy_is_warned_about():
+    warned = {f.setting for f in check_config(load_config(environ=GOOD_ENV)) if f.level == "warning"}
+    assert "app.trusted_proxies" in warned
+    behind_nginx = load_config(environ=GOOD_ENV, overrides={"app": {"trusted_proxies": 1}})
+    assert "app.trusted_proxies" not in {f.setting for f in check_config(behind_nginx)}

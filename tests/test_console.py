@@ -70,6 +70,31 @@ def test_repeated_failures_lock_the_login(client, tickets, config):
     assert response.status_code == 429
 
 
+def login_from(client, address, password):
+    client.environ_base["REMOTE_ADDR"] = "127.0.0.1"          # nginx, on the same machine
+    page = client.get("/console/login", headers={"X-Forwarded-For": address}).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post("/console/login", headers={"X-Forwarded-For": address},
+                       data={"username": "sifasuo", "password": password, "csrf_token": token})
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_login_limit(tmp_path):
+    app = create_app(load_config(overrides=overrides_for(tmp_path, app={"trusted_proxies": 1}),
+                                 environ={}))
+    add_user(app.extensions["legalbot"].open_db(), "sifasuo", PASSWORD, "staff", time.time())
+    limit = app.extensions["legalbot"].config.console.login_max_failures
+    for _ in range(limit):
+        login_from(app.test_client(), "203.0.113.5", "guess")
+    assert login_from(app.test_client(), "203.0.113.5", PASSWORD).status_code == 429
+    assert login_from(app.test_client(), "198.51.100.7", PASSWORD).status_code == 302
+
+
+def test_without_a_trusted_proxy_a_forged_address_does_not_escape_the_limit(client, tickets, config):
+    for n in range(config.console.login_max_failures):
+        login_from(client, f"203.0.113.{n}", "guess")
+    assert login_from(client, "198.51.100.7", PASSWORD).status_code == 429
+
+
 def test_passwords_are_stored_hashed(tickets, db):
     stored = next(db.query("SELECT password_hash FROM console_users WHERE username = 'qin'"))
     assert PASSWORD not in stored["password_hash"] and stored["password_hash"].startswith("scrypt:")
