@@ -29,18 +29,23 @@ MIN_QUOTE_BYTES = 90
 LAW_PREFIX = "中华人民共和国"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-CANONICAL = re.compile(r"^[\u4e00-\u9fff]+第[1-9][0-9]*条$")
+SUFFIX_NUMERAL = "[一二三四五六七八九十]+"
+# 民法典第1079条; an article added by amendment carries its suffix: 刑法第133条之一.
+CANONICAL = re.compile(r"^[\u4e00-\u9fff]+第[1-9][0-9]*条(?:之" + SUFFIX_NUMERAL + ")?$")
 NUMERAL = r"[0-9]+|[零〇一二两三四五六七八九十百千]+"
+SUFFIX = r"(?:\s*之(?P<suffix>" + SUFFIX_NUMERAL + "))?"
 # A law (or regulation, judicial interpretation) by name, as people write it.
 LAW_NAME = (r"《?(?:" + LAW_PREFIX + r")?(?P<law>[\u4e00-\u9fff]{1,30}?(?:法典|法|条例|规定|解释|办法))"
             r"(?:[（(][一二三四五六七八九十]+[）)])?》?")
 # A lookup, loosely spelt: 民法典1079, 民法典第1079条, 《民法典》第一千零七十九条.
-CITATION = re.compile(LAW_NAME + r"\s*(?:第\s*)?(?P<num>" + NUMERAL + r")\s*条?")
+CITATION = re.compile(LAW_NAME + r"\s*(?:第\s*)?(?P<num>" + NUMERAL + r")\s*条?" + SUFFIX)
 # A citation inside prose: needs both 第 and 条 (so "法律规定3个月" is not one).
-MENTION = re.compile(LAW_NAME + r"\s*第\s*(?P<num>" + NUMERAL + r")\s*条")
+MENTION = re.compile(LAW_NAME + r"\s*第\s*(?P<num>" + NUMERAL + r")\s*条" + SUFFIX)
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "七": 7, "八": 8, "九": 9}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+# The township's clock decides which laws are in force "today" (a law takes effect at 0:00 CST).
+TOWNSHIP_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
 # field → (accepted type, required)
 FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
@@ -72,10 +77,13 @@ class Article:
     chapter: str
     section: str
     text: str
+    suffix: str = ""                  # 之一 for 第一百三十三条之一 (an article added by amendment)
+    amended_by: str = ""              # the amendment applied on import, if any
+    damage: tuple[str, ...] = ()      # signs the source text is garbled: never quoted to a villager
 
     @property
     def citation(self) -> str:
-        return f"{self.law}第{self.number}条"
+        return f"{self.law}第{self.number}条{self.suffix}"
 
 
 @dataclass(frozen=True)
@@ -86,9 +94,18 @@ class Law:
     title: str
     version_date: str
     status: str
-    in_force: bool
+    in_force: bool                    # the text is not repealed or superseded (see in_force_on)
     provenance: Mapping[str, Any]
     path: str
+    effective_date: str = ""          # when the text takes effect (a later date: adopted, not yet law)
+
+    def starts_after(self, day: dt.date) -> bool:
+        """Adopted but not yet in force on ``day``: the text cannot apply before it was adopted,
+        nor before its effective date."""
+        return max(self.version_date, self.effective_date) > day.isoformat()
+
+    def in_force_on(self, day: dt.date | None = None) -> bool:
+        return self.in_force and not self.starts_after(day or today())
 
 
 @dataclass(frozen=True)
@@ -132,17 +149,36 @@ class Statutes:
     def law_of(self, article: Article) -> Law:
         return self.laws[article.law]
 
-    def in_force(self, citation: str) -> bool:
+    def in_force(self, citation: str, on: dt.date | None = None) -> bool:
+        """The article is held and its law is in force on ``on`` (default: today, township time)."""
         article = self.get(citation)
-        return article is not None and self.law_of(article).in_force
+        return article is not None and self.law_of(article).in_force_on(on)
 
 
-def format_article(article: Article, law: Law) -> str:
+def today() -> dt.date:
+    """Today in the township (UTC+8): the date laws take effect by."""
+    return dt.datetime.now(TOWNSHIP_TZ).date()
+
+
+def article_notes(article: Article, law: Law, on: dt.date | None = None) -> list[str]:
+    """What a reader must know besides the text: not yet in force, amended, garbled source."""
+    notes = []
+    if law.starts_after(on or today()):
+        notes.append(f"尚未施行，自{law.effective_date}起施行")
+    if article.amended_by:
+        notes.append(f"本条已按{article.amended_by}修改")
+    if article.damage:
+        notes.append("数据来源中本条文字有错漏，请以官方文本为准")
+    return notes
+
+
+def format_article(article: Article, law: Law, on: dt.date | None = None) -> str:
     """The article verbatim under a heading naming the law, chapter and version date."""
     place = " ".join(part for part in (article.chapter, article.section) if part)
     heading = f"《{law.title}》{article.label}（{article.citation}）"
     version = f"{place}；{law.version_date} 版本" if place else f"{law.version_date} 版本"
-    return f"{heading}\n{version}\n{article.text}"
+    notes = "".join(f"\n【{note}】" for note in article_notes(article, law, on))
+    return f"{heading}\n{version}{notes}\n{article.text}"
 
 
 def chinese_number(text: str) -> int | None:
@@ -188,13 +224,15 @@ def find_citations(text: str, laws: Iterable[str] | None = None,
     for match in pattern.finditer(text):
         law = resolve_law(match["law"], laws)
         number = chinese_number(match["num"])
+        suffix = f"之{match['suffix']}" if match["suffix"] else ""
         if law and number:
-            found.append(f"{law}第{number}条")
+            found.append(f"{law}第{number}条{suffix}")
     return found
 
 
 def parse_citation(text: str, laws: Iterable[str] | None = None) -> str | None:
     """民法典1079 / 《中华人民共和国民法典》第一千零七十九条 → "民法典第1079条"; None if none.
+    刑法133条之一 / 刑法第一百三十三条之一 → "刑法第133条之一".
 
     Pass ``laws`` (known short names) to ignore words before the law's name ("查民法典1079").
     """
@@ -206,9 +244,12 @@ def read_law(path: Path) -> tuple[Law, list[Article]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     law = Law(law=data["law"], title=data["title"], version_date=data["version_date"],
               status=data["status"], in_force=bool(data["in_force"]),
-              provenance=data.get("provenance", {}), path=str(path))
+              provenance=data.get("provenance", {}), path=str(path),
+              effective_date=data.get("effective_date", ""))
     articles = [Article(law=law.law, number=int(a["number"]), label=a["label"],
-                        chapter=a.get("chapter", ""), section=a.get("section", ""), text=a["text"])
+                        chapter=a.get("chapter", ""), section=a.get("section", ""), text=a["text"],
+                        suffix=a.get("suffix", ""), amended_by=a.get("amended_by", ""),
+                        damage=tuple(a.get("damage", ())))
                 for a in data["articles"]]
     return law, articles
 
@@ -426,6 +467,10 @@ def citation_errors(entry: FaqEntry, statutes: Statutes) -> list[str]:
             errors.append(f"{place}: citation {citation!r} is of a law not in force")
     if entry.quote is not None and entry.quote not in entry.citations:
         errors.append(f"{place}: quote {entry.quote!r} is not among its citations")
+    quoted = statutes.get(entry.quoted) if entry.quoted else None
+    if quoted is not None and quoted.damage:
+        errors.append(f"{place}: quote {entry.quoted!r}: the source's text of this article is garbled "
+                      f"({', '.join(quoted.damage)}); quote another article")
     return errors
 
 

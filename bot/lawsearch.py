@@ -122,7 +122,7 @@ class LawIndex:
     def __init__(self, statutes: Statutes, cache_dir: Path | None | str = "default"):
         cache = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
         self.statutes = statutes
-        self.articles = [a for a in statutes.articles if statutes.law_of(a).in_force]
+        self.articles = [a for a in statutes.articles if statutes.law_of(a).in_force_on()]
         in_force = Statutes(statutes.laws.values(), self.articles)
         self.article_index = Bm25(cached_article_words(in_force, cache))
         self.position = {a.citation: i for i, a in enumerate(self.articles)}

