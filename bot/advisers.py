@@ -51,6 +51,9 @@ def config_advisers(config: Config) -> dict[str, dict[str, Any]]:
                                                          "villages": [], "is_backup": False})
         entry["villages"].append(village.name)
     wanted[config.backup.name] = {"phone": config.backup.phone, "villages": [], "is_backup": True}
+    if config.duty.name and not config.duty.adviser and config.duty.name not in wanted:
+        # the duty contact's own account, bound like an adviser's; it covers no village
+        wanted[config.duty.name] = {"phone": config.duty.phone, "villages": [], "is_backup": False}
     return wanted
 
 
@@ -96,6 +99,12 @@ def adviser_by_openid(db, openid: str) -> Adviser | None:
 
 def backup_adviser(db) -> Adviser | None:
     return _one(db, "is_backup = 1 ORDER BY id", [])
+
+
+def duty_adviser(db, config: Config) -> Adviser | None:
+    """The account through which the duty contact is told (config [duty]), if any."""
+    name = config.duty.adviser or config.duty.name
+    return adviser_by_name(db, name) if name else None
 
 
 def adviser_for_village(db, village: str | None) -> Adviser | None:

@@ -95,6 +95,19 @@ class EscalationSettings:
 
 
 @dataclass(frozen=True)
+class DutySettings:
+    """The township's duty contact, told at once about an urgent message nobody else can get.
+
+    ``phone`` is given to the villager. By WeChat, the duty contact is reached through an
+    adviser account: their own (named ``name``, bound with `legalbot adviser bind-code NAME`), or
+    the existing adviser or backup named by ``adviser``. No openid is typed into config.
+    """
+    name: str = ""
+    phone: str = ""
+    adviser: str = ""
+
+
+@dataclass(frozen=True)
 class OutboxSettings:
     backoff_base_seconds: float = 5.0
     backoff_max_seconds: float = 3600.0
@@ -144,6 +157,7 @@ class Config:
     reply: ReplySettings = field(default_factory=ReplySettings)
     matcher: MatcherSettings = field(default_factory=MatcherSettings)
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
+    duty: DutySettings = field(default_factory=DutySettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
@@ -174,7 +188,7 @@ class Config:
 
 
 SECTIONS = {"app": AppSettings, "wechat": WechatSettings, "reply": ReplySettings,
-            "matcher": MatcherSettings, "escalation": EscalationSettings, "outbox": OutboxSettings,
+            "matcher": MatcherSettings, "escalation": EscalationSettings, "duty": DutySettings, "outbox": OutboxSettings,
             "privacy": PrivacySettings, "console": ConsoleSettings}
 
 

@@ -75,11 +75,15 @@ def attach_pending_answers(ctx: Context, openid: str, text: str | None) -> str:
     return "\n\n".join([*parts, text] if text else parts)
 
 
-def take_waiting_answers(db, openid: str, now: float) -> list[dict[str, Any]]:
+VIA_NOTES = {"reply": "随村民下一条消息的回复送达", "simulator": "模拟器收到（代替客服消息）"}
+
+
+def take_waiting_answers(db, openid: str, now: float, via: str = "reply") -> list[dict[str, Any]]:
     """Answered, unlocked tickets of ``openid``, marked delivered in the same transaction.
 
     Almost every message finds nothing waiting: a plain read answers that without taking the
-    write lock, so ordinary replies do not queue behind each other.
+    write lock, so ordinary replies do not queue behind each other. ``via`` is "reply" (with
+    the villager's next reply) or "simulator" (the development simulator fetched it).
     """
     if not has_waiting_answers(db, openid, now):
         return []
@@ -89,10 +93,10 @@ def take_waiting_answers(db, openid: str, now: float) -> list[dict[str, Any]]:
             "(delivery_lock_until IS NULL OR delivery_lock_until < ?) ORDER BY id", [openid, now]))
         for row in rows:
             db.execute("UPDATE tickets SET status = 'delivered', delivered_at = ?, "
-                       "delivered_via = 'reply' WHERE id = ?", [now, row["id"]])
+                       "delivered_via = ? WHERE id = ?", [now, via, row["id"]])
             db.execute("INSERT INTO ticket_events (ticket_id, at, from_status, to_status, actor, "
-                       "note) VALUES (?, ?, 'answered', 'delivered', 'webhook', 'with the reply')",
-                       [row["id"], now])
+                       "note) VALUES (?, ?, 'answered', 'delivered', 'system', ?)",
+                       [row["id"], now, VIA_NOTES[via]])
     return rows
 
 
@@ -124,7 +128,7 @@ def mark_pushed(db, ticket_id: int, now: float) -> None:
         db.execute("UPDATE tickets SET status = 'delivered', delivered_at = ?, delivered_via = 'cs', "
                    "delivery_lock_until = NULL WHERE id = ?", [now, ticket_id])
         db.execute("INSERT INTO ticket_events (ticket_id, at, from_status, to_status, actor, note) "
-                   "VALUES (?, ?, 'answered', 'delivered', 'worker', 'customer-service message')",
+                   "VALUES (?, ?, 'answered', 'delivered', 'system', '客服消息送达')",
                    [ticket_id, now])
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import advisers as adv
-from bot import users
+from bot import routing, users
 from bot.advisers import Adviser
 from bot.config import Config
 from bot.dispatch import Consultation, Context, Incoming
@@ -188,10 +188,13 @@ def ask_village(ctx: Context, openid: str, request: dict[str, Any] | None) -> st
 
 
 def open_ticket(ctx: Context, openid: str, village: str | None, request: dict[str, Any]) -> Ticket:
-    """Write the ticket and enqueue its notification (adviser; and the backup too if urgent)."""
-    adviser = adv.adviser_for_village(ctx.db, village)
-    suggested = suggested_articles(ctx, request["question"], request.get("citations") or [])
+    """Write the ticket and enqueue its notifications (bot.routing decides who: the village's
+    adviser if WeChat reaches them, else the backup at once; urgent: everyone reachable, else the
+    duty contact)."""
     urgent = bool(request.get("urgent"))
+    plan = routing.route(ctx.db, ctx.config, village, urgent, ctx.now)
+    adviser = plan.assignee
+    suggested = suggested_articles(ctx, request["question"], request.get("citations") or [])
     with transaction(ctx.db):  # the ticket and its notifications exist together or not at all
         ticket_id = ctx.db.execute(
             "INSERT INTO tickets (openid, village, adviser_id, category, question, context, "
@@ -202,18 +205,11 @@ def open_ticket(ctx: Context, openid: str, village: str | None, request: dict[st
              json.dumps(suggested, ensure_ascii=False), request.get("media_id"), int(urgent),
              ctx.now]).lastrowid
         log_event(ctx.db, ticket_id, "open", ctx.now, "villager", request.get("reason") or "")
-        for target in notify_targets(ctx.db, adviser, urgent):
+        if plan.passed_over:
+            log_event(ctx.db, ticket_id, "open", ctx.now, "system", plan.passed_over)
+        for target in plan.notify:
             notify(ctx.db, ticket_id, target, ctx.now, "urgent" if urgent else "new")
     return get_ticket(ctx.db, ticket_id)
-
-
-def notify_targets(db, adviser: Adviser | None, urgent: bool) -> list[Adviser]:
-    """An urgent ticket is announced to the adviser and the backup at once."""
-    targets = [adviser] if adviser else []
-    backup = adv.backup_adviser(db) if urgent else None
-    if backup and all(t.id != backup.id for t in targets):
-        targets.append(backup)
-    return targets
 
 
 def suggested_articles(ctx: Context, question: str, citations: list[str], k: int = 3) -> list[str]:
@@ -230,12 +226,8 @@ def suggested_articles(ctx: Context, question: str, citations: list[str], k: int
 
 
 def opened_text(ctx: Context, ticket: Ticket) -> str:
-    adviser = adv.get_adviser(ctx.db, ticket.adviser_id)
-    who = f"{ticket.village or ''}的法律顾问{adviser.name if adviser else ''}"
-    later = ("答复会发到这里" if ctx.config.wechat.can_push
-             else "答复后，您下次给我们发消息时就能看到")
-    return (f"您的问题已转给{who}，咨询编号 #{ticket.id}。{later}。"
-            f"想看进度，发“我的咨询”就行。")
+    """What the villager is told: only people actually reached are named (bot.routing)."""
+    return routing.opened_text(ctx.db, ctx.config, ticket, ctx.now)
 
 
 def link_consultation(db, ticket: Ticket) -> None:
@@ -300,7 +292,8 @@ def send_notification(services, db, client, payload: dict[str, Any], now: float)
     if already_notified(db, ticket.id, notified_note(payload["reason"], adviser)):
         raise Hold("already sent (a worker died before recording it)")
     if not services.config.wechat.can_push or not adviser.openid:
-        raise Hold(f"{adviser.name} cannot be reached by WeChat (not bound or account cannot push)")
+        raise routing.Unreachable(adviser.id, routing.unreachable_reason(
+            db, services.config, adviser, now) or f"{adviser.name}收不到微信消息")
     text = notification_text(ticket, payload["reason"], (now - ticket.created_at) / 3600)
     sent = in_cs_window(db, services.config, adviser.openid, now) and \
         send_custom_or_none(db, client, adviser.openid, text, now)
@@ -333,7 +326,8 @@ def forward_voice(services, db, client, payload: dict[str, Any], now: float) -> 
 
 def send_template(config: Config, client, adviser: Adviser, ticket: Ticket) -> None:
     if not config.wechat.adviser_template_id:
-        raise Hold(f"{adviser.name} is outside the 48-hour window and no template id is configured")
+        raise routing.Unreachable(adviser.id, f"{adviser.name}超过48小时没给公众号发消息，"
+                                              "又没有配置模板消息")
     client.send_template(adviser.openid, config.wechat.adviser_template_id, template_data(ticket))
 
 

@@ -39,6 +39,21 @@ class WeChatTimeout(WeChatError):
         super().__init__(-2, errmsg)
 
 
+class NoCredentials(WeChatError):
+    """No AppID/AppSecret (the demo of `make run`): nothing is asked of WeChat at all."""
+
+    def __init__(self) -> None:
+        super().__init__(-3, DEMO_ACCOUNT)
+
+
+DEMO_ACCOUNT = "演示账号：没有配置公众号的 AppID 和 AppSecret，消息不发往微信"
+
+
+def has_credentials(config: Config) -> bool:
+    """Real credentials are set: only then may anything call WeChat's API (even for a token)."""
+    return bool(config.wechat.appid and config.wechat.appsecret)
+
+
 class WeChatClient:
     """The calls we need: custom text, template, menu — with a shared, safely refreshed token."""
 
@@ -60,6 +75,8 @@ class WeChatClient:
 
     def token(self, force_refresh: bool = False) -> str:
         """The shared token; fetched from stable_token only when none is fresh (or forced)."""
+        if not has_credentials(self.config):
+            raise NoCredentials()
         token = None if force_refresh else self.stored_token()
         return token or self.fetch_token(force_refresh)
 

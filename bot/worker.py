@@ -17,7 +17,8 @@ from bot import outbox, tickets
 from bot.config import Config
 from bot.delivery import push_answer
 from bot.outbox import Hold, OutboxRow
-from bot.wechat_api import WeChatClient, WeChatError
+from bot.routing import Unreachable
+from bot.wechat_api import DEMO_ACCOUNT, WeChatClient, WeChatError, has_credentials
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ def run_once(services, now: float | None = None, client: WeChatClient | None = N
     try:
         adv.ensure_advisers(db, services.config, now)
         counts = Counter(sweep_deadlines(db, services.config, now))
+        if not has_credentials(services.config):
+            counts.update(hold_all(db, now, lease_seconds(services.config)))
+            return dict(counts)
         client = client or WeChatClient(services.config, db)
         counts.update(drain(services, db, client, now))
         return dict(counts)
@@ -64,6 +68,16 @@ def drain(services, db, client, now: float) -> Counter:
     for row in outbox.claim(db, now, lease_seconds(services.config)):
         counts[process(services, db, client, row, now)] += 1
     return counts
+
+
+def hold_all(db, now: float, lease: float) -> Counter:
+    """The demo account (no AppID/AppSecret): hold every due row, quietly and without calling
+    WeChat, even for a token. The reason is on each row; the console shows it. An answer held
+    here still reaches the villager with their next reply (and in the simulator)."""
+    held = 0
+    for row in outbox.claim(db, now, lease):
+        held += outbox.mark_held(db, row, DEMO_ACCOUNT, now)
+    return Counter({"held": held} if held else {})
 
 
 def run_job(services, db, client, row: OutboxRow, now: float) -> None:
@@ -80,6 +94,10 @@ def process(services, db, client, row: OutboxRow, now: float) -> str:
     """Run one row's job; record sent, held or failed (with backoff) — never lose the row."""
     try:
         run_job(services, db, client, row, now)
+    except Unreachable as hold:
+        outbox.mark_held(db, row, str(hold), now)
+        pass_on(db, services.config, row.payload.get("ticket_id"), hold.adviser_id, now)
+        return "held"
     except Hold as hold:
         outbox.mark_held(db, row, str(hold), now)
         return "held"
@@ -95,6 +113,24 @@ def process(services, db, client, row: OutboxRow, now: float) -> str:
                                   services.config.outbox)
     outbox.mark_sent(db, row, now)
     return "sent"
+
+
+def pass_on(db, config: Config, ticket_id: int | None, adviser_id: int, now: float) -> None:
+    """A notification could not reach its adviser: the ticket goes to the backup now, not after
+    reassign_after_hours; an urgent one whose backup cannot be reached either goes to the duty
+    contact's notification."""
+    ticket = tickets.get_ticket(db, ticket_id) if ticket_id else None
+    if ticket is None or ticket.status not in tickets.ANSWERABLE:
+        return
+    backup, duty = adv.backup_adviser(db), adv.duty_adviser(db, config)
+    if backup is not None and adviser_id != backup.id and ticket.adviser_id == adviser_id:
+        try:
+            tickets.reassign_ticket(db, ticket.id, None, now, actor="system",
+                                    note=f"联系不上，直接转给{backup.name}")
+        except tickets.TicketError:
+            pass
+    elif ticket.urgent and duty is not None and adviser_id != duty.id:
+        tickets.notify(db, ticket.id, duty, now, "urgent")
 
 
 # ---- deadlines ----------------------------------------------------------------------------
@@ -115,7 +151,7 @@ def sweep_deadlines(db, config: Config, now: float) -> Counter:
 def remind(db, ticket: tickets.Ticket, now: float) -> int:
     adviser = adv.get_adviser(db, ticket.adviser_id)
     if adviser is None or not tickets.transition(
-            db, ticket.id, "overdue", now, actor="worker", note="reminder",
+            db, ticket.id, "overdue", now, actor="system", note="已催办",
             expect=("open", "notified"), reminded_at=now):
         return 0
     tickets.notify(db, ticket.id, adviser, now, "remind")
@@ -127,7 +163,8 @@ def reassign_overdue(db, ticket: tickets.Ticket, now: float) -> int:
     if backup is None or ticket.adviser_id == backup.id:
         return 0
     try:
-        tickets.reassign_ticket(db, ticket.id, None, now, actor="worker", note="no answer in time")
+        tickets.reassign_ticket(db, ticket.id, None, now, actor="system",
+                                note="超时未答复，转给司法所")
     except tickets.TicketError:
         return 0
     return 1

@@ -117,6 +117,9 @@ def menu_click(incoming: Incoming, ctx: Context) -> Reply | None:
     action = ctx.config.menu_reply(incoming.event_key) or ""
     if action == "human":
         return human(incoming, ctx)
+    if action == "emergency":   # the same urgent path as typed danger words (handlers/urgent)
+        from handlers.urgent import emergency_menu
+        return emergency_menu(incoming, ctx)
     return Reply(text=menu_action_text(ctx, incoming, action), handler="events.menu")
 
 

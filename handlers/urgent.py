@@ -1,14 +1,22 @@
 """Someone in danger now (正在打我, 拿刀, 不想活了, 喝农药 …): emergency numbers at once.
 
 Runs before everything else that reads text, so no menu, pending choice or adviser command
-can delay the numbers; an urgent ticket goes to the village adviser (and the backup).
+can delay the numbers. An urgent ticket is opened at once (the village is not asked first) and
+bot.routing decides who is told: the village adviser and the backup if WeChat reaches them,
+else the township's duty contact. The reply names only people actually told; when no adviser
+could be, it says plainly what to do now. The menu's 紧急求助 button takes the same path.
 """
 from __future__ import annotations
 
+from bot import tickets
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.matcher import URGENT_TEXT
+from bot.routing import reached_for
 from bot.triggers import load_triggers
 from handlers.text import hand_over
+
+MENU_QUESTION = "（点了菜单：紧急求助）"
+MENU_ASK = "方便的话，打字告诉我们发生了什么、您在哪里。"
 
 
 def urgent(incoming: Incoming, ctx: Context) -> Reply | None:
@@ -17,7 +25,25 @@ def urgent(incoming: Incoming, ctx: Context) -> Reply | None:
         return None
     consultation = Consultation(question=incoming.text, action="urgent", score=1.0)
     told = hand_over(ctx, incoming, consultation, urgent=True, reason=f"urgent: {reason}")
-    return Reply(text=f"{URGENT_TEXT}\n{told}", handler="urgent", consultation=consultation)
+    return Reply(text=urgent_reply(ctx, consultation, told), handler="urgent",
+                 consultation=consultation)
+
+
+def emergency_menu(incoming: Incoming, ctx: Context) -> Reply:
+    """The 紧急求助 button: an urgent ticket, exactly as if the villager had typed it."""
+    consultation = Consultation(question=MENU_QUESTION, action="urgent")
+    told = hand_over(ctx, incoming, consultation, urgent=True, reason="menu: 紧急求助")
+    return Reply(text=f"{urgent_reply(ctx, consultation, told)}\n{MENU_ASK}",
+                 handler="urgent.menu", consultation=consultation)
+
+
+def urgent_reply(ctx: Context, consultation: Consultation, told: str) -> str:
+    """The emergency numbers, then who was told. When nobody could be told, ``told`` itself
+    says what to do now (every number to call), so it stands alone."""
+    ticket = tickets.get_ticket(ctx.db, consultation.ticket_id) if consultation.ticket_id else None
+    if ticket is not None and not reached_for(ctx.db, ctx.config, ticket, ctx.now):
+        return told
+    return f"{URGENT_TEXT}\n{told}"
 
 
 def register(registry: Registry) -> None:

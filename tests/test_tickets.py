@@ -48,6 +48,7 @@ def test_first_escalation_asks_the_village_and_opens_no_ticket_yet(services, db)
 
 
 def test_the_village_number_opens_the_waiting_ticket_for_that_villages_adviser(services, db):
+    bind(db, "覃律师", "oAdviserQin")      # reachable: bound, and a template is configured
     escalate(services, db)
     told = say(services, db, "2", now=START + 30)
     [ticket] = tickets.list_tickets(db)
@@ -78,6 +79,8 @@ def test_earlier_turns_go_with_the_ticket(services, db):
 
 
 def test_an_urgent_ticket_is_announced_to_the_adviser_and_the_backup_at_once(services, db):
+    bind(db, "韦律师", ADVISER_OPENID)
+    bind(db, "大年司法所", BACKUP_OPENID)
     users.set_village(db, VILLAGER, "大年村", START)
     escalate(services, db, question="他又打我了", urgent=True)
     notified = {adv.get_adviser(db, p["adviser_id"]).name: p["reason"] for p in outbox_rows(db)}
@@ -169,8 +172,8 @@ def test_handing_over_passes_the_ticket_to_the_backup_who_may_answer(services, d
 
 
 def test_every_transition_is_logged_with_its_time_and_actor(services, db):
-    ticket_id = open_in(services, db, "大年村", "oA", "欠钱不还怎么办")
     adviser = bind(db, "韦律师", ADVISER_OPENID)
+    ticket_id = open_in(services, db, "大年村", "oA", "欠钱不还怎么办")
     tickets.answer_ticket(services, db, ticket_id, adviser, "找调解委员会", START + 50)
     tickets.close_ticket(db, ticket_id, START + 90, actor="staff")
     events = [(e["from_status"], e["to_status"], e["actor"], e["at"])

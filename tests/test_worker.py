@@ -82,11 +82,11 @@ def test_45015_for_an_adviser_falls_back_to_a_template(services, db, fake_wechat
     assert tickets.get_ticket(db, ticket_id).status == "notified"
 
 
-def test_an_unbound_adviser_is_held_with_the_reason_and_nothing_is_sent(services, db, fake_wechat):
-    open_ticket(services, db)
+def test_an_unbound_backup_is_held_with_the_reason_and_nothing_is_sent(services, db, fake_wechat):
+    open_ticket(services, db)              # 韦律师 unbound: straight to the backup, unbound too
     assert run(services, db, START + 1) == {"held": 1}
     row = next(db.query("SELECT * FROM outbox"))
-    assert row["status"] == "held" and "not bound" in row["last_error"]
+    assert row["status"] == "held" and row["last_error"] == "大年司法所还没有绑定微信"
     assert fake_wechat.calls == []
 
 
