@@ -20,12 +20,19 @@ from bot.config import PROJECT_ROOT, Config
 from bot.replies import utf8_len
 
 CATEGORIES = ("婚姻家庭", "继承", "土地与宅基地", "相邻关系", "借贷", "劳动", "侵权", "消费与合同",
-              "纠纷解决与法律服务", "公共安全", "便民服务")
+              "纠纷解决与法律服务", "公共安全", "便民服务", "交通", "社会保障", "村务", "医疗")
+# The side of a two-sided matter an entry speaks to (so a victim is not given the wrongdoer's answer).
+ROLES = ("victim", "wrongdoer", "creditor", "debtor")
 # Categories whose entries may cite no statute (the township's own services, e.g. 电子社保卡).
 UNCITED_CATEGORIES = {"便民服务"}
 MIN_QUESTIONS = 3
 # The quoted article needs room for at least its first clause; below this the answer is too long.
 MIN_QUOTE_BYTES = 90
+# The excerpt quoted under 【法条】: whole sentences of the article, short enough for a phone.
+EXCERPT_MAX_CHARS = 150
+EXCERPT_STARTS_AFTER = "。；：\n"
+EXCERPT_ENDS_WITH = "。；"
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LAW_PREFIX = "中华人民共和国"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -52,7 +59,7 @@ FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "id": (str, True), "category": (str, True), "questions": (list, True),
     "keywords": (list, True), "answer": (str, True), "citations": (list, True),
     "quote": (str, False), "other_sources": (list, False), "needs_person": (bool, True),
-    "reviewed": (dt.date, True),
+    "reviewed": (dt.date, False), "role": (str, False), "excerpt": (str, False), "basis": (dict, False),
 }
 LIST_FIELDS = ("questions", "keywords", "citations", "other_sources")
 
@@ -280,8 +287,11 @@ class FaqEntry:
     quote: str | None
     other_sources: tuple[str, ...]
     needs_person: bool
-    reviewed: dt.date
+    reviewed: dt.date | None
     source: str          # the file it came from, e.g. knowledge/faq/婚姻家庭.toml
+    role: str | None = None       # victim | wrongdoer | creditor | debtor (one side of a matter)
+    excerpt: str | None = None    # the sentence(s) of the quoted article the answer rests on
+    basis: Mapping[str, str] = field(default_factory=dict)   # law → version_date reviewed against
 
     @property
     def quoted(self) -> str | None:
@@ -346,9 +356,20 @@ def schema_errors(raw: Mapping[str, Any], place: str) -> list[str]:
     return errors
 
 
+def basis_format_errors(basis: Mapping[str, Any], place: str) -> list[str]:
+    """``basis`` maps a law's short name to the version_date (YYYY-MM-DD) the entry was checked against."""
+    return [f"{place}: basis {law!r} = {date!r} must be a date like \"2020-05-28\""
+            for law, date in basis.items()
+            if not (isinstance(date, dt.date) or (isinstance(date, str) and DATE_PATTERN.match(date)))]
+
+
 def value_errors(raw: Mapping[str, Any], place: str) -> list[str]:
     """Field values the schema's types alone cannot catch."""
-    errors = []
+    errors = basis_format_errors(raw.get("basis", {}), place)
+    if raw.get("role", ROLES[0]) not in ROLES:
+        errors.append(f"{place}: role {raw['role']!r} is not one of {', '.join(ROLES)}")
+    if raw["citations"] and not raw.get("quote"):
+        errors.append(f"{place}: quote is required when there are citations (the article the reply quotes)")
     if not ID_PATTERN.match(raw["id"]):
         errors.append(f"{place}: id {raw['id']!r} must look like area.topic (lower case, dots)")
     if raw["category"] not in CATEGORIES:
@@ -368,7 +389,9 @@ def build_entry(raw: Mapping[str, Any], source: str) -> FaqEntry:
         keywords=tuple(raw["keywords"]), answer=raw["answer"].strip(),
         citations=tuple(raw["citations"]), quote=raw.get("quote"),
         other_sources=tuple(raw.get("other_sources", ())), needs_person=raw["needs_person"],
-        reviewed=raw["reviewed"], source=source)
+        reviewed=raw.get("reviewed"), source=source, role=raw.get("role"),
+        excerpt=raw["excerpt"].strip() if "excerpt" in raw else None,
+        basis={law: str(date) for law, date in raw.get("basis", {}).items()})
 
 
 def read_entries(path: Path, base: Path) -> tuple[list[FaqEntry], list[str]]:
@@ -423,30 +446,40 @@ def shorten(text: str, budget: int, ellipsis: str = "……") -> str:
     return text[:max(0, room // 3)] + ellipsis
 
 
-def reply_frame(entry: FaqEntry, config: Config) -> tuple[str, str, str]:
+def shown_citation(article: Article) -> str:
+    """How a villager reads the citation: 《民法典》第1042条, 《刑法》第133条之一 (the law's name in
+    book-title marks, as on every official notice; the number in Arabic digits, short on a phone).
+    Advisers find the canonical form (民法典第1042条) in `ask --json`, `kb dump --json` and the console."""
+    return f"《{article.law}》第{article.number}条{article.suffix}"
+
+
+def reply_frame(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> tuple[str, str, str]:
     """The answer, the article header and the disclaimer line: everything but the quote."""
     answer = fill_placeholders(entry.answer, config.local)
-    header = f"【法条】{entry.quoted}：" if entry.quoted else ""
+    article = kb.statutes.get(entry.quoted) if entry.quoted else None
+    header = f"【法条】{shown_citation(article)}：" if article else ""
     return answer, header, config.reply.disclaimer
 
 
 def compose_reply(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> str:
-    """Answer + blank line + 【法条】citation：article verbatim (shortened to fit) + disclaimer.
+    """Answer + blank line + 【法条】《法律》第N条：excerpt + disclaimer.
 
-    The quote is also kept to ``reply.quote_max_bytes``: on a phone a long article buries the
-    answer; ``legalbot law show`` and "查法条" give the whole text.
+    The excerpt is the sentence the answer rests on, checked verbatim at load. An entry without
+    one quotes its article from the start, cut at a sentence to ``reply.quote_max_bytes``: on a
+    phone a long article buries the answer; ``legalbot law show`` and "查法条" give the whole text.
 
     Fits in config.reply.max_bytes UTF-8 bytes: WeChat's passive reply limit is 2048 bytes
     (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html).
     Documents outside statutes/ (other_sources) are already named in the answer's own words.
     """
-    answer, header, disclaimer = reply_frame(entry, config)
+    answer, header, disclaimer = reply_frame(entry, kb, config)
     article = kb.statutes.get(entry.quoted) if entry.quoted else None
     if article is None:
         return f"{answer}\n{disclaimer}"
-    frame = f"{answer}\n\n{header}\n{disclaimer}"
-    budget = min(config.reply.max_bytes - utf8_len(frame), config.reply.quote_max_bytes)
-    text = shorten(article.text, budget)
+    text = entry.excerpt
+    if not text:
+        frame = f"{answer}\n\n{header}\n{disclaimer}"
+        text = shorten(article.text, min(config.reply.max_bytes - utf8_len(frame), config.reply.quote_max_bytes))
     return f"{answer}\n\n{header}{text}\n{disclaimer}"
 
 
@@ -474,6 +507,34 @@ def citation_errors(entry: FaqEntry, statutes: Statutes) -> list[str]:
     return errors
 
 
+def excerpt_place_error(excerpt: str, text: str) -> str | None:
+    """Why the excerpt is not whole sentences of the article's text (None: it is)."""
+    starts = [i for i in range(len(text)) if text.startswith(excerpt, i)]
+    if not starts:
+        matched = next((n for n in range(len(excerpt), 0, -1) if excerpt[:n] in text), 0)
+        return (f"is not verbatim in the article: the first {matched} characters match, then "
+                f"{excerpt[matched:matched + 10]!r} differs (full-width punctuation, same characters)")
+    if not any(i == 0 or text[i - 1] in EXCERPT_STARTS_AFTER for i in starts):
+        return "must start where a sentence starts (the article's start, a new paragraph, or after 。；：)"
+    if not any(i + len(excerpt) == len(text) for i in starts) and excerpt[-1] not in EXCERPT_ENDS_WITH:
+        return "must end with 。 or ；(or at the article's end)"
+    return None
+
+
+def excerpt_errors(entry: FaqEntry, statutes: Statutes) -> list[str]:
+    """The excerpt is whole sentences copied from the quoted article, at most 150 characters."""
+    if entry.excerpt is None:
+        return []
+    place = f"{entry.source} [{entry.id}]"
+    article = statutes.get(entry.quoted) if entry.quoted else None
+    if article is None:
+        return [f"{place}: excerpt given but no quoted article to take it from"]
+    if len(entry.excerpt) > EXCERPT_MAX_CHARS:
+        return [f"{place}: excerpt is {len(entry.excerpt)} characters, at most {EXCERPT_MAX_CHARS}"]
+    problem = excerpt_place_error(entry.excerpt, article.text)
+    return [f"{place}: excerpt of {article.citation} {problem}"] if problem else []
+
+
 def mention_errors(entry: FaqEntry, statutes: Statutes) -> list[str]:
     """An article named in the answer must be one we hold: no invented or regulation citations
     (a regulation or judicial interpretation is named in plain words, in other_sources)."""
@@ -492,53 +553,31 @@ def length_errors(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> list[st
     """The reply fits WeChat's limit and leaves the quoted article room for its first clause."""
     place = f"{entry.source} [{entry.id}]"
     limit = config.reply.max_bytes
-    answer, header, disclaimer = reply_frame(entry, config)
+    answer, header, disclaimer = reply_frame(entry, kb, config)
     frame = utf8_len(f"{answer}\n\n{header}\n{disclaimer}")
     if utf8_len(compose_reply(entry, kb, config)) > limit:
         return [f"{place}: reply is over {limit} bytes; shorten the answer"]
-    if header and limit - frame < MIN_QUOTE_BYTES:
+    if header and not entry.excerpt and limit - frame < MIN_QUOTE_BYTES:
         return [f"{place}: answer is too long ({utf8_len(answer)} bytes) to leave room for the "
                 f"quoted article (needs {MIN_QUOTE_BYTES} bytes); shorten the answer"]
     return []
 
 
-def question_key(question: str) -> str:
-    return re.sub(r"[\W_]+", "", question).lower()
-
-
-def duplicate_errors(entries: list[FaqEntry]) -> list[str]:
-    """Ids unique; no question asked twice (in one entry or across entries)."""
-    errors, ids, seen = [], {}, {}
+def duplicate_id_errors(entries: list[FaqEntry]) -> list[str]:
+    """Each id names one entry (the matcher and the records refer to entries by id)."""
+    errors, ids = [], {}
     for entry in entries:
-        place = f"{entry.source} [{entry.id}]"
         if entry.id in ids:
-            errors.append(f"{place}: id also used in {ids[entry.id]}")
+            errors.append(f"{entry.source} [{entry.id}]: id also used in {ids[entry.id]}")
         ids.setdefault(entry.id, entry.source)
-        for question in entry.questions:
-            key = question_key(question)
-            if key in seen:
-                errors.append(f"{place}: question {question!r} repeats one of {seen[key]}")
-            seen.setdefault(key, place)
-    return errors
-
-
-def coverage_errors(kb: KnowledgeBase) -> list[str]:
-    """Every scope topic has an entry with its id that cites one of the topic's articles."""
-    scope_file = shown_path(kb.directory / "scope.toml", kb.directory)
-    errors = []
-    for topic in kb.scope:
-        entry = kb.by_id.get(topic.id)
-        if entry is None:
-            errors.append(f"{scope_file} [{topic.id}]: topic {topic.title} has no entry")
-        elif not set(entry.citations) & set(topic.articles):
-            errors.append(f"{entry.source} [{entry.id}]: topic {topic.title} must cite one of "
-                          f"{', '.join(topic.articles)}")
     return errors
 
 
 def entry_check(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> list[str]:
+    """The correctness checks: an entry failing any of them is never served."""
     errors = citation_errors(entry, kb.statutes) + placeholder_errors(entry, config.local)
     errors += mention_errors(entry, kb.statutes)
+    errors += [] if errors else excerpt_errors(entry, kb.statutes)
     return errors or length_errors(entry, kb, config)
 
 
@@ -554,7 +593,7 @@ def read_knowledge(config: Config, directory: str | Path | None = None) -> Knowl
         errors += file_errors
     statutes = load_statutes(str(base / "statutes")).with_links(entries)
     kb = KnowledgeBase(entries, statutes, read_scope(base), base)
-    errors += duplicate_errors(entries)
+    errors += duplicate_id_errors(entries)
     for entry in entries:
         problems = entry_check(entry, kb, config)
         errors += problems
@@ -567,8 +606,10 @@ def load_knowledge(config: Config, directory: str | Path | None = None, *,
                    strict: bool = True) -> KnowledgeBase:
     """The knowledge base, validated; raises KnowledgeError on any broken entry when strict.
 
-    Scope coverage is not checked here (a missing topic makes no reply wrong); `kb check`,
-    run by `make test` and `make run`, checks it.
+    Only correctness is checked here (citations held and in force, quote, excerpt, placeholders,
+    length): what would make a reply wrong. The answer's shape, the review dates, scope coverage
+    and the corrections register are `kb check`'s (bot/kbcheck.py, run by `make test` and
+    `make run`): an entry still being rewritten keeps being served meanwhile.
     """
     kb = read_knowledge(config, directory)
     if strict and kb.errors:
@@ -577,11 +618,3 @@ def load_knowledge(config: Config, directory: str | Path | None = None, *,
         kb.entries = [e for e in kb.entries if e.id not in kb.rejected]
         kb.by_id = {e.id: e for e in kb.entries}
     return kb
-
-
-def check_knowledge(config: Config, directory: str | Path | None = None) -> list[str]:
-    """Every error in the knowledge base, one line each naming file and entry (empty: all good)."""
-    kb = read_knowledge(config, directory)
-    if not (kb.directory / "statutes").is_dir() or not kb.statutes.articles:
-        return [f"{kb.directory / 'statutes'}: no statutes found"]
-    return kb.errors + coverage_errors(kb)

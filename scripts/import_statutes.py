@@ -54,13 +54,14 @@ STATUS_OVERRIDES = {
 # The import refuses to run if the database holds a later amendment not listed here.
 AMENDMENTS = {"刑法": ["中华人民共和国刑法修正案（十二）"]}
 
-# What a later law will change (issue 12: entries touching these are listed by `kb check --stale`
-# until the law takes effect): the current laws it touches and the words of entries it concerns.
+# What a later law will change (issue 12: `kb check --stale` lists the entries touching these until
+# the law takes effect): the chapters of current laws it reshapes, and the words of entries it concerns.
 AFFECTS = {
-    "医疗保障法": {"laws": ["社会保险法"],
-                 "keywords": ["医保", "医疗保险", "医疗保障", "报销", "大病保险", "医疗救助", "参保"]},
-    "耕地保护和质量提升法": {"laws": ["土地管理法"],
-                       "keywords": ["耕地", "基本农田", "永久基本农田", "撂荒", "抛荒", "占用耕地", "农田"]},
+    "医疗保障法": {"chapters": {"社会保险法": ["第三章 基本医疗保险"]},
+                 "keywords": ["医保", "医疗保险", "医疗保障", "新农合", "合作医疗", "大病保险", "医疗救助",
+                              "长期护理保险"]},
+    "耕地保护和质量提升法": {"chapters": {"土地管理法": ["第四章 耕地保护"]},
+                       "keywords": ["耕地", "基本农田", "农田", "撂荒", "抛荒", "复垦", "占用耕地"]},
 }
 
 NUMERAL = "[零〇一二两三四五六七八九十百千]+"

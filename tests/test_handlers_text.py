@@ -18,7 +18,7 @@ def consultations(db) -> list[dict]:
 
 def test_a_clear_question_gets_the_answer_with_the_article(wechat, db):
     text = wechat.say("订婚给了彩礼 后来女方不嫁了 彩礼能要回来吗")
-    assert "【法条】民法典第1042条" in text
+    assert "【法条】《民法典》第1042条" in text
     row = consultations(db)[-1]
     assert (row["action"], row["faq_id"]) == ("answer", "marriage.bride_price")
     assert row["score"] > 0

@@ -137,7 +137,7 @@ def test_compose_reply_quotes_the_article_and_adds_the_disclaimer(config, statut
     reply = compose_reply(entry(), kb, config)
     answer, rest = reply.split("\n\n", 1)
     assert answer == "可以去示例县人民法院起诉离婚。"
-    assert rest.startswith("【法条】民法典第1079条：夫妻一方要求离婚的")
+    assert rest.startswith("【法条】《民法典》第1079条：夫妻一方要求离婚的")
     assert rest.endswith("\n" + config.reply.disclaimer)
     assert statutes.get("民法典第1079条").text in reply
 
@@ -145,7 +145,7 @@ def test_compose_reply_quotes_the_article_and_adds_the_disclaimer(config, statut
 def test_compose_reply_quotes_the_chosen_article(config, statutes):
     chosen = entry(citations=("民法典第1079条", "民法典第1076条"), quote="民法典第1076条")
     reply = compose_reply(chosen, KnowledgeBase([chosen], statutes), config)
-    assert "【法条】民法典第1076条：夫妻双方自愿离婚的" in reply
+    assert "【法条】《民法典》第1076条：夫妻双方自愿离婚的" in reply
 
 
 def test_compose_reply_shortens_a_long_article_to_fit(config, statutes):
@@ -153,7 +153,7 @@ def test_compose_reply_shortens_a_long_article_to_fit(config, statutes):
     tight = entry(answer=long_answer)
     reply = compose_reply(tight, KnowledgeBase([tight], statutes), config)
     assert utf8_len(reply) <= config.reply.max_bytes
-    quoted = reply.split("【法条】民法典第1079条：", 1)[1].split("\n" + config.reply.disclaimer)[0]
+    quoted = reply.split("【法条】《民法典》第1079条：", 1)[1].split("\n" + config.reply.disclaimer)[0]
     assert quoted.endswith("……")
     assert statutes.get("民法典第1079条").text.startswith(quoted.removesuffix("……"))
 
@@ -161,10 +161,25 @@ def test_compose_reply_shortens_a_long_article_to_fit(config, statutes):
 def test_compose_reply_keeps_a_long_quote_short_enough_for_a_phone(config, statutes):
     long_article = entry(citations=("土地管理法第62条",))
     reply = compose_reply(long_article, KnowledgeBase([long_article], statutes), config)
-    quoted = reply.split("【法条】土地管理法第62条：", 1)[1].split("\n" + config.reply.disclaimer)[0]
+    quoted = reply.split("【法条】《土地管理法》第62条：", 1)[1].split("\n" + config.reply.disclaimer)[0]
     assert utf8_len(quoted) <= config.reply.quote_max_bytes
     assert quoted.endswith("……")
     assert statutes.get("土地管理法第62条").text.startswith(quoted.removesuffix("……"))
+
+
+def test_compose_reply_quotes_the_excerpt_under_the_law_title(config, statutes):
+    sentence = "夫妻一方要求离婚的，可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。"
+    excerpted = entry(quote="民法典第1079条", excerpt=sentence)
+    reply = compose_reply(excerpted, KnowledgeBase([excerpted], statutes), config)
+    assert reply == (f"可以去示例县人民法院起诉离婚。\n\n【法条】《民法典》第1079条：{sentence}\n"
+                     f"{config.reply.disclaimer}")
+
+
+def test_compose_reply_shows_a_suffixed_article_with_its_suffix(config, statutes):
+    drunk = entry(category="交通", citations=("刑法第133条之一",), quote="刑法第133条之一",
+                  excerpt="在道路上驾驶机动车，有下列情形之一的，处拘役，并处罚金：\n（一）追逐竞驶，情节恶劣的；")
+    reply = compose_reply(drunk, KnowledgeBase([drunk], statutes), config)
+    assert "【法条】《刑法》第133条之一：在道路上驾驶机动车" in reply
 
 
 def test_compose_reply_without_a_citation_is_answer_and_disclaimer(config, statutes):
@@ -185,7 +200,8 @@ def test_load_knowledge_is_strict_by_default(config, tmp_path):
     (broken / "statutes").symlink_to(STATUTES)
     (broken / "faq" / "bad.toml").write_text(
         '[[entry]]\nid = "x.y"\ncategory = "婚姻家庭"\nquestions = ["a1", "b2", "c3"]\nkeywords = []\n'
-        'answer = "好"\ncitations = ["民法典第9999条"]\nneeds_person = false\nreviewed = 2026-11-01\n',
+        'answer = "好"\ncitations = ["民法典第9999条"]\nquote = "民法典第9999条"\nneeds_person = false\n'
+        'reviewed = 2026-11-01\n',
         encoding="utf-8")
     with pytest.raises(KnowledgeError) as raised:
         load_knowledge(config, broken)

@@ -10,13 +10,17 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT, load_config
-from bot.knowledge import check_knowledge
+from bot.knowledge import load_knowledge
+from bot.kbcheck import check_knowledge
 
+EXCERPT_1079 = "夫妻一方要求离婚的，可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。"
 GOOD = {
     "id": "test.divorce", "category": "婚姻家庭",
-    "questions": ["测试用的离婚问题一", "测试用的离婚问题二", "测试用的离婚问题三"],
-    "keywords": ["离婚"], "answer": "可以去{court}起诉。", "citations": ["民法典第1079条"],
-    "needs_person": False, "reviewed": dt.date(2026, 11, 1),
+    "questions": [f"测试用的离婚问题{n}" for n in "一二三四五六七八"],
+    "keywords": ["离婚"],
+    "answer": "可以。对方不同意离婚，您可以到法院起诉离婚。\n1. 先找村调委会调解。\n2. 调解不成，到{court}起诉。",
+    "citations": ["民法典第1079条"], "quote": "民法典第1079条", "excerpt": EXCERPT_1079,
+    "needs_person": False, "reviewed": dt.date(2026, 11, 1), "basis": {"民法典": "2020-05-28"},
 }
 
 
@@ -27,6 +31,9 @@ def toml_value(value) -> str:
         return str(value)
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}"
+                                for k, v in value.items()) + " }"
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -58,6 +65,13 @@ def test_the_project_knowledge_base_passes_kb_check():
     assert result.output.startswith("kb check: OK")
 
 
+def test_every_project_entry_passes_the_load_checks_and_is_served():
+    from bot.kbcheck import run_check
+    config = load_config(environ={})
+    assert run_check(config).load == []
+    assert len(load_knowledge(config).entries) >= 149
+
+
 def test_a_good_entry_adds_no_error(kb_dir):
     assert error_lines(kb_dir, GOOD) == []
 
@@ -73,30 +87,40 @@ def test_kb_check_exits_1_and_names_file_and_entry(kb_dir):
 
 @pytest.mark.parametrize("change,message", [
     ({"category": "刑事"}, "category '刑事' is not one of"),
-    ({"citations": ["民法典1079"]}, "citation '民法典1079' is not canonical (write '民法典第1079条')"),
-    ({"citations": ["《民法典》第1079条"]}, "is not canonical"),
-    ({"citations": ["工伤保险条例第14条"]}, "citation '工伤保险条例第14条' is not in knowledge/statutes"),
+    ({"citations": ["民法典1079"], "quote": "民法典1079"}, "citation '民法典1079' is not canonical (write '民法典第1079条')"),
+    ({"citations": ["《民法典》第1079条"], "quote": "《民法典》第1079条"}, "is not canonical"),
+    ({"citations": ["工伤保险条例第14条"], "quote": "工伤保险条例第14条"}, "citation '工伤保险条例第14条' is not in knowledge/statutes"),
     ({"quote": "民法典第1076条"}, "quote '民法典第1076条' is not among its citations"),
+    ({"quote": None}, "quote is required when there are citations"),
+    ({"category": "交通", "role": "bystander"}, "role 'bystander' is not one of victim, wrongdoer"),
+    ({"basis": {"民法典": "2020年5月28日"}}, "basis '民法典' = '2020年5月28日' must be a date"),
+    ({"excerpt": "夫妻一方要求离婚的，可以由有关组织进行调解或者直接向法院提起离婚诉讼。"},
+     "excerpt of 民法典第1079条 is not verbatim in the article: the first 26 characters match"),
+    ({"excerpt": "可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。"}, "must start where a sentence starts"),
+    ({"excerpt": "夫妻一方要求离婚的，可以由有关组织进行调解"}, "must end with 。 or ；"),
+    ({"excerpt": "离" * 151}, "excerpt is 151 characters, at most 150"),
+    ({"excerpt": "禁止重婚。", "quote": "民法典第1079条"}, "is not verbatim in the article"),
     ({"answer": "去找{mayor}。"}, "placeholder {mayor} is not a key of [local]"),
     ({"answer": "长" * 700}, "shorten the answer"),
     ({"answer": "按《工伤保险条例》第十四条认定工伤。"}, "answer names '工伤保险条例第14条'"),
     ({"questions": ["只有一个问法"]}, "needs at least 3 questions"),
     ({"reviewed": "2026-11-01"}, "'reviewed' must be date, got str"),
+    ({"basis": "民法典"}, "'basis' must be dict, got str"),
     ({"needs_person": "no"}, "'needs_person' must be bool"),
     ({"citation": ["民法典第1079条"]}, "unknown field 'citation'"),
     ({"id": "Bad Id"}, "id 'Bad Id' must look like area.topic"),
     ({"answer": "  "}, "answer is empty"),
-    ({"citations": []}, "cites no article"),
+    ({"citations": [], "quote": None, "excerpt": None}, "cites no article"),
 ])
 def test_kb_check_reports_a_broken_entry(kb_dir, change, message):
-    lines = error_lines(kb_dir, {**GOOD, **change})
+    lines = error_lines(kb_dir, {k: v for k, v in {**GOOD, **change}.items() if v is not None})
     assert len(lines) == 1 and message in lines[0], lines
 
 
 def test_kb_check_reports_a_missing_field(kb_dir):
-    broken = {k: v for k, v in GOOD.items() if k != "reviewed"}
+    broken = {k: v for k, v in GOOD.items() if k != "needs_person"}
     assert error_lines(kb_dir, broken) == [
-        "knowledge/faq/zz_broken.toml [test.divorce]: missing field 'reviewed'"]
+        "knowledge/faq/zz_broken.toml [test.divorce]: missing field 'needs_person'"]
 
 
 def test_kb_check_reports_a_duplicate_id_and_question(kb_dir):
@@ -119,7 +143,7 @@ def test_kb_check_reports_a_law_not_in_force(kb_dir):
                 "articles": [{"number": 32, "label": "第三十二条", "chapter": "", "section": "",
                               "text": "男女一方要求离婚的，可由有关部门进行调解或直接向人民法院提出离婚诉讼。"}]}
     (kb_dir / "statutes" / "婚姻法.json").write_text(json.dumps(repealed, ensure_ascii=False), encoding="utf-8")
-    lines = error_lines(kb_dir, {**GOOD, "citations": ["婚姻法第32条"]})
+    lines = error_lines(kb_dir, {**GOOD, "citations": ["婚姻法第32条"], "quote": "婚姻法第32条"})
     assert lines == ["knowledge/faq/zz_broken.toml [test.divorce]: citation '婚姻法第32条' is of a law not in force"]
 
 
@@ -141,10 +165,13 @@ def test_check_knowledge_reports_missing_statutes(tmp_path):
 
 
 def test_kb_dump_json_prints_the_entries_in_the_design_shape(kb_dir):
-    (kb_dir / "faq" / "zz_broken.toml").write_text(toml_entries(GOOD), encoding="utf-8")
+    (kb_dir / "faq" / "zz_broken.toml").write_text(toml_entries({**GOOD, "role": "victim"}), encoding="utf-8")
     result = CliRunner().invoke(main, ["kb", "dump", "--json", "--dir", str(kb_dir)])
     dumped = json.loads(result.output)
-    mine = [e for e in dumped if e["id"] == "test.divorce"]
-    assert mine == [{"id": "test.divorce", "category": "婚姻家庭", "questions": GOOD["questions"],
-                     "citations": ["民法典第1079条"], "answer": "可以去{court}起诉。"}]
-    assert all(set(e) == {"id", "category", "questions", "citations", "answer"} for e in dumped)
+    (mine,) = [e for e in dumped if e["id"] == "test.divorce"]
+    assert {k: mine[k] for k in ("id", "category", "questions", "citations", "answer")} == {
+        "id": "test.divorce", "category": "婚姻家庭", "questions": GOOD["questions"],
+        "citations": ["民法典第1079条"], "answer": GOOD["answer"]}
+    assert (mine["quote"], mine["excerpt"], mine["role"]) == ("民法典第1079条", EXCERPT_1079, "victim")
+    assert (mine["basis"], mine["reviewed"]) == ({"民法典": "2020-05-28"}, "2026-11-01")
+    assert all({"id", "category", "questions", "citations", "answer"} <= set(e) for e in dumped)

@@ -117,7 +117,7 @@ def test_an_overlong_message_is_cut_before_matching(matcher):
 def test_replies_quote_the_article_for_answers_and_number_the_choices(matcher):
     config = load_config(environ={})
     answer = matcher.decide("彩礼给了婚没结成能要回来吗")
-    assert "【法条】民法典第1042条" in reply_for(answer, small_kb(), config)
+    assert "【法条】《民法典》第1042条" in reply_for(answer, small_kb(), config)
     unsure = small_matcher(**{**CALIBRATED, "answer_min": 0.99, "lead_answer_min": 0.99}).decide("离婚了孩子归谁 要起诉吗")
     text = reply_for(unsure, small_kb(), config)
     assert text.splitlines()[1].startswith("1. ") and "回复数字" in text
