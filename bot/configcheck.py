@@ -52,10 +52,30 @@ def check_settings(config: Config) -> list[Finding]:
         out.append(Finding("error", "villages", "没有配置村和法律顾问"))
     if any(re.fullmatch(r"1380000000\d", v.adviser.phone) for v in config.villages):
         out.append(Finding("warning", "villages", "法律顾问电话仍是演示号码"))
-    if any("0000" in str(v) for k, v in config.local.items() if k.endswith("phone")):
-        out.append(Finding("warning", "local", "本地电话仍是演示号码"))
     return out
 
 
+# The shipped [local] values are a demo township's: a name with 示例 (示例县人民法院) or a phone
+# whose subscriber number is zeros (0772-0000001). Villagers would be sent to them.
+DEMO_NAME = "示例"
+DEMO_PHONE = re.compile(r"(?<!\d)\d{3,4}-?0{6,7}[0-9]?(?!\d)")
+
+
+def demo_values(local: dict[str, object]) -> list[str]:
+    """The [local] keys still holding demo values."""
+    return [key for key, value in local.items() if DEMO_NAME in str(value) or DEMO_PHONE.search(str(value))]
+
+
+def check_local(config: Config) -> list[Finding]:
+    """[local] fills the answers' {placeholders}: demo values must not reach villagers in production."""
+    keys = demo_values(dict(config.local))
+    if not keys:
+        return []
+    if config.is_production:
+        return [Finding("error", f"local.{key}", f"仍是演示值“{config.local[key]}”：答复会把村民指到不存在的地方，"
+                                                 "请改成本乡的真实名称或电话") for key in keys]
+    return [Finding("warning", "local", f"{len(keys)} 项仍是演示值（{', '.join(keys)}），上线前要改")]
+
+
 def check_config(config: Config) -> list[Finding]:
-    return check_secrets(config) + check_settings(config)
+    return check_secrets(config) + check_settings(config) + check_local(config)

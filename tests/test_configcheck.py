@@ -9,8 +9,16 @@ GOOD_ENV = {
 }
 
 
-def errors(environ):
-    return {f.setting for f in check_config(load_config(environ=environ)) if f.level == "error"}
+# A township that replaced every demo value in [local] (示例县…, 0772-0000001).
+REAL_LOCAL = {"county": "凌云县", "service_centre_phone": "0776-7612345", "sifasuo_phone": "0776-7612346",
+              "court": "凌云县人民法院", "legal_aid_centre": "凌云县法律援助中心", "forestry": "凌云县林业局",
+              "marriage_registry": "凌云县民政局婚姻登记处", "labour_inspection": "凌云县劳动保障监察大队",
+              "traffic_police": "凌云县公安局交警大队"}
+
+
+def errors(environ, local=REAL_LOCAL):
+    config = load_config(environ=environ, overrides={"local": local})
+    return {f.setting for f in check_config(config) if f.level == "error"}
 
 
 def test_missing_secrets_are_errors():
@@ -35,3 +43,25 @@ def test_production_without_a_trusted_proxy_is_warned_about():
     assert "app.trusted_proxies" in warned
     behind_nginx = load_config(environ=GOOD_ENV, overrides={"app": {"trusted_proxies": 1}})
     assert "app.trusted_proxies" not in {f.setting for f in check_config(behind_nginx)}
+
+
+def test_demo_local_values_are_errors_in_production():
+    found = errors(GOOD_ENV, local={})
+    assert {"local.county", "local.court", "local.service_centre_phone", "local.traffic_police"} <= found
+    assert "local.township" not in found and "local.legal_aid_phone" not in found   # 大年乡, 12348 are real
+
+
+def test_demo_local_values_are_one_warning_in_development():
+    findings = check_config(load_config(environ={**GOOD_ENV, "LEGALBOT_ENV": "development"}))
+    local = [f for f in findings if f.setting.startswith("local")]
+    assert [(f.setting, f.level) for f in local] == [("local", "warning")] and "county" in local[0].message
+
+
+def test_the_demo_phone_pattern_spares_real_numbers():
+    from bot.configcheck import demo_values
+    assert demo_values({"a": "0772-0000001", "b": "07720000002", "c": "示例镇"}) == ["a", "b", "c"]
+    assert demo_values({"a": "0772-7000001", "b": "12348", "c": "0776-7612345", "d": "80"}) == []
+
+
+def test_the_law_helpers_count_is_a_local_value():
+    assert load_config(environ={}).local["law_helpers"].isdigit()
