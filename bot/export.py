@@ -17,19 +17,11 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from bot.privacy import mask_openid, mask_text
-from bot.stats import (UNKNOWN_CATEGORY, UNKNOWN_VILLAGE, Period, consultation_rows, grouped,
-                       legal_rows, local_time, summarize)
+from bot.stats import (ACTION_LABELS, UNKNOWN_CATEGORY, UNKNOWN_VILLAGE, Period,
+                       consultation_rows, grouped, legal_rows, local_time, summarize)
 
 HEADERS = ("序号", "日期", "咨询人", "村", "类别", "问题摘要", "处理方式", "法律顾问", "答复时间", "送达")
 WIDTHS = (6, 12, 14, 10, 12, 44, 20, 12, 18, 18)
-ACTION_LABELS = {
-    "answer": "智能答复",
-    "clarify": "智能追问",
-    "escalate": "转法律顾问",
-    "urgent": "紧急转介",
-    "fallback": "未能答复，已引导",
-    "chitchat": "闲聊",
-}
 TICKET_STATUS_LABELS = {
     "open": "待通知", "notified": "待答复", "overdue": "超时未答", "reassigned": "已转司法所",
     "answered": "已答复", "delivered": "已送达", "closed": "已办结",
@@ -80,9 +72,10 @@ def ledger_line(number: int, row: dict[str, Any]) -> list[Any]:
             answered_at(row), delivery(row)]
 
 
-def ledger_rows(db, period: Period) -> list[dict[str, Any]]:
-    """The legal consultations of the period (small talk is recorded but is not a consultation)."""
-    return legal_rows(consultation_rows(db, period))
+def ledger_rows(db, period: Period, include_test: bool = False) -> list[dict[str, Any]]:
+    """The legal consultations of the period (small talk is recorded but is not a consultation;
+    test traffic is left out unless ``include_test``)."""
+    return legal_rows(consultation_rows(db, period, include_test=include_test))
 
 
 def ledger_lines(rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
@@ -162,9 +155,10 @@ def write_csv(rows: Sequence[dict[str, Any]], out) -> None:
     out.write(text.getvalue().encode("utf-8-sig"))
 
 
-def export_ledger(db, period: Period, out: str | Path | io.BufferedIOBase, fmt: str = "xlsx") -> int:
+def export_ledger(db, period: Period, out: str | Path | io.BufferedIOBase, fmt: str = "xlsx",
+                  include_test: bool = False) -> int:
     """Write the period's ledger to ``out`` (a path or a binary file); return the row count."""
-    rows = ledger_rows(db, period)
+    rows = ledger_rows(db, period, include_test)
     if fmt not in ("xlsx", "csv"):
         raise ValueError(f"format must be xlsx or csv, not {fmt!r}")
     if isinstance(out, (str, Path)):

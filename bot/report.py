@@ -5,11 +5,13 @@ Staff paste a paragraph like "全年通过公众号提供法律咨询N人次，�
 figures come from ``bot.stats`` so they agree with `legalbot stats` and the ledger.
 
 Charts are drawn with matplotlib's Agg backend (no display on a server). Chinese labels need a
-CJK font (Debian: fonts-noto-cjk); without one the charts fall back to English labels rather than
-printing empty boxes.
+CJK font (Debian: fonts-noto-cjk), found even when matplotlib's font cache is older than the font;
+without one the charts fall back to English labels rather than printing empty boxes, and
+`legalbot report` says so.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -25,11 +27,17 @@ CATEGORY_ENGLISH = {
     "公共安全": "Public safety", "便民服务": "Township services", "未分类": "Uncategorised",
 }
 TOP_CATEGORIES = 3
+FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts",
+                "/Library/Fonts", "/System/Library/Fonts", "C:/Windows/Fonts")
+CJK_FILE_PATTERNS = ("NotoSansCJK*.tt[cf]", "NotoSansCJK*.otf", "NotoSerifCJK*.tt[cf]",
+                     "NotoSansSC*.otf", "wqy-*.tt[cf]", "SourceHanSans*.otf", "simhei.ttf", "msyh.tt[cf]")
+NO_CJK_FONT = ("没有找到中文字体，图表只能用英文标注。请安装 Noto CJK 字体"
+               "（Debian/Ubuntu：sudo apt-get install fonts-noto-cjk）后重新生成。")
 
 
-def year_rows(db, year: int) -> list[dict[str, Any]]:
-    """The year's legal consultations (small talk excluded)."""
-    return legal_rows(consultation_rows(db, Period.year(year)))
+def year_rows(db, year: int, include_test: bool = False) -> list[dict[str, Any]]:
+    """The year's legal consultations (small talk, and test traffic unless asked, excluded)."""
+    return legal_rows(consultation_rows(db, Period.year(year), include_test=include_test))
 
 
 def monthly_counts(rows: Sequence[dict[str, Any]], year: int) -> dict[str, dict[str, int]]:
@@ -72,9 +80,9 @@ def report_paragraph(year: int, figures: dict[str, Any], categories: dict[str, i
     return "。".join(sentences) + "。"
 
 
-def build_report(db, year: int) -> dict[str, Any]:
+def build_report(db, year: int, include_test: bool = False) -> dict[str, Any]:
     """`legalbot report --year Y --json`: the paragraph and the figures behind it."""
-    rows = year_rows(db, year)
+    rows = year_rows(db, year, include_test)
     figures = summarize(rows)
     categories = category_counts(rows)
     return {"year": year, "text": report_paragraph(year, figures, categories),
@@ -84,10 +92,33 @@ def build_report(db, year: int) -> dict[str, Any]:
 
 
 def cjk_font() -> str | None:
-    """The name of an installed font that has Chinese glyphs, if any."""
+    """The name of an installed font that has Chinese glyphs, if any.
+
+    matplotlib lists the system's fonts once and caches the list; a CJK font installed after
+    that (fonts-noto-cjk added after the first chart) is not in it. So when the list has none,
+    the font files are looked for where systems keep them and added to the list.
+    """
     from matplotlib import font_manager
-    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = listed_cjk_font(font_manager.fontManager)
+    if found is None:
+        for path in cjk_font_files():
+            font_manager.fontManager.addfont(str(path))
+        found = listed_cjk_font(font_manager.fontManager)
+    return found
+
+
+def listed_cjk_font(manager) -> str | None:
+    installed = {f.name for f in manager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def cjk_font_files() -> list[Path]:
+    """Font files of the CJK families above in the system's font folders."""
+    found: list[Path] = []
+    for folder in map(Path, map(os.path.expanduser, FONT_FOLDERS)):
+        if folder.is_dir():
+            found += [p for pattern in CJK_FILE_PATTERNS for p in sorted(folder.rglob(pattern))]
+    return found
 
 
 def pyplot():

@@ -26,10 +26,19 @@ LEGAL_ACTIONS = ("answer", "clarify", "escalate", "urgent", "fallback")
 UNKNOWN_VILLAGE = "未登记"
 UNKNOWN_CATEGORY = "未分类"
 ANSWERED_STATUSES = ("answered", "delivered", "closed")
+# What staff call each action (the console, the ledger, `legalbot stats`); JSON keeps the keys.
+ACTION_LABELS = {
+    "answer": "智能答复",
+    "clarify": "智能追问",
+    "escalate": "转法律顾问",
+    "urgent": "紧急转介",
+    "fallback": "未能答复，已引导",
+    "chitchat": "闲聊",
+}
 
 ROWS_SQL = """
 SELECT c.id, c.openid, c.asked_at, c.channel, c.question, c.action, c.faq_id, c.latency_ms,
-       c.reply, COALESCE(c.village, t.village, u.village) AS village,
+       c.reply, c.is_test, COALESCE(c.village, t.village, u.village) AS village,
        COALESCE(c.category, t.category) AS category,
        t.id AS ticket_id, t.status AS ticket_status, t.urgent AS ticket_urgent,
        t.answer AS ticket_answer, t.created_at AS ticket_created_at,
@@ -40,7 +49,8 @@ LEFT JOIN tickets t ON t.id = COALESCE(c.ticket_id,
 LEFT JOIN advisers a ON a.id = t.adviser_id
 LEFT JOIN users u ON u.openid = c.openid
 """
-IN_PERIOD = "WHERE c.asked_at >= ? AND c.asked_at < ? ORDER BY c.asked_at, c.id"
+IN_PERIOD = ("WHERE c.asked_at >= ? AND c.asked_at < ? AND (? OR c.is_test = 0) "
+             "ORDER BY c.asked_at, c.id")
 
 
 @dataclass(frozen=True)
@@ -84,14 +94,17 @@ def parse_day(text: str | None) -> date | None:
         raise ValueError(f"日期格式应为 YYYY-MM-DD（例如 2026-03-01），收到：{text!r}") from None
 
 
-def consultation_rows(db, period: Period = Period(),
-                      villages: Iterable[str] | None = None) -> list[dict[str, Any]]:
+def consultation_rows(db, period: Period = Period(), villages: Iterable[str] | None = None,
+                      include_test: bool = False) -> list[dict[str, Any]]:
     """The consultations asked in ``period`` with their ticket and adviser, oldest first.
 
-    ``villages`` limits the rows to those villages (an adviser's view of the console).
+    ``villages`` limits the rows to those villages (an adviser's view of the console). Test
+    traffic (the simulator, `legalbot chat`, what bound advisers and the office send: marked
+    ``is_test`` as it is recorded, see bot.store) is left out unless ``include_test``.
     """
     start, end = period.bounds()
-    rows = [dict(r) for r in db.query(ROWS_SQL + IN_PERIOD, [start, min(end, 1e12)])]
+    params = [start, min(end, 1e12), int(include_test)]
+    rows = [dict(r) for r in db.query(ROWS_SQL + IN_PERIOD, params)]
     if villages is not None:
         allowed = set(villages)
         rows = [r for r in rows if r["village"] in allowed]
@@ -188,11 +201,11 @@ def grouped(rows: Sequence[dict[str, Any]], by: str) -> dict[str, dict[str, Any]
 
 
 def compute_stats(db, period: Period = Period(), by: str | None = None,
-                  villages: Iterable[str] | None = None) -> dict[str, Any]:
+                  villages: Iterable[str] | None = None, include_test: bool = False) -> dict[str, Any]:
     """`legalbot stats --json`: the period, the overall figures and, with ``by``, per group."""
     if by is not None and by not in GROUPINGS:
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}, not {by!r}")
-    rows = consultation_rows(db, period, villages)
+    rows = consultation_rows(db, period, villages, include_test)
     result = {**period.as_json(), **summarize(rows)}
     if by:
         result["by"] = by

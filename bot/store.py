@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS consultations (
     reply TEXT,
     latency_ms REAL,
     ticket_id INTEGER,
-    purged INTEGER NOT NULL DEFAULT 0
+    purged INTEGER NOT NULL DEFAULT 0,
+    is_test INTEGER NOT NULL DEFAULT 0   -- simulator, `legalbot chat`, an adviser's or staff's own
 );
 CREATE INDEX IF NOT EXISTS consultations_asked ON consultations(asked_at);
 CREATE INDEX IF NOT EXISTS consultations_openid ON consultations(openid, asked_at);

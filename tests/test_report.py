@@ -65,3 +65,26 @@ def test_report_command_prints_json_with_charts(seeded, config, tmp_path, monkey
     out = json.loads(result.output)
     assert out["figures"]["tickets"] == 3 and len(out["charts"]) == 2
     assert out["text"].startswith("全年通过公众号提供法律咨询7人次")
+
+
+def test_a_cjk_font_is_found_even_when_matplotlibs_font_list_predates_it(monkeypatch):
+    from matplotlib import font_manager
+    if not report.cjk_font_files():
+        pytest.skip("no CJK font file on this machine (.ci/run installs fonts-noto-cjk)")
+    stale = [f for f in font_manager.fontManager.ttflist if f.name not in report.CJK_FONTS]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)   # a cache from before
+    assert report.listed_cjk_font(font_manager.fontManager) is None
+    assert report.cjk_font() in report.CJK_FONTS
+
+
+def test_without_any_cjk_font_the_report_command_says_so(seeded, config, tmp_path, monkeypatch):
+    from matplotlib import font_manager
+    stale = [f for f in font_manager.fontManager.ttflist if f.name not in report.CJK_FONTS]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    monkeypatch.setattr(report, "FONT_FOLDERS", (str(tmp_path / "no-fonts"),))
+    monkeypatch.setenv("LEGALBOT_DB", config.app.db_path)
+    result = CliRunner().invoke(main, ["report", "--year", "2026", "--charts",
+                                       str(tmp_path / "charts")])
+    assert result.exit_code == 0
+    assert "没有找到中文字体" in result.stderr and "fonts-noto-cjk" in result.stderr
+    assert len(list((tmp_path / "charts").glob("*.png"))) == 2

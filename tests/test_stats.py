@@ -103,3 +103,12 @@ def test_stats_rejects_a_malformed_date(config, monkeypatch):
     result = run(config, monkeypatch, "stats", "--since", "2026/03/01")
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
+
+
+def test_stats_prints_what_each_action_is_called_in_chinese(seeded, config, monkeypatch):
+    result = run(config, monkeypatch, "stats", "--since", "2026-01-01", "--by", "action")
+    assert result.exit_code == 0, result.output
+    assert "按处理方式：智能答复 2 · 智能追问 1 · 转法律顾问 2" in result.output
+    assert "紧急转介" in result.output.split("分组")[1]        # the table's rows too
+    for internal in ("answer", "clarify", "escalate", "fallback", "chitchat"):
+        assert internal not in result.output

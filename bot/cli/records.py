@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import click
 
 from bot.cli.common import make_services, print_json
-from bot.stats import GROUPINGS, Period, compute_stats, parse_day
+from bot.stats import ACTION_LABELS, GROUPINGS, Period, compute_stats, parse_day
+
+INCLUDE_TEST_HELP = ("Also count test traffic (the simulator, `legalbot chat`, advisers' and "
+                     "staff's own messages), left out by default.")
 
 
 def day_option(ctx, param, value: str | None) -> date | None:
@@ -35,7 +39,7 @@ def percent(rate: float | None) -> str:
 
 
 def summary_text(s: dict[str, Any]) -> list[str]:
-    actions = " · ".join(f"{k} {v}" for k, v in s["by_action"].items()) or "无"
+    actions = " · ".join(f"{ACTION_LABELS.get(k, k)} {v}" for k, v in s["by_action"].items()) or "无"
     return [
         f"记录 {s['total']} 次（法律咨询 {s['consultations']} 次），{s['people']} 人",
         f"  按处理方式：{actions}",
@@ -62,10 +66,10 @@ GROUP_COLUMNS = (("记录", "total"), ("人数", "people"), ("智能答复", "an
 
 
 def group_table(groups: dict[str, dict[str, Any]]) -> list[str]:
-    lines = [cell("分组", 14, left=True) + "".join(cell(t, 10) for t, _ in GROUP_COLUMNS)
+    lines = [cell("分组", 18, left=True) + "".join(cell(t, 10) for t, _ in GROUP_COLUMNS)
              + cell("中位小时", 10)]
     for key, g in groups.items():
-        lines.append(cell(key, 14, left=True) + "".join(cell(g[k], 10) for _, k in GROUP_COLUMNS)
+        lines.append(cell(ACTION_LABELS.get(key, key), 18, left=True) + "".join(cell(g[k], 10) for _, k in GROUP_COLUMNS)
                      + cell(hours(g["median_hours_to_answer"]), 10))
     return lines
 
@@ -74,15 +78,17 @@ def group_table(groups: dict[str, dict[str, Any]]) -> list[str]:
 @click.option("--since", callback=day_option, help="First day, YYYY-MM-DD (included).")
 @click.option("--until", callback=day_option, help="Last day, YYYY-MM-DD (included).")
 @click.option("--by", type=click.Choice(GROUPINGS), help="Figures per month, village, category or action.")
+@click.option("--include-test", is_flag=True, help=INCLUDE_TEST_HELP)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
-def stats(since: date | None, until: date | None, by: str | None, as_json: bool) -> None:
+def stats(since: date | None, until: date | None, by: str | None, include_test: bool,
+          as_json: bool) -> None:
     """Counts of consultations and people, answered by bot or adviser, answer times."""
-    result = compute_stats(open_db(), Period(since, until), by)
+    result = compute_stats(open_db(), Period(since, until), by, include_test=include_test)
     if as_json:
         print_json(result)
         return
     span = f"{since or '最早'} 至 {until or '今'}"
-    click.echo(f"期间：{span}")
+    click.echo(f"期间：{span}" + ("（含测试消息）" if include_test else ""))
     click.echo("\n".join(summary_text(result)))
     if by:
         click.echo("")
@@ -94,14 +100,18 @@ def stats(since: date | None, until: date | None, by: str | None, as_json: bool)
 @click.option("--until", callback=day_option, required=True, help="Last day, YYYY-MM-DD.")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,
               help="Default: from OUT's extension, else xlsx.")
+@click.option("--include-test", is_flag=True, help=INCLUDE_TEST_HELP)
 @click.argument("out", type=click.Path(dir_okay=False, writable=True))
-def export(since: date, until: date, fmt: str | None, out: str) -> None:
-    """Write the consultation ledger (法律咨询台账) to OUT (.xlsx, or .csv with --format csv)."""
+def export(since: date, until: date, fmt: str | None, include_test: bool, out: str) -> None:
+    """Write the consultation ledger (法律咨询台账) to OUT (.xlsx, or .csv with --format csv).
+
+    OUT's folder is created if missing (out/ is ignored by git: `legalbot export … out/台账.xlsx`)."""
     from bot.export import export_ledger
     if since > until:
         raise click.BadParameter("--since 不能晚于 --until")
     fmt = fmt or ("csv" if out.lower().endswith(".csv") else "xlsx")
-    count = export_ledger(open_db(), Period(since, until), out, fmt)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    count = export_ledger(open_db(), Period(since, until), out, fmt, include_test=include_test)
     click.echo(f"已写入 {out}：{count} 条咨询记录（{since} 至 {until}）", err=True)
 
 
@@ -109,13 +119,17 @@ def export(since: date, until: date, fmt: str | None, out: str) -> None:
 @click.option("--year", type=click.IntRange(2000, 2100), required=True, help="The report's year.")
 @click.option("--charts", "charts_dir", type=click.Path(file_okay=False),
               help="Also write PNG charts (monthly trend, categories) into this folder.")
+@click.option("--include-test", is_flag=True, help=INCLUDE_TEST_HELP)
 @click.option("--json", "as_json", is_flag=True, help="The paragraph and its figures as JSON.")
-def report(year: int, charts_dir: str | None, as_json: bool) -> None:
+def report(year: int, charts_dir: str | None, include_test: bool, as_json: bool) -> None:
     """The paragraph for the annual rule-of-law report, with the figures behind it."""
-    from bot.report import build_report, draw_charts
-    result = build_report(open_db(), year)
+    from bot.report import NO_CJK_FONT, build_report, cjk_font, draw_charts
+    result = build_report(open_db(), year, include_test=include_test)
     if charts_dir:
         result["charts"] = [str(p) for p in draw_charts(result, charts_dir)]
+        result["chart_font"] = cjk_font()
+        if result["chart_font"] is None:
+            click.echo(NO_CJK_FONT, err=True)
     if as_json:
         print_json(result)
         return
