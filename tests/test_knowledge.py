@@ -70,6 +70,12 @@ def test_find_citations_in_prose_keeps_suffixes_and_ignores_zhi_guiding():
     assert found == ["刑法第276条之一", "民法典第1079条"]
 
 
+def test_a_bare_suffixed_citation_is_recognised_as_a_lookup():
+    from handlers.lookup import lookup_query
+    assert lookup_query("刑法第133条之一") == "刑法第133条之一"
+    assert lookup_query("刑法133条之一") == "刑法133条之一"
+
+
 def test_a_suffixed_article_is_a_separate_article_from_its_base(statutes):
     drunk = statutes.get("刑法第一百三十三条之一")
     assert drunk.citation == "刑法第133条之一" and drunk.suffix == "之一"
