@@ -1,37 +1,79 @@
 """Law search: the articles most relevant to a question in plain words.
 
 Advisers see these suggestions on each ticket, and `legalbot law search` prints them. Villagers
-rarely use the law's own words (同事借钱不还, not 借款合同), so the score has two parts:
+rarely use the law's own words (快递丢了, not 货物毁损、灭失), so one article is found by
+several kinds of evidence, added up:
 
-- BM25 over each article's words (its text, chapter and law name), the question's words
-  expanded with the legal synonyms of knowledge/dict (欠钱 → 借款);
-- a boost for the articles cited by the FAQ entries whose phrasings best match the question:
-  the vetted entries are a hand-made map from how people ask to which article answers.
+- BM25 over each article's fields (its text; its law's title with the chapter and section; the
+  phrasings of every FAQ entry that cites it: the vetted entries are a hand-made map from how
+  people ask to which article answers), each field saturating on its own;
+- the same over character pairs (欠款 and 拖欠款项 share 欠款; a typo spoils one pair, not the
+  whole word; legal terms jieba does not know still meet);
+- law-level and chapter-level evidence: the question scored against each law and each chapter
+  as a whole, so a question about 承运人 looks in 运输合同 first;
+- a law named in the question (劳动合同法第几条) counts for that law's articles, and a citation
+  (民法典1079, 刑法第133条之一) puts that article first.
 
-Segmenting ~3,700 articles with jieba takes about a second, so the article words are cached on
-disk (keyed by the statutes and dictionaries) and the index is built once per process.
+Below MIN_EVIDENCE no article is shown at all: "转人工" or "你好" must not fill a ticket with
+noise. The weights are general (see WEIGHTS) and were fitted on one half of the labelled real
+questions and checked on the other (BENCHMARKS.md).
+
+Segmenting ~8,000 articles with jieba takes seconds, so the built index is cached on disk as
+plain arrays (numpy's .npz, read without pickle) and JSON, keyed by everything it depends on.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import math
 import os
+import re
 import tempfile
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
 
 from bot import text
-from bot.knowledge import Article, FaqLink, Statutes, parse_citation
+from bot.knowledge import Article, Statutes, parse_citation
 
-CACHE_VERSION = "1"
-FAQ_WEIGHT = 2.0          # how much a matching FAQ entry lifts the articles it cites
-FAQ_TOP = 4               # only the best few entries lend their citations
-QUOTED_SHARE = 1.0        # the entry's quoted article gets the whole boost ...
-CITED_SHARE = 0.8         # ... its other citations most of it
-SYNONYM_WEIGHT = 0.6
+CACHE_VERSION = "2"
+RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Every tunable number of the ranking, in one place (part of the cache key)."""
+
+    k1: float = 0.6               # BM25 term-frequency saturation
+    b: float = 0.75               # length normalization of an article's text and FAQ phrasings
+    b_header: float = 0.3         # ... of its law title + chapter (short, similar lengths)
+    text: float = 1.0             # field weights
+    header: float = 0.3
+    faq: float = 1.0
+    pairs: float = 1.0            # character pairs, next to jieba's words (weight 1)
+    synonym: float = 1.0          # a legal word added for a colloquial one (欠钱 → 借款)
+    law: float = 30.0             # the whole law's score, 0-1, scaled to article scores
+    chapter: float = 10.0         # the chapter's (and section's) score, likewise
+    named_law: float = 0.5        # a law named in the question: share of the best score added
+    cited: float = 1000.0         # a citation in the question: that article first
+
+
+WEIGHTS = Weights()
+# Least evidence for showing anything: the best article's own score (BM25 over its fields, before
+# law and chapter evidence). `bench/lawsearch_eval.py --calibrate` shows how many real questions
+# each threshold would silence and which short messages it would answer: one legal word
+# (彩礼, 继承) must pass, a lone function word (可以, 怎么办) must not.
+MIN_EVIDENCE = 10.0
+# Words of the conversation, not of the matter: asking for a person, greeting, thanking. They are
+# taken out before searching, so a ticket opened by "转人工" alone gets no articles.
+CHATTER = re.compile(
+    "转人工|人工客服|人工服务|找人工|要人工|找真人|要真人|真人|客服|你好|您好|在吗|在不在|有人吗|"
+    "谢谢|多谢|感谢|好的|收到|知道了|明白了|懂了|早上好|上午好|中午好|下午好|晚上好|不用了|没事了|"
+    "请问|问个问题|问一下|咨询一下|我想咨询|我想问|哈哈|嗯嗯|^喂|^人工$|^律师$|^顾问$")
 
 
 @dataclass(frozen=True)
@@ -47,54 +89,242 @@ class LawHit:
                 "text": self.text, "score": round(self.score, 4)}
 
 
-class Bm25:
-    """Okapi BM25 over bags of words (k1 = 1.2, b = 0.75, the usual defaults)."""
+# --- terms ----------------------------------------------------------------------------------
 
-    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75):
-        self.k1, self.b = k1, b
-        self.lengths = [len(d) for d in docs]
-        self.average = (sum(self.lengths) / len(docs)) if docs else 1.0
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for number, doc in enumerate(docs):
-            for word, count in Counter(doc).items():
-                self.postings[word].append((number, count))
-        n = len(docs)
-        self.idf = {w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for w, p in self.postings.items()}
-
-    def scores(self, weights: Mapping[str, float]) -> dict[int, float]:
-        """Each matching document's score, divided by the best score the words could reach,
-        so scores of different indexes (articles, FAQ entries) can be added."""
-        words = {w: weight for w, weight in weights.items() if w in self.idf}
-        ceiling = sum(self.idf[w] * weight for w, weight in words.items()) * (self.k1 + 1) or 1.0
-        out: dict[int, float] = defaultdict(float)
-        for word, weight in words.items():
-            for number, count in self.postings[word]:
-                norm = self.k1 * (1 - self.b + self.b * self.lengths[number] / self.average)
-                out[number] += weight * self.idf[word] * count * (self.k1 + 1) / (count + norm)
-        return {number: score / ceiling for number, score in out.items()}
+def char_pairs(normalized: str) -> list[str]:
+    """Overlapping character pairs of each run of Chinese (or of letters and digits); a run of
+    one character stands as itself."""
+    out = []
+    for run in RUN.findall(normalized):
+        out.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+    return out
 
 
-def article_words(article: Article) -> list[str]:
-    """What an article is about: its text, its chapter and section titles, its law's name."""
-    return text.tokens(" ".join((article.text, article.chapter, article.section, article.law)))
+def words_of(normalized: str) -> list[str]:
+    """jieba's informative words of normalized text (bot.text's segmentation)."""
+    return [w for group in text.word_groups(normalized) for w in group]
 
 
-def query_words(query: str) -> dict[str, float]:
-    """The question's words with weights: its own words count fully, the legal synonyms added
-    by expansion less (a colloquial word may have several readings: 走路 is not always 通行)."""
-    own = text.tokens(query)
-    weights = {word: SYNONYM_WEIGHT for word in text.expand(own)}
-    weights.update({word: 1.0 for word in own})
-    return weights
+class Segmenter:
+    """The normalized text and words of many strings, each distinct string done once and
+    remembered on disk by its digest (the file is keyed by bot.text and the dictionaries): when
+    a law is added, only its articles are normalized and segmented anew."""
+
+    def __init__(self, path: Path | None):
+        self.path, self.changed = path, False
+        self.known: dict[str, list] = {}
+        if path and path.exists():
+            try:
+                self.known = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.known = {}
+
+    def read(self, raw: str) -> tuple[str, list[str]]:
+        key = hashlib.sha1(raw.encode()).hexdigest()[:20]
+        if key not in self.known:
+            normalized = text.normalize(raw)
+            self.known[key], self.changed = [normalized, words_of(normalized)], True
+        normalized, words = self.known[key]
+        return normalized, words
+
+    def terms(self, strings: Sequence[str]) -> tuple[list[list[str]], list[list[str]]]:
+        """jieba's informative words and the character pairs of each string."""
+        done = [self.read(s) for s in strings]
+        return [words for _, words in done], [char_pairs(normalized) for normalized, _ in done]
+
+    def save(self) -> None:
+        if self.path and self.changed:
+            write_atomically(self.path, json.dumps(self.known, ensure_ascii=False).encode())
 
 
-def cache_key(statutes: Statutes) -> str:
-    """Changes when any article, any dictionary file or the segmenting code changes."""
+def query_terms(normalized: str, synonym: float = WEIGHTS.synonym) -> tuple[dict[str, float], dict[str, float]]:
+    """The question's words (with the legal words its colloquial ones stand for) and pairs."""
+    own = words_of(normalized)
+    added = text.expand(own) + [legal for _, legal in text.phrase_synonyms(normalized)]
+    words = {word: synonym for word in added}
+    words.update({word: 1.0 for word in own})
+    return words, {pair: 1.0 for pair in char_pairs(normalized)}
+
+
+# --- BM25 over fields, as arrays -------------------------------------------------------------
+
+@dataclass
+class Postings:
+    """For each term, the documents holding it and the term's BM25 impact in each, summed over
+    the fields (CSR form: the documents of term t are docs[ptr[t]:ptr[t + 1]])."""
+
+    ptr: np.ndarray       # int32, one more than the vocabulary
+    docs: np.ndarray      # int32
+    impact: np.ndarray    # float32
+    ceiling: np.ndarray   # float32: the most a term can give one document (every field saturated)
+    size: int             # number of documents
+
+    def scores(self, ids: Sequence[int], weights: Sequence[float], normalize: bool = False) -> np.ndarray:
+        """Each document's score for the weighted terms (0 where none occurs); ``normalize``
+        divides by the best score the terms could reach, so it lies in 0..1 (for group scores)."""
+        if not ids:
+            return np.zeros(self.size, dtype=np.float32)
+        spans = [(self.ptr[t], self.ptr[t + 1]) for t in ids]
+        docs = np.concatenate([self.docs[a:b] for a, b in spans])
+        values = np.concatenate([self.impact[a:b] * w for (a, b), w in zip(spans, weights)])
+        out = np.bincount(docs, weights=values, minlength=self.size).astype(np.float32)
+        if normalize:
+            reach = float(np.dot(self.ceiling[list(ids)], weights))
+            out /= reach if reach > 0 else 1.0
+        return out
+
+
+def field_postings(field: Sequence[Sequence[str]], vocab: dict[str, int], weight: float,
+                   b: float, k1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(term ids, docs, impacts, per-term ceilings) of one field; grows ``vocab``."""
+    lengths = np.array([len(terms) for terms in field], dtype=np.float64)
+    average = max(float(lengths.mean()) if len(field) else 1.0, 1.0)
+    ids, docs, counts = [], [], []
+    for number, terms in enumerate(field):
+        for term, count in Counter(terms).items():
+            ids.append(vocab.setdefault(term, len(vocab)))
+            docs.append(number)
+            counts.append(count)
+    ids_a, docs_a = np.array(ids, dtype=np.int64), np.array(docs, dtype=np.int64)
+    tf = np.array(counts, dtype=np.float64) / (1 - b + b * lengths[docs_a] / average)
+    df = np.bincount(ids_a, minlength=len(vocab)).astype(np.float64)
+    n = len(field)
+    idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+    impact = weight * idf[ids_a] * tf * (k1 + 1) / (tf + k1)
+    return ids_a, docs_a, impact, weight * idf * (k1 + 1)
+
+
+def build_postings(fields: Iterable[tuple[Sequence[Sequence[str]], float, float]], size: int,
+                   vocab: dict[str, int], k1: float) -> Postings:
+    """BM25 of each (field, weight, b), summed per term and document, as one Postings."""
+    parts = [field_postings(field, vocab, weight, b, k1) for field, weight, b in fields if weight]
+    ids = np.concatenate([p[0] for p in parts])
+    docs = np.concatenate([p[1] for p in parts])
+    keys, inverse = np.unique(ids * size + docs, return_inverse=True)
+    impact = np.bincount(inverse, weights=np.concatenate([p[2] for p in parts]))
+    ceiling = np.zeros(len(vocab))
+    for part in parts:
+        ceiling[:len(part[3])] += part[3]
+    per_term = np.bincount(keys // size, minlength=len(vocab))
+    return Postings(ptr=np.concatenate([[0], np.cumsum(per_term)]).astype(np.int32),
+                    docs=(keys % size).astype(np.int32), impact=impact.astype(np.float32),
+                    ceiling=ceiling.astype(np.float32), size=size)
+
+
+def grouped(field: Sequence[Sequence[str]], group_of: Sequence[int], groups: int) -> list[list[str]]:
+    """A field's terms pooled per group (law or chapter): one document per group."""
+    pooled: list[list[str]] = [[] for _ in range(groups)]
+    for number, terms in enumerate(field):
+        pooled[group_of[number]].extend(terms)
+    return pooled
+
+
+def group_numbers(keys: Sequence) -> tuple[np.ndarray, int]:
+    """Each item's group number, groups numbered in order of first appearance."""
+    numbers: dict = {}
+    return np.array([numbers.setdefault(key, len(numbers)) for key in keys], dtype=np.int32), len(numbers)
+
+
+# --- the index ------------------------------------------------------------------------------
+
+INDEX_NAMES = ("article_words", "article_pairs", "law_words", "law_pairs",
+               "chapter_words", "chapter_pairs")
+
+
+@dataclass
+class Built:
+    """What the cache holds: the vocabulary, the six postings and the article→group maps."""
+
+    vocab: dict[str, int]
+    postings: dict[str, Postings]
+    law_of: np.ndarray
+    chapter_of: np.ndarray
+
+
+def searchable(statutes: Statutes) -> list[Article]:
+    """The articles that may be shown: of laws in force today (not repealed, not yet to come)."""
+    return [a for a in statutes.articles if statutes.in_force(a.citation)]
+
+
+def faq_phrasings(statutes: Statutes) -> dict[str, list[str]]:
+    """Citation → the phrasings of every FAQ entry citing it."""
+    out: dict[str, list[str]] = {}
+    for link in statutes.links:
+        for citation in link.citations:
+            out.setdefault(citation, []).extend(link.phrasings)
+    return out
+
+
+def article_fields(statutes: Statutes, articles: Sequence[Article]) -> tuple[list[str], list[str], list[str]]:
+    """The three fields of each article: text; law title + chapter + section; FAQ phrasings."""
+    faq = faq_phrasings(statutes)
+    headers = [" ".join((statutes.law_of(a).title, a.chapter, a.section)) for a in articles]
+    return ([a.text for a in articles], headers, [" ".join(faq.get(a.citation, ())) for a in articles])
+
+
+def build(statutes: Statutes, articles: Sequence[Article], weights: Weights = WEIGHTS,
+          segmenter: Segmenter | None = None) -> Built:
+    """Segment every field and compute the postings (seconds: hence the caches)."""
+    segmenter = segmenter or Segmenter(None)
+    body, header, faq = article_fields(statutes, articles)
+    (bw, bp), (hw, hp), (fw, fp) = segmenter.terms(body), segmenter.terms(header), segmenter.terms(faq)
+    segmenter.save()
+    law_of, laws = group_numbers([a.law for a in articles])
+    chapter_of, chapters = group_numbers([(a.law, a.chapter, a.section) for a in articles])
+    vocab: dict[str, int] = {}
+    k1, n = weights.k1, len(articles)
+
+    def article_level(parts):
+        text_f, header_f, faq_f = parts
+        return build_postings([(text_f, weights.text, weights.b), (header_f, weights.header, weights.b_header),
+                               (faq_f, weights.faq, weights.b)], n, vocab, k1)
+
+    def group_level(parts, group_of, count):
+        return build_postings([(grouped(f, group_of, count), 1.0, 0.5) for f in parts], count, vocab, k1)
+
+    postings = {"article_words": article_level((bw, hw, fw)), "article_pairs": article_level((bp, hp, fp)),
+                "law_words": group_level((bw, hw, fw), law_of, laws),
+                "law_pairs": group_level((bp, hp, fp), law_of, laws),
+                "chapter_words": group_level((bw, hw, fw), chapter_of, chapters),
+                "chapter_pairs": group_level((bp, hp, fp), chapter_of, chapters)}
+    return Built(vocab, {name: pad(p, len(vocab)) for name, p in postings.items()}, law_of, chapter_of)
+
+
+def pad(postings: Postings, terms: int) -> Postings:
+    """Extend ptr and ceiling to the final vocabulary (terms added after this field was built)."""
+    missing = terms + 1 - len(postings.ptr)
+    if missing > 0:
+        postings.ptr = np.concatenate([postings.ptr, np.full(missing, postings.ptr[-1])])
+        postings.ceiling = np.concatenate([postings.ceiling, np.zeros(missing, dtype=np.float32)])
+    return postings
+
+
+# --- the disk cache -------------------------------------------------------------------------
+
+SEGMENTING_FILES = ("userdict.txt", "stopwords.txt")   # what bot.text's words depend on
+
+
+def segmentation_key() -> str:
+    """Changes when the segmenting code or its dictionaries change."""
     digest = hashlib.sha256(CACHE_VERSION.encode() + Path(text.__file__).read_bytes())
-    for article in statutes.articles:
-        digest.update(f"{article.citation}\0{article.chapter}\0{article.section}\0{article.text}\0".encode())
-    for path in sorted(text.DICT_DIR.glob("*")):
-        digest.update(path.name.encode() + path.read_bytes())
+    for name in SEGMENTING_FILES:
+        path = text.DICT_DIR / name
+        digest.update(name.encode() + (path.read_bytes() if path.exists() else b""))
+    return digest.hexdigest()[:24]
+
+
+def cache_key(statutes: Statutes, articles: Sequence[Article] | None = None,
+              weights: Weights = WEIGHTS) -> str:
+    """Changes when any searchable article, FAQ phrasing, weight or the segmenting changes (a
+    law coming into force changes the searchable articles). Synonyms apply to questions only."""
+    articles = searchable(statutes) if articles is None else articles
+    digest = hashlib.sha256(segmentation_key().encode())
+    digest.update(json.dumps(asdict(weights), sort_keys=True).encode())
+    for a in articles:
+        title = statutes.law_of(a).title
+        digest.update(f"{a.citation}\0{title}\0{a.chapter}\0{a.section}\0{a.text}\0".encode())
+    for link in statutes.links:
+        digest.update(("\0".join((*link.citations, "|", *link.phrasings)) + "\1").encode())
     return digest.hexdigest()[:24]
 
 
@@ -102,60 +332,144 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("LEGALBOT_CACHE") or Path(tempfile.gettempdir()) / "legalbot-cache")
 
 
-def cached_article_words(statutes: Statutes, cache_dir: Path | None) -> list[list[str]]:
-    """The words of every article, from the disk cache when it is fresh (else computed, saved)."""
-    path = cache_dir / f"lawindex-{cache_key(statutes)}.json" if cache_dir else None
-    if path and path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
-    words = [article_words(a) for a in statutes.articles]
-    if path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
-        partial.replace(path)  # atomic: a concurrent reader sees the old file or the whole new one
-    return words
+def usable_dir(directory: Path) -> bool:
+    """Ours and not writable by others: a shared temporary directory must not let another user
+    plant an index (the cache is read without pickle, but a planted one could still mislead)."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.stat()
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+STALE_SECONDS = 3600
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write, so that a concurrent reader (another worker) sees the old file or the whole new
+    one; then remove the same kind's files unused for an hour (earlier statutes, dictionaries)."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial.write_bytes(data)
+    partial.replace(path)
+    kind = path.name.split("-", 1)[0]
+    for old in path.parent.glob(f"{kind}-*"):
+        try:
+            if old != path and time.time() - old.stat().st_mtime > STALE_SECONDS:
+                old.unlink()
+        except OSError:
+            pass  # another process removed it first
+
+
+def save(built: Built, path: Path) -> None:
+    arrays = {"law_of": built.law_of, "chapter_of": built.chapter_of}
+    for name, p in built.postings.items():
+        arrays.update({f"{name}.ptr": p.ptr, f"{name}.docs": p.docs, f"{name}.impact": p.impact,
+                       f"{name}.ceiling": p.ceiling, f"{name}.size": np.array([p.size])})
+    vocab = sorted(built.vocab, key=built.vocab.get)
+    out = io.BytesIO()
+    np.savez(out, vocab=np.frombuffer(json.dumps(vocab, ensure_ascii=False).encode(), np.uint8), **arrays)
+    write_atomically(path, out.getvalue())
+
+
+def load(path: Path) -> Built | None:
+    """The cached index, or None if it is missing or unreadable (then it is rebuilt)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            vocab = json.loads(data["vocab"].tobytes().decode())
+            postings = {name: Postings(data[f"{name}.ptr"], data[f"{name}.docs"], data[f"{name}.impact"],
+                                       data[f"{name}.ceiling"], int(data[f"{name}.size"][0]))
+                        for name in INDEX_NAMES}
+            return Built({term: i for i, term in enumerate(vocab)}, postings,
+                         data["law_of"], data["chapter_of"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def cached_build(statutes: Statutes, articles: Sequence[Article], cache_dir: Path | None,
+                 weights: Weights = WEIGHTS) -> Built:
+    """The index from the disk cache when it is fresh, else built (and saved)."""
+    path = cache_dir / f"lawindex-{cache_key(statutes, articles, weights)}.npz" if cache_dir else None
+    if path and usable_dir(cache_dir):
+        found = load(path) if path.exists() else None
+        if found is not None:
+            return found
+        segmenter = Segmenter(cache_dir / f"lawwords-{segmentation_key()}.json")
+        built = build(statutes, articles, weights, segmenter)
+        save(built, path)
+        return built
+    return build(statutes, articles, weights)
+
+
+# --- searching ------------------------------------------------------------------------------
+
+def named_laws(compact: str, laws: Mapping[str, object]) -> list[str]:
+    """Laws named in the question by short name (劳动合同法), longest first, none inside another."""
+    found: list[str] = []
+    for law in sorted(laws, key=len, reverse=True):
+        if law in compact and not any(law in longer for longer in found):
+            found.append(law)
+    return found
 
 
 class LawIndex:
-    """The articles most relevant to a question: BM25 on the law's words plus FAQ boosts."""
+    """The articles most relevant to a question (see the module's docstring)."""
 
-    def __init__(self, statutes: Statutes, cache_dir: Path | None | str = "default"):
+    def __init__(self, statutes: Statutes, cache_dir: Path | None | str = "default",
+                 weights: Weights = WEIGHTS, min_evidence: float = MIN_EVIDENCE):
         cache = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
-        self.statutes = statutes
-        self.articles = [a for a in statutes.articles if statutes.law_of(a).in_force_on()]
-        in_force = Statutes(statutes.laws.values(), self.articles)
-        self.article_index = Bm25(cached_article_words(in_force, cache))
+        self.statutes, self.weights, self.min_evidence = statutes, weights, min_evidence
+        self.articles = searchable(statutes)
         self.position = {a.citation: i for i, a in enumerate(self.articles)}
-        self.links: list[FaqLink] = list(statutes.links)
-        self.faq_index = Bm25([text.expand(text.tokens(" ".join(link.phrasings))) for link in self.links])
+        built = cached_build(statutes, self.articles, cache, weights)
+        self.vocab, self.postings = built.vocab, built.postings
+        self.law_of, self.chapter_of = built.law_of, built.chapter_of
+        self.law_numbers = {self.articles[i].law: int(g) for i, g in enumerate(self.law_of)}
 
-    def faq_boosts(self, words: Mapping[str, float]) -> dict[int, float]:
-        """Article position → boost from the best-matching FAQ entries that cite it."""
-        ranked = sorted(self.faq_index.scores(words).items(), key=lambda kv: -kv[1])[:FAQ_TOP]
-        boosts: dict[int, float] = defaultdict(float)
-        for number, score in ranked:
-            link = self.links[number]
-            for citation in link.citations:
-                share = QUOTED_SHARE if citation == link.quoted else CITED_SHARE
-                if citation in self.position:
-                    at = self.position[citation]
-                    boosts[at] = max(boosts[at], FAQ_WEIGHT * score * share)
-        return boosts
+    def level(self, kind: str, words: Mapping[str, float], pairs: Mapping[str, float],
+              normalize: bool = False) -> np.ndarray:
+        """Word and pair scores of one level (article, law, chapter), added."""
+        total = None
+        for suffix, terms in (("words", words), ("pairs", pairs)):
+            known = [(self.vocab[t], w) for t, w in terms.items() if t in self.vocab]
+            scale = self.weights.pairs if suffix == "pairs" else 1.0
+            part = self.postings[f"{kind}_{suffix}"].scores([i for i, _ in known], [w * scale for _, w in known],
+                                                          normalize)
+            total = part if total is None else total + part
+        return total
 
-    def scores(self, query: str) -> dict[int, float]:
-        words = query_words(query)
-        scores = defaultdict(float, self.article_index.scores(words))
-        for at, boost in self.faq_boosts(words).items():
-            scores[at] += boost
-        named = parse_citation(query, self.statutes.laws)
-        if named in self.position:  # the question names the article itself
-            scores[self.position[named]] += 10.0
-        return scores
+    def scores(self, query: str) -> tuple[np.ndarray, float]:
+        """Every searchable article's score for the question, and the evidence for showing any
+        (the best article's own score; a cited article always counts as enough)."""
+        normalized = CHATTER.sub(" ", text.normalize(query)).strip()
+        words, pairs = query_terms(normalized, self.weights.synonym)
+        scores = self.level("article", words, pairs)
+        evidence = float(scores.max()) if len(scores) else 0.0
+        if evidence > 0:
+            scores += self.weights.law * self.level("law", words, pairs, True)[self.law_of]
+            scores += self.weights.chapter * self.level("chapter", words, pairs, True)[self.chapter_of]
+        return self.literal(query, normalized.replace(" ", ""), scores, evidence)
+
+    def literal(self, query: str, compact: str, scores: np.ndarray,
+                evidence: float) -> tuple[np.ndarray, float]:
+        """A law named in the question lifts its articles; a citation puts its article first."""
+        best = float(scores.max()) if len(scores) else 0.0
+        for law in named_laws(compact, self.law_numbers):
+            scores[self.law_of == self.law_numbers[law]] += self.weights.named_law * max(best, self.min_evidence)
+        cited = parse_citation(query, self.statutes.laws)
+        if cited in self.position:
+            scores[self.position[cited]] += self.weights.cited
+            evidence = max(evidence, self.min_evidence)
+        return scores, evidence
 
     def search(self, query: str, k: int = 5) -> list[LawHit]:
-        """The k best articles for the question (fewer if fewer share any word with it)."""
-        ranked = sorted(self.scores(query).items(), key=lambda kv: (-kv[1], kv[0]))[:max(k, 0)]
-        return [self.hit(self.articles[at], score) for at, score in ranked if score > 0]
+        """The k best articles for the question; none when the evidence is too thin."""
+        scores, evidence = self.scores(query)
+        if k <= 0 or not len(scores) or evidence < self.min_evidence:
+            return []
+        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k] if len(scores) > k else np.arange(len(scores))
+        ranked = sorted(top, key=lambda i: (-scores[i], i))
+        return [self.hit(self.articles[i], float(scores[i])) for i in ranked if scores[i] > 0]
 
     def hit(self, article: Article, score: float) -> LawHit:
         return LawHit(citation=article.citation, law=article.law, article=article.label,
