@@ -134,11 +134,16 @@ def duty_contact(db, config: Config) -> tuple[str, str]:
     return config.backup.name, config.backup.phone
 
 
+def advisers_reached(db, config: Config, ticket, now: float) -> list[Adviser]:
+    """The village adviser and the backup, those of them WeChat reaches (the duty contact not)."""
+    duty = adv.duty_adviser(db, config)
+    return [r for r in reached_for(db, config, ticket, now) if duty is None or r.id != duty.id]
+
+
 def urgent_text(db, config: Config, ticket, now: float) -> str:
     """Who was told about an urgent ticket; when no adviser could be, what to do now."""
     reached = reached_for(db, config, ticket, now)
-    duty = adv.duty_adviser(db, config)
-    advisers = [r for r in reached if duty is None or r.id != duty.id]
+    advisers = advisers_reached(db, config, ticket, now)
     if advisers:
         names = "和".join(adviser_label(a, ticket.village) for a in advisers)
         phone = next((a.phone for a in advisers if a.phone), "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot import tickets
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.matcher import URGENT_TEXT
-from bot.routing import reached_for
+from bot.routing import advisers_reached
 from bot.triggers import load_triggers
 from handlers.text import hand_over
 
@@ -38,10 +38,10 @@ def emergency_menu(incoming: Incoming, ctx: Context) -> Reply:
 
 
 def urgent_reply(ctx: Context, consultation: Consultation, told: str) -> str:
-    """The emergency numbers, then who was told. When nobody could be told, ``told`` itself
+    """The emergency numbers, then who was told. When no adviser could be told, ``told`` itself
     says what to do now (every number to call), so it stands alone."""
     ticket = tickets.get_ticket(ctx.db, consultation.ticket_id) if consultation.ticket_id else None
-    if ticket is not None and not reached_for(ctx.db, ctx.config, ticket, ctx.now):
+    if ticket is not None and not advisers_reached(ctx.db, ctx.config, ticket, ctx.now):
         return told
     return f"{URGENT_TEXT}\n{told}"
 

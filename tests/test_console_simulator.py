@@ -27,3 +27,38 @@ def test_the_simulator_page_posts_to_the_webhook(client):
     assert "simulator.js" in page and "转法律顾问" in page     # the configured menu is shown
     script = client.get("/static/simulator.js").get_data(as_text=True)
     assert 'fetch("/wechat?' in script and "/simulator/sign" in script
+
+
+def answered_ticket(db, openid, via=None, delivered_at=None):
+    """A ticket the adviser has answered (and, with ``via``, that was already delivered)."""
+    return db["tickets"].insert({
+        "openid": openid, "question": "借钱不还", "status": "delivered" if via else "answered",
+        "answer": "先找村调解委员会。", "created_at": time.time() - 60, "answered_at": time.time(),
+        "delivered_via": via, "delivered_at": delivered_at}).last_pk
+
+
+def test_the_inbox_hands_a_waiting_answer_to_the_simulator_once(client, db):
+    ticket_id = answered_ticket(db, "oSimulatorInbox")
+    body = {"openid": "oSimulatorInbox", "since": time.time() - 5}
+    first = client.post("/simulator/inbox", json=body).get_json()
+    assert first == {"messages": [{"ticket_id": ticket_id,
+                                   "text": f"您的咨询 #{ticket_id} 法律顾问已答复：先找村调解委员会。"}]}
+    assert client.post("/simulator/inbox", json=body).get_json() == {"messages": []}
+    row = next(db.query("SELECT status, delivered_via FROM tickets WHERE id = ?", [ticket_id]))
+    assert (row["status"], row["delivered_via"]) == ("delivered", "simulator")
+
+
+def test_the_inbox_shows_what_the_worker_pushed_but_not_what_came_with_a_reply(client, db):
+    now = time.time()
+    pushed = answered_ticket(db, "oSimulatorInbox", via="cs", delivered_at=now)
+    answered_ticket(db, "oSimulatorInbox", via="reply", delivered_at=now)
+    answer = client.post("/simulator/inbox", json={"openid": "oSimulatorInbox", "since": now - 5})
+    assert [m["ticket_id"] for m in answer.get_json()["messages"]] == [pushed]
+
+
+def test_the_inbox_serves_only_villagers_the_simulator_made(client, db):
+    answered_ticket(db, "oRealVillager")
+    response = client.post("/simulator/inbox", json={"openid": "oRealVillager", "since": 0})
+    assert response.status_code == 400
+    assert next(db.query("SELECT status FROM tickets"))["status"] == "answered"
+    assert client.post("/simulator/inbox", json={"openid": "oSimulatorX"}).status_code == 400

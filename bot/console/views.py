@@ -14,12 +14,15 @@ from typing import Any
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request, send_file,
                    session, url_for)
 
-from bot import get_db, services
+from bot import get_db, outbox, services
+from bot.advisers import list_advisers
 from bot.console import auth
+from bot.console.wording import channel_label, event_text, note_label
 from bot.export import ACTION_LABELS, TICKET_STATUS_LABELS, handling, ledger_filename, write_ledger
 from bot.export import ledger_rows
+from bot.knowledge import fill_placeholders
 from bot.privacy import mask_openid, mask_text
-from bot.wechat_api import WeChatClient, WeChatError
+from bot.wechat_api import DEMO_ACCOUNT, WeChatClient, WeChatError, has_credentials
 from bot.stats import (TOWNSHIP_TZ, Period, consultation_row, consultation_rows, grouped,
                        legal_rows, local_time, parse_day, summarize)
 from bot.tickets import (ANSWERABLE, TicketError, Ticket, answer_ticket, can_act, get_ticket,
@@ -57,10 +60,48 @@ def masked(text: str | None) -> str:
     return mask_text(text)
 
 
+@blueprint.app_template_filter("local")
+def local(text: str | None) -> str:
+    """Knowledge-base text with its {placeholders} filled from config [local], as villagers see it."""
+    return fill_placeholders(text or "", services().config.local)
+
+
 @blueprint.app_context_processor
 def labels() -> dict[str, Any]:
     return {"ACTION_LABELS": ACTION_LABELS, "TICKET_STATUS_LABELS": TICKET_STATUS_LABELS,
-            "mask_openid": mask_openid, "township": services().config.local.get("township", "")}
+            "mask_openid": mask_openid, "township": services().config.local.get("township", ""),
+            "channel_label": channel_label}
+
+
+# ---- on every page: who has each ticket, and urgent tickets nobody has been told about ------
+
+def advisers_by_id() -> dict[int, Any]:
+    if "advisers" not in g:
+        g.advisers = {a.id: a for a in list_advisers(get_db())}
+    return g.advisers
+
+
+@blueprint.app_template_global()
+def assignee(ticket: Ticket) -> str:
+    """Whose the ticket is, and whether WeChat can reach them at all."""
+    adviser = advisers_by_id().get(ticket.adviser_id)
+    if adviser is None:
+        return "未分配"
+    return adviser.name + ("" if adviser.openid else "（未绑定微信）")
+
+
+@blueprint.app_template_global()
+def urgent_alerts() -> list[Ticket]:
+    """Urgent tickets no notification has reached yet (still 'open'), that this user may see."""
+    if g.get("user") is None:
+        return []
+    found = list_tickets(get_db(), status="open")
+    return [t for t in found if t.urgent and may_see(t)]
+
+
+def include_test() -> bool:
+    """The console's "含测试消息" box: test traffic is left out of the figures unless ticked."""
+    return request.args.get("include_test") == "1"
 
 
 @blueprint.errorhandler(400)
@@ -136,12 +177,26 @@ def bars(groups: dict[str, dict[str, Any]], key: str = "total") -> list[dict[str
 @auth.login_required
 def dashboard():
     period = requested_period()
-    rows = legal_rows(consultation_rows(get_db(), period, g.user.villages))
+    rows = legal_rows(consultation_rows(get_db(), period, g.user.villages, include_test()))
     waiting = [t for t in list_tickets(get_db(), status=list(ANSWERABLE)) if may_see(t)]
     return render_template(
         "console/dashboard.html", period=period, figures=summarize(rows), waiting=len(waiting),
         by_month=bars(grouped(rows, "month")), by_category=bars(grouped(rows, "category")),
-        by_village=bars(grouped(rows, "village")))
+        by_village=bars(grouped(rows, "village")), include_test=include_test(),
+        wechat=wechat_state() if g.user.is_staff else None)
+
+
+def wechat_state() -> dict[str, Any]:
+    """What happened to the messages for WeChat: sent, waiting, held (and why), failed."""
+    db = get_db()
+    counts = outbox.counts(db)
+    reasons = [note_label(r["last_error"]) or "其他原因" for r in db.query(
+        "SELECT last_error, COUNT(*) AS n FROM outbox WHERE status IN ('held', 'failed') "
+        "GROUP BY last_error ORDER BY n DESC LIMIT 3")]
+    return {"demo": not has_credentials(services().config), "demo_text": DEMO_ACCOUNT,
+            "sent": counts.get("sent", 0), "waiting": counts.get("pending", 0) + counts.get("sending", 0),
+            "held": counts.get("held", 0), "failed": counts.get("failed", 0),
+            "reasons": list(dict.fromkeys(reasons))}
 
 
 # ---- tickets -----------------------------------------------------------------------------
@@ -184,8 +239,10 @@ def ticket(ticket_id: int):
     found = visible_ticket(ticket_id)
     statutes = services().knowledge.statutes
     articles = [(c, statutes.get(c)) for c in found.suggested]
-    return render_template("console/ticket.html", ticket=found, articles=articles,
-                           events=ticket_events(get_db(), ticket_id),
+    names = {i: a.name for i, a in advisers_by_id().items()}
+    events = [(e["at"], event_text(e, TICKET_STATUS_LABELS, names))
+              for e in ticket_events(get_db(), ticket_id)]
+    return render_template("console/ticket.html", ticket=found, articles=articles, events=events,
                            answerable=found.status in ANSWERABLE,
                            answering_as=auth.answering_adviser(get_db(), g.user))
 
@@ -201,6 +258,9 @@ def voice(ticket_id: int):
     found = visible_ticket(ticket_id)
     if not found.media_id:
         abort(404)
+    if not has_credentials(services().config):
+        return render_template("console/error.html", code=503,
+                               message="演示账号没有连接微信，取不到村民的语音。"), 503
     try:
         data, kind = WeChatClient(services().config, get_db()).get_media(found.media_id)
     except WeChatError as exc:
@@ -265,14 +325,14 @@ def consultations():
     period = requested_period(default_to_year=False)
     query, action = request.args.get("q", "").strip(), request.args.get("action") or None
     village = request.args.get("village") or None
-    rows = consultation_rows(get_db(), period, allowed_villages(village))
+    rows = consultation_rows(get_db(), period, allowed_villages(village), include_test())
     rows = [r for r in reversed(rows) if matches(r, query, action)]
     page = max(1, request.args.get("page", 1, type=int))
     shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     return render_template("console/consultations.html", rows=shown, total=len(rows), page=page,
                            pages=max(1, -(-len(rows) // PAGE_SIZE)), q=query, action=action,
                            village=village, villages=village_choices(), period=period,
-                           handling=handling)
+                           handling=handling, include_test=include_test())
 
 
 @blueprint.get("/consultations/<int:consultation_id>")
@@ -283,7 +343,9 @@ def consultation(consultation_id: int):
         abort(404)
     if g.user.villages is not None and row["village"] not in g.user.villages:
         abort(403)
-    return render_template("console/consultation.html", row=row, handling=handling(row))
+    entry = services().knowledge.by_id.get(row["faq_id"]) if row["faq_id"] else None
+    return render_template("console/consultation.html", row=row, handling=handling(row),
+                           entry=entry)
 
 
 # ---- knowledge base ----------------------------------------------------------------------
@@ -342,7 +404,8 @@ def statutes():
 @blueprint.get("/export")
 @auth.staff_required
 def export_form():
-    return render_template("console/export.html", period=requested_period())
+    return render_template("console/export.html", period=requested_period(),
+                           include_test=include_test())
 
 
 @blueprint.get("/export/download")
@@ -351,7 +414,7 @@ def export_download():
     period = requested_period()
     fmt = "csv" if request.args.get("format") == "csv" else "xlsx"
     buffer = io.BytesIO()
-    write_ledger(ledger_rows(get_db(), period), period, buffer, fmt)
+    write_ledger(ledger_rows(get_db(), period, include_test()), period, buffer, fmt)
     buffer.seek(0)
     mime = ("text/csv; charset=utf-8" if fmt == "csv" else
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -6,6 +6,9 @@
   var form = document.getElementById("composer");
   var input = document.getElementById("message");
   var sendButton = document.getElementById("send");
+  var POLL_MS = 3000;
+  var openedAt = Date.now() / 1000;
+  var shownAnswers = {};
   var CHOICE = /<a href="weixin:\/\/bizmsgmenu\?msgmenucontent=([^&"]*)&(?:amp;)?msgmenuid=[^"]*">([^<]*)<\/a>/g;
 
   function newOpenid() {
@@ -100,10 +103,31 @@
     finally { sendButton.disabled = false; input.focus(); }
   }
   function sendText(text) {
-    if (!text.trim()) return;
+    if (!text.trim()) {   // WeChat's own send button stays grey for an empty message
+      bubble("system", "（消息是空的，没有发出。请先输入您想问的话。）");
+      input.focus();
+      return;
+    }
     bubble("me", text);
     return deliver(textXml(text));
   }
+
+  // An adviser's answer arrives by itself in WeChat (a pushed customer-service message);
+  // here the page asks the server for it every few seconds.
+  async function poll() {
+    try {
+      var response = await fetch("/simulator/inbox", { method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ openid: openid, since: openedAt }) });
+      if (!response.ok) return;
+      (await response.json()).messages.forEach(function (message) {
+        if (shownAnswers[message.ticket_id]) return;
+        shownAnswers[message.ticket_id] = true;
+        bubble("bot", message.text);
+      });
+    } catch (error) { /* the server is restarting: try again next time */ }
+  }
+  setInterval(poll, POLL_MS);
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
