@@ -1,5 +1,8 @@
 # Two commands for a newcomer: `make run` and `make test`. Everything else builds on them.
+# `make run PORT=8001` serves on another port; the commands live in .venv/bin/ (e.g. .venv/bin/legalbot).
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -17,7 +20,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/legalbot init-db
 	$(BIN)/legalbot kb check
-	$(BIN)/legalbot serve --host 127.0.0.1 --port 8000
+	$(BIN)/legalbot serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/legalbot kb check

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot import create_app, outbox
+from bot import create_app, outbox, worker
 from bot.config import load_config
 from bot.console.auth import add_user
 from bot.dispatch import Consultation, Context, Incoming
@@ -154,3 +154,12 @@ def test_the_voice_of_a_demo_account_is_not_fetched_from_wechat(tmp_path, fake_w
     assert fake_wechat.calls == []
     db.conn.close()
 
+
+
+def test_a_ticket_says_whom_wechat_could_not_tell_and_why(client, staff, app, db):
+    ticket = open_urgent(app, db)
+    login(client, "sifasuo")
+    assert "大年乡值班室：等待发送" in page(client, f"/console/tickets/{ticket.id}")
+    worker.run_once(app.extensions["legalbot"], db=db)
+    html = page(client, f"/console/tickets/{ticket.id}")
+    assert "大年乡值班室：没有发出（大年乡值班室还没有绑定微信）" in html

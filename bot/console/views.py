@@ -7,6 +7,7 @@ answer typed here goes through ``bot.tickets.answer_ticket`` exactly like "答�
 from __future__ import annotations
 
 import io
+import json
 import time
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from flask import (Blueprint, abort, flash, g, redirect, render_template, reques
 from bot import get_db, outbox, services
 from bot.advisers import list_advisers
 from bot.console import auth
-from bot.console.wording import channel_label, event_text, note_label
+from bot.console.wording import OUTBOX_LABELS, channel_label, event_text, note_label
 from bot.export import ACTION_LABELS, TICKET_STATUS_LABELS, handling, ledger_filename, write_ledger
 from bot.export import ledger_rows
 from bot.knowledge import fill_placeholders
@@ -243,8 +244,20 @@ def ticket(ticket_id: int):
     events = [(e["at"], event_text(e, TICKET_STATUS_LABELS, names))
               for e in ticket_events(get_db(), ticket_id)]
     return render_template("console/ticket.html", ticket=found, articles=articles, events=events,
+                           notifications=notifications(ticket_id, names),
                            answerable=found.status in ANSWERABLE,
                            answering_as=auth.answering_adviser(get_db(), g.user))
+
+
+def notifications(ticket_id: int, names: dict[int, str]) -> list[dict[str, str]]:
+    """Each WeChat notification about the ticket: to whom, whether it went out, and if not why."""
+    rows = get_db().query(
+        "SELECT payload, status, last_error FROM outbox WHERE kind = 'notify_adviser' "
+        "AND json_extract(payload, '$.ticket_id') = ? ORDER BY id", [ticket_id])
+    return [{"who": names.get(json.loads(r["payload"])["adviser_id"], "（已删除）"),
+             "status": OUTBOX_LABELS.get(r["status"], r["status"]),
+             "why": note_label(r["last_error"]) if r["status"] in ("held", "failed") else ""}
+            for r in rows]
 
 
 @blueprint.get("/tickets/<int:ticket_id>/voice")

@@ -15,6 +15,8 @@ ACTOR_LABELS = {"villager": "村民", "worker": "系统", "webhook": "系统", "
                 "staff": "工作人员"}
 REASON_LABELS = {"new": "新咨询", "urgent": "紧急", "remind": "催办", "reassign": "转交"}
 VIA_LABELS = {"cs": "客服消息", "template": "模板消息"}
+OUTBOX_LABELS = {"pending": "等待发送", "sending": "正在发送", "sent": "已发出", "held": "没有发出",
+                 "failed": "发送失败"}
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 NOTES: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
