@@ -137,7 +137,7 @@ def push_answer(services, db, client, payload: dict[str, Any], now: float,
     """Outbox job: send the answer by customer-service message, or keep it for the next reply."""
     ticket = lock_for_push(db, payload["ticket_id"], now, lease)
     if ticket is None:
-        raise Hold("already delivered (or being delivered)")
+        raise Hold("答复已经送达（或正在送达）")
     try:
         sent = in_cs_window(db, services.config, ticket["openid"], now) and send_custom_or_none(
             db, client, ticket["openid"], answer_text(ticket["id"], ticket["answer"]), now)
@@ -146,6 +146,6 @@ def push_answer(services, db, client, payload: dict[str, Any], now: float,
         raise
     if not sent:
         unlock(db, ticket["id"])
-        raise Hold("outside the customer-service window: kept for the villager's next message")
+        raise Hold("村民超过48小时没发消息（或已收满5条），答复等他下次发消息时带给他")
     mark_pushed(db, ticket["id"], now)
     return "sent"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
 
 from bot import create_app, outbox, worker
 from bot.config import load_config
@@ -14,20 +13,12 @@ from bot.dispatch import Consultation, Context, Incoming
 from bot import tickets as tk
 from bot import users
 from tests.conftest import test_overrides as overrides_for
-from tests.seed_records import at, seed
-from tests.test_console import PASSWORD, csrf, login
+from tests.seed_records import at
+from tests.test_console import PASSWORD, login, tickets  # noqa: F401 (the seeded fixture)
 
 # Words of the records that staff must never see on a page.
 INTERNAL = ("villager", "webhook", "worker", "clarify", "with the reply", "faq_id", "simulator",
             "answer ·", "escalate", "{sifasuo}", "{township}")
-
-
-@pytest.fixture
-def staff(db, config):
-    ids = seed(db, config)
-    add_user(db, "sifasuo", PASSWORD, "staff", time.time())
-    add_user(db, "qin", PASSWORD, "adviser", time.time(), adviser_name="覃律师")   # 古坡村
-    return ids
 
 
 def open_urgent(app, db, village="古坡村", openid="oVillagerUrgent"):
@@ -44,29 +35,29 @@ def page(client, path):
     return client.get(path).get_data(as_text=True)
 
 
-def test_every_page_warns_of_an_urgent_ticket_nobody_was_told_about(client, staff, app, db):
+def test_every_page_warns_of_an_urgent_ticket_nobody_was_told_about(client, tickets, app, db):
     ticket = open_urgent(app, db)
     login(client, "sifasuo")
     for path in ("/console/", "/console/tickets", "/console/consultations", "/console/knowledge",
-                 "/console/export", f"/console/tickets/{staff['GUPO']}"):
+                 "/console/export", f"/console/tickets/{tickets['GUPO']}"):
         html = page(client, path)
         assert 'id="urgent-banner"' in html and f"#{ticket.id} 古坡村" in html, path
 
 
-def test_the_banner_goes_once_a_notification_has_gone_out(client, staff, app, db):
+def test_the_banner_goes_once_a_notification_has_gone_out(client, tickets, app, db):
     ticket = open_urgent(app, db)
     tk.transition(db, ticket.id, "notified", time.time(), actor="worker", note="urgent → 覃律师 by cs")
     login(client, "sifasuo")
     assert 'id="urgent-banner"' not in page(client, "/console/")
 
 
-def test_an_adviser_sees_the_banner_only_for_their_villages(client, staff, app, db):
+def test_an_adviser_sees_the_banner_only_for_their_villages(client, tickets, app, db):
     open_urgent(app, db, village="大年村")
     login(client, "qin")
     assert 'id="urgent-banner"' not in page(client, "/console/")
 
 
-def test_tickets_show_their_assignee_in_the_list_and_the_detail(client, staff, app, db):
+def test_tickets_show_their_assignee_in_the_list_and_the_detail(client, tickets, app, db):
     ticket = open_urgent(app, db)
     login(client, "sifasuo")
     listing = page(client, "/console/tickets?status=all")
@@ -76,7 +67,7 @@ def test_tickets_show_their_assignee_in_the_list_and_the_detail(client, staff, a
     assert re.search(r'id="ticket-assignee">大年司法所（未绑定微信）<', detail)
 
 
-def test_a_tickets_history_reads_in_chinese(client, staff, app, db):
+def test_a_tickets_history_reads_in_chinese(client, tickets, app, db):
     ticket = open_urgent(app, db)
     db.execute("INSERT INTO ticket_events (ticket_id, at, from_status, to_status, actor, note) "
                "VALUES (?, ?, 'answered', 'delivered', 'webhook', 'with the reply')",
@@ -90,7 +81,7 @@ def test_a_tickets_history_reads_in_chinese(client, staff, app, db):
         assert word not in history
 
 
-def test_a_consultation_names_its_entry_and_channel_in_chinese(client, staff, app, db):
+def test_a_consultation_names_its_entry_and_channel_in_chinese(client, tickets, app, db):
     kb = app.extensions["legalbot"].knowledge
     entry = kb.entries[0]
     row_id = db["consultations"].insert({
@@ -102,7 +93,7 @@ def test_a_consultation_names_its_entry_and_channel_in_chinese(client, staff, ap
     assert "模拟器（测试）" in html and '<span class="tag">测试</span>' in html
 
 
-def test_knowledge_pages_fill_the_townships_own_names(client, staff, app, config):
+def test_knowledge_pages_fill_the_townships_own_names(client, tickets, app, config):
     kb = app.extensions["legalbot"].knowledge
     entry = next(e for e in kb.entries if "{sifasuo}" in e.answer)
     login(client, "sifasuo")
@@ -111,7 +102,7 @@ def test_knowledge_pages_fill_the_townships_own_names(client, staff, app, config
     assert f">{entry.id}<" not in html
 
 
-def test_the_dashboard_leaves_test_traffic_out_unless_ticked(client, staff, db):
+def test_the_dashboard_leaves_test_traffic_out_unless_ticked(client, tickets, db):
     db["consultations"].insert({"openid": "cli-villager", "asked_at": at("2026-05-01 10:00"),
                                 "channel": "cli", "question": "借钱不还", "action": "answer",
                                 "is_test": 1})
@@ -156,7 +147,7 @@ def test_the_voice_of_a_demo_account_is_not_fetched_from_wechat(tmp_path, fake_w
 
 
 
-def test_a_ticket_says_whom_wechat_could_not_tell_and_why(client, staff, app, db):
+def test_a_ticket_says_whom_wechat_could_not_tell_and_why(client, tickets, app, db):
     ticket = open_urgent(app, db)
     login(client, "sifasuo")
     assert "大年乡值班室：等待发送" in page(client, f"/console/tickets/{ticket.id}")

@@ -162,7 +162,7 @@ def test_45015_keeps_the_answer_for_the_villagers_next_reply(services, db, fake_
     fake_wechat.fail("/message/custom/send", 45015)
     run(services, db, START + 61)
     row = next(db.query("SELECT * FROM outbox WHERE kind = 'deliver_answer'"))
-    assert row["status"] == "held" and "next message" in row["last_error"]
+    assert row["status"] == "held" and "下次发消息时带给他" in row["last_error"]
     assert tickets.get_ticket(db, ticket_id).status == "answered"
     reply = delivery.attach_pending_answers(context(services, db, START + 2 * HOUR), VILLAGER, "您好")
     assert reply == f"您的咨询 #{ticket_id} 法律顾问已答复：先找村调解委员会，带上借条。\n\n您好"
