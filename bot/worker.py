@@ -17,7 +17,7 @@ from bot import outbox, tickets
 from bot.config import Config
 from bot.delivery import push_answer
 from bot.outbox import Hold, OutboxRow
-from bot.routing import Unreachable
+from bot.routing import Unreachable, reachable
 from bot.wechat_api import DEMO_ACCOUNT, WeChatClient, WeChatError, has_credentials
 
 log = logging.getLogger(__name__)
@@ -124,11 +124,7 @@ def pass_on(db, config: Config, ticket_id: int | None, adviser_id: int, now: flo
         return
     backup, duty = adv.backup_adviser(db), adv.duty_adviser(db, config)
     if backup is not None and adviser_id != backup.id and ticket.adviser_id == adviser_id:
-        try:
-            tickets.reassign_ticket(db, ticket.id, None, now, actor="system",
-                                    note=f"联系不上，直接转给{backup.name}")
-        except tickets.TicketError:
-            pass
+        to_backup(db, ticket, now, "联系不上，直接转给{backup}")
     elif ticket.urgent and duty is not None and adviser_id != duty.id:
         tickets.notify(db, ticket.id, duty, now, "urgent")
 
@@ -136,16 +132,23 @@ def pass_on(db, config: Config, ticket_id: int | None, adviser_id: int, now: flo
 # ---- deadlines ----------------------------------------------------------------------------
 
 def sweep_deadlines(db, config: Config, now: float) -> Counter:
-    """Chase the adviser after remind_after_hours; hand to the backup after reassign_after_hours."""
+    """Chase the adviser after remind_after_hours; hand to the backup after reassign_after_hours;
+    and at once, a ticket nobody was told about whose adviser WeChat cannot reach."""
     counts: Counter = Counter()
     hours = config.escalation
     for ticket in tickets.list_tickets(db, status=["open", "notified", "overdue"]):
         waited = now - ticket.created_at
         if waited >= hours.reassign_after_hours * 3600:
-            counts["reassigned"] += reassign_overdue(db, ticket, now)
+            counts["reassigned"] += to_backup(db, ticket, now, "超时未答复，转给{backup}")
+        elif ticket.status == "open" and not assignee_reachable(db, config, ticket, now):
+            counts["passed_on"] += to_backup(db, ticket, now, "联系不上，直接转给{backup}")
         elif waited >= hours.remind_after_hours * 3600 and ticket.status != "overdue":
             counts["reminded"] += remind(db, ticket, now)
-    return counts
+    return +counts          # only what happened
+
+
+def assignee_reachable(db, config: Config, ticket: tickets.Ticket, now: float) -> bool:
+    return reachable(db, config, adv.get_adviser(db, ticket.adviser_id), now)
 
 
 def remind(db, ticket: tickets.Ticket, now: float) -> int:
@@ -158,13 +161,14 @@ def remind(db, ticket: tickets.Ticket, now: float) -> int:
     return 1
 
 
-def reassign_overdue(db, ticket: tickets.Ticket, now: float) -> int:
+def to_backup(db, ticket: tickets.Ticket, now: float, note: str) -> int:
+    """Hand the ticket to the backup (who is notified); 0 if it is theirs already or closed."""
     backup = adv.backup_adviser(db)
     if backup is None or ticket.adviser_id == backup.id:
         return 0
     try:
         tickets.reassign_ticket(db, ticket.id, None, now, actor="system",
-                                note="超时未答复，转给司法所")
+                                note=note.format(backup=backup.name))
     except tickets.TicketError:
         return 0
     return 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 
-
 from bot import create_app, outbox, worker
 from bot.config import load_config
 from bot.console.auth import add_user

@@ -165,3 +165,13 @@ def test_the_demo_account_holds_every_row_without_calling_wechat(tmp_path, fake_
         WeChatClient(services.config, db).token()
     assert fake_wechat.calls == []
     db.conn.close()
+
+
+def test_the_sweep_passes_on_a_waiting_ticket_whose_adviser_was_unbound_since(services, db):
+    bind(db, "覃律师", "oAdviserQin")
+    _, ticket = escalate(services, db)
+    db.execute("UPDATE advisers SET openid = NULL WHERE name = '覃律师'")
+    assert worker.sweep_deadlines(db, services.config, START + 5) == {"passed_on": 1}
+    moved = tickets.get_ticket(db, ticket.id)
+    assert moved.status == "reassigned" and adv.get_adviser(db, moved.adviser_id).is_backup
+    assert worker.sweep_deadlines(db, services.config, START + 6) == {}
