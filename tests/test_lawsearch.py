@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -13,6 +14,7 @@ from bot.config import PROJECT_ROOT, load_config
 from bot.dispatch import Consultation, Incoming
 from bot.knowledge import Article, FaqLink, Law, Statutes, load_knowledge, load_statutes, read_law
 from bot.lawsearch import LawIndex
+from bot.text import DictionaryError
 from handlers.lookup import lookup_query, lookup_text
 from tests.escalation_support import START, VILLAGER, context, make_services, open_db
 
@@ -150,6 +152,28 @@ def test_char_pairs_let_an_unsegmented_or_mistyped_term_meet(tmp_path):
     assert index.search("被人家养的狗药了")[0].citation == "民法典第2条"   # 咬 typed as 药
 
 
+def test_an_everyday_word_finds_the_laws_word_for_it(tmp_path):
+    carrier = article("民法典", 4, "承运人对运输过程中货物的毁损、灭失承担赔偿责任。", "运输合同")
+    statutes = Statutes([law("民法典")], [*tiny_statutes().articles[:3], carrier])
+    index = LawIndex(statutes, cache_dir=tmp_path, min_evidence=0.0)
+    assert index.search("快递公司把我的包裹弄丢了")[0].citation == "民法典第4条"
+    assert lawsearch.everyday_words("房东不退押金", lawsearch.law_terms(), []) [:1] == ["出租人"]
+
+
+def test_a_single_everyday_character_counts_only_as_a_word_of_its_own():
+    table = {"狗": ("饲养的动物",), "物业": ("物业服务人",)}
+    assert lawsearch.everyday_words("被狗咬了", table, ["狗", "咬"]) == ["饲养的动物"]
+    assert lawsearch.everyday_words("狗尾巴草", table, ["狗尾巴草"]) == []
+    assert lawsearch.everyday_words("小区物业不管", table, ["小区", "物业", "不管"]) == ["物业服务人"]
+
+
+def test_a_malformed_law_terms_file_names_the_file(tmp_path):
+    bad = tmp_path / "lawterms.toml"
+    bad.write_text('[terms]\n"出租人" = []\n', encoding="utf-8")
+    with pytest.raises(DictionaryError, match="lawterms.toml"):
+        lawsearch.law_terms(bad)
+
+
 # --- the disk cache -------------------------------------------------------------------------
 
 def write_law(directory, text: str) -> None:
@@ -209,10 +233,21 @@ def test_the_cache_key_changes_with_the_text_and_the_faq():
 
 def test_postings_prefer_the_document_with_the_rarer_word():
     vocab: dict[str, int] = {}
-    postings = lawsearch.build_postings([([["借款", "合同"], ["合同", "履行"], ["合同", "解除"]], 1.0, 0.75)],
-                                        3, vocab, 1.2)
+    field = lawsearch.encode([["借款", "合同"], ["合同", "履行"], ["合同", "解除"]], vocab)
+    postings = lawsearch.build_postings([(field, 1.0, 0.75)], len(vocab), 1.2)
     scores = postings.scores([vocab["借款"], vocab["合同"]], [1.0, 1.0], normalize=True)
     assert int(scores.argmax()) == 0 and all(0 < s <= 1 for s in scores)
+
+
+def test_fields_add_up_and_pool_into_groups():
+    vocab: dict[str, int] = {}
+    body = lawsearch.encode([["借款"], ["合同"], ["合同"]], vocab)
+    faq = lawsearch.encode([[], ["借款"], []], vocab)
+    both = lawsearch.build_postings([(body, 1.0, 0.75), (faq, 1.0, 0.75)], len(vocab), 1.2)
+    scores = both.scores([vocab["借款"]], [1.0])
+    assert scores[0] > 0 and scores[1] > 0 and scores[2] == 0
+    groups = lawsearch.build_postings([(body.pooled(np.array([0, 0, 1]), 2), 1.0, 0.5)], len(vocab), 1.2)
+    assert list(groups.scores([vocab["借款"]], [1.0]) > 0) == [True, False]
 
 
 # --- tickets ----------------------------------------------------------------------------------
