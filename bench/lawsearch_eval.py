@@ -11,7 +11,7 @@
 For each: hit@1 and hit@k, the two halves of the set (by a digest of the question: weights were
 fitted on half A, so half B shows whether they generalise), ms per query in-process, and for the
 dev set the whole `legalbot law search --json` batch with process start. Also the index's build
-time (cold, from the segmentation cache, from the index cache) and the memory it adds.
+time (cold, from the segmentation cache, from the index cache).
 
     .venv/bin/python bench/lawsearch_eval.py [--k 5] [--misses] [--calibrate] [FILE ...]
 
@@ -66,13 +66,6 @@ def shipped_only(items: list[dict]) -> list[dict]:
 
 def half(question: str) -> str:
     return "AB"[int(hashlib.md5(question.encode()).hexdigest(), 16) % 2]
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def build_times(statutes: Statutes) -> tuple[LawIndex, dict[str, float]]:
@@ -152,13 +145,12 @@ def main() -> None:
     args = parser.parse_args()
     files = args.files or [OWN_FILE, DEV_FILE]
     statutes = load_knowledge(load_config(), strict=False).statutes
-    before = rss_mb()
     index, times = build_times(statutes)
     index.search("预热")  # the first query loads jieba's dictionary; not a query's cost
     gc.collect()
     print(f"index: {len(index.articles)} articles in force; built cold {times['cold']:.2f} s, from cached words "
-          f"{times['words cached']:.2f} s, from the index cache {times['index cached']:.2f} s; "
-          f"process memory +{rss_mb() - before:.0f} MB (jieba and the index)")
+          f"{times['words cached']:.2f} s, from the index cache {times['index cached']:.2f} s "
+          f"(memory per worker: bench/run.py)")
     for path in files:
         if not path.exists():
             print(f"\n{path}: not found, so the real questions are not measured (benches read ../shared/eval; "
