@@ -115,14 +115,17 @@ class Segmenter:
     def __init__(self, path: Path | None):
         self.path, self.changed = path, False
         self.known: dict[str, list] = {}
+        self.used: set[str] = set()
         if path and path.exists():
             try:
-                self.known = json.loads(path.read_text(encoding="utf-8"))
+                found = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                self.known = {}
+                found = {}
+            self.known = found if isinstance(found, dict) else {}
 
     def read(self, raw: str) -> tuple[str, list[str]]:
         key = hashlib.sha1(raw.encode()).hexdigest()[:20]
+        self.used.add(key)
         if key not in self.known:
             normalized = text.normalize(raw)
             self.known[key], self.changed = [normalized, words_of(normalized)], True
@@ -135,8 +138,10 @@ class Segmenter:
         return [words for _, words in done], [char_pairs(normalized) for normalized, _ in done]
 
     def save(self) -> None:
-        if self.path and self.changed:
-            write_atomically(self.path, json.dumps(self.known, ensure_ascii=False).encode())
+        """Write the strings of this build only (a replaced article's words are not kept)."""
+        if self.path and (self.changed or len(self.used) < len(self.known)):
+            kept = {key: self.known[key] for key in self.used}
+            write_atomically(self.path, json.dumps(kept, ensure_ascii=False).encode())
 
 
 LAWTERMS = text.DICT_DIR / "lawterms.toml"

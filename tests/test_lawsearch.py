@@ -209,6 +209,18 @@ def test_the_index_is_rebuilt_when_a_statute_file_changes(tmp_path):
     assert len(list(cache.glob("lawindex-*.npz"))) == 2
 
 
+def test_after_a_statute_changes_only_its_new_text_is_segmented(tmp_path, monkeypatch):
+    statutes_dir, cache = tmp_path / "statutes", tmp_path / "cache"
+    write_law(statutes_dir, "建造建筑物，不得妨碍相邻建筑物的通风、采光和日照。")
+    LawIndex(statutes_from(statutes_dir), cache_dir=cache)
+    segmented = []
+    real = lawsearch.words_of
+    monkeypatch.setattr(lawsearch, "words_of", lambda normalized: segmented.append(normalized) or real(normalized))
+    write_law(statutes_dir, "宅基地使用权人依法对集体所有的土地享有占有和使用的权利。")
+    LawIndex(statutes_from(statutes_dir), cache_dir=cache)
+    assert segmented == ["宅基地使用权人依法对集体所有的土地享有占有和使用的权利"]
+
+
 def test_a_damaged_cache_file_is_rebuilt_not_trusted(tmp_path):
     LawIndex(tiny_statutes(), cache_dir=tmp_path)
     [cached] = tmp_path.glob("lawindex-*.npz")
