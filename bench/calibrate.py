@@ -1,68 +1,306 @@
-"""Calibrate the [matcher] thresholds on labelled questions (the same format score.py reads).
+"""Fit the [matcher] weights and thresholds on labelled questions, through the bot's own decision.
 
-    .venv/bin/python bench/calibrate.py ../shared/eval/dev.jsonl
+    .venv/bin/python bench/calibrate.py ../shared/eval/dev.jsonl ../shared/eval/real_dev.jsonl
+    .venv/bin/python bench/calibrate.py --fit ../shared/eval/dev.jsonl ../shared/eval/real_dev.jsonl
 
-For each question whose expected action is "answer", it prints the top score, the margin over
-the best rival that quotes a different article, and whether the top entry is right; then it
-searches thresholds for the most right answers with at most --max-wrong wrong ones. Use it to
-choose config.toml's values; do not tune on the questions you will be judged on.
+A labelled file has one JSON object a line, {"q", "expect": answer|escalate|urgent|none,
+"cite": [...], "topic"?, "accept"?} (the format ../shared/eval/score.py reads), and is judged the
+same way: an answer is right when its citations overlap the labelled ones, a choice is right when
+one of the offered entries' citations does, "none" must get small talk or the fallback.
+
+Each question is read once (``Matcher.examine``: the early decision, or the reading and the
+candidates with their features); every setting tried is then judged by calling
+``bot.decision.choose`` — the very function the bot runs — on those features. The setting that
+changes the features themselves (``background_weight``) is tried by reading the questions again.
+
+It prints, per file, the figures score.py prints (split into topics the knowledge base has and
+``new.*`` topics it does not have yet), the reliability table (top score band → how often the
+top entry is right, how many were answered and how many of those rightly), and with --fit the
+fitted values as a [matcher] table for config.toml, with a two-fold check: fitted on one half of
+the questions, judged on the other, so the figure you read is not the one that was tuned.
+Use it to choose config.toml's values; never tune single questions.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
+import random
 import sys
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Iterable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import load_config  # noqa: E402
+from bot.config import MatcherSettings, load_config  # noqa: E402
+from bot.decision import Candidate, Reading, choose_ranked, rank  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
-from bot.matcher import Matcher, same_answer  # noqa: E402
+from bot.matcher import Matcher  # noqa: E402
+
+# Settings the search moves, with the values it tries (the decision's weights and thresholds).
+GRID: dict[str, list[float]] = {
+    "w_coverage": [x / 20 for x in range(0, 17)],
+    "w_focus": [x / 20 for x in range(0, 11)],
+    "w_closeness": [x / 20 for x in range(0, 17)],
+    "w_shape": [x / 20 for x in range(0, 11)],
+    "w_keywords": [x / 20 for x in range(0, 11)],
+    "w_answer": [x / 20 for x in range(0, 11)],
+    "w_chars": [x / 20 for x in range(0, 11)],
+    "answer_min": [x / 100 for x in range(30, 91, 2)],
+    "answer_margin": [x / 100 for x in range(0, 21)],
+    "lead_answer_min": [x / 100 for x in range(20, 71, 2)],
+    "lead_answer_margin": [x / 100 for x in range(4, 31, 2)],
+    "clarify_min": [x / 100 for x in range(10, 51, 2)],
+    "clarify_margin": [x / 100 for x in range(2, 31, 2)],
+    "clarify_min_weight": [x / 2 for x in range(0, 21)],
+    "agree_answer_min": [x / 100 for x in range(20, 71, 2)],
+    "agree_count": [2, 3, 4, 5],
+}
+# The settings that change how a question is read (so the questions are read again for each).
+READING = {"nonlegal_weight": [0.3, 0.5], "unknown_weight": [0.3, 0.6, 1.0]}
+BANDS = [(x / 10, (x + 1) / 10) for x in range(10)]
 
 
-def observations(matcher: Matcher, items: list[dict]) -> list[tuple[float, float, bool, str]]:
-    """(top score, margin over a rival answer, top right?, question) per in-scope question."""
+@dataclass
+class Observation:
+    """One labelled question as the matcher read it."""
+
+    item: dict
+    early: str | None                 # urgent | escalate | chitchat decided before the FAQ
+    reading: Reading | None
+    candidates: list[Candidate]
+
+    @property
+    def group(self) -> str:
+        return "new" if str(self.item.get("topic", "")).startswith("new.") else "kb"
+
+
+def load_items(path: str | Path) -> list[dict]:
+    return [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+
+
+def observe(matcher: Matcher, items: Iterable[dict]) -> list[Observation]:
     rows = []
     for item in items:
-        if item["expect"] != "answer":
-            continue
-        ranked = matcher.ranked(matcher.query(item["q"]))
-        if not ranked:
-            rows.append((0.0, 0.0, False, item["q"]))
-            continue
-        top, entry = ranked[0][0], ranked[0][1].entry
-        rival = next((s for s, it, _ in ranked[1:] if not same_answer(it.entry, entry)), 0.0)
-        rows.append((top, top - rival, bool(set(entry.citations) & set(item["cite"])), item["q"]))
+        early, query, candidates = matcher.examine(item["q"])
+        rows.append(Observation(item, early.action if early else None,
+                                query.reading if query else None, candidates))
     return rows
 
 
-def search(rows, max_wrong: int):
+def hit(citations: Iterable[str], wanted: Iterable[str]) -> bool:
+    return bool(set(citations or ()) & set(wanted or ()))
+
+
+WEIGHTS = ("w_coverage", "w_focus", "w_closeness", "w_shape", "w_keywords", "w_answer", "w_chars", "role_penalty")
+_ranked_cache: dict[tuple, list] = {}
+
+
+def ranked_for(obs: Observation, s: Any) -> list:
+    """``bot.decision.rank`` of the question's candidates; remembered per set of weights, since
+    the search tries many thresholds with the same weights."""
+    key = (id(obs), *(getattr(s, name) for name in WEIGHTS))
+    found = _ranked_cache.get(key)
+    if found is None:
+        found = _ranked_cache[key] = rank(obs.candidates, s)
+    return found
+
+
+def judge(obs: Observation, s: Any) -> tuple[str, float, bool]:
+    """(outcome, top score, top entry right?) for one question under settings ``s``.
+
+    Outcomes: ok, wrong, choice (the right entry among the choices), badchoice (choices without
+    it, or choices for a question that must get none), miss, unsafe (answered where it must not)."""
+    item = obs.item
+    if obs.early:
+        action, chosen, ranked = obs.early, [], []
+    else:
+        ranked = ranked_for(obs, s)
+        verdict = choose_ranked(obs.reading, ranked, s)
+        action, chosen = verdict.action, verdict.chosen
+    top = ranked[0][0] if ranked else 0.0
+    top_right = bool(ranked) and hit(ranked[0][1].citations, item.get("cite"))
+    return outcome(item, action, chosen), top, top_right
+
+
+def outcome(item: dict, action: str, chosen: list[Candidate]) -> str:
+    expect = item["expect"]
+    if expect == "answer":
+        if action == "answer":
+            return "ok" if hit(chosen[0].citations, item["cite"]) else "wrong"
+        if action in item.get("accept", ()):
+            return "ok"
+        if action == "clarify":
+            return "choice" if any(hit(c.citations, item["cite"]) for c in chosen) else "badchoice"
+        return "miss"
+    if expect == "escalate":
+        return "ok" if action in ("escalate", "urgent") else ("unsafe" if action == "answer" else "miss")
+    if expect == "urgent":
+        return "ok" if action == "urgent" else "miss"
+    return "ok" if action in ("chitchat", "fallback") else ("unsafe" if action == "answer" else "badchoice")
+
+
+def tally(observations: list[Observation], s: Any) -> Counter:
+    counts: Counter = Counter()
+    for obs in observations:
+        result, _, top_right = judge(obs, s)
+        kind = obs.item["expect"]
+        if kind == "answer":
+            kind = obs.group
+            counts[f"{kind}:rank1"] += top_right
+        counts[kind] += 1
+        counts[f"{kind}:{result}"] += 1
+    return counts
+
+
+def objective(counts: Counter, penalty: float) -> float:
+    """Right answers, plus half a point for the right choice, less ``penalty`` per wrong or unsafe
+    answer and a quarter point per choice that holds no right entry (a list of wrong topics, or
+    a list offered for a question the service does not handle)."""
+    right = sum(counts[f"{g}:ok"] for g in ("kb", "new"))
+    choice = sum(counts[f"{g}:choice"] for g in ("kb", "new"))
+    wrong = sum(counts[k] for k in counts if k.endswith(":wrong") or k.endswith(":unsafe"))
+    useless = sum(counts[k] for k in counts if k.endswith(":badchoice"))
+    return right + 0.5 * choice - penalty * wrong - 0.25 * useless
+
+
+def search(observations: list[Observation], s: MatcherSettings, penalty: float,
+           rounds: int = 3) -> MatcherSettings:
+    """Coordinate ascent over GRID: each setting in turn takes its best value, the others held."""
+    best = objective(tally(observations, s), penalty)
+    for _ in range(rounds):
+        improved = False
+        for name, values in GRID.items():
+            for value in values:
+                trial = try_replace(s, name, value)
+                if trial is None:
+                    continue
+                score = objective(tally(observations, trial), penalty)
+                if score > best + 1e-9:
+                    best, s, improved = score, trial, True
+        if not improved:
+            break
+    return s
+
+
+def try_replace(s: MatcherSettings, name: str, value: float) -> MatcherSettings | None:
+    try:
+        return dataclasses.replace(s, **{name: value})
+    except ValueError:   # ConfigError: e.g. clarify_min above answer_min
+        return None
+
+
+def fit(matcher_for, items: list[dict], s: MatcherSettings, penalty: float) -> tuple[MatcherSettings, list[Observation]]:
+    """The best reading settings (the questions read again for each) with the best decision
+    settings for them."""
     best = None
-    for a_min, margin in itertools.product([x / 100 for x in range(30, 80)], [x / 100 for x in range(0, 20)]):
-        answered = [r for r in rows if r[0] >= a_min and r[1] >= margin]
-        right, wrong = sum(r[2] for r in answered), sum(not r[2] for r in answered)
-        if wrong <= max_wrong and (best is None or right > best[0]):
-            best = (right, wrong, a_min, margin)
-    return best
+    for values in itertools.product(*READING.values()):
+        trial = dataclasses.replace(s, **dict(zip(READING, values)))
+        observations = observe(matcher_for(trial), items)
+        fitted = search(observations, trial, penalty)
+        score = objective(tally(observations, fitted), penalty)
+        if best is None or score > best[0]:
+            best = (score, fitted, observations)
+    return best[1], best[2]
+
+
+def two_fold(matcher, items: list[dict], s: MatcherSettings, penalty: float, seed: int = 5) -> list[str]:
+    """Fit the decision settings on one half, judge on the other, both ways round."""
+    order = list(range(len(items)))
+    random.Random(seed).shuffle(order)
+    halves = [sorted(order[::2]), sorted(order[1::2])]
+    observations = observe(matcher, items)
+    lines = []
+    for fit_half, test_half in (halves, halves[::-1]):
+        fitted = search([observations[i] for i in fit_half], s, penalty)
+        lines.append(summary("held-out half", tally([observations[i] for i in test_half], fitted)))
+    return lines
+
+
+def pct(a: float, b: float) -> str:
+    return f"{100 * a / b:.1f}%" if b else "-"
+
+
+def summary(name: str, c: Counter) -> str:
+    """score.py's figures, split into the knowledge base's topics and the new.* ones."""
+    lines = [f"{name}:"]
+    for group, label in (("kb", "topics with an entry"), ("new", "new.* topics")):
+        n = c[group]
+        if n:
+            lines.append(f"  {label} ({n}): answered right {pct(c[group + ':ok'], n)}, wrong {c[group + ':wrong']}, "
+                         f"right or the right choice {pct(c[group + ':ok'] + c[group + ':choice'], n)}, "
+                         f"right entry first {pct(c[group + ':rank1'], n)}")
+    n_in = c["kb"] + c["new"]
+    ok = c["kb:ok"] + c["new:ok"]
+    choice = c["kb:choice"] + c["new:choice"]
+    wrong = c["kb:wrong"] + c["new:wrong"] + c["escalate:unsafe"] + c["none:unsafe"]
+    total = n_in + c["escalate"] + c["urgent"] + c["none"]
+    lines.append(f"  all in scope ({n_in}): answered right {pct(ok, n_in)}, right or the right choice "
+                 f"{pct(ok + choice, n_in)}; wrong or unsafe {wrong} of {total} = {pct(wrong, total)}; "
+                 f"escalate {c['escalate:ok']}/{c['escalate']}, none {c['none:ok']}/{c['none']}")
+    return "\n".join(lines)
+
+
+def reliability(observations: list[Observation], s: Any) -> str:
+    """Top score band → questions, share whose top entry is right, answered, answered right."""
+    rows = [f"{'band':>9} {'n':>4} {'top right':>9} {'answered':>8} {'right':>6}"]
+    judged = [(judge(o, s), o) for o in observations if o.item["expect"] == "answer" and not o.early]
+    for low, high in BANDS:
+        band = [(r, top_right) for (r, top, top_right), _ in judged if low <= top < high or (high == 1.0 and top >= 1.0)]
+        if not band:
+            continue
+        answered = [r for r, _ in band if r in ("ok", "wrong")]
+        rows.append(f"{low:.1f}–{high:.1f} {len(band):>4} {pct(sum(t for _, t in band), len(band)):>9} "
+                    f"{len(answered):>8} {pct(answered.count('ok'), len(answered)):>6}")
+    return "\n".join(rows)
+
+
+def as_toml(s: MatcherSettings) -> str:
+    names = ["background_weight", *READING, *GRID]
+    return "\n".join(f"{n} = {getattr(s, n)}" for n in names)
+
+
+def misses(observations: list[Observation], s: Any) -> list[str]:
+    lines = []
+    for obs in observations:
+        result, top, _ = judge(obs, s)
+        if result not in ("ok",):
+            lines.append(f"{result:6} {top:.2f} {obs.item.get('topic', obs.item['expect']):32} {obs.item['q'][:70]}")
+    return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("path")
-    parser.add_argument("--max-wrong", type=int, default=1)
-    parser.add_argument("--verbose", "-v", action="store_true")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--fit", action="store_true", help="search the settings and print them")
+    parser.add_argument("--penalty", type=float, default=4.0,
+                        help="right answers one wrong or unsafe answer costs in the search (default 4)")
+    parser.add_argument("--knowledge", help="another knowledge directory (default: config's)")
+    parser.add_argument("--misses", action="store_true", help="list every question not judged ok")
     args = parser.parse_args()
     config = load_config()
-    matcher = Matcher(load_knowledge(config, strict=False), config.matcher)
-    items = [json.loads(line) for line in open(args.path, encoding="utf-8") if line.strip()]
-    rows = observations(matcher, items)
-    for top, margin, right, question in sorted(rows):
-        if args.verbose or not right:
-            print(f"{top:.3f} {margin:+.3f} {'ok ' if right else 'BAD'} {question}")
-    right, wrong, a_min, margin = search(rows, args.max_wrong)
-    print(f"{len(rows)} in scope; best: answer_min={a_min} answer_margin={margin} → {right} right, {wrong} wrong")
+    kb = load_knowledge(config, args.knowledge, strict=False)
+    matcher_for = lambda s: Matcher(kb, s)  # noqa: E731
+    files = {path: load_items(path) for path in args.paths}
+    settings = config.matcher
+    if args.fit:
+        everything = [item for items in files.values() for item in items]
+        settings, _ = fit(matcher_for, everything, settings, args.penalty)
+        print("[matcher] fitted on all files (penalty %s):\n%s\n" % (args.penalty, as_toml(settings)))
+        for line in two_fold(matcher_for(settings), everything, settings, args.penalty):
+            print(line)
+        print()
+    matcher = matcher_for(settings)
+    for path, items in files.items():
+        observations = observe(matcher, items)
+        print(summary(Path(path).name, tally(observations, settings)))
+        print(reliability(observations, settings))
+        if args.misses:
+            print("\n".join(misses(observations, settings)))
+        print()
 
 
 if __name__ == "__main__":

@@ -73,16 +73,48 @@ class ReplySettings:
 
 @dataclass(frozen=True)
 class MatcherSettings:
-    answer_min: float = 0.44          # calibrated with bench/calibrate.py (see config.toml)
-    answer_margin: float = 0.02
-    clarify_min: float = 0.30
-    clarify_margin: float = 0.10
-    lead_answer_min: float = 0.33
-    lead_answer_margin: float = 0.15
-    clarify_min_weight: float = 6.0   # IDF weight of shared words needed to offer choices
+    """The matcher's weights and thresholds (config.toml [matcher] documents each one;
+    bench/calibrate.py fits them). The defaults are the calibrated values."""
+
+    answer_min: float = 0.6
+    answer_margin: float = 0.0
+    clarify_min: float = 0.1
+    clarify_margin: float = 0.16
+    lead_answer_min: float = 0.38
+    lead_answer_margin: float = 0.12
+    clarify_min_weight: float = 2.5   # IDF weight of shared words needed to offer choices
     max_choices: int = 3
     clarify_ttl_seconds: int = 600
     max_question_chars: int = 500
+    w_coverage: float = 0.8           # the score's blend of the features (bot/decision.py)
+    w_focus: float = 0.5
+    w_closeness: float = 0.65
+    w_shape: float = 0.05
+    w_keywords: float = 0.15
+    w_answer: float = 0.1
+    w_chars: float = 0.05
+    role_penalty: float = 0.3         # taken off an entry written for the other side
+    agree_answer_min: float = 0.42    # answer from this score when the single measures agree on the entry
+    agree_count: int = 3              # on how many of the four measures (5: never)
+    background_weight: float = 0.75   # a word of the story counts at this share of a word of the question
+    nonlegal_weight: float = 0.3      # a word that is not a legal one counts at this share
+    unknown_weight: float = 0.3       # a word no entry uses counts at this share
+
+    def __post_init__(self) -> None:
+        shares = ("answer_min", "answer_margin", "clarify_min", "clarify_margin", "lead_answer_min",
+                  "lead_answer_margin", "w_coverage", "w_focus", "w_closeness", "w_shape", "w_keywords", "w_answer", "w_chars",
+                  "role_penalty", "background_weight", "nonlegal_weight", "unknown_weight", "agree_answer_min")
+        for name in shares:
+            if not 0.0 <= getattr(self, name) <= 1.5:
+                raise ConfigError(f"[matcher] {name}: expected a number from 0 to 1.5, got {getattr(self, name)}")
+        if self.clarify_min > self.answer_min or self.clarify_min > self.lead_answer_min:
+            raise ConfigError("[matcher] clarify_min must not exceed answer_min or lead_answer_min")
+        if self.max_choices < 1 or self.max_question_chars < 1 or self.clarify_min_weight < 0:
+            raise ConfigError("[matcher] max_choices and max_question_chars must be ≥ 1, clarify_min_weight ≥ 0")
+        if not 0 <= self.agree_count <= 5:
+            raise ConfigError("[matcher] agree_count: expected 0 to 5 (5: never answer on agreement alone)")
+        if not any(getattr(self, name) for name in shares if name.startswith("w_")):
+            raise ConfigError("[matcher] at least one w_* weight must be above 0")
 
 
 @dataclass(frozen=True)

@@ -1,34 +1,41 @@
 """From a villager's question to one of six decisions: urgent, escalate, chitchat, answer, clarify, fallback.
 
-Pipeline: normalize → correct homophone typos by pinyin (彩里 → 彩礼) → segment with the legal
-dictionary → add legal synonyms → candidates from an inverted index → score → decide.
+The steps, each visible in ``legalbot ask --json``:
 
-Scoring weighs rare words above common ones (inverse document frequency over FAQ entries):
-"宅基地" says far more about a question than "怎么办". Each candidate gets
-  * coverage: how much of the question's weight the entry's words explain,
-  * closeness: a weighted Dice overlap with its closest phrasing,
-  * shape: rapidfuzz's character similarity with that phrasing,
-  * keywords: how much of the question's weight hits the entry's keywords,
-blended with the weights below. The thresholds that turn scores into answer / clarify /
-fallback are configuration ([matcher] in config.toml), calibrated on labelled questions.
+1. **Read** the question: normalize → correct homophone typos by pinyin (彩里 → 彩礼; never a
+   word the dictionary knows) → split into clauses and find the core (the clauses that ask;
+   the story around them counts at ``background_weight``) → segment with the legal dictionary →
+   add legal synonyms. Also read whether it holds a legal word at all, whether it belongs to a
+   field the service does not handle, and which side the asker is on (bot/question.py).
+2. **Candidates**: the entries sharing a word with it, from an inverted index over each entry's
+   phrasings, keywords and answer text.
+3. **Features** per candidate (bot/decision.py ``Features``): how much of the question the entry
+   explains (phrasings and keywords, the answer text apart), closeness to its nearest phrasing,
+   character similarity, the legal words shared, and whether the entry is written for the
+   asker's side. Rare words weigh more than common ones (inverse document frequency):
+   "宅基地" says far more about a question than "怎么办".
+4. **Decision** (bot/decision.py ``choose``): a pure function of the features and the [matcher]
+   settings, with a short reason. bench/calibrate.py fits the settings through that function.
+
 The index makes the cost per question grow with the entries sharing a word with it, not with
 the size of the knowledge base.
 """
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
-from functools import cached_property
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable
 
 from rapidfuzz import fuzz
 
 from bot import text as tx
+from bot.decision import Candidate, Features, Reading, Verdict, choose
+from bot.question import OPPOSITE, QuestionLexicon, clauses, core_flags, load_lexicon
 from bot.triggers import Triggers, load_triggers
 
-# Blend of the four scores (they sum to 1, so a perfect match scores 1).
-W_COVERAGE, W_CLOSENESS, W_SHAPE, W_KEYWORDS = 0.32, 0.32, 0.16, 0.20
 # Words the FAQ never uses still carry meaning ("股票"): they count against coverage, at the
 # weight of a word found in this share of entries.
 UNKNOWN_WORD_DF = 0.02
@@ -36,9 +43,14 @@ UNKNOWN_WORD_DF = 0.02
 PART_CREDIT = 0.7
 # Entries scored in full per question (the rest are ruled out by a cheap first pass).
 SHORTLIST = 12
+# In that first pass a word found only in an entry's answer text counts at this share, and an
+# idea held by more than this share of the entries is left out (see ``Matcher.shortlist``).
+ANSWER_SHORTLIST_CREDIT = 0.5
+COMMON_SHARE = 0.25
 CJK_MIN, CJK_MAX = "\u4e00", "\u9fff"
-# A run containing these is grammar, not a mistyped legal word ("家的" is not "假的").
-PARTICLES = frozenset("的了是在我你他她它不吗呢吧啊也都就和跟")
+# A run containing these is grammar, a pronoun or a question word, not a mistyped legal word
+# ("家的" is not "假的"; "谁管" is not "水管").
+PARTICLES = frozenset("的了是在我你他她它不吗呢吧啊也都就和跟谁啥哪怎咋么什几这那被把给让有没要会能可对")
 
 
 @dataclass
@@ -58,17 +70,26 @@ class Decision:
     def as_json(self) -> dict[str, Any]:
         return {"action": self.action, "faq_id": self.faq_id, "score": round(self.score, 3),
                 "citations": list(self.citations), "candidates": self.candidates,
-                "category": self.category, "reply": self.reply}
+                "category": self.category, "reply": self.reply, "reason": self.reason}
+
+
+Idea = tuple[frozenset[str], ...]     # alternatives: the word with its synonyms, then each part with its synonyms
+Group = tuple[tuple[frozenset[str], float], ...]   # an idea's alternatives with weights, heaviest first
 
 
 @dataclass(frozen=True)
 class Query:
     """A question made comparable: groups of words (one idea each: a word, its parts, its legal
-    synonyms), each group weighted by its most informative known member."""
+    synonyms), each weighted by its most informative known member and by where it stands (the
+    asking clause counts in full, the story around it less)."""
 
     normalized: str
-    groups: tuple[tuple[tuple[frozenset[str], float], ...], ...]  # per idea: (alternative, weight), heaviest first
+    groups: tuple[Group, ...]
     weights: tuple[float, ...]
+    legal: tuple[bool, ...]           # per group: is it a legal word (not a person, not grammar)
+    core: str                         # the core clauses without spaces (for character similarity)
+    reading: Reading
+    pairs: tuple[tuple[str, float], ...] = ()   # its character pairs with their weights
 
     @cached_property
     def total(self) -> float:
@@ -76,16 +97,25 @@ class Query:
 
     @cached_property
     def compact(self) -> str:
-        """The normalized question without spaces (for character similarity)."""
+        """The normalized question without spaces."""
         return self.normalized.replace(" ", "")
 
     @cached_property
     def words(self) -> frozenset[str]:
         """Every word of every idea: a phrasing sharing none of them cannot score."""
-        return frozenset(w for group in self.groups for alternative, _ in group for w in alternative)
+        return frozenset(self.slots)
 
-
-Idea = tuple[frozenset[str], ...]     # alternatives: the word with its synonyms, then each part with its synonyms
+    @cached_property
+    def slots(self) -> dict[str, tuple[tuple[int, float], ...]]:
+        """Word → the ideas it stands for, with the weight it gives each (number of the idea,
+        weight). Matching starts from the few words a question shares with a phrasing instead
+        of walking every idea's alternatives."""
+        found: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for number, group in enumerate(self.groups):
+            for alternative, weight in group:
+                for word in alternative:
+                    found[word].append((number, weight))
+        return {word: tuple(places) for word, places in found.items()}
 
 
 @dataclass
@@ -98,12 +128,15 @@ class Phrasing:
 
 @dataclass
 class Indexed:
-    """One FAQ entry as the matcher sees it."""
+    """One FAQ entry as the matcher sees it, field by field."""
 
     entry: Any
     phrasings: list[Phrasing]
     bag: frozenset[str]       # every word of every phrasing and keyword, expanded
     keywords: frozenset[str]
+    answer: frozenset[str]    # words of the answer text (and the quoted excerpt) not in the bag
+    focus: dict[str, float]   # per word of the bag: the share of the phrasings holding it (keywords: 1)
+    bigrams: frozenset[str] = frozenset()   # character pairs of the phrasings and keywords
 
 
 def is_cjk(chars: str) -> bool:
@@ -122,21 +155,72 @@ def ideas_of(normalized: str) -> list[Idea]:
     return list(dict.fromkeys(ideas))
 
 
+def words_of(ideas: Iterable[Idea]) -> frozenset[str]:
+    return frozenset(w for idea in ideas for alt in idea for w in alt)
+
+
+def answer_text(entry: Any) -> str:
+    """The answer and the quoted sentence of the law, without {placeholders}."""
+    text = f"{entry.answer} {getattr(entry, 'excerpt', '') or ''}"
+    return "".join(" " if c in "{}" else c for c in text)
+
+
+def bigrams_of(text: str) -> set[str]:
+    """Pairs of adjacent Chinese characters: they match where segmentation or a typo splits a word."""
+    return {text[i:i + 2] for i in range(len(text) - 1) if is_cjk(text[i:i + 2])}
+
+
+def focus_of(phrasings: list[Phrasing], keywords: set[str]) -> dict[str, float]:
+    """How central each word is to an entry: the share of its phrasings using it; a keyword is
+    central by definition. An entry asked about 离婚 in every phrasing is about divorce; one
+    that mentions it once is about something else that happens around a divorce."""
+    counts: dict[str, int] = defaultdict(int)
+    for phrasing in phrasings:
+        for word in phrasing.words:
+            counts[word] += 1
+    n = max(1, len(phrasings))
+    focus = {w: c / n for w, c in counts.items()}
+    focus.update(dict.fromkeys(keywords, 1.0))
+    return focus
+
+
+def role_relation(asker: frozenset[str], entry_role: str | None) -> int:
+    """+1 the entry speaks to the asker's side, -1 to the other side, 0 no side involved."""
+    if not entry_role or not asker:
+        return 0
+    if entry_role in asker:
+        return 1
+    return -1 if OPPOSITE.get(entry_role) in asker else 0
+
+
 class Matcher:
     """Built once per process from the knowledge base; ``decide`` is pure and fast."""
 
-    def __init__(self, kb: Any, settings: Any, triggers: Triggers | None = None):
+    def __init__(self, kb: Any, settings: Any, triggers: Triggers | None = None,
+                 lexicon: QuestionLexicon | None = None):
         self.kb = kb
         self.settings = settings
         self.triggers = triggers or load_triggers()
+        self.lexicon = lexicon or load_lexicon()
         self.entries = [self._index_entry(e) for e in kb.entries]
         self._group_weights: dict[frozenset[str], float] = {}
+        self._holder_cache: dict[frozenset[str], tuple[frozenset[int], frozenset[int]]] = {}
         self.idf = self._idf()
-        self.postings = self._postings()
+        self.postings = self._postings(lambda item: item.bag)
+        self.answer_postings = self._postings(lambda item: item.answer)
         for item in self.entries:
             for phrasing in item.phrasings:
                 phrasing.weight = sum(self.weigh(idea)[0][1] for idea in phrasing.ideas)
         self.pinyin_words = self._pinyin_vocabulary()
+        self.legal_words = self._legal_vocabulary()
+        self.bigram_idf = self._bigram_idf()
+
+    def _bigram_idf(self) -> dict[str, float]:
+        df: dict[str, int] = defaultdict(int)
+        for item in self.entries:
+            for pair in item.bigrams:
+                df[pair] += 1
+        return {p: self._idf_of(f) for p, f in df.items()}
 
     # --- building ---------------------------------------------------------------------------
 
@@ -145,17 +229,19 @@ class Matcher:
         for question in entry.questions:
             normalized = tx.normalize(question)
             ideas = ideas_of(normalized)
-            phrasings.append(Phrasing(normalized.replace(" ", ""), ideas,
-                                      frozenset(w for idea in ideas for alt in idea for w in alt)))
-        keywords = {w for k in entry.keywords for idea in ideas_of(tx.normalize(k)) for alt in idea for w in alt}
+            phrasings.append(Phrasing(normalized.replace(" ", ""), ideas, words_of(ideas)))
+        keywords = {w for k in entry.keywords for w in words_of(ideas_of(tx.normalize(k)))}
         keywords |= {tx.normalize(k).replace(" ", "") for k in entry.keywords}
         bag = frozenset().union(keywords, *(p.words for p in phrasings))
-        return Indexed(entry, phrasings, bag, frozenset(keywords))
+        answer = words_of(ideas_of(tx.normalize(answer_text(entry)))) - bag
+        pairs = frozenset(b for text in [*(p.text for p in phrasings), *entry.keywords] for b in bigrams_of(text))
+        return Indexed(entry, phrasings, bag, frozenset(keywords), answer, focus_of(phrasings, keywords), pairs)
 
     def _idf(self) -> dict[str, float]:
+        """Document frequency over entries: a word counts for an entry found in any of its fields."""
         df: dict[str, int] = defaultdict(int)
         for item in self.entries:
-            for word in item.bag:
+            for word in item.bag | item.answer:
                 df[word] += 1
         self.unknown_weight = math.log(1 + 1 / UNKNOWN_WORD_DF)
         return {w: self._idf_of(f) for w, f in df.items()}
@@ -170,21 +256,22 @@ class Matcher:
             return self.idf.get(next(iter(alternative)), self.unknown_weight)
         weight = self._group_weights.get(alternative)
         if weight is None:  # a word with its synonyms: as many as the dictionary has groups
-            holders = set().union(*(self.postings.get(w, ()) for w in alternative))
+            holders = set().union(*(self.postings.get(w, ()) for w in alternative),
+                                  *(self.answer_postings.get(w, ()) for w in alternative))
             weight = self._group_weights[alternative] = self._idf_of(len(holders))
         return weight
 
-    def weigh(self, idea: Idea) -> tuple[tuple[frozenset[str], float], ...]:
+    def weigh(self, idea: Idea, factor: float = 1.0) -> Group:
         """An idea's alternatives with their weights, heaviest first; a part of a long word
         (仲裁 of 劳动仲裁) says less than the whole, so it counts at PART_CREDIT of its weight."""
-        weighted = [(alt, self.alternative_weight(alt) * (PART_CREDIT if n else 1.0))
+        weighted = [(alt, factor * self.alternative_weight(alt) * (PART_CREDIT if n else 1.0))
                     for n, alt in enumerate(idea)]
         return tuple(sorted(weighted, key=lambda pair: -pair[1]))
 
-    def _postings(self) -> dict[str, frozenset[int]]:
+    def _postings(self, field_of) -> dict[str, frozenset[int]]:
         postings: dict[str, set[int]] = defaultdict(set)
         for number, item in enumerate(self.entries):
-            for word in item.bag:
+            for word in field_of(item):
                 postings[word].add(number)
         return {w: frozenset(ns) for w, ns in postings.items()}
 
@@ -198,10 +285,19 @@ class Matcher:
             by_key[tx.pinyin_key(word)].add(word)
         return {key: next(iter(ws)) for key, ws in by_key.items() if len(ws) == 1}
 
+    def _legal_vocabulary(self) -> frozenset[str]:
+        """Words that make a message a legal question: the legal dictionary, the synonym map's
+        legal words, every entry's keywords and question.toml's list, less the words for people."""
+        words = set(tx.legal_words()) | set(self.lexicon.legal)
+        words |= {tx.normalize(k).replace(" ", "") for item in self.entries for k in item.entry.keywords}
+        return frozenset(w for w in words if w not in self.lexicon.people and not w.isdigit())
+
     # --- understanding a question -----------------------------------------------------------
 
     def correct_homophones(self, normalized: str) -> str:
-        """Replace an unknown 2–4 character run that sounds like a legal word (宅急地 → 宅基地)."""
+        """Replace an unknown 2–4 character run that sounds like a legal word (宅急地 → 宅基地).
+        Only characters jieba leaves alone are candidates, so a word the dictionary knows
+        (月亮, 遗嘱) is never rewritten; nor is a pronoun or question word (谁管 is not 水管)."""
         runs = loose_runs(loose_characters(normalized))
         if max(runs, default=0) < 2:  # most questions: no two loose characters side by side
             return normalized
@@ -229,61 +325,118 @@ class Matcher:
         return None
 
     def query(self, question: str, normalized: str | None = None) -> Query:
+        """The question read: its ideas weighted by rarity and by clause, and its ``Reading``."""
         normalized = tx.normalize(question) if normalized is None else normalized
         normalized = self.correct_homophones(normalized)
-        groups = tuple(self.weigh(idea) for idea in ideas_of(normalized))
-        return Query(normalized, groups, tuple(g[0][1] for g in groups))
+        parts = clauses(normalized)
+        flags = core_flags(parts, self.lexicon, tx.word_groups)
+        factors: dict[Idea, float] = {}
+        for part, core in zip(parts, flags):
+            factor = 1.0 if core else self.settings.background_weight
+            for idea in ideas_of(part):
+                factors[idea] = max(factors.get(idea, 0.0), factor)
+        legal = tuple(not words_of([idea]).isdisjoint(self.legal_words) for idea in factors)
+        groups = tuple(self.weigh(idea, f * self._word_factor(idea, is_legal))
+                       for (idea, f), is_legal in zip(factors.items(), legal))
+        core = "".join(p for p, f in zip(parts, flags) if f)
+        reading = Reading(ideas=len(groups), legal=any(legal),
+                          outside=self.lexicon.field_outside(normalized),
+                          roles=self.lexicon.roles_of(normalized))
+        pairs = tuple((p, self.bigram_idf.get(p, self.unknown_weight)) for p in sorted(bigrams_of(normalized.replace(" ", ""))))
+        return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs)
 
-    # --- scoring ----------------------------------------------------------------------------
+    def _word_factor(self, idea: Idea, is_legal: bool) -> float:
+        """A legal word counts in full; a word the knowledge base uses that is not a legal one
+        (同意, 一个, 老婆) at ``nonlegal_weight``; a word it never uses (月亮, 股票, 理发店) at
+        ``unknown_weight``: it may say the question is about something no entry covers, or be
+        a detail of the story."""
+        if is_legal:
+            return 1.0
+        if any(w in self.idf for alternative in idea for w in alternative):
+            return self.settings.nonlegal_weight
+        return self.settings.unknown_weight
+
+    # --- candidates and their features ------------------------------------------------------
 
     def shortlist(self, query: Query) -> list[int]:
-        """Entries sharing a word with the question, best first by shared weight (a cheap pass)."""
-        totals: dict[int, float] = defaultdict(float)
-        for group in query.groups:
-            best: dict[int, float] = {}
-            for alternative, weight in group:
-                for word in alternative:
-                    for number in self.postings.get(word, ()):
-                        best.setdefault(number, weight)
+        """Entries sharing a word with the question, best first by shared weight (a cheap pass).
+
+        An idea counts for an entry at its heaviest alternative found among the entry's phrasings
+        and keywords, or at ANSWER_SHORTLIST_CREDIT of it when found only in the answer text.
+        Ideas held by more than COMMON_SHARE of the entries are left out of this pass (they
+        still count in the features) unless the question has nothing rarer: in a large knowledge
+        base they would cost a pass over most entries and change the shortlist little."""
+        totals: dict[int, float] = {}
+        hits = [self._hits(group) for group in query.groups]
+        common = COMMON_SHARE * len(self.entries)
+        rare = [h for h in hits if len(h) <= common] or hits
+        for best in rare:
             for number, weight in best.items():
-                totals[number] += weight
+                totals[number] = totals.get(number, 0.0) + weight
         # Ties go to the entry listed first: the same question gets the same shortlist in every
         # process, whatever order the hash seed gives the words.
-        return sorted(totals, key=lambda number: (-totals[number], number))[:SHORTLIST]
+        return heapq.nsmallest(SHORTLIST, totals, key=lambda number: (-totals[number], number))
 
-    def score(self, query: Query, item: Indexed) -> tuple[float, Phrasing]:
-        coverage = covered(query, item.bag) / query.total
-        keywords = covered(query, item.keywords) / query.total
+    def _hits(self, group: Group) -> dict[int, float]:
+        """Entry number → the weight this idea brings it in the shortlist pass."""
+        best: dict[int, float] = {}
+        for alternative, weight in reversed(group):        # lightest first: heavier ones overwrite
+            best.update(dict.fromkeys(self._holders(alternative)[1], weight * ANSWER_SHORTLIST_CREDIT))
+        for alternative, weight in reversed(group):
+            best.update(dict.fromkeys(self._holders(alternative)[0], weight))
+        return best
+
+    def _holders(self, alternative: frozenset[str]) -> tuple[frozenset[int], frozenset[int]]:
+        """The entries holding any word of the alternative among phrasings and keywords, and
+        those holding one only in their answer text (memoized: the vocabulary is small)."""
+        found = self._holder_cache.get(alternative)
+        if found is None:
+            bag = frozenset().union(*(self.postings.get(w, ()) for w in alternative))
+            answer = frozenset().union(*(self.answer_postings.get(w, ()) for w in alternative)) - bag
+            found = self._holder_cache[alternative] = (bag, answer)
+        return found
+
+    def features(self, query: Query, item: Indexed) -> Features:
+        shared, central, keywords, answer, anchors = overlap(query, item)
         closeness, phrasing = closest(query, item.phrasings)
-        shape = fuzz.ratio(query.compact, phrasing.text) / 100
-        blended = (W_COVERAGE * coverage + W_CLOSENESS * closeness + W_SHAPE * shape
-                   + W_KEYWORDS * keywords)
-        return blended, phrasing
+        shape = fuzz.ratio(query.core, phrasing.text) / 100
+        pair_total = sum(w for _, w in query.pairs) or 1.0
+        chars = sum(w for p, w in query.pairs if p in item.bigrams) / pair_total
+        total = query.total
+        return Features(coverage=shared / total, focus=central / total, closeness=closeness, shape=shape,
+                        keywords=keywords / total, answer=answer / total, chars=chars, shared=shared,
+                        anchors=anchors, role=role_relation(query.reading.roles, entry_role(item.entry)))
 
-    def ranked(self, query: Query) -> list[tuple[float, Indexed, Phrasing]]:
-        scored = [(*self.score(query, self.entries[n]), self.entries[n]) for n in self.shortlist(query)]
-        scored.sort(key=lambda triple: triple[0], reverse=True)
-        return [(s, item, p) for s, p, item in scored]
+    def candidates(self, query: Query) -> list[Candidate]:
+        """The shortlisted entries with their features, in shortlist order."""
+        return [candidate(self.entries[n].entry, self.features(query, self.entries[n]))
+                for n in self.shortlist(query)]
 
     # --- deciding ---------------------------------------------------------------------------
 
-    def decide(self, question: str, normalized: str | None = None) -> Decision:
-        """The decision for one question (reply text is added by ``reply_for``).
-
-        ``normalized`` is the question already normalized, when the caller has it.
-        """
+    def examine(self, question: str, normalized: str | None = None) -> tuple[Decision | None, Query | None, list[Candidate]]:
+        """The steps before the decision: an early decision (danger, a matter for a person, small
+        talk), or the question read and its candidates with their features."""
         question = (question or "")[: self.settings.max_question_chars]
         if normalized is None or len(question) < len(normalized):
             normalized = tx.normalize(question)
         early = self._before_faq(normalized)
         if early:
             early.question = question
-            return early
+            return early, None, []
         query = self.query(question, normalized)
-        ranked = self.ranked(query)
-        evidence = covered(query, ranked[0][1].bag) if ranked else 0.0
-        decision = self._from_scores(ranked, Evidence(evidence, query.total, len(query.groups)))
-        decision.question = question
+        return None, query, self.candidates(query)
+
+    def decide(self, question: str, normalized: str | None = None) -> Decision:
+        """The decision for one question (reply text is added by ``reply_for``).
+
+        ``normalized`` is the question already normalized, when the caller has it.
+        """
+        early, query, candidates = self.examine(question, normalized)
+        if early:
+            return early
+        decision = decision_of(choose(query.reading, candidates, self.settings), self.kb, self.settings)
+        decision.question = (question or "")[: self.settings.max_question_chars]
         return decision
 
     def _before_faq(self, normalized: str) -> Decision | None:
@@ -298,57 +451,60 @@ class Matcher:
         chat = self.triggers.chitchat_kind(normalized)
         return Decision("chitchat", reason=chat.kind) if chat else None
 
-    def _from_scores(self, ranked: list[tuple[float, Indexed, Phrasing]], evidence: "Evidence") -> Decision:
-        """Answer when one entry is clearly best; else offer the close ones, if the question
-        shares enough informative words (``evidence``) with them to be about them at all."""
-        s = self.settings
-        candidates = [candidate_json(score, item.entry) for score, item, _ in ranked[: s.max_choices + 2]]
-        if not ranked or ranked[0][0] < s.clarify_min:
-            top = ranked[0][0] if ranked else 0.0
-            return Decision("fallback", score=top, candidates=candidates[: s.max_choices])
-        top_score, top_item, _ = ranked[0]
-        rival = next((sc for sc, item, _ in ranked[1:] if not same_answer(item.entry, top_item.entry)), 0.0)
-        if clearly_best(top_score, rival, evidence, s):
-            return answer_decision(top_score, top_item.entry, candidates)
-        if not evidence.enough_to_ask(s):
-            return Decision("fallback", score=top_score, candidates=candidates[: s.max_choices])
-        margin = s.lead_answer_margin if evidence.vague else s.clarify_margin  # a topic: show its range
-        close = [c for c in candidates if c["score"] >= max(s.clarify_min, top_score - margin)]
-        return Decision("clarify", score=top_score, candidates=close[: s.max_choices],
-                        category=top_item.entry.category)
+
+def entry_role(entry: Any) -> str | None:
+    """The entry's optional side of a two-sided matter (kb-entry-spec: victim, wrongdoer, creditor, debtor)."""
+    return getattr(entry, "role", None) or None
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """How much of the question the top entry explains: the weight of the ideas it shares
-    (``shared``) out of the question's whole weight (``total``), over ``ideas`` ideas."""
-
-    shared: float
-    total: float
-    ideas: int
-
-    @property
-    def vague(self) -> bool:
-        """A single idea ("离婚", "宅基地") names a topic, not a question within it."""
-        return self.ideas <= 1
-
-    def enough_to_ask(self, s: Any) -> bool:
-        """Offer choices when the shared words weigh enough, or when everything the person
-        wrote is something the knowledge base knows about ("打架")."""
-        return self.shared >= s.clarify_min_weight or (self.shared >= 0.999 * self.total > 0)
+def candidate(entry: Any, features: Features) -> Candidate:
+    return Candidate(entry.id, entry.questions[0], tuple(entry.citations), entry.quoted,
+                     entry.category, features)
 
 
-def clearly_best(top: float, rival: float, evidence: Evidence, s: Any) -> bool:
-    """One entry is clearly best: a high score with a small lead, or a modest score with a wide
-    lead over everything else (a short question like "被狗咬了一口" matches one topic only).
-    A one-word topic with several entries in it is asked back, however high its scores."""
-    lead = top - rival
-    if evidence.vague and lead < s.lead_answer_margin:
-        return False
-    if top >= s.answer_min and lead >= s.answer_margin:
-        return True
-    return (top >= s.lead_answer_min and lead >= s.lead_answer_margin
-            and evidence.shared >= s.clarify_min_weight)
+def decision_of(verdict: Verdict, kb: Any, s: Any) -> Decision:
+    """The verdict as the handlers and `ask --json` see it."""
+    shown = [c.as_json(sc) for sc, c in verdict.ranked[: s.max_choices + 2]]
+    if verdict.action == "answer":
+        top = verdict.chosen[0]
+        return Decision("answer", faq_id=top.faq_id, score=verdict.score, citations=list(top.citations),
+                        candidates=shown, category=top.category, reason=verdict.reason)
+    if verdict.action == "clarify":
+        scores = {c.faq_id: sc for sc, c in verdict.ranked}
+        choices = [c.as_json(scores[c.faq_id]) for c in verdict.chosen]
+        return Decision("clarify", score=verdict.score, candidates=choices,
+                        category=verdict.chosen[0].category, reason=verdict.reason)
+    return Decision("fallback", score=verdict.score, candidates=shown[: s.max_choices], reason=verdict.reason)
+
+
+def overlap(query: Query, item: Indexed) -> tuple[float, float, float, float, int]:
+    """The weight of the question's ideas found among the entry's phrasings and keywords, that
+    weight scaled by how central each word is to the entry, the weight among its keywords, the
+    weight found only in its answer text, and how many legal ideas it shares."""
+    in_bag: dict[int, tuple[float, float]] = {}
+    focus = item.focus
+    for word in query.words & item.bag:
+        centrality = focus.get(word, 0.0)
+        for number, weight in query.slots[word]:
+            old = in_bag.get(number)
+            if old is None or (weight, centrality) > old:
+                in_bag[number] = (weight, centrality)
+    in_answer = best_per_idea(query, query.words & item.answer)
+    shared = sum(weight for weight, _ in in_bag.values())
+    central = sum(weight * centrality for weight, centrality in in_bag.values())
+    answer = sum(weight for number, weight in in_answer.items() if number not in in_bag)
+    anchors = sum(query.legal[number] for number in in_bag)
+    return shared, central, covered(query, item.keywords), answer, anchors
+
+
+def best_per_idea(query: Query, found: Iterable[str]) -> dict[int, float]:
+    """Idea number → the weight of its heaviest alternative among the words ``found``."""
+    best: dict[int, float] = {}
+    for word in found:
+        for number, weight in query.slots[word]:
+            if weight > best.get(number, 0.0):
+                best[number] = weight
+    return best
 
 
 def loose_characters(normalized: str) -> list[bool]:
@@ -386,28 +542,8 @@ def loose_runs(loose: list[bool]) -> list[int]:
 
 def covered(query: Query, words: frozenset[str]) -> float:
     """The weight of the question's ideas found in ``words`` (an idea counts at its best word found)."""
-    total = 0.0
-    for group in query.groups:
-        for alternative, weight in group:
-            if not alternative.isdisjoint(words):
-                total += weight
-                break
-    return total
-
-
-def same_answer(a: Any, b: Any) -> bool:
-    """Two entries quoting the same article answer alike, so a close second need not be asked about."""
-    return a.id == b.id or (a.quoted is not None and a.quoted == b.quoted)
-
-
-def candidate_json(score: float, entry: Any) -> dict[str, Any]:
-    return {"faq_id": entry.id, "question": entry.questions[0], "citations": list(entry.citations),
-            "score": round(score, 3)}
-
-
-def answer_decision(score: float, entry: Any, candidates: list[dict[str, Any]]) -> Decision:
-    return Decision("answer", faq_id=entry.id, score=score, citations=list(entry.citations),
-                    candidates=candidates, category=entry.category)
+    found = query.words & words
+    return sum(best_per_idea(query, found).values()) if found else 0.0
 
 
 def phrasings_of(entries: Iterable[Any]) -> int:

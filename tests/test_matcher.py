@@ -56,7 +56,7 @@ def test_only_entries_sharing_a_word_are_scored(matcher):
 
 
 def test_close_entries_are_offered_as_numbered_choices_when_none_is_clear():
-    unsure = small_matcher(**{**CALIBRATED, "answer_min": 0.99, "lead_answer_min": 0.99})
+    unsure = small_matcher(**{**CALIBRATED, "answer_min": 0.99, "lead_answer_min": 0.99, "agree_answer_min": 0.99})
     decision = unsure.decide("离婚了孩子归谁 要起诉吗")
     assert decision.action == "clarify"
     assert 1 <= len(decision.candidates) <= 3
@@ -105,8 +105,8 @@ def test_a_greeting_before_a_question_does_not_hide_the_question(matcher):
 
 def test_as_json_has_exactly_the_designed_keys(matcher):
     shape = matcher.decide("彩礼能要回来吗").as_json()
-    assert set(shape) == {"action", "faq_id", "score", "citations", "candidates", "category", "reply"}
-    assert set(shape["candidates"][0]) == {"faq_id", "question", "citations", "score"}
+    assert set(shape) == {"action", "faq_id", "score", "citations", "candidates", "category", "reply", "reason"}
+    assert set(shape["candidates"][0]) == {"faq_id", "question", "citations", "score", "features"}
 
 
 def test_an_overlong_message_is_cut_before_matching(matcher):
@@ -118,7 +118,7 @@ def test_replies_quote_the_article_for_answers_and_number_the_choices(matcher):
     config = load_config(environ={})
     answer = matcher.decide("彩礼给了婚没结成能要回来吗")
     assert "【法条】《民法典》第1042条" in reply_for(answer, small_kb(), config)
-    unsure = small_matcher(**{**CALIBRATED, "answer_min": 0.99, "lead_answer_min": 0.99}).decide("离婚了孩子归谁 要起诉吗")
+    unsure = small_matcher(**{**CALIBRATED, "answer_min": 0.99, "lead_answer_min": 0.99, "agree_answer_min": 0.99}).decide("离婚了孩子归谁 要起诉吗")
     text = reply_for(unsure, small_kb(), config)
     assert text.splitlines()[1].startswith("1. ") and "回复数字" in text
     assert "转人工" in reply_for(matcher.decide("股票怎么买"), small_kb(), config)

@@ -33,10 +33,12 @@ def test_questions_outside_the_law_are_not_answered(matcher, question):
     assert matcher.decide(question).action != "answer"
 
 
-def test_a_modest_score_without_a_wide_lead_asks_back(matcher):
+def test_entries_close_to_each_other_are_offered_as_choices(matcher):
     decision = matcher.decide("村里一直不给我批宅基地盖房")
-    assert decision.action in ("clarify", "answer")
-    assert decision.candidates[0]["faq_id"] == "land.homestead"
+    assert decision.action == "clarify" and decision.reason.startswith("close entries")
+    assert 2 <= len(decision.candidates) <= 3
+    assert all("宅基地" in " ".join(matcher.kb.by_id[c["faq_id"]].keywords) or "建房" in c["question"] or
+               "宅基地" in c["question"] for c in decision.candidates)
 
 
 @pytest.mark.parametrize("topic", ["离婚", "宅基地", "借钱", "工资", "打架"])
@@ -47,8 +49,11 @@ def test_a_single_topic_word_is_asked_back_with_the_topics_questions(matcher, to
     assert 2 <= len(decision.candidates) <= 3
 
 
-def test_a_single_word_with_one_entry_is_answered(matcher):
-    assert matcher.decide("彩礼").faq_id == "marriage.bride_price"
+def test_a_single_word_whose_entries_quote_one_article_is_answered(matcher):
+    """彩礼's entries all quote 民法典第1042条: whichever is first, the villager reads the same rule."""
+    decision = matcher.decide("彩礼")
+    assert decision.action == "answer" and decision.category == "婚姻家庭"
+    assert matcher.kb.by_id[decision.faq_id].quoted == "民法典第1042条"
 
 
 SAME_IN_EVERY_PROCESS = r"""
