@@ -70,6 +70,9 @@ WEIGHTS = Weights()
 # each threshold would silence and which short messages it would answer: one legal word
 # (彩礼, 继承) must pass, a lone function word (可以, 怎么办) must not.
 MIN_EVIDENCE = 10.0
+# A question is searched by its first this many characters: a pasted document must not cost a
+# worker a tenth of a second (the matcher cuts at 500).
+MAX_QUERY_CHARS = 1000
 # Words of the conversation, not of the matter: asking for a person, greeting, thanking. They are
 # taken out before searching, so a ticket opened by "转人工" alone gets no articles.
 CHATTER = re.compile(
@@ -475,6 +478,7 @@ class LawIndex:
     def scores(self, query: str) -> tuple[np.ndarray, float]:
         """Every searchable article's score for the question, and the evidence for showing any
         (the best article's own score; a cited article always counts as enough)."""
+        query = query[:MAX_QUERY_CHARS]
         normalized = CHATTER.sub(" ", text.normalize(query)).strip()
         words, pairs = query_terms(normalized, self.weights)
         scores = self.level("article", words, pairs)

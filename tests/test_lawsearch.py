@@ -104,6 +104,11 @@ def test_one_legal_word_or_a_story_after_chatter_still_gets_articles(index, mess
     assert index.search(message, k=3)
 
 
+def test_a_pasted_document_is_searched_by_its_beginning(index):
+    assert index.search("宅基地" + "。" * lawsearch.MAX_QUERY_CHARS)
+    assert index.search("。" * lawsearch.MAX_QUERY_CHARS + "宅基地") == []
+
+
 def test_the_threshold_is_what_silences(tmp_path):
     statutes = tiny_statutes()
     loose = LawIndex(statutes, cache_dir=tmp_path, min_evidence=0.0)
