@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS consultations (
     citations TEXT,                -- JSON list of canonical citations
     reply TEXT,
     latency_ms REAL,
-    ticket_id INTEGER,
+    ticket_id INTEGER,             -- no longer written: the link is tickets.consultation_id
+    reason TEXT,                   -- why this action, in a few words
     purged INTEGER NOT NULL DEFAULT 0,
     is_test INTEGER NOT NULL DEFAULT 0   -- simulator, `legalbot chat`, an adviser's or staff's own
 );
@@ -86,7 +87,8 @@ CREATE TABLE IF NOT EXISTS users (
     cs_sent_since_inbound INTEGER NOT NULL DEFAULT 0,
     pending TEXT,                  -- JSON: {"kind": "clarify"|"village"|..., ..., "expires": t}
     more_text TEXT,                -- the rest of a reply split at the byte limit
-    updated_at REAL
+    updated_at REAL,
+    village_asked_at REAL          -- when the bot asked which village (asked once, unprompted)
 );
 
 -- Legal advisers (one per village, from config.toml or `legalbot adviser add`) and the backup.
@@ -104,11 +106,13 @@ CREATE TABLE IF NOT EXISTS advisers (
     created_at REAL
 );
 
--- Questions handed to an adviser. Status: open → notified → answered → delivered → closed,
--- plus overdue and reassigned. Every transition is also written to ticket_events.
+-- Questions handed to an adviser. The statuses and the allowed transitions are bot.tickets.Status
+-- and TRANSITIONS: draft (the villager is still telling the story or naming the village) → open
+-- → notified → answered → delivered → closed, plus overdue, reassigned and cancelled. Every
+-- transition is also written to ticket_events.
 CREATE TABLE IF NOT EXISTS tickets (
     id INTEGER PRIMARY KEY,
-    consultation_id INTEGER,
+    consultation_id INTEGER,       -- the consultation it came from (the one link between them)
     openid TEXT NOT NULL,
     village TEXT,
     adviser_id INTEGER REFERENCES advisers(id),
@@ -129,11 +133,15 @@ CREATE TABLE IF NOT EXISTS tickets (
     closed_at REAL,
     delivered_via TEXT,            -- cs (customer-service message) | reply (with the next reply)
     delivery_lock_until REAL,      -- a worker is pushing the answer: the next reply must not also carry it
-    purged INTEGER NOT NULL DEFAULT 0
+    purged INTEGER NOT NULL DEFAULT 0,
+    waiting_for TEXT               -- a draft waits for: story | village
 );
 CREATE INDEX IF NOT EXISTS tickets_status ON tickets(status, created_at);
 CREATE INDEX IF NOT EXISTS tickets_openid ON tickets(openid);
+CREATE INDEX IF NOT EXISTS tickets_consultation ON tickets(consultation_id);
 
+-- What happened to a ticket, one row each (bot.tickets.EventKind): opened, a status change, a
+-- notification sent (to which adviser, why, how), a voice forwarded, the villager's addition, a note.
 CREATE TABLE IF NOT EXISTS ticket_events (
     id INTEGER PRIMARY KEY,
     ticket_id INTEGER NOT NULL REFERENCES tickets(id),
@@ -141,7 +149,11 @@ CREATE TABLE IF NOT EXISTS ticket_events (
     from_status TEXT,
     to_status TEXT NOT NULL,
     actor TEXT,
-    note TEXT
+    note TEXT,
+    kind TEXT NOT NULL DEFAULT 'status',   -- opened | status | notified | voice | added | note
+    adviser_id INTEGER,            -- notified / voice: who
+    reason TEXT,                   -- notified: new | urgent | remind | reassign
+    via TEXT                       -- notified: cs | template
 );
 CREATE INDEX IF NOT EXISTS ticket_events_ticket ON ticket_events(ticket_id);
 
@@ -167,6 +179,12 @@ CREATE TABLE IF NOT EXISTS access_tokens (
     appid TEXT PRIMARY KEY,
     token TEXT NOT NULL,
     expires_at REAL NOT NULL
+);
+
+-- The named data migrations (bot.store.MIGRATIONS) this database has had.
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    name TEXT PRIMARY KEY,
+    applied_at REAL NOT NULL
 );
 
 -- Web console accounts (staff and advisers) and the login rate limit.
@@ -267,29 +285,97 @@ def write_queue(db: sqlite_utils.Database) -> WriteQueue:
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create what is missing: new tables, and columns added to a table since it was made."""
-    missing = missing_columns(db)
-    if missing is None:
+    """Bring the database up to the schema: columns added to a table since it was made, new
+    tables and indexes, then the named data migrations (``MIGRATIONS``) not yet applied."""
+    for table, column, ddl in missing_columns(db):
+        add_column(db, table, column, ddl)
+    if missing_objects(db):
         with_retry(lambda: db.conn.executescript(SCHEMA))
-        return
-    for table, column, ddl in missing:
-        with_retry(lambda: db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+    apply_migrations(db)
 
 
-def missing_columns(db: sqlite_utils.Database) -> list[tuple[str, str, str]] | None:
-    """Columns the schema has and the database lacks; None when a whole table is missing."""
+def reference_schema() -> sqlite3.Connection:
     reference = sqlite3.connect(":memory:")
     reference.executescript(SCHEMA)
+    return reference
+
+
+def missing_columns(db: sqlite_utils.Database) -> list[tuple[str, str, str]]:
+    """Columns the schema has and the database's existing tables lack."""
+    reference = reference_schema()
     tables = [r[0] for r in reference.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    if not set(tables) <= set(db.table_names()):
-        return None
     out = []
-    for table in tables:
+    for table in set(tables) & set(db.table_names()):
         have = {r[1] for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
         for _, name, kind, notnull, default, _ in reference.execute(f"PRAGMA table_info({table})"):
             if name not in have:
                 out.append((table, name, f"{kind}" + (f" NOT NULL DEFAULT {default}" if notnull else "")))
     return out
+
+
+def missing_objects(db: sqlite_utils.Database) -> bool:
+    """Whether a table or an index of the schema is missing from the database."""
+    query = "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL"
+    wanted = set(reference_schema().execute(query).fetchall())
+    return not wanted <= set(db.conn.execute(query).fetchall())
+
+
+def add_column(db: sqlite_utils.Database, table: str, column: str, ddl: str) -> None:
+    """ALTER TABLE … ADD COLUMN; another process may have added it a moment ago."""
+    try:
+        with_retry(lambda: db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc):
+            raise
+
+
+# ---- named data migrations -------------------------------------------------------------------
+# Each step runs once per database, in order, in its own transaction, and is recorded in
+# schema_migrations by name. New columns need no step (ensure_schema adds them); a step moves or
+# fills data. Prefix a step with the work it belongs to, so parallel work does not collide.
+
+MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("conversation-1 ticket events say what they are", (
+        # Before events had a kind, a notification was a row noted "new → 韦律师 by cs": the
+        # open → notified transition itself, or a same-status row after it.
+        "INSERT INTO ticket_events (ticket_id, at, from_status, to_status, actor, note)"
+        " SELECT ticket_id, at, to_status, to_status, actor, note FROM ticket_events"
+        " WHERE from_status != to_status AND note LIKE '% → % by %'",
+        "UPDATE ticket_events SET note = NULL WHERE from_status != to_status AND note LIKE '% → % by %'",
+        "UPDATE ticket_events SET kind = 'notified', reason = substr(note, 1, instr(note, ' → ') - 1),"
+        " via = substr(note, instr(note, ' by ') + 4), adviser_id = (SELECT a.id FROM advisers a"
+        " WHERE a.name = substr(note, instr(note, ' → ') + 3, instr(note, ' by ') - instr(note, ' → ') - 3))"
+        " WHERE kind = 'status' AND from_status = to_status AND note LIKE '% → % by %'",
+        "UPDATE ticket_events SET kind = 'voice', adviser_id = (SELECT a.id FROM advisers a"
+        " WHERE a.name = substr(note, 9)) WHERE kind = 'status' AND note LIKE 'voice → %'",
+        "UPDATE ticket_events SET kind = 'opened' WHERE kind = 'status' AND from_status = to_status"
+        " AND actor = 'villager'",
+        "UPDATE ticket_events SET kind = 'note' WHERE kind = 'status' AND from_status = to_status",
+    )),
+    ("conversation-2 the consultation-ticket link lives on the ticket", (
+        "UPDATE tickets SET consultation_id = (SELECT MIN(c.id) FROM consultations c"
+        " WHERE c.ticket_id = tickets.id) WHERE consultation_id IS NULL",
+        "UPDATE consultations SET ticket_id = NULL WHERE ticket_id IS NOT NULL",
+    )),
+)
+
+
+def apply_migrations(db: sqlite_utils.Database) -> None:
+    """Run the steps of MIGRATIONS this database has not had yet."""
+    done = {r[0] for r in db.conn.execute("SELECT name FROM schema_migrations")}
+    for name, statements in MIGRATIONS:
+        if name not in done:
+            with_retry(lambda: run_migration(db, name, statements))
+
+
+def run_migration(db: sqlite_utils.Database, name: str, statements: tuple[str, ...]) -> None:
+    with transaction(db):
+        if db.conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", [name]).fetchone():
+            return          # another process ran it while we waited for the lock
+        for statement in statements:
+            db.conn.execute(statement)
+        db.conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                        [name, time.time()])
 
 
 def with_retry(action, attempts: int = 20, pause: float = 0.05):
@@ -319,15 +405,21 @@ class transaction:
     """``with transaction(db):`` runs the block in one IMMEDIATE transaction (autocommit otherwise).
 
     IMMEDIATE takes the write lock at the start, so two processes racing on the same row
-    serialize instead of failing half-way.
+    serialize instead of failing half-way. A transaction opened inside another joins it: the
+    outermost block commits (or rolls back) the whole, so a function that needs one transaction
+    may be called on its own or as part of a larger one.
     """
 
     def __init__(self, db: sqlite_utils.Database):
         self.conn = db.conn
         self.queue = write_queue(db)
+        self.outermost = False
 
     def __enter__(self):
         self.queue.__enter__()
+        self.outermost = not self.conn.in_transaction
+        if not self.outermost:
+            return self
         try:
             with_retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
         except BaseException:
@@ -337,7 +429,8 @@ class transaction:
 
     def __exit__(self, kind, exc, tb):
         try:
-            self.conn.execute("ROLLBACK" if kind else "COMMIT")
+            if self.outermost:
+                self.conn.execute("ROLLBACK" if kind else "COMMIT")
         finally:
             self.queue.__exit__()
         return False

@@ -37,6 +37,50 @@ def test_transaction_rolls_back_on_error(tmp_path):
     assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 0
 
 
+def test_a_transaction_inside_another_joins_it_and_rolls_back_with_it(tmp_path):
+    db = store.connect(tmp_path / "n.db")
+    with pytest.raises(RuntimeError):
+        with store.transaction(db):
+            with store.transaction(db):
+                db.execute("INSERT INTO users (openid) VALUES ('oInner')")
+            assert db.conn.in_transaction          # the inner block did not commit
+            raise RuntimeError("boom")
+    assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+
+
+def test_each_named_migration_runs_once_and_is_recorded(tmp_path):
+    path = tmp_path / "m.db"
+    store.connect(path).conn.close()
+    db = store.connect(path)
+    names = [r[0] for r in db.execute("SELECT name FROM schema_migrations ORDER BY rowid")]
+    assert names == [name for name, _ in store.MIGRATIONS]
+
+
+def test_an_older_database_gets_structured_events_and_the_link_on_the_ticket(tmp_path):
+    """Before: notifications were notes ("new → 韦律师 by cs") and the consultation held the
+    ticket's id. After connecting, both are in their one structured place."""
+    path = tmp_path / "older.db"
+    store.connect(path).conn.close()
+    old = sqlite3.connect(path)
+    old.execute("DELETE FROM schema_migrations")
+    old.execute("INSERT INTO advisers (id, name) VALUES (7, '韦律师')")
+    old.execute("INSERT INTO tickets (id, openid, status, created_at) VALUES (3, 'oV', 'notified', 0)")
+    old.execute("INSERT INTO consultations (id, openid, asked_at, action, ticket_id) VALUES (5, 'oV', 0, 'escalate', 3)")
+    old.executemany("INSERT INTO ticket_events (ticket_id, at, from_status, to_status, actor, note)"
+                    " VALUES (3, 0, ?, ?, ?, ?)", [("open", "open", "villager", "clarify: 都不是"),
+                                                   ("open", "notified", "worker", "new → 韦律师 by cs"),
+                                                   ("notified", "notified", "worker", "voice → 韦律师")])
+    old.commit()
+    old.close()
+    db = store.connect(path)
+    events = [(e["kind"], e["to_status"], e["adviser_id"], e["reason"], e["via"]) for e in
+              db.query("SELECT * FROM ticket_events ORDER BY id")]
+    assert events == [("opened", "open", None, None, None), ("status", "notified", None, None, None),
+                      ("voice", "notified", 7, None, None), ("notified", "notified", 7, "new", "cs")]
+    assert db.execute("SELECT consultation_id FROM tickets WHERE id = 3").fetchone()[0] == 5
+    assert db.execute("SELECT ticket_id FROM consultations WHERE id = 5").fetchone()[0] is None
+
+
 def writer_in_thread(path, openid: str) -> threading.Thread:
     """Another connection (as another worker would have) writing one user row."""
     def run():
@@ -72,14 +116,23 @@ def test_a_write_inside_a_transaction_keeps_the_turn_until_the_commit(tmp_path):
     assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 2
 
 
+class FailingBegin:
+    """A connection whose BEGIN fails as a full disk or a broken file would make it."""
+
+    in_transaction = False
+
+    def execute(self, sql, *args):
+        raise sqlite3.OperationalError("disk I/O error")
+
+
 def test_a_failed_begin_gives_the_turn_back(tmp_path):
     path = tmp_path / "q.db"
     db = store.connect(path)
-    db.execute("BEGIN")  # a transaction already open: BEGIN IMMEDIATE fails
+    failing = store.transaction(db)
+    failing.conn = FailingBegin()
     with pytest.raises(sqlite3.OperationalError):
-        with store.transaction(db):
+        with failing:
             pass
-    db.execute("ROLLBACK")
     waiting = writer_in_thread(path, "oAfter")
     waiting.join(10)
     assert not waiting.is_alive()
