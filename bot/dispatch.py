@@ -41,7 +41,12 @@ class Incoming:
 
 @dataclass
 class Consultation:
-    """What the matcher decided about a question; written to the consultations table."""
+    """What was decided about one question; one row of the consultations table.
+
+    A question may take several turns (choices, "都不是", the hand-over): each later turn names
+    the message that asked it (``follows``) and updates that row instead of adding one, so the
+    township counts one consultation per question.
+    """
 
     question: str
     action: str                      # answer | clarify | escalate | urgent | chitchat | fallback
@@ -50,16 +55,24 @@ class Consultation:
     score: float | None = None
     candidates: list[dict] = field(default_factory=list)
     citations: list[str] = field(default_factory=list)
-    ticket_id: int | None = None
+    ticket_id: int | None = None     # a ticket opened for it: linked once, on the ticket's row
+    reason: str = ""                 # why, in a few words (the matcher's or the escalation's)
+    follows: int | None = None       # the message id of the question this turn continues
 
 
 @dataclass
 class Reply:
-    """A handler's answer: text to send (None means answer WeChat with ``success``)."""
+    """A handler's answer: text to send (None means answer WeChat with ``success``).
+
+    ``decision`` is what `legalbot ask --json` reports for the message (bot.matcher.Decision);
+    ``consultation`` what the records keep. Commands, menu taps and numbers carry no
+    consultation: they are not questions.
+    """
 
     text: str | None
     handler: str = ""
     consultation: Consultation | None = None
+    decision: Any = None
 
 
 Handler = Callable[[Incoming, "Context"], Reply | None]
@@ -72,6 +85,7 @@ class Context:
     services: Any                    # bot.services.Services
     db: Any                          # sqlite_utils.Database
     now: float
+    message_id: int | None = None    # this message's row (bot.records.claim), when recorded
 
     @property
     def config(self):

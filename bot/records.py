@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from bot import users
-from bot.dispatch import Incoming, Reply
+from bot.dispatch import Consultation, Incoming, Reply
 from bot.store import fetch_one, transaction, write
 
 # A retry waits this long for the first attempt's reply (WeChat gives up after 5 s).
@@ -99,7 +99,7 @@ def finish(db, message_id: int, incoming: Incoming, reply: Reply, reply_xml: str
         if incoming.msg_type != "event":
             users.touch_inbound(db, incoming.openid, now)
         if row is not None:
-            insert_consultation(db, row)
+            save_consultation(db, row, reply.consultation)
         finish_message(db, message_id, reply_xml, reply.handler, latency_ms)
 
 
@@ -121,8 +121,29 @@ def consultation_row(message_id: int | None, incoming: Incoming, reply: Reply,
         "faq_id": c.faq_id, "category": c.category, "score": c.score,
         "candidates": json.dumps(c.candidates, ensure_ascii=False),
         "citations": json.dumps(c.citations, ensure_ascii=False),
-        "reply": reply.text, "latency_ms": round(latency_ms, 2), "ticket_id": c.ticket_id,
+        "reply": reply.text, "latency_ms": round(latency_ms, 2), "reason": c.reason or None,
     }
+
+
+def save_consultation(db, row: dict, consultation: Consultation) -> int:
+    """Insert the consultation, or update the one this turn continues; link its ticket."""
+    consultation_id = continued(db, consultation.follows)
+    if consultation_id is None:
+        consultation_id = insert_consultation(db, row)
+    else:
+        update_consultation(db, consultation_id, row)
+    if consultation.ticket_id is not None:
+        db.execute("UPDATE tickets SET consultation_id = ? WHERE id = ? AND consultation_id IS NULL",
+                   [consultation_id, consultation.ticket_id])
+    return consultation_id
+
+
+def continued(db, message_id: int | None) -> int | None:
+    """The consultation asked by message ``message_id`` (the first turn of this question)."""
+    if message_id is None:
+        return None
+    found = fetch_one(db, "SELECT id FROM consultations WHERE message_id = ?", [message_id])
+    return found["id"] if found else None
 
 
 def insert_consultation(db, row: dict) -> int:
@@ -132,3 +153,18 @@ def insert_consultation(db, row: dict) -> int:
     return write(
         db, f"INSERT INTO consultations ({columns}, village) VALUES ({marks},"
         " (SELECT village FROM users WHERE openid = ?))", [*row.values(), row["openid"]]).lastrowid
+
+
+UPDATED = ("action", "faq_id", "score", "reply", "reason")
+KEPT_IF_EMPTY = ("category", "candidates", "citations")
+
+
+def update_consultation(db, consultation_id: int, row: dict) -> None:
+    """A later turn of the same question: its outcome replaces the earlier one (an empty category,
+    list of candidates or citations keeps what the first turn found). The question, its time,
+    channel and message stay those of the first turn."""
+    sets = [f"{k} = ?" for k in UPDATED] + [f"{k} = COALESCE(NULLIF(?, '[]'), {k})" for k in KEPT_IF_EMPTY]
+    values = [row[k] for k in UPDATED] + [row[k] for k in KEPT_IF_EMPTY]
+    write(db, f"UPDATE consultations SET {', '.join(sets)}, village = COALESCE(village,"
+              " (SELECT village FROM users WHERE openid = ?)) WHERE id = ?",
+          [*values, row["openid"], consultation_id])

@@ -1,11 +1,21 @@
 """Tickets: a question handed to the legal adviser of the villager's own village.
 
-Life of a ticket: open → notified → answered → delivered → closed, plus overdue (the adviser
-was chased) and reassigned (handed to the backup, the township 司法所). Every transition is a
-row in ticket_events with its time and actor, so the console can show who did what when.
+The statuses and the moves between them are declared once, here (``Status``, ``TRANSITIONS``):
+
+    draft ──▶ open ──▶ notified ──▶ answered ──▶ delivered ──▶ closed
+      │         │ ╲        │  ╲          ╲________________________▲
+      │         │  overdue ◀┘   reassigned (to the backup, the township 司法所)
+      └─────────┴──────────────▶ cancelled (by the villager, before an answer)
+
+A draft is a hand-over still being told: the villager asked for a person and is describing the
+matter, or has described it and not yet named the village. ``transition`` refuses every other
+move and writes the change and its event in one transaction. Events are structured rows
+(``EventKind``): a notification names its adviser, reason and channel, so "was this adviser
+already told?" is a query, not a search through notes.
 
 Handlers never send: opening a ticket *enqueues* the adviser's notification in the outbox,
-and the worker sends it (``send_notification`` below is that job).
+and the worker sends it (``send_notification`` below is that job). The villager's side of a
+hand-over (asking for the story, the village, additions) is bot/handover.py.
 """
 from __future__ import annotations
 
@@ -13,25 +23,64 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, Iterable
 
 from bot import advisers as adv
-from bot import routing, users
+from bot import routing
 from bot.advisers import Adviser
 from bot.config import Config
-from bot.dispatch import Consultation, Context, Incoming
+from bot.dispatch import Context
 from bot.outbox import Hold, enqueue
 from bot.store import transaction
 
 log = logging.getLogger(__name__)
 
-ANSWERABLE = ("open", "notified", "overdue", "reassigned")
+
+class Status(StrEnum):
+    DRAFT = "draft"              # the villager is still telling the matter or naming the village
+    OPEN = "open"                # handed over; the adviser's notification is queued
+    NOTIFIED = "notified"        # the adviser was told
+    OVERDUE = "overdue"          # no answer in time: the adviser was chased
+    REASSIGNED = "reassigned"    # handed to the backup (司法所)
+    ANSWERED = "answered"        # the adviser answered; delivery to the villager is under way
+    DELIVERED = "delivered"      # the answer reached the villager's WeChat
+    CLOSED = "closed"
+    CANCELLED = "cancelled"      # the villager withdrew it before an answer
+
+
+S = Status
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    S.DRAFT: frozenset({S.OPEN, S.CANCELLED}),
+    S.OPEN: frozenset({S.NOTIFIED, S.OVERDUE, S.REASSIGNED, S.ANSWERED, S.CANCELLED}),
+    S.NOTIFIED: frozenset({S.OVERDUE, S.REASSIGNED, S.ANSWERED, S.CANCELLED}),
+    S.OVERDUE: frozenset({S.REASSIGNED, S.ANSWERED, S.CANCELLED}),
+    S.REASSIGNED: frozenset({S.ANSWERED, S.CANCELLED}),
+    S.ANSWERED: frozenset({S.DELIVERED, S.CLOSED}),
+    S.DELIVERED: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+ANSWERABLE = (S.OPEN.value, S.NOTIFIED.value, S.OVERDUE.value, S.REASSIGNED.value)
 WAITING = ANSWERABLE
-VILLAGE_CHOICE_TTL = 3600
-EARLIER_TURNS_SECONDS = 1800
-STATUS_LABELS = {"open": "已转给法律顾问", "notified": "法律顾问已收到", "overdue": "正在催办",
-                 "reassigned": "已转司法所", "answered": "已答复", "delivered": "已答复",
-                 "closed": "已结束"}
+STATUS_LABELS = {"draft": "还没转出", "open": "已转给法律顾问", "notified": "法律顾问已收到",
+                 "overdue": "正在催办", "reassigned": "已转司法所", "answered": "已答复",
+                 "delivered": "已答复", "closed": "已结束", "cancelled": "已取消"}
+
+
+class EventKind(StrEnum):
+    OPENED = "opened"            # the ticket was written (draft or open)
+    STATUS = "status"            # a transition
+    NOTIFIED = "notified"        # a notification reached an adviser (adviser_id, reason, via)
+    VOICE = "voice"              # the villager's voice message was forwarded (adviser_id)
+    ADDED = "added"              # the villager added to the matter (note: their words)
+    NOTE = "note"                # anything else worth showing (routing decisions, …)
+
+
+def sources_of(to_status: str) -> frozenset[Status]:
+    """The statuses from which ``to_status`` may be reached."""
+    target = Status(to_status)
+    return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
 
 
 @dataclass
@@ -43,7 +92,7 @@ class Ticket:
     status: str
     question: str = ""
     category: str | None = None
-    context: list[str] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)    # the villager's additions (补充), in order
     suggested: list[str] = field(default_factory=list)
     media_id: str | None = None
     urgent: bool = False
@@ -53,6 +102,7 @@ class Ticket:
     delivered_at: float | None = None
     delivered_via: str | None = None
     consultation_id: int | None = None
+    waiting_for: str | None = None                      # a draft: "story" or "village"
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Ticket":
@@ -62,7 +112,13 @@ class Ticket:
                    suggested=json.loads(row["suggested"] or "[]"), media_id=row["media_id"],
                    urgent=bool(row["urgent"]), answer=row["answer"], created_at=row["created_at"],
                    answered_at=row["answered_at"], delivered_at=row["delivered_at"],
-                   delivered_via=row["delivered_via"], consultation_id=row["consultation_id"])
+                   delivered_via=row["delivered_via"], consultation_id=row["consultation_id"],
+                   waiting_for=row.get("waiting_for"))
+
+    @property
+    def waiting(self) -> bool:
+        """Still to be answered (a draft included): the villager may add to it or cancel it."""
+        return self.status == S.DRAFT or self.status in ANSWERABLE
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -81,13 +137,18 @@ def get_ticket(db, ticket_id: int) -> Ticket | None:
 
 def list_tickets(db, villages: list[str] | None = None, status: str | list[str] | None = None,
                  openid: str | None = None, adviser_id: int | None = None) -> list[Ticket]:
-    """Tickets, newest first, filtered by village(s), status(es), villager or adviser."""
+    """Tickets, newest first, filtered by village(s), status(es), villager or adviser.
+
+    Drafts (hand-overs the villager is still telling) are left out unless asked for by status.
+    """
     where, params = ["purged = 0"], []
+    if status is None:
+        where.append("status != 'draft'")
     for column, values in (("village", villages), ("status", status)):
         if values is not None:
             values = [values] if isinstance(values, str) else list(values)
             where.append(f"{column} IN ({','.join('?' * len(values))})")
-            params += values
+            params += [str(v) for v in values]
     for column, value in (("openid", openid), ("adviser_id", adviser_id)):
         if value is not None:
             where.append(f"{column} = ?")
@@ -96,120 +157,154 @@ def list_tickets(db, villages: list[str] | None = None, status: str | list[str] 
     return [Ticket.from_row(r) for r in db.query(sql, params)]
 
 
+def waiting_tickets(db, openid: str) -> list[Ticket]:
+    """The villager's hand-overs not yet answered (drafts included), newest first."""
+    return list_tickets(db, openid=openid, status=[S.DRAFT, *ANSWERABLE])
+
+
 def ticket_events(db, ticket_id: int) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", [ticket_id]))
 
 
-# ---- transitions ----------------------------------------------------------------------
+# ---- transitions and events -----------------------------------------------------------
 
 def transition(db, ticket_id: int, to_status: str, now: float, *, actor: str = "",
-               note: str = "", expect: tuple[str, ...] | None = None, **fields: Any) -> bool:
-    """Move a ticket to ``to_status`` (only from ``expect``, if given) and log the event.
+               note: str = "", expect: Iterable[str] | None = None, **fields: Any) -> bool:
+    """Move a ticket to ``to_status`` if TRANSITIONS allows it from the status it is in (and,
+    when ``expect`` is given, only from those) and log the event; False when it may not move.
 
     The status check and the event are one transaction, so two workers (or an adviser and the
     deadline sweep) racing on one ticket produce exactly one transition.
     """
+    allowed = sources_of(to_status)
+    if expect is not None:
+        allowed &= {Status(e) for e in expect}
+    if not allowed:
+        raise ValueError(f"no ticket may move to {to_status!r} from {expect!r}")
     sets = ", ".join(["status = ?", *(f"{k} = ?" for k in fields)])
-    where, params = "id = ?", [to_status, *fields.values(), ticket_id]
-    if expect:
-        where += f" AND status IN ({','.join('?' * len(expect))})"
-        params += list(expect)
+    params = [str(to_status), *fields.values(), ticket_id, *(str(a) for a in sorted(allowed))]
     with transaction(db):
-        old = list(db.query("SELECT status FROM tickets WHERE id = ?", [ticket_id]))
-        changed = db.execute(f"UPDATE tickets SET {sets} WHERE {where}", params).rowcount
+        old = db.execute("SELECT status FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+        changed = db.execute(f"UPDATE tickets SET {sets} WHERE id = ? AND status IN "
+                             f"({','.join('?' * len(allowed))})", params).rowcount
         if changed:
-            db.execute("INSERT INTO ticket_events (ticket_id, at, from_status, to_status, actor, note) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", [ticket_id, now, old[0]["status"], to_status,
-                                                     actor, note])
+            log_event(db, ticket_id, old[0], now, actor, note, kind=EventKind.STATUS,
+                      to_status=str(to_status))
     return bool(changed)
 
 
-def log_event(db, ticket_id: int, status: str, now: float, actor: str, note: str) -> None:
-    """An event that does not change the status (a reminder sent, a notification sent)."""
-    db.execute("INSERT INTO ticket_events (ticket_id, at, from_status, to_status, actor, note) "
-               "VALUES (?, ?, ?, ?, ?, ?)", [ticket_id, now, status, status, actor, note])
+def log_event(db, ticket_id: int, status: str, now: float, actor: str, note: str = "", *,
+              kind: EventKind = EventKind.NOTE, to_status: str | None = None,
+              adviser_id: int | None = None, reason: str | None = None,
+              via: str | None = None) -> None:
+    """One row of the ticket's history; without ``to_status`` the status stays ``status``."""
+    db.execute("INSERT INTO ticket_events (ticket_id, at, from_status, to_status, actor, note, kind,"
+               " adviser_id, reason, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [ticket_id, now, str(status), str(to_status or status), actor, note, str(kind),
+                adviser_id, reason, via])
 
 
-# ---- opening a ticket (the interface the matcher and webhook call) ----------------------
+# ---- writing and opening tickets -----------------------------------------------------------
 
-def escalate(ctx: Context, incoming: Incoming, consultation: Consultation | None, *,
-             urgent: bool = False, reason: str = "") -> str:
-    """Hand the question to the villager's village adviser and say what happens next.
+@dataclass
+class Request:
+    """What a ticket is made of, from the villager's side."""
 
-    The first time, the village is unknown: ask for it (numbered list) and keep the question
-    as pending state; handlers/village.py opens the ticket when the number comes back.
-    Sets ``consultation.ticket_id`` when a ticket is opened, so the consultation row links to it.
+    question: str = ""
+    category: str | None = None
+    citations: list[str] = field(default_factory=list)
+    media_id: str | None = None
+    urgent: bool = False
+    reason: str = ""                 # why it was handed over (shown in the ticket's history)
+
+    @classmethod
+    def of(cls, request: "Request | dict[str, Any]") -> "Request":
+        """A Request, also from the plain dict older callers pass."""
+        if isinstance(request, Request):
+            return request
+        return cls(**{k: v for k, v in request.items() if k in cls.__dataclass_fields__})
+
+
+def write_ticket(ctx: Context, openid: str, request: Request, village: str | None,
+                 waiting_for: str | None) -> Ticket:
+    """A draft waiting for ``waiting_for`` ("story" or "village"); nobody is told yet."""
+    with transaction(ctx.db):
+        ticket_id = insert_ticket(ctx, openid, request, village, S.DRAFT, waiting_for)
+    return get_ticket(ctx.db, ticket_id)
+
+
+def insert_ticket(ctx: Context, openid: str, request: Request, village: str | None,
+                  status: Status, waiting_for: str | None = None) -> int:
+    ticket_id = ctx.db.execute(
+        "INSERT INTO tickets (openid, village, category, question, context, suggested, media_id,"
+        " urgent, status, waiting_for, created_at) VALUES (?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?)",
+        [openid, village, request.category, request.question,
+         json.dumps(request.citations, ensure_ascii=False), request.media_id, int(request.urgent),
+         str(status), waiting_for, ctx.now]).lastrowid
+    log_event(ctx.db, ticket_id, status, ctx.now, "villager", request.reason, kind=EventKind.OPENED)
+    return ticket_id
+
+
+def open_ticket(ctx: Context, openid: str, village: str | None,
+                request: Request | dict[str, Any]) -> Ticket:
+    """Write the ticket and hand it over at once (``release``)."""
+    request = Request.of(request)
+    with transaction(ctx.db):
+        ticket_id = insert_ticket(ctx, openid, request, village, S.OPEN)
+        release(ctx, get_ticket(ctx.db, ticket_id), village)
+    return get_ticket(ctx.db, ticket_id)
+
+
+def release(ctx: Context, ticket: Ticket, village: str | None) -> Ticket:
+    """Hand a ticket to its adviser: fill in the village, adviser and suggested articles, move a
+    draft to open, enqueue the notifications (bot.routing decides who: the village's adviser if
+    WeChat reaches them, else the backup at once; urgent: everyone reachable, else the duty
+    contact). All in one transaction: the ticket and its notifications exist together or not at all.
     """
     adv.ensure_advisers(ctx.db, ctx.config, ctx.now)
-    request = ticket_request(ctx, incoming, consultation, urgent=urgent, reason=reason)
-    village = known_village(ctx.db, ctx.config, incoming.openid)
-    if village is None and ctx.config.villages and not urgent:
-        return ask_village(ctx, incoming.openid, request)
-    ticket = open_ticket(ctx, incoming.openid, village, request)
-    if consultation is not None:
-        consultation.ticket_id = ticket.id
-    return opened_text(ctx, ticket)
-
-
-def ticket_request(ctx: Context, incoming: Incoming, consultation: Consultation | None, *,
-                   urgent: bool, reason: str) -> dict[str, Any]:
-    """Everything a ticket needs, as plain JSON (it may wait in pending state for the village)."""
-    question = (consultation.question if consultation else "") or incoming.text or ""
-    return {"question": question, "category": consultation.category if consultation else None,
-            "citations": list(consultation.citations) if consultation else [],
-            "media_id": incoming.media_id or None, "urgent": urgent, "reason": reason,
-            "context": earlier_turns(ctx.db, incoming.openid, question, ctx.now)}
-
-
-def known_village(db, config: Config, openid: str) -> str | None:
-    village = users.get_village(db, openid)
-    return village if village and config.village(village) else None
-
-
-def earlier_turns(db, openid: str, question: str, now: float, limit: int = 5) -> list[str]:
-    """The villager's last few messages (half an hour), so the adviser sees the whole story."""
-    rows = db.query("SELECT content FROM messages WHERE openid = ? AND received_at >= ? "
-                    "AND content IS NOT NULL AND content != '' ORDER BY received_at DESC, id DESC "
-                    "LIMIT ?", [openid, now - EARLIER_TURNS_SECONDS, limit + 1])
-    turns = [r["content"] for r in rows if r["content"] != question]
-    return list(reversed(turns[:limit]))
-
-
-def village_prompt(config: Config) -> str:
-    lines = [f"{i} {name}" for i, name in enumerate(config.village_names, 1)]
-    return "您住在哪个村？请回复数字：\n" + "\n".join(lines)
-
-
-def ask_village(ctx: Context, openid: str, request: dict[str, Any] | None) -> str:
-    """Remember the question and ask for the village; the number comes back to handlers/village."""
-    users.set_pending(ctx.db, openid, "village", {"request": request}, VILLAGE_CHOICE_TTL, ctx.now)
-    lead = "这个问题需要请法律顾问帮您看看。" if request else ""
-    return lead + village_prompt(ctx.config)
-
-
-def open_ticket(ctx: Context, openid: str, village: str | None, request: dict[str, Any]) -> Ticket:
-    """Write the ticket and enqueue its notifications (bot.routing decides who: the village's
-    adviser if WeChat reaches them, else the backup at once; urgent: everyone reachable, else the
-    duty contact)."""
-    urgent = bool(request.get("urgent"))
-    plan = routing.route(ctx.db, ctx.config, village, urgent, ctx.now)
-    adviser = plan.assignee
-    suggested = suggested_articles(ctx, request["question"], request.get("citations") or [])
-    with transaction(ctx.db):  # the ticket and its notifications exist together or not at all
-        ticket_id = ctx.db.execute(
-            "INSERT INTO tickets (openid, village, adviser_id, category, question, context, "
-            "suggested, media_id, urgent, status, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-            [openid, village, adviser.id if adviser else None, request.get("category"),
-             request["question"], json.dumps(request.get("context") or [], ensure_ascii=False),
-             json.dumps(suggested, ensure_ascii=False), request.get("media_id"), int(urgent),
-             ctx.now]).lastrowid
-        log_event(ctx.db, ticket_id, "open", ctx.now, "villager", request.get("reason") or "")
+    plan = routing.route(ctx.db, ctx.config, village, ticket.urgent, ctx.now)
+    suggested = suggested_articles(ctx, story_of(ticket), ticket.suggested)
+    with transaction(ctx.db):
+        ctx.db.execute("UPDATE tickets SET village = ?, adviser_id = ?, suggested = ?, waiting_for = NULL"
+                       " WHERE id = ?", [village, plan.assignee.id if plan.assignee else None,
+                                         json.dumps(suggested, ensure_ascii=False), ticket.id])
+        if ticket.status == S.DRAFT:
+            transition(ctx.db, ticket.id, S.OPEN, ctx.now, actor="villager", expect=[S.DRAFT])
         if plan.passed_over:
-            log_event(ctx.db, ticket_id, "open", ctx.now, "system", plan.passed_over)
+            log_event(ctx.db, ticket.id, S.OPEN, ctx.now, "system", plan.passed_over)
         for target in plan.notify:
-            notify(ctx.db, ticket_id, target, ctx.now, "urgent" if urgent else "new")
-    return get_ticket(ctx.db, ticket_id)
+            notify(ctx.db, ticket.id, target, ctx.now, "urgent" if ticket.urgent else "new")
+    return get_ticket(ctx.db, ticket.id)
+
+
+def story_of(ticket: Ticket) -> str:
+    """The villager's words about the matter: the question and every addition."""
+    return " ".join([ticket.question, *ticket.context]).strip()
+
+
+def set_story(db, ticket: Ticket, request: Request, waiting_for: str | None) -> Ticket:
+    """A draft that waited for the story gets it (question, category, articles of the matter)."""
+    db.execute("UPDATE tickets SET question = ?, category = COALESCE(?, category), suggested = ?,"
+               " waiting_for = ? WHERE id = ? AND status = 'draft'",
+               [request.question, request.category, json.dumps(request.citations, ensure_ascii=False),
+                waiting_for, ticket.id])
+    return get_ticket(db, ticket.id)
+
+
+def add_to_ticket(db, ticket: Ticket, text: str, now: float) -> Ticket:
+    """The villager's addition (补充), kept in order and in the ticket's history."""
+    with transaction(db):
+        row = db.execute("SELECT context FROM tickets WHERE id = ?", [ticket.id]).fetchone()
+        added = [*json.loads(row[0] or "[]"), text]
+        db.execute("UPDATE tickets SET context = ? WHERE id = ?",
+                   [json.dumps(added, ensure_ascii=False), ticket.id])
+        log_event(db, ticket.id, ticket.status, now, "villager", text, kind=EventKind.ADDED)
+    return get_ticket(db, ticket.id)
+
+
+def cancel_ticket(db, ticket_id: int, now: float) -> bool:
+    """The villager withdraws a hand-over that has not been answered."""
+    return transition(db, ticket_id, S.CANCELLED, now, actor="villager", note="村民取消")
 
 
 def suggested_articles(ctx: Context, question: str, citations: list[str], k: int = 3) -> list[str]:
@@ -230,22 +325,11 @@ def opened_text(ctx: Context, ticket: Ticket) -> str:
     return routing.opened_text(ctx.db, ctx.config, ticket, ctx.now)
 
 
-def link_consultation(db, ticket: Ticket) -> None:
-    """Link the villager's latest escalated consultation (recorded by the webhook) to the ticket."""
-    rows = list(db.query("SELECT id FROM consultations WHERE openid = ? AND ticket_id IS NULL AND "
-                         "action IN ('escalate', 'urgent', 'fallback') ORDER BY asked_at DESC, id DESC "
-                         "LIMIT 1", [ticket.openid]))
-    if rows:
-        db.execute("UPDATE consultations SET ticket_id = ? WHERE id = ?", [ticket.id, rows[0]["id"]])
-        db.execute("UPDATE tickets SET consultation_id = ? WHERE id = ?", [rows[0]["id"], ticket.id])
-
-
-def open_pending_ticket(ctx: Context, openid: str, village: str,
-                        request: dict[str, Any]) -> Ticket:
-    """The villager named their village: open the ticket that was waiting for it."""
-    ticket = open_ticket(ctx, openid, village, request)
-    link_consultation(ctx.db, ticket)
-    return ticket
+def escalate(ctx: Context, incoming, consultation, *, urgent: bool = False, reason: str = "") -> str:
+    """Hand ``consultation``'s question to a person now and say what happens next (the urgent
+    path and the voice path call this; bot/handover.py has the whole conversation)."""
+    from bot.handover import hand_over_now
+    return hand_over_now(ctx, incoming, consultation, urgent=urgent, reason=reason)
 
 
 # ---- notifying the adviser (enqueued here, sent by the worker) ---------------------------
@@ -289,7 +373,7 @@ def send_notification(services, db, client, payload: dict[str, Any], now: float)
         raise Hold("ticket or adviser no longer exists")
     if ticket.status not in ANSWERABLE:
         raise Hold(f"ticket already {ticket.status}")
-    if already_notified(db, ticket.id, notified_note(payload["reason"], adviser)):
+    if already_notified(db, ticket.id, adviser, payload["reason"]):
         raise Hold("already sent (a worker died before recording it)")
     if not services.config.wechat.can_push or not adviser.openid:
         raise routing.Unreachable(adviser.id, routing.unreachable_reason(
@@ -320,7 +404,8 @@ def forward_voice(services, db, client, payload: dict[str, Any], now: float) -> 
         raise Hold(f"{adviser.name} is outside the 48-hour window: the voice is in the console")
     client.send_voice(adviser.openid, ticket.media_id)
     count_cs_sent(db, adviser.openid)
-    log_event(db, ticket.id, ticket.status, now, "worker", f"voice → {adviser.name}")
+    log_event(db, ticket.id, ticket.status, now, "worker", f"语音已转给{adviser.name}",
+              kind=EventKind.VOICE, adviser_id=adviser.id)
     return "sent"
 
 
@@ -331,20 +416,19 @@ def send_template(config: Config, client, adviser: Adviser, ticket: Ticket) -> N
     client.send_template(adviser.openid, config.wechat.adviser_template_id, template_data(ticket))
 
 
-def notified_note(reason: str, adviser: Adviser) -> str:
-    return f"{reason} → {adviser.name}"
-
-
-def already_notified(db, ticket_id: int, note: str) -> bool:
-    return bool(list(db.query("SELECT 1 FROM ticket_events WHERE ticket_id = ? AND note LIKE ?",
-                              [ticket_id, note + " by %"])))
+def already_notified(db, ticket_id: int, adviser: Adviser, reason: str) -> bool:
+    """Whether this notification was already sent (a worker may die before marking the job)."""
+    return db.execute("SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = ? AND adviser_id = ?"
+                      " AND reason = ? LIMIT 1",
+                      [ticket_id, str(EventKind.NOTIFIED), adviser.id, reason]).fetchone() is not None
 
 
 def mark_notified(db, ticket: Ticket, adviser: Adviser, reason: str, now: float, via: str) -> None:
-    note = f"{notified_note(reason, adviser)} by {via}"
-    if not transition(db, ticket.id, "notified", now, actor="worker", note=note,
-                      expect=("open",), notified_at=now):
-        log_event(db, ticket.id, ticket.status, now, "worker", note)
+    """Record the notification (and move an open ticket to notified), in one transaction."""
+    with transaction(db):
+        log_event(db, ticket.id, ticket.status, now, "worker", f"已通知{adviser.name}",
+                  kind=EventKind.NOTIFIED, adviser_id=adviser.id, reason=reason, via=via)
+        transition(db, ticket.id, S.NOTIFIED, now, actor="worker", expect=[S.OPEN], notified_at=now)
 
 
 # ---- the adviser's side (WeChat commands and the web console share these) ----------------
@@ -398,8 +482,7 @@ def reassign_ticket(db, ticket_id: int, adviser: Adviser | None, now: float,
 
 
 def close_ticket(db, ticket_id: int, now: float, actor: str, note: str = "") -> bool:
-    return transition(db, ticket_id, "closed", now, actor=actor, note=note,
-                      expect=("answered", "delivered"), closed_at=now)
+    return transition(db, ticket_id, S.CLOSED, now, actor=actor, note=note, closed_at=now)
 
 
 def adviser_todo(db, adviser: Adviser) -> list[Ticket]:

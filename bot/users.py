@@ -1,7 +1,9 @@
 """Per-villager state kept in SQLite, so it survives restarts and is shared by every worker.
 
-One pending question at a time: a clarify choice ("回复数字"), a village to pick, and so on.
-It expires, so a "2" sent tomorrow is read as a new message, not as yesterday's choice.
+One pending question at a time, the last one the bot asked: a clarify choice ("回复数字"), the
+hand-over offered ("回复1"), a village to pick, the story of a hand-over, additions to a ticket
+just opened. It expires, so a "2" sent tomorrow is read as a new message, not as yesterday's
+choice. (A hand-over itself is never only pending state: it is a ticket, bot.tickets.)
 """
 from __future__ import annotations
 
@@ -57,3 +59,8 @@ def get_village(db, openid: str) -> str | None:
 
 def set_village(db, openid: str, village: str, now: float) -> None:
     update_user(db, openid, now, village=village)
+
+
+def mark_village_asked(db, openid: str, now: float) -> None:
+    """The bot asked which village: it asks unprompted only once (a hand-over may ask again)."""
+    update_user(db, openid, now, village_asked_at=now)

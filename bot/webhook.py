@@ -22,17 +22,16 @@ from wechatpy.utils import check_signature
 import xmltodict
 
 from bot import get_db, services
-from bot import records, replies
+from bot import replies
 from bot.config import Config
-from bot.delivery import attach_pending_answers
-from bot.dispatch import Context, Incoming, Reply
+from bot.conversation import answer_once
+from bot.dispatch import Incoming
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("webhook", __name__)
 
 MESSAGE_TYPES = {"text", "voice", "image", "video", "shortvideo", "location", "link", "file", "event"}
 SUCCESS = "success"
-APOLOGY = "抱歉，系统刚才出了点小问题，请过一会儿再发一次；着急的话请回复“转人工”。"
 CHANNELS_FROM_HEADER = {"simulator"}   # development only: the simulator page marks its posts
 
 
@@ -227,39 +226,8 @@ def request_channel(config: Config) -> str:
 # --- answering ------------------------------------------------------------------------------
 
 def respond_once(incoming: Incoming, started: float) -> str:
-    """This request's reply XML: from the registry, or stored by an earlier attempt."""
+    """This request's reply XML: from the handlers (bot.conversation), or stored by an earlier attempt."""
     return answer_once(services(), get_db(), incoming, started)
-
-
-def answer_once(app_services, db, incoming: Incoming, started: float) -> str:
-    """The plaintext reply XML for a message, computed once however often WeChat retries.
-
-    Outside Flask too: `legalbot chat` sends its lines through here, so the terminal exercises
-    exactly what WeChat does (dedupe, records, "更多", waiting adviser answers).
-    """
-    key = records.dedupe_key(incoming)
-    claim = records.claim(db, key, incoming, time.time())
-    if not claim.mine:
-        stored = claim.reply_xml if claim.reply_xml is not None else records.wait_for_reply(db, key)
-        return stored or ""
-    ctx = Context(services=app_services, db=db, now=time.time())
-    reply = converse(ctx, incoming)
-    reply_xml = render(incoming, reply, ctx.now)
-    latency = (time.monotonic() - started) * 1000
-    records.finish(db, claim.message_id, incoming, reply, reply_xml, latency, ctx.now)
-    return reply_xml
-
-
-def render(incoming: Incoming, reply: Reply, now: float) -> str:
-    """Plaintext reply XML, or '' for "no reply" (sent as ``success``)."""
-    if reply.text is None:
-        return ""
-    return replies.render_text(incoming.openid, account_of(incoming), reply.text, int(now))
-
-
-def account_of(incoming: Incoming) -> str:
-    """Our account's id (the message's ToUserName), the sender of the reply."""
-    return value_of(incoming.raw or {}, "ToUserName") or "legalbot"
 
 
 def seal(reply_xml: str, envelope: Envelope) -> str:
@@ -269,35 +237,3 @@ def seal(reply_xml: str, envelope: Envelope) -> str:
     if envelope.crypto is None:
         return reply_xml
     return envelope.crypto.encrypt_message(reply_xml, envelope.nonce, envelope.timestamp)
-
-
-def converse(ctx: Context, incoming: Incoming) -> Reply:
-    """Dispatch to the handlers and prepare the text a villager is sent (webhook and CLI).
-
-    Adviser answers waiting for this user ride along with the reply; a reply longer than
-    WeChat's limit is cut and the rest kept for "更多".
-    """
-    reply = dispatch_safely(ctx, incoming)
-    if reply.text is not None:
-        text = attach_pending(ctx, incoming.openid, reply.text)
-        reply.text = replies.fit_for_user(ctx.db, incoming.openid, text, ctx.config.reply.max_bytes,
-                                          ctx.config.reply.more_keyword, ctx.now)
-    return reply
-
-
-def dispatch_safely(ctx: Context, incoming: Incoming) -> Reply:
-    try:
-        return ctx.services.registry.dispatch(incoming, ctx)
-    except Exception:  # noqa: BLE001 - a broken handler must not leave the villager unanswered
-        log.exception("handler failed for %s %s", incoming.msg_type, incoming.openid)
-        silent = incoming.msg_type == "event" and incoming.event not in ("click", "subscribe")
-        return Reply(text=None if silent else APOLOGY, handler="error")
-
-
-def attach_pending(ctx: Context, openid: str, text: str) -> str:
-    """Prepend adviser answers waiting for this villager (see bot.delivery)."""
-    try:
-        return attach_pending_answers(ctx, openid, text)
-    except Exception:  # noqa: BLE001 - a delivery fault must not cost the villager this reply
-        log.exception("attaching pending answers failed for %s", openid)
-        return text

@@ -6,13 +6,17 @@ runs first; the first reply wins). ``create_app`` loads the modules listed here,
 Priorities in use (keep gaps so a new handler can slot in):
   5 dedupe-free system events   8 bound advisers' commands (their answers may quote danger words)
   10 urgent danger   15 adviser binding   25 text with nothing to read (empty, emoji, sticker)
-  30 pending state (更多, clarify numbers, village choice)   40 law lookup (查法条)
-  45 my tickets   50 menu clicks and other events   60 media   65 voice   70 chitchat
-  80 questions → matcher   1000 unknown (catch-all)
+  30 pending state (更多, 改村, village choice, clarify numbers, "1" for the hand-over offered)
+  34 转人工 and its kin   40 law lookup (查法条)   44 补充 / 取消   45 my tickets
+  50 menu clicks and other events   60 media   65 voice   70 chitchat
+  71 the story of a hand-over   72 additions to a ticket just opened
+  75 numbers and quit words answering nothing   80 questions → FAQ and escalation
+  1000 unknown (catch-all)
 """
 
 DEFAULT_HANDLERS: list[str] = [
     "handlers.events", "handlers.media", "handlers.voice", "handlers.more", "handlers.unknown",
     "handlers.binding", "handlers.adviser", "handlers.village", "handlers.my_tickets",
     "handlers.lookup", "handlers.urgent", "handlers.clarify", "handlers.chitchat", "handlers.text",
+    "handlers.handover", "handlers.stray",
 ]

@@ -1,26 +1,29 @@
-"""The answer to "您想问的是：1 … 2 … 3 … 回复数字即可": a number selects the offered entry.
+"""The answer to numbered choices: "您想问的是：1 … 2 … 3 … 回复数字即可", and the numbered
+examples of a menu topic (常见问题 → 婚姻家庭 → "5").
 
 The choices live in the villager's pending state (bot/users.py, kind "clarify") for
-config.matcher.clarify_ttl_seconds; after that a "2" is an ordinary message again.
-"都不是" hands the original question to the village adviser.
+config.matcher.clarify_ttl_seconds; after that a "2" is an ordinary message again. A choice
+completes the consultation of the question that was asked (one row, updated); "都不是" hands
+that question to the village adviser. An entry that needs a person (``needs_person``) is
+answered and handed over, never answered alone.
 """
 from __future__ import annotations
 
 import re
 
-from bot import users
+from bot import handover, users
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.knowledge import compose_reply
-from handlers.text import hand_over
+from bot.matcher import Decision
 
 NONE_OF_THEM = re.compile(r"^(都不是|都不对|不是|没有|没有我要问的|以上都不是|0)$")
 OUT_OF_RANGE = "没有这个序号，请回复{choices}中的一个数字；都不是请回复“都不是”。"
+CN_DIGITS = str.maketrans("一二三四五六七八九", "123456789")
 
 
 def chosen_number(normalized: str) -> int | None:
     """"2", "２", "二", "第2个" (normalized) → 2; anything else → None."""
-    found = re.fullmatch(r"第?(\d{1,2})个?", normalized.replace("二", "2").replace("一", "1")
-                         .replace("三", "3"))
+    found = re.fullmatch(r"第?(\d{1,2})个?", normalized.replace(" ", "").translate(CN_DIGITS))
     return int(found.group(1)) if found else None
 
 
@@ -32,18 +35,31 @@ def selected(ctx: Context, incoming: Incoming, pending: dict, number: int) -> Re
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
     kb = ctx.services.knowledge
     entry = kb.by_id[ids[number - 1]]
-    consultation = Consultation(question=pending["data"].get("question") or incoming.text,
+    data = pending["data"]
+    consultation = Consultation(question=data.get("question") or entry.questions[0],
                                 action="answer", faq_id=entry.id, category=entry.category,
-                                citations=list(entry.citations))
-    return Reply(text=compose_reply(entry, kb, ctx.config), handler="clarify", consultation=consultation)
+                                citations=list(entry.citations), reason=f"choice {number}",
+                                follows=data.get("message_id"))
+    text = compose_reply(entry, kb, ctx.config)
+    if getattr(entry, "needs_person", False):
+        consultation.action, consultation.reason = "escalate", f"needs a person: {entry.id}"
+        told = handover.hand_over_now(ctx, incoming, consultation, reason=consultation.reason)
+        text = f"{text}\n\n这件事还要请法律顾问帮您看看。{told}"
+    decision = Decision(consultation.action, faq_id=entry.id, score=1.0, citations=list(entry.citations),
+                        category=entry.category, reason=consultation.reason)
+    return Reply(text=text, handler="clarify", consultation=consultation, decision=decision)
 
 
 def none_of_them(ctx: Context, incoming: Incoming, pending: dict) -> Reply:
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
-    consultation = Consultation(question=pending["data"].get("question") or incoming.text,
-                                action="escalate")
-    told = hand_over(ctx, incoming, consultation, reason="clarify: 都不是")
-    return Reply(text=told, handler="clarify", consultation=consultation)
+    data = pending["data"]
+    if not data.get("question"):      # a menu's examples: nothing was asked yet
+        return Reply(text="好的，请直接打字说您的问题，我来帮您查。", handler="clarify")
+    consultation = Consultation(question=data["question"], action="escalate",
+                                category=data.get("category"), reason="clarify: 都不是",
+                                follows=data.get("message_id"))
+    told = handover.hand_over_now(ctx, incoming, consultation, reason="clarify: 都不是")
+    return Reply(text="好的，我请法律顾问来看。" + told, handler="clarify", consultation=consultation)
 
 
 def clarify(incoming: Incoming, ctx: Context) -> Reply | None:
@@ -56,6 +72,13 @@ def clarify(incoming: Incoming, ctx: Context) -> Reply | None:
     if pending is None:
         return None
     return none_of_them(ctx, incoming, pending) if none else selected(ctx, incoming, pending, number)
+
+
+def offer_entries(ctx: Context, openid: str, faq_ids: list[str]) -> None:
+    """A menu topic's numbered examples: a number sent back within the TTL answers that entry."""
+    users.set_pending(ctx.db, openid, "clarify", {"faq_ids": faq_ids, "question": None,
+                                                   "message_id": None},
+                      ttl=ctx.config.matcher.clarify_ttl_seconds, now=ctx.now)
 
 
 def register(registry: Registry) -> None:

@@ -3,17 +3,16 @@
 Following gets a welcome (what the bot does, the disclaimer, how to reach a person);
 unfollowing is recorded and gets no reply. A menu CLICK sends the key configured in
 config.toml ``[[menu]]``; its ``reply`` names an action ("help", "human", "emergency",
-"my_tickets", "topic:<category>") or is itself the text to send. Every other event (VIEW, SCAN,
+"my_tickets", "change_village" (handlers/village.py), "topic:<category>") or is itself the text
+to send. Every other event (VIEW, SCAN,
 LOCATION, template/mass-send results, 订阅通知, customer-service sessions) needs no answer, so
 WeChat gets ``success`` (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html).
 """
 from __future__ import annotations
 
-import importlib.util
-
 from bot import users
 from bot.config import Config
-from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
+from bot.dispatch import Context, Incoming, Registry, Reply
 
 SUBSCRIBE_EVENTS = {"subscribe"}
 TOPIC_EXAMPLES = 8
@@ -64,24 +63,24 @@ def emergency_text(config: Config) -> str:
     return "\n".join(lines)
 
 
-def topic_text(ctx: Context, category: str) -> str:
-    """Example questions of one FAQ category, so a villager sees how to ask."""
+def topic_text(ctx: Context, incoming: Incoming, category: str) -> str:
+    """Example questions of one FAQ category, numbered: a number sent back gets that answer
+    (handlers/clarify.py), so a villager who cannot type much still gets one."""
     entries = ctx.services.knowledge.in_category(category)[:TOPIC_EXAMPLES]
     if not entries:
         return f"“{category}”方面的问题，请直接打字问我。" + contact_line(ctx.config)
+    from handlers.clarify import offer_entries
+    offer_entries(ctx, incoming.openid, [e.id for e in entries])
     examples = [f"{i}. {e.questions[0]}" for i, e in enumerate(entries, 1)]
     return "\n".join([f"{category}方面，大家常问：", *examples,
-                      "直接把您的问题发给我就行，照上面的说法或用您自己的话都可以。"])
+                      "回复数字看回答；也可以直接打字，用您自己的话问。"])
 
 
 def human(incoming: Incoming, ctx: Context) -> Reply:
-    """The "转法律顾问" button: open a ticket through bot.tickets when it is installed."""
-    if importlib.util.find_spec("bot.tickets") is None:
-        return Reply(text=contact_line(ctx.config), handler="events.menu")
-    from bot.tickets import escalate
-    consultation = Consultation(question="（点了菜单：转法律顾问）", action="escalate")
-    told = escalate(ctx, incoming, consultation, reason="villager asked for a person (menu)")
-    return Reply(text=told, handler="events.menu", consultation=consultation)
+    """The "转法律顾问" button: the hand-over starts by asking what the matter is (bot/handover.py);
+    the tap itself is not a consultation."""
+    from bot.handover import ask_for_story
+    return Reply(text=ask_for_story(ctx, incoming, "person: 菜单 转法律顾问"), handler="events.menu")
 
 
 def menu_action_text(ctx: Context, incoming: Incoming, action: str) -> str:
@@ -93,7 +92,7 @@ def menu_action_text(ctx: Context, incoming: Incoming, action: str) -> str:
         from handlers.my_tickets import my_tickets_text
         return my_tickets_text(ctx.db, incoming.openid)
     if action.startswith("topic:"):
-        return topic_text(ctx, action.removeprefix("topic:"))
+        return topic_text(ctx, incoming, action.removeprefix("topic:"))
     return action or help_text(ctx.config)   # a literal reply, or help for an unknown key
 
 

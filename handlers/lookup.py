@@ -11,6 +11,7 @@ import re
 
 from bot.dispatch import Context, Incoming, Registry, Reply
 from bot.knowledge import CITATION, Statutes, format_article, parse_citation
+from bot.matcher import Decision
 
 TRIGGER = re.compile(r"^\s*(?:查法条|查法律|查条文|法条)\s*[:：]?\s*(?P<query>.*)$", re.S)
 USAGE = "想看哪一条法律？请这样发：查法条 民法典1079（也可以写“民法典第1079条”）。"
@@ -37,11 +38,22 @@ def lookup_text(query: str, statutes: Statutes) -> str:
     return USAGE
 
 
+def lookup_decision(query: str, statutes: Statutes) -> Decision:
+    """For `legalbot ask --json`: an article found is an answer citing it; else a fallback.
+    A lookup is a command, not a consultation: nothing is counted for it."""
+    article = statutes.get(query) if query else None
+    if article is None:
+        return Decision("fallback", reason="law lookup: no such article")
+    return Decision("answer", score=1.0, citations=[article.citation], reason="law lookup")
+
+
 def law_lookup(incoming: Incoming, ctx: Context) -> Reply | None:
     query = lookup_query(incoming.text)
     if query is None:
         return None
-    return Reply(text=lookup_text(query, ctx.services.knowledge.statutes), handler="law_lookup")
+    statutes = ctx.services.knowledge.statutes
+    return Reply(text=lookup_text(query, statutes), handler="law_lookup",
+                 decision=lookup_decision(query, statutes))
 
 
 def register(registry: Registry) -> None:

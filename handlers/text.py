@@ -1,65 +1,86 @@
-"""Typed questions (and voice transcripts) → the matcher → the villager's reply.
+"""Typed questions (and voice transcripts) → the FAQ and the escalation rules → the villager's reply.
 
-The handler is thin: ``Matcher.decide`` (bot/matcher.py) makes the decision, ``reply_for``
-writes the text; here the decision becomes a recorded ``Consultation``, a numbered choice is
-remembered for handlers/clarify.py, and a matter for a person becomes a ticket.
+bot.escalation decides (the matcher's FAQ decision, or a hand-over for a serious matter); here
+the decision becomes a recorded ``Consultation``, numbered choices are remembered for
+handlers/clarify.py, a legal question the bot cannot answer is offered to the adviser in one
+tap ("回复1", taken by handlers/handover.py), and a matter for a person becomes a ticket — after
+the FAQ's general answer when it has one.
 """
 from __future__ import annotations
 
-import importlib.util
-
-from bot import users
+from bot import escalation, handover, users
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
+from bot.knowledge import compose_reply
 from bot.matcher import Decision, reply_for
 
-NO_TICKETS = "请回复“转人工”或直接联系您村的法律顾问。"
+OFFER_TTL = 600
+CANNOT_ANSWER = "这个问题我还答不上来。回复1，转给您村的法律顾问；也可以换个说法再问我。"
+STILL_NEEDS_PERSON = "这件事还要请法律顾问帮您看看。"
 
 
 def consultation_of(decision: Decision, question: str) -> Consultation:
-    """What the records keep about a decision: action, entry, score, and the entries considered
-    with their scores (their texts and articles are in the knowledge base, not copied per row)."""
+    """What the records keep about a decision: action, entry, category, score, reason, and the
+    entries considered with their scores (their texts and articles are in the knowledge base)."""
     candidates = [{"faq_id": c["faq_id"], "score": c["score"]} for c in decision.candidates]
     return Consultation(question=question, action=decision.action, faq_id=decision.faq_id,
                         category=decision.category, score=round(decision.score, 3),
-                        candidates=candidates, citations=list(decision.citations))
+                        candidates=candidates, citations=list(decision.citations),
+                        reason=decision.reason or "")
 
 
 def hand_over(ctx: Context, incoming: Incoming, consultation: Consultation, *,
               urgent: bool = False, reason: str = "") -> str:
-    """Open a ticket for the village adviser (bot.tickets) and return what to tell the villager."""
-    if importlib.util.find_spec("bot.tickets") is None:
-        return NO_TICKETS
-    from bot.tickets import escalate
-    return escalate(ctx, incoming, consultation, urgent=urgent, reason=reason)
+    """Open a ticket for the village adviser (bot.handover) and return what to tell the villager."""
+    return handover.hand_over_now(ctx, incoming, consultation, urgent=urgent, reason=reason)
 
 
-def remember_choices(ctx: Context, incoming: Incoming, decision: Decision) -> None:
+def remember_choices(ctx: Context, decision: Decision, openid: str) -> None:
     """Keep the offered entries so that "1", "2" or "3" sent back within the TTL selects one."""
-    data = {"faq_ids": [c["faq_id"] for c in decision.candidates], "question": decision.question}
-    users.set_pending(ctx.db, incoming.openid, "clarify", data,
+    data = {"faq_ids": [c["faq_id"] for c in decision.candidates], "question": decision.question,
+            "message_id": ctx.message_id, "category": decision.category}
+    users.set_pending(ctx.db, openid, "clarify", data,
                       ttl=ctx.config.matcher.clarify_ttl_seconds, now=ctx.now)
 
 
+def offer_hand_over(ctx: Context, consultation: Consultation, openid: str) -> str:
+    """A legal question not answered: the adviser is one reply ("1") away."""
+    data = {"question": consultation.question, "message_id": ctx.message_id,
+            "category": consultation.category}
+    users.set_pending(ctx.db, openid, "offer", data, OFFER_TTL, ctx.now)
+    return CANNOT_ANSWER
+
+
+def escalation_text(ctx: Context, incoming: Incoming, decision: Decision,
+                    consultation: Consultation) -> str:
+    """The general answer when the FAQ has one, then the hand-over."""
+    told = hand_over(ctx, incoming, consultation, reason=decision.reason)
+    if decision.faq_id is None:
+        return handover.HAND_OVER_LEAD + told
+    kb = ctx.services.knowledge
+    general = compose_reply(kb.by_id[decision.faq_id], kb, ctx.config)
+    return f"{general}\n\n{STILL_NEEDS_PERSON}{told}"
+
+
 def reply_text(ctx: Context, incoming: Incoming, decision: Decision, consultation: Consultation) -> str:
-    services = ctx.services
-    text = reply_for(decision, services.knowledge, ctx.config, services.matcher.triggers)
-    if decision.action in ("escalate", "urgent"):
-        told = hand_over(ctx, incoming, consultation, urgent=decision.action == "urgent",
-                         reason=decision.reason)
-        return f"{text}\n{told}" if decision.action == "urgent" else told
+    if decision.action == "escalate":
+        return escalation_text(ctx, incoming, decision, consultation)
+    if decision.action == "fallback" and escalation.is_legal_question(decision):
+        decision.category = consultation.category = escalation.fallback_category(ctx.services, decision)
+        return offer_hand_over(ctx, consultation, incoming.openid)
     if decision.action == "clarify":
-        remember_choices(ctx, incoming, decision)
-    return text
+        remember_choices(ctx, decision, incoming.openid)
+    services = ctx.services
+    return reply_for(decision, services.knowledge, ctx.config, services.matcher.triggers)
 
 
 def question(incoming: Incoming, ctx: Context) -> Reply | None:
-    """Every text that no earlier handler took is a question for the matcher."""
+    """Every text that no earlier handler took is a question."""
     if not (incoming.text or "").strip():
         return None
-    decision = ctx.services.matcher.decide(incoming.text, incoming.normalized)
+    decision = escalation.decide(ctx.services, incoming.text, incoming.normalized)
     consultation = consultation_of(decision, incoming.text)
     text = reply_text(ctx, incoming, decision, consultation)
-    return Reply(text=text, handler="text", consultation=consultation)
+    return Reply(text=text, handler="text", consultation=consultation, decision=decision)
 
 
 def register(registry: Registry) -> None:

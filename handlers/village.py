@@ -1,19 +1,19 @@
-"""Which village a villager lives in: asked the first time a question goes to an adviser.
+"""Which village a villager lives in: asked once after the first answered question, and at a
+hand-over when it is still unknown; "改村" (typed or from the menu) asks again.
 
-The answer is a number from the list (or the village's name); "改村" asks again. When a
-question was waiting for the village, its ticket is opened as soon as the village is known.
+The answer is a number from the list (or the village's name). Every hand-over that waited for
+the village (a draft ticket, bot/handover.py) goes out as soon as it is known.
 """
 from __future__ import annotations
 
 import re
 
-from bot import tickets, users
+from bot import handover, tickets, users
 from bot.config import Config
 from bot.dispatch import Context, Incoming, Registry, Reply
 
-CHANGE = re.compile(r"^\s*(改村|换村|修改村|更改村)\s*$")
-
-
+CHANGE = re.compile(r"^\s*(改村|换村|修改村|更改村|改一下村)\s*$")
+MENU_ACTION = "change_village"
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
@@ -31,36 +31,47 @@ def is_number(text: str) -> bool:
     return bool(re.match(r"^\s*[0-9０-９]{1,3}\s*$", text or ""))
 
 
+def waits_for_village(ctx: Context, openid: str) -> bool:
+    drafts = tickets.list_tickets(ctx.db, openid=openid, status=[tickets.S.DRAFT])
+    return any(t.waiting_for == "village" for t in drafts)
+
+
 def village_choice(incoming: Incoming, ctx: Context) -> Reply | None:
+    """A number after the village question, or a village's name while a hand-over waits for it."""
     village = chosen_village(incoming.text, ctx.config)
     if village is None and not is_number(incoming.text):
         return None                   # not an answer to the question: treat it as a new message
     pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="village")
-    if pending is None:
+    if pending is None and not (village and not is_number(incoming.text)
+                                and waits_for_village(ctx, incoming.openid)):
         return None
     if village is None:               # a number out of range: ask again, keep the question
-        return Reply(text="没有这个序号。" + tickets.village_prompt(ctx.config), handler="village")
+        return Reply(text="没有这个序号。" + handover.village_prompt(ctx.config), handler="village")
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
     users.set_village(ctx.db, incoming.openid, village, ctx.now)
-    return Reply(text=after_choice(ctx, incoming.openid, village, pending["data"]), handler="village")
+    return Reply(text=after_choice(ctx, incoming.openid, village), handler="village")
 
 
-def after_choice(ctx: Context, openid: str, village: str, data: dict) -> str:
-    request = data.get("request")
-    if not request:
-        return f"好的，已记下您是{village}的。"
-    ticket = tickets.open_pending_ticket(ctx, openid, village, request)
-    return f"好的，已记下您是{village}的。" + tickets.opened_text(ctx, ticket)
+def after_choice(ctx: Context, openid: str, village: str) -> str:
+    released = handover.village_named(ctx, openid, village)
+    told = "".join(handover.opened(ctx, ticket) for ticket in released)
+    return f"好的，记下了，您是{village}的。" + told
 
 
 def change_village(incoming: Incoming, ctx: Context) -> Reply | None:
-    if not CHANGE.match(incoming.text or "") or not ctx.config.villages:
+    if not ctx.config.villages or not wants_change(incoming):
         return None
-    current = tickets.known_village(ctx.db, ctx.config, incoming.openid)
+    current = handover.known_village(ctx.db, ctx.config, incoming.openid)
     lead = f"现在记的是{current}。" if current else ""
-    return Reply(text=lead + tickets.ask_village(ctx, incoming.openid, None), handler="village")
+    return Reply(text=handover.ask_village(ctx, incoming.openid, None, lead), handler="village")
+
+
+def wants_change(incoming: Incoming) -> bool:
+    if incoming.msg_type == "event":
+        return incoming.event == "click" and incoming.text == MENU_ACTION
+    return bool(CHANGE.match(incoming.text or ""))
 
 
 def register(registry: Registry) -> None:
-    registry.register("village_change", 30, change_village, types={"text"})
+    registry.register("village_change", 30, change_village, types={"text", "event"})
     registry.register("village_choice", 31, village_choice, types={"text"})

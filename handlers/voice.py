@@ -8,13 +8,10 @@ carrying the MediaId; the adviser can download the audio (kept by WeChat for 3 d
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 
 HEARD = "您的语音收到了，我会交给法律顾问来听。"
-NO_TICKETS = ("您的语音收到了，不过我现在还听不了语音。麻烦您把问题打成文字发给我，"
-              "或回复“转人工”找法律顾问。")
 
 
 def voice(incoming: Incoming, ctx: Context) -> Reply:
@@ -32,13 +29,11 @@ def as_text_question(incoming: Incoming, ctx: Context) -> Reply:
 
 
 def to_adviser(incoming: Incoming, ctx: Context) -> Reply:
-    """Open a ticket the adviser can listen to (bot.tickets keeps the MediaId)."""
-    if importlib.util.find_spec("bot.tickets") is None:
-        return Reply(text=NO_TICKETS, handler="voice")
-    from bot.tickets import escalate
+    """Open a ticket the adviser can listen to (the ticket keeps the MediaId)."""
+    from bot.handover import hand_over_now
     incoming.channel = "voice"
-    consultation = Consultation(question="[语音留言]", action="escalate")
-    told = escalate(ctx, incoming, consultation, reason="语音留言，没有文字，请听录音")
+    consultation = Consultation(question="[语音留言]", action="escalate", reason="voice without text")
+    told = hand_over_now(ctx, incoming, consultation, reason="语音留言，没有文字，请听录音")
     return Reply(text=HEARD + told, handler="voice", consultation=consultation)
 
 

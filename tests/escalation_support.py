@@ -13,7 +13,7 @@ VILLAGER = "oVillager0001"
 ADVISER_OPENID = "oAdviserWei"          # 韦律师, adviser of 大年村 (config.toml)
 BACKUP_OPENID = "oSifasuo"
 ESCALATION_HANDLERS = ["handlers.binding", "handlers.adviser", "handlers.village",
-                       "handlers.my_tickets"]
+                       "handlers.my_tickets", "handlers.handover"]
 
 
 def make_services(tmp_path, fake=None, **sections) -> Services:

@@ -49,7 +49,7 @@ def bind_adviser_by_wechat(wechat, services, db) -> None:
 
 def ask_and_pick_village(wechat, db) -> int:
     asked = wechat.say(QUESTION, openid=VILLAGER)
-    assert "您住在哪个村" in asked and "1 大年村" in asked
+    assert "您是哪个村的" in asked and "1 大年村" in asked
     told = wechat.say("1", openid=VILLAGER)
     [ticket] = tickets.list_tickets(db, openid=VILLAGER)
     assert f"#{ticket.id}" in told and "大年村" in told and "韦律师" in told
@@ -73,9 +73,14 @@ def test_the_advisers_answer_reaches_the_villager_by_customer_service_message(
     assert fake_wechat.texts_to(VILLAGER) == [f"您的咨询 #{ticket_id} 法律顾问已答复：{ANSWER}"]
     ticket = tickets.get_ticket(db, ticket_id)
     assert (ticket.status, ticket.delivered_via, ticket.answer) == ("delivered", "cs", ANSWER)
-    statuses = [e["to_status"] for e in tickets.ticket_events(db, ticket_id)]
-    assert statuses == ["open", "notified", "answered", "delivered"]
-    linked = list(db.query("SELECT action FROM consultations WHERE ticket_id = ?", [ticket_id]))
+    events = tickets.ticket_events(db, ticket_id)
+    moves = [(e["from_status"], e["to_status"]) for e in events if e["kind"] == "status"]
+    assert moves == [("draft", "open"), ("open", "notified"), ("notified", "answered"),
+                     ("answered", "delivered")]
+    [told] = [e for e in events if e["kind"] == "notified"]
+    assert (told["adviser_id"], told["reason"], told["via"]) == (ticket.adviser_id, "new", "cs")
+    linked = list(db.query("SELECT c.action FROM consultations c JOIN tickets t"
+                           " ON t.consultation_id = c.id WHERE t.id = ?", [ticket_id]))
     assert [r["action"] for r in linked] == ["escalate"]
     assert "已答复" in wechat.say("我的咨询", openid=VILLAGER)
 
@@ -115,7 +120,7 @@ def test_a_retried_answer_message_answers_and_sends_once(wechat, services, db, f
 
 def test_a_voice_message_goes_to_the_adviser_who_can_listen_to_it(wechat, services, db, fake_wechat):
     bind_adviser_by_wechat(wechat, services, db)
-    assert "您住在哪个村" in wechat.reply_text(wechat.post(voice_xml(VILLAGER)))
+    assert "您是哪个村的" in wechat.reply_text(wechat.post(voice_xml(VILLAGER)))
     wechat.say("1", openid=VILLAGER)
     [ticket] = tickets.list_tickets(db, openid=VILLAGER)
     assert ticket.media_id == "MEDIA-1"

@@ -71,19 +71,24 @@ def test_help_button_explains_more_and_numbers(wechat):
     assert "更多" in text and "数字" in text
 
 
-def test_human_button_asks_for_the_village_first(wechat, db):
+def test_human_button_asks_what_the_matter_is_and_counts_no_consultation(wechat, db):
     text = wechat.reply_text(wechat.post(event_xml("CLICK", key="HUMAN", openid="oHuman")))
-    assert "哪个村" in text
-    assert db.execute("SELECT COUNT(*) FROM consultations WHERE action = 'escalate'").fetchone()[0] == 1
+    assert "说说是什么事" in text
+    assert db.execute("SELECT COUNT(*) FROM consultations").fetchone()[0] == 0
+    assert next(db.query("SELECT status, waiting_for FROM tickets")) == {"status": "draft",
+                                                                         "waiting_for": "story"}
 
 
-def test_human_button_opens_a_ticket_when_the_village_is_known(wechat, db):
+def test_human_button_then_the_story_opens_the_ticket_with_the_story(wechat, db):
     db.execute("INSERT INTO users (openid, village) VALUES ('oHuman2', '古坡村')")
-    text = wechat.reply_text(wechat.post(event_xml("CLICK", key="HUMAN", openid="oHuman2")))
-    ticket = next(db.query("SELECT id, village FROM tickets"))
-    assert ticket["village"] == "古坡村" and f"#{ticket['id']}" in text
-    consultation = next(db.query("SELECT ticket_id FROM consultations"))
-    assert consultation["ticket_id"] == ticket["id"]
+    wechat.post(event_xml("CLICK", key="HUMAN", openid="oHuman2"))
+    text = wechat.say("邻居把我家的地占了两分 还在上面盖了猪圈", openid="oHuman2")
+    ticket = next(db.query("SELECT id, village, question, status, consultation_id FROM tickets"))
+    assert ticket["village"] == "古坡村" and f"#{ticket['id']}" in text and "覃律师" in text
+    assert (ticket["question"], ticket["status"]) == ("邻居把我家的地占了两分 还在上面盖了猪圈", "open")
+    consultation = next(db.query("SELECT id, question, action FROM consultations"))
+    assert consultation == {"id": ticket["consultation_id"], "action": "escalate",
+                            "question": "邻居把我家的地占了两分 还在上面盖了猪圈"}
 
 
 def test_my_tickets_button_lists_the_villagers_tickets(wechat, db):

@@ -38,11 +38,14 @@ def test_danger_now_gets_the_emergency_numbers_and_an_urgent_ticket(wechat, db):
     assert ticket["urgent"] and consultations(db)[-1]["action"] == "urgent"
 
 
-def test_asking_for_a_person_opens_a_ticket_once_the_village_is_known(wechat, db):
+def test_asking_for_a_person_opens_a_ticket_once_the_matter_is_told(wechat, db):
     db.execute("INSERT INTO users (openid, village) VALUES (?, '大年村')", [VILLAGER])
-    wechat.say("转人工")
+    assert "说说是什么事" in wechat.say("转人工")
+    assert consultations(db) == []
+    wechat.say("儿子欠了别人三千块钱 人家天天上门要")
     row = consultations(db)[-1]
-    assert row["action"] == "escalate" and row["ticket_id"] is not None
+    ticket = next(db.query("SELECT consultation_id, question FROM tickets"))
+    assert row["action"] == "escalate" and ticket["question"] == "儿子欠了别人三千块钱 人家天天上门要"
 
 
 def test_a_question_that_matches_nothing_offers_a_person(wechat, db):

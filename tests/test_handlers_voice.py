@@ -40,13 +40,13 @@ def test_empty_recognition_becomes_a_ticket_with_the_audio(wechat, db):
     ticket = next(db.query("SELECT * FROM tickets"))
     assert ticket["media_id"].startswith("whQK88YniP8Q") and ticket["village"] == "大年村"
     assert "听" in text and f"#{ticket['id']}" in text
-    row = next(db.query("SELECT channel, action, ticket_id FROM consultations"))
-    assert (row["channel"], row["action"], row["ticket_id"]) == ("voice", "escalate", ticket["id"])
+    row = next(db.query("SELECT id, channel, action FROM consultations"))
+    assert (row["channel"], row["action"], row["id"]) == ("voice", "escalate", ticket["consultation_id"])
 
 
 def test_voice_without_recognition_field_asks_the_village_then_keeps_the_audio(wechat, db):
     text = wechat.reply_text(post_fixture(wechat, "msg_voice.xml"))
     assert "听" in text and "哪个村" in text
-    pending = next(db.query("SELECT pending FROM users WHERE openid = 'fromUser'"))["pending"]
-    assert '"media_id": "media_id"' in pending
+    draft = next(db.query("SELECT status, waiting_for, media_id FROM tickets WHERE openid = 'fromUser'"))
+    assert draft == {"status": "draft", "waiting_for": "village", "media_id": "media_id"}
     assert next(db.query("SELECT media_id FROM messages"))["media_id"] == "media_id"

@@ -38,13 +38,15 @@ def outbox_rows(db, kind="notify_adviser"):
         "SELECT payload FROM outbox WHERE kind = ? ORDER BY id", [kind])]
 
 
-def test_first_escalation_asks_the_village_and_opens_no_ticket_yet(services, db):
+def test_first_escalation_asks_the_village_and_keeps_a_draft_nobody_is_told_of(services, db):
     told, consultation = escalate(services, db)
-    assert "您住在哪个村" in told and "1 大年村" in told and "8 石门村" in told
-    assert consultation.ticket_id is None
-    assert tickets.list_tickets(db) == []
-    assert users.get_pending(db, VILLAGER, START, kind="village")["data"]["request"]["question"] \
-        == "邻居占了我家宅基地怎么办"
+    assert "您是哪个村的" in told and "1 大年村" in told and "8 石门村" in told
+    assert tickets.list_tickets(db) == []                       # drafts are not listed for staff
+    [draft] = tickets.list_tickets(db, status=["draft"])
+    assert (draft.question, draft.waiting_for, draft.adviser_id) == ("邻居占了我家宅基地怎么办", "village", None)
+    assert consultation.ticket_id == draft.id
+    assert users.get_pending(db, VILLAGER, START, kind="village")["data"] == {"ticket_id": draft.id}
+    assert outbox_rows(db) == []
 
 
 def test_the_village_number_opens_the_waiting_ticket_for_that_villages_adviser(services, db):
@@ -56,26 +58,32 @@ def test_the_village_number_opens_the_waiting_ticket_for_that_villages_adviser(s
     assert adv.get_adviser(db, ticket.adviser_id).name == "覃律师"
     assert f"#{ticket.id}" in told and "古坡村" in told
     assert users.get_village(db, VILLAGER) == "古坡村"
-    assert users.get_pending(db, VILLAGER, START + 30) is None
+    assert users.get_pending(db, VILLAGER, START + 30)["kind"] == "more"    # what follows is added
 
 
 def test_a_known_village_opens_the_ticket_at_once_with_a_number(services, db):
     users.set_village(db, VILLAGER, "大年村", START)
     told, consultation = escalate(services, db)
     ticket = tickets.get_ticket(db, consultation.ticket_id)
-    assert f"#{ticket.id}" in told and "韦律师" in told
-    assert ticket.suggested and ticket.suggested[0] == "土地管理法第62条"   # from law search
+    assert f"#{ticket.id}" in told and "韦律师" in told and "天内答复" in told
+    assert ticket.suggested                                     # from law search
+    assert all(services.knowledge.statutes.get(c) is not None for c in ticket.suggested)
     [note] = outbox_rows(db)
     assert note == {"ticket_id": ticket.id, "adviser_id": ticket.adviser_id, "reason": "new"}
 
 
-def test_earlier_turns_go_with_the_ticket(services, db):
+def test_only_the_villagers_words_about_the_matter_go_with_the_ticket(services, db):
+    """Unrelated earlier messages stay out; what is added right after the hand-over goes in."""
     users.set_village(db, VILLAGER, "大年村", START)
-    for i, text in enumerate(["你好", "我家的地被占了", "邻居占了我家宅基地怎么办"]):
+    for i, text in enumerate(["你好", "离婚孩子归谁"]):
         db["messages"].insert({"dedupe_key": f"k{i}", "openid": VILLAGER, "msg_type": "text",
                                "content": text, "received_at": START - 60 + i})
     _, consultation = escalate(services, db)
-    assert tickets.get_ticket(db, consultation.ticket_id).context == ["你好", "我家的地被占了"]
+    assert "已补充到咨询" in say(services, db, "他还在上面盖了猪圈", now=START + 20)
+    ticket = tickets.get_ticket(db, consultation.ticket_id)
+    assert ticket.context == ["他还在上面盖了猪圈"]
+    added = [e for e in tickets.ticket_events(db, ticket.id) if e["kind"] == "added"]
+    assert [(e["actor"], e["note"]) for e in added] == [("villager", "他还在上面盖了猪圈")]
 
 
 def test_an_urgent_ticket_is_announced_to_the_adviser_and_the_backup_at_once(services, db):
@@ -105,7 +113,7 @@ def test_change_village_asks_again_and_remembers_the_new_one(services, db):
     users.set_village(db, VILLAGER, "大年村", START)
     told = say(services, db, "改村")
     assert "现在记的是大年村" in told and "1 大年村" in told
-    assert "已记下您是东岭村" in say(services, db, "5")
+    assert "您是东岭村的" in say(services, db, "5")
     assert users.get_village(db, VILLAGER) == "东岭村" and tickets.list_tickets(db) == []
 
 

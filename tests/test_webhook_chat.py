@@ -1,6 +1,7 @@
 """`legalbot chat`: a terminal conversation through the same path as WeChat, recorded as "cli"."""
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
@@ -23,6 +24,16 @@ def test_chat_welcomes_and_answers_each_line(tmp_path, monkeypatch):
 
 
 def test_chat_records_consultations_with_channel_cli(tmp_path, monkeypatch):
-    _, db = run_chat(tmp_path, monkeypatch, "转人工\n", "--openid", "oCli", "--village", "古坡村")
-    rows = list(db.query("SELECT openid, channel, village FROM consultations"))
-    assert rows and all((r["openid"], r["channel"], r["village"]) == ("oCli", "cli", "古坡村") for r in rows)
+    _, db = run_chat(tmp_path, monkeypatch, "转人工\n邻居占了我家的宅基地 还在上面盖了猪圈\n",
+                     "--openid", "oCli", "--village", "古坡村")
+    rows = list(db.query("SELECT openid, channel, village, question FROM consultations"))
+    assert [(r["openid"], r["channel"], r["village"], r["question"]) for r in rows] == [
+        ("oCli", "cli", "古坡村", "邻居占了我家的宅基地 还在上面盖了猪圈")]
+
+
+@pytest.mark.parametrize("word", ["退出", "exit", "quit", "q", "Q"])
+def test_a_quit_word_ends_the_chat_and_is_not_sent(tmp_path, monkeypatch, word):
+    output, db = run_chat(tmp_path, monkeypatch, f"{word}\n借钱不还怎么办\n")
+    assert "退出" in output.split("机器人：")[0]             # the hint comes first
+    assert db.execute("SELECT count(*) FROM messages WHERE msg_type = 'text'").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM consultations").fetchone()[0] == 0

@@ -69,6 +69,7 @@ def test_an_event_from_a_stranger_stores_no_user(wechat, db):
 
 def test_a_waiting_adviser_answer_rides_along_with_the_next_reply(app, wechat, db):
     use_decider(app)
+    db.execute("INSERT INTO users (openid, village) VALUES ('oRecord5', '古坡村')")
     db.execute("INSERT INTO tickets (openid, question, status, answer, created_at)"
                " VALUES ('oRecord5', '借钱', 'answered', '可以去法院起诉。', 0)")
     text = wechat.say("谢谢", openid="oRecord5")

@@ -1,7 +1,10 @@
-"""`legalbot ask [--json] [QUESTION]`: what the bot would decide and say, from the command line.
+"""`legalbot ask [--json] [QUESTION]`: what the bot would do with a message, from the command line.
 
-With no QUESTION, one question per line is read from stdin (the evaluation drives it this way).
-It uses the same matcher and reply text as the web app, but opens no tickets.
+Each question is a dry run of the webhook's own path (bot.conversation.DryRun): the same handler
+chain — urgent words, 转人工, commands such as 查法条, menu numbers, the FAQ and the escalation
+rules — for a user never seen before, recorded only in a throwaway in-memory database. The real
+database is not opened. With no QUESTION, one question per line is read from stdin (the
+evaluation drives it this way); `--json` prints DESIGN.md's object per line.
 """
 from __future__ import annotations
 
@@ -22,19 +25,11 @@ def questions_from(question: str | None, stream: Iterable[str]) -> Iterator[str]
         yield line.rstrip("\r\n")
 
 
-def decide_with_reply(services, question: str):
-    """The matcher's decision with the villager's reply text filled in."""
-    from bot.matcher import reply_for
-    decision = services.matcher.decide(question)
-    decision.reply = reply_for(decision, services.knowledge, services.config, services.matcher.triggers)
-    return decision
-
-
-def show(decision) -> None:
+def show(result: dict) -> None:
     """Human-readable: the action, what it points at, then the reply."""
-    target = decision.faq_id or ", ".join(c["faq_id"] for c in decision.candidates) or decision.reason
-    click.echo(f"[{decision.action} {decision.score:.2f}] {target}")
-    click.echo(decision.reply)
+    target = result["faq_id"] or ", ".join(c["faq_id"] for c in result["candidates"]) or result["reason"]
+    click.echo(f"[{result['action']} {result['score']:.2f}] {target}")
+    click.echo(result["reply"])
     click.echo("")
 
 
@@ -42,11 +37,15 @@ def show(decision) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
 @click.argument("question", required=False)
 def ask(as_json: bool, question: str | None) -> None:
-    """Ask one QUESTION, or one per line on stdin."""
-    services = make_services()
-    for text in questions_from(question, sys.stdin if question is None else ()):
-        decision = decide_with_reply(services, text)
-        print_json(decision.as_json()) if as_json else show(decision)
+    """Ask one QUESTION, or one per line on stdin (a dry run: nothing is recorded)."""
+    from bot.conversation import DryRun
+    dry_run = DryRun(make_services().warm())
+    try:
+        for text in questions_from(question, sys.stdin if question is None else ()):
+            result = dry_run.ask(text)
+            print_json(result) if as_json else show(result)
+    finally:
+        dry_run.close()
 
 
 def register(main: click.Group) -> None:

@@ -1,7 +1,8 @@
 """`legalbot chat`: talk to the bot in a terminal, as a villager would.
 
-Each line goes through the same path as a WeChat message (``bot.webhook.answer_once``: the
-handler registry, dedupe, records, "更多", adviser answers waiting), recorded with channel "cli".
+Each line goes through the same path as a WeChat message (``bot.conversation.answer_once``:
+the handler registry, dedupe, records, "更多", adviser answers waiting), recorded with channel
+"cli". A quit word (退出, exit, quit, q) ends the chat and is not sent: it is not a question.
 """
 from __future__ import annotations
 
@@ -15,9 +16,14 @@ import click
 from bot import users
 from bot.cli.common import make_services
 from bot.dispatch import Incoming
-from bot.webhook import answer_once
+from bot.conversation import answer_once
 
-QUIT = {"/quit", "/exit", "退出"}
+QUIT = {"退出", "exit", "quit", "q", "/quit", "/exit", "/q"}
+HINT = "（输入“退出”或按 Ctrl-D 结束）"
+
+
+def is_quit(line: str) -> bool:
+    return line.strip().lower() in QUIT
 
 
 def reply_text(reply_xml: str) -> str:
@@ -57,14 +63,16 @@ def read_line() -> str | None:
               help="Who you are to the bot (each openid has its own village, pending choices, 更多).")
 @click.option("--village", default=None, help="Pretend this villager lives in VILLAGE (e.g. 古坡村).")
 def chat_command(openid: str, village: str | None) -> None:
-    """Talk to the bot in the terminal, as a villager would. /quit or Ctrl-D ends."""
+    """Talk to the bot in the terminal, as a villager would. 退出 (exit, quit, q) or Ctrl-D ends."""
     services = make_services()
     db = services.open_db()
     if village:
         users.set_village(db, openid, village, time.time())
+    click.echo(HINT)
     click.echo("机器人：" + welcome(services, db, openid) + "\n")
-    while (line := read_line()) is not None and line.strip() not in QUIT:
+    while (line := read_line()) is not None and not is_quit(line):
         click.echo("机器人：" + chat_turn(services, db, openid, line) + "\n")
+    click.echo("再见。")
     db.conn.close()
 
 

@@ -1,0 +1,89 @@
+"""Which questions go to a person, and what goes with them.
+
+The FAQ is read for every question (bot.matcher, without its escalation rules), then:
+
+- a matter for a person (knowledge/dict/triggers.toml [escalate.*]: court papers, enforcement,
+  detention and charges, serious injury or death, the state taking land, village funds, large
+  frauds, tangles of parties) is handed over. When the FAQ holds the general rules for it (an
+  entry with ``needs_person = true`` that the question is about), that answer goes first;
+- an answer from an entry with ``needs_person = true`` is handed over as well, whatever the
+  words: no serious matter is answered from the FAQ alone.
+
+Everything else is the matcher's own decision. The handler (handlers/text.py) writes the reply
+and opens the ticket; `legalbot ask --json` reports the same decision.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+from bot import categories
+from bot.triggers import Triggers
+
+NEEDS_PERSON = "needs a person"
+
+_VIEWS: dict[int, tuple[Any, Any]] = {}
+
+
+def faq_matcher(matcher: Any) -> Any:
+    """The matcher reading the FAQ only: the same index, its trigger lexicons without the
+    escalation rules (urgent and small talk stay). Made once per matcher, sharing its index."""
+    held = _VIEWS.get(id(matcher))
+    if held is None or held[0] is not matcher:
+        view = copy.copy(matcher)
+        view.triggers = matcher.triggers.without_escalation()
+        held = _VIEWS[id(matcher)] = (matcher, view)
+    return held[1]
+
+
+def decide(services: Any, question: str, normalized: str) -> Any:
+    """The decision for a question: the FAQ's, or a hand-over (with the general answer when
+    the FAQ has one for a serious matter)."""
+    faq = faq_matcher(services.matcher).decide(question, normalized)
+    if faq.action in ("urgent", "chitchat"):
+        return faq
+    triggers: Triggers = services.matcher.triggers
+    reason = triggers.escalate_reason(normalized)
+    entry = general_help(services.knowledge, faq, serious=reason is not None)
+    if reason is None and entry is None:
+        return faq
+    return escalated(services, faq, reason or f"{NEEDS_PERSON}: {entry.id}", entry,
+                     triggers.category_of(reason))
+
+
+def needs_person(entry: Any) -> bool:
+    return bool(getattr(entry, "needs_person", False))
+
+
+def general_help(kb: Any, faq: Any, serious: bool) -> Any | None:
+    """The needs_person entry whose general answer goes with the hand-over: the one answered,
+    or, for a matter already known to be serious, the top one of the choices offered."""
+    if faq.action == "answer":
+        entry = kb.by_id.get(faq.faq_id)
+        return entry if entry is not None and needs_person(entry) else None
+    if serious and faq.action == "clarify" and faq.candidates:
+        entry = kb.by_id.get(faq.candidates[0].get("faq_id"))
+        return entry if entry is not None and needs_person(entry) else None
+    return None
+
+
+def escalated(services: Any, faq: Any, reason: str, entry: Any | None, rule_category: str | None) -> Any:
+    """The FAQ's decision turned into a hand-over, keeping what the matcher found."""
+    if entry is not None:
+        return dataclasses.replace(faq, action="escalate", faq_id=entry.id, category=entry.category,
+                                   citations=list(entry.citations), reason=reason)
+    category = categories.infer(services, faq.question, faq.candidates, rule_category)
+    return dataclasses.replace(faq, action="escalate", faq_id=None, citations=[],
+                               category=category or rule_category, reason=reason)
+
+
+def fallback_category(services: Any, faq: Any) -> str | None:
+    """A category for a question the FAQ could not answer, from its words."""
+    return categories.infer(services, faq.question, faq.candidates)
+
+
+def is_legal_question(decision: Any) -> bool:
+    """Whether a question the FAQ could not answer is one an adviser could take: it holds a
+    legal word and is inside the service's fields (bot.decision's reasons say when not)."""
+    return not (decision.reason or "").startswith(("no legal word", "outside the service"))

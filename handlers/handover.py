@@ -1,0 +1,137 @@
+"""The villager's side of a hand-over (bot/handover.py has the conversation itself):
+
+- "转人工", "找律师", "法律顾问给我打个电话" …: with the matter in the same message the ticket
+  opens from it at once; otherwise the bot asks for the story;
+- "1" (or "好", "要") after "回复1，转给您村的法律顾问": the unanswered question goes over;
+- the story the bot asked for, and what the villager adds in the minutes after a ticket opened;
+- "补充 …" and "取消" at any time, for a hand-over not yet answered.
+
+Requests and commands are not consultations: the story is (one row, the villager's words).
+"""
+from __future__ import annotations
+
+import re
+
+from bot import handover, tickets, users
+from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
+from bot.matcher import Decision
+
+ACCEPT = re.compile(r"^(1|一|好|好的|要|是|是的|转|转吧|可以|行|嗯|嗯嗯|麻烦了|需要)$")
+ADD = re.compile(r"^\s*补充\s*[:：,，]?\s*(.*)$", re.S)
+CANCEL = re.compile(r"^\s*取消\s*#?(\d*)\s*$")
+NOTHING_WAITING = "您现在没有等着答复的咨询。有问题直接打字问我就行。"
+ASK_ADDITION = "好的，请把要补充的话发给我。"
+
+
+def person_reason(ctx: Context, normalized: str) -> str | None:
+    rule = ctx.services.matcher.triggers.escalate.get("person")
+    found = rule.find(normalized) if rule else None
+    return f"person: {found}" if found else None
+
+
+def story_besides(ctx: Context, normalized: str) -> str:
+    """What the message says besides asking for a person ("转人工 我家的地被占了" → the rest)."""
+    rule = ctx.services.matcher.triggers.escalate.get("person")
+    spans = sorted(span[:2] for part in rule.parts for span in part.spans(normalized))
+    rest, at = [], 0
+    for start, end in spans:
+        rest.append(normalized[at:start])
+        at = max(at, end)
+    rest.append(normalized[at:])
+    return " ".join("".join(rest).split())
+
+
+def request_person(incoming: Incoming, ctx: Context) -> Reply | None:
+    """转人工 and its kin: the ticket from the story in the same message, or ask for the story."""
+    reason = person_reason(ctx, incoming.normalized)
+    if reason is None:
+        return None
+    story = story_besides(ctx, incoming.normalized)
+    if not handover.is_story(story):
+        text = handover.ask_for_story(ctx, incoming, reason)
+        return Reply(text=text, handler="handover", decision=Decision("escalate", reason=reason, score=1.0))
+    consultation, decision = handover.story_consultation(ctx, story, reason)
+    told = handover.hand_over_now(ctx, incoming, consultation, reason=reason)
+    return Reply(text="好的。" + told, handler="handover", consultation=consultation,
+                 decision=escalated(decision, consultation))
+
+
+def escalated(decision: Decision, consultation: Consultation) -> Decision:
+    decision.action, decision.reason, decision.category = "escalate", consultation.reason, consultation.category
+    decision.faq_id, decision.citations = None, list(consultation.citations)
+    return decision
+
+
+def accept_offer(incoming: Incoming, ctx: Context) -> Reply | None:
+    """"1" after "回复1，转给您村的法律顾问": the question that was not answered goes over."""
+    if not ACCEPT.match(incoming.normalized.replace(" ", "")):
+        return None
+    pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="offer")
+    if pending is None:
+        return None
+    users.clear_pending(ctx.db, incoming.openid, ctx.now)
+    data = pending["data"]
+    consultation = Consultation(question=data["question"], action="escalate",
+                                category=data.get("category"), reason="offer accepted",
+                                follows=data.get("message_id"))
+    told = handover.hand_over_now(ctx, incoming, consultation, reason="村民同意转给法律顾问")
+    return Reply(text="好的。" + told, handler="handover", consultation=consultation)
+
+
+def story(incoming: Incoming, ctx: Context) -> Reply | None:
+    """The matter the bot asked for after "转人工"."""
+    pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="story")
+    if pending is None:
+        return None
+    ticket = tickets.get_ticket(ctx.db, pending["data"]["ticket_id"])
+    if ticket is None or ticket.status != tickets.S.DRAFT:
+        users.clear_pending(ctx.db, incoming.openid, ctx.now)
+        return None
+    if not handover.is_story(incoming.text):
+        return Reply(text=handover.ASK_STORY_AGAIN, handler="handover.story")
+    told, consultation, decision = handover.take_story(ctx, incoming, ticket)
+    return Reply(text=told, handler="handover.story", consultation=consultation,
+                 decision=escalated(decision, consultation))
+
+
+def more(incoming: Incoming, ctx: Context) -> Reply | None:
+    """What the villager writes in the minutes after a ticket opened belongs to it."""
+    pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="more")
+    if pending is None or not handover.is_story(incoming.text):
+        return None
+    ticket = tickets.get_ticket(ctx.db, pending["data"]["ticket_id"])
+    if ticket is None or not ticket.waiting:
+        return None
+    return Reply(text=handover.add(ctx, ticket, incoming.text.strip()), handler="handover.more")
+
+
+def chosen_ticket(ctx: Context, openid: str, number: str) -> tickets.Ticket | None:
+    waiting = tickets.waiting_tickets(ctx.db, openid)
+    if number:
+        return next((t for t in waiting if t.id == int(number)), None)
+    return waiting[0] if waiting else None
+
+
+def add_or_cancel(incoming: Incoming, ctx: Context) -> Reply | None:
+    """"补充 …" adds to the latest hand-over not yet answered; "取消" (or "取消 5") withdraws it."""
+    added, cancel = ADD.match(incoming.text or ""), CANCEL.match(incoming.text or "")
+    if not added and not cancel:
+        return None
+    ticket = chosen_ticket(ctx, incoming.openid, cancel.group(1) if cancel else "")
+    if ticket is None:
+        return Reply(text=NOTHING_WAITING, handler="handover.command")
+    if cancel:
+        return Reply(text=handover.cancel(ctx, ticket), handler="handover.command")
+    words = added.group(1).strip()
+    if not words:
+        handover.expect_more(ctx, incoming.openid, ticket.id)
+        return Reply(text=ASK_ADDITION, handler="handover.command")
+    return Reply(text=handover.add(ctx, ticket, words), handler="handover.command")
+
+
+def register(registry: Registry) -> None:
+    registry.register("handover.offer", 33, accept_offer, types={"text"})
+    registry.register("handover.request", 34, request_person, types={"text"})
+    registry.register("handover.command", 44, add_or_cancel, types={"text"})
+    registry.register("handover.story", 71, story, types={"text"})
+    registry.register("handover.more", 72, more, types={"text"})

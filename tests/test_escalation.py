@@ -1,0 +1,82 @@
+"""Which questions go to a person (bot.escalation) and the category a question without an answer
+gets (bot.categories), on the matcher's small knowledge base (tests/fixtures/kb) with one entry
+marked ``needs_person``: real entries, real statutes, the real matcher and law search."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bot import categories, escalation
+from bot.config import MatcherSettings
+from bot.knowledge import KnowledgeBase
+from bot.lawsearch import LawIndex
+from bot.matcher import Matcher
+from bot.services import Services
+from bot.text import normalize
+from tests.matcher_support import small_kb
+
+SETTINGS = dict(answer_min=0.44, answer_margin=0.02, clarify_min=0.30, clarify_margin=0.10,
+                clarify_min_weight=4.0)
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    """Services on the small knowledge base, where the dog-bite entry needs a person."""
+    from bot.config import load_config
+    from tests.conftest import test_overrides
+    kb = small_kb()
+    entries = [dataclasses.replace(e, needs_person=e.id == "test.dog_bite") for e in kb.entries]
+    serious = KnowledgeBase(entries, kb.statutes)
+    found = Services(load_config(overrides=test_overrides(tmp_path_factory.mktemp("esc")), environ={}))
+    found.__dict__["knowledge"] = serious
+    found.__dict__["matcher"] = Matcher(serious, MatcherSettings(**SETTINGS))
+    found.__dict__["law_index"] = LawIndex(serious.statutes, cache_dir=None)
+    return found
+
+
+def decide(services, text: str):
+    return escalation.decide(services, text, normalize(text))
+
+
+def test_an_ordinary_question_keeps_the_faqs_answer(services):
+    decision = decide(services, "彩礼给了婚没结成能要回来吗")
+    assert (decision.action, decision.faq_id) == ("answer", "test.bride_price")
+
+
+def test_an_entry_that_needs_a_person_is_answered_and_handed_over(services):
+    decision = decide(services, "邻居的狗咬了我家娃 打疫苗谁出钱")
+    assert (decision.action, decision.faq_id) == ("escalate", "test.dog_bite")
+    assert decision.citations == ["民法典第1245条"] and decision.reason.startswith("needs a person")
+
+
+def test_a_serious_matter_is_handed_over_with_its_reason_and_a_category(services):
+    decision = decide(services, "我哥被公安抓了 说是盗窃 家里该怎么办")
+    assert decision.action == "escalate" and decision.reason.startswith("criminal")
+    assert decision.faq_id is None and decision.category      # inferred, never 未分类
+
+
+def test_a_denied_arrest_is_an_ordinary_question(services):
+    assert decide(services, "我哥被抓了").action == "escalate"
+    assert decide(services, "我哥没被抓").action != "escalate"
+
+
+def test_the_faq_view_shares_the_matchers_index_and_ignores_escalation_rules(services):
+    view = escalation.faq_matcher(services.matcher)
+    assert view is escalation.faq_matcher(services.matcher)
+    assert view.entries is services.matcher.entries
+    assert view.decide("法院寄来了传票").action != "escalate"
+    assert services.matcher.decide("法院寄来了传票").action == "escalate"
+
+
+def test_a_question_without_an_answer_gets_the_category_of_its_words(services):
+    candidates = [{"faq_id": "test.homestead", "score": 0.25}, {"faq_id": "test.custody", "score": 0.05}]
+    assert categories.infer(services, "农村村民建房申请宅基地", candidates) == "土地与宅基地"
+    assert categories.infer(services, "上山砍树要办采伐证吗", []) == "土地与宅基地"   # law search alone
+    assert categories.infer(services, "", []) is None
+
+
+def test_law_search_alone_names_a_category_through_the_entries_citing_its_articles(services):
+    cmap = categories.category_map(services.knowledge)
+    assert cmap.of_article("民法典第1245条", "民法典") == "侵权"
+    assert cmap.of_article("民法典第9999条", "没有这部法") is None
