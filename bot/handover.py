@@ -102,9 +102,10 @@ def link(consultation: Consultation | None, ticket: Ticket) -> None:
         consultation.ticket_id = ticket.id
 
 
-def expect_more(ctx: Context, openid: str, ticket_id: int) -> None:
-    """For the next minutes, what the villager writes is added to the ticket."""
-    users.set_pending(ctx.db, openid, "more", {"ticket_id": ticket_id}, MORE_TTL, ctx.now)
+def expect_more(ctx: Context, openid: str, ticket_id: int, asked: bool = False) -> None:
+    """For the next minutes, what the villager writes is added to the ticket (``asked``: they
+    said "补充", so the next message is an addition whatever it says)."""
+    users.set_pending(ctx.db, openid, "more", {"ticket_id": ticket_id, "asked": asked}, MORE_TTL, ctx.now)
 
 
 def ask_for_story(ctx: Context, incoming: Incoming, reason: str) -> str:

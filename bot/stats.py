@@ -45,7 +45,8 @@ SELECT c.id, c.openid, c.asked_at, c.channel, c.question, c.action, c.faq_id, c.
        t.answered_at, t.delivered_at, a.name AS adviser
 FROM consultations c
 LEFT JOIN tickets t ON t.id = COALESCE(c.ticket_id,
-    (SELECT MIN(t2.id) FROM tickets t2 WHERE t2.consultation_id = c.id))
+    (SELECT MIN(t2.id) FROM tickets t2 WHERE t2.consultation_id = c.id
+     AND t2.status NOT IN ('draft', 'cancelled')))
 LEFT JOIN advisers a ON a.id = t.adviser_id
 LEFT JOIN users u ON u.openid = c.openid
 """

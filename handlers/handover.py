@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from bot import handover, tickets, users
+from bot import escalation, handover, tickets, users
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.matcher import Decision
 
@@ -95,14 +95,20 @@ def story(incoming: Incoming, ctx: Context) -> Reply | None:
 
 
 def more(incoming: Incoming, ctx: Context) -> Reply | None:
-    """What the villager writes in the minutes after a ticket opened belongs to it."""
+    """What the villager writes in the minutes after a ticket opened belongs to it, unless it is
+    a new question the FAQ answers outright (then it is answered, as any question)."""
     pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="more")
     if pending is None or not handover.is_story(incoming.text):
         return None
     ticket = tickets.get_ticket(ctx.db, pending["data"]["ticket_id"])
-    if ticket is None or not ticket.waiting:
+    asked = pending["data"].get("asked", False)       # after "补充": always an addition
+    if ticket is None or not ticket.waiting or (not asked and answered_outright(ctx, incoming)):
         return None
     return Reply(text=handover.add(ctx, ticket, incoming.text.strip()), handler="handover.more")
+
+
+def answered_outright(ctx: Context, incoming: Incoming) -> bool:
+    return escalation.decide(ctx.services, incoming.text, incoming.normalized).action == "answer"
 
 
 def chosen_ticket(ctx: Context, openid: str, number: str) -> tickets.Ticket | None:
@@ -124,7 +130,7 @@ def add_or_cancel(incoming: Incoming, ctx: Context) -> Reply | None:
         return Reply(text=handover.cancel(ctx, ticket), handler="handover.command")
     words = added.group(1).strip()
     if not words:
-        handover.expect_more(ctx, incoming.openid, ticket.id)
+        handover.expect_more(ctx, incoming.openid, ticket.id, asked=True)
         return Reply(text=ASK_ADDITION, handler="handover.command")
     return Reply(text=handover.add(ctx, ticket, words), handler="handover.command")
 

@@ -71,3 +71,14 @@ def test_stats_count_each_question_once_with_its_category_and_village(unsure):
     tickets = list(db.query("SELECT question, status FROM tickets ORDER BY id"))
     assert [t["question"] for t in tickets] == ["老人去世了 留下的房子怎么分", STORY]
     assert stats(config)["tickets"] == 2
+
+
+def test_a_hand_over_still_being_told_or_withdrawn_is_no_ticket_in_the_figures(unsure):
+    wechat, _, config = unsure
+    wechat.say("转人工 " + STORY, openid="oCounted02")           # waits for the village
+    wechat.say("转人工 " + STORY, openid="oCounted03")
+    wechat.say("1", openid="oCounted03")
+    wechat.say("取消", openid="oCounted03")                      # sent, then withdrawn
+    overall = stats(config)
+    assert overall["consultations"] == 2 and overall["escalated"] == 2
+    assert overall["tickets"] == 0

@@ -76,6 +76,13 @@ def test_what_follows_an_opened_ticket_is_added_to_it(wechat, db):
     assert ticket.context == ["他说那块地是他爷爷开荒的"]
 
 
+def test_a_new_question_the_faq_answers_is_answered_not_added(wechat, db):
+    with_village(db, "oH5b")
+    wechat.say("转人工 " + STORY, openid="oH5b")
+    assert "【法条】" in wechat.say("订婚给了彩礼 后来女方不嫁了 彩礼能要回来吗", openid="oH5b")
+    assert tickets.get_ticket(db, the_ticket(db)["id"]).context == []
+
+
 @pytest.fixture
 def cannot_answer(tmp_path):
     """The real app with thresholds no score reaches: every legal question falls back."""
