@@ -80,7 +80,7 @@ class MatcherSettings:
     answer_margin: float = 0.0
     clarify_min: float = 0.1
     clarify_margin: float = 0.16
-    lead_answer_min: float = 0.38
+    lead_answer_min: float = 0.3
     lead_answer_margin: float = 0.12
     clarify_min_weight: float = 2.5   # IDF weight of shared words needed to offer choices
     max_choices: int = 3
@@ -91,14 +91,14 @@ class MatcherSettings:
     w_closeness: float = 0.65
     w_shape: float = 0.05
     w_keywords: float = 0.15
-    w_answer: float = 0.1
+    w_answer: float = 0.15
     w_chars: float = 0.05
     role_penalty: float = 0.3         # taken off an entry written for the other side
-    agree_answer_min: float = 0.42    # answer from this score when the single measures agree on the entry
+    agree_answer_min: float = 0.46    # answer from this score when the single measures agree on the entry
     agree_count: int = 3              # on how many of the four measures (5: never)
     background_weight: float = 0.75   # a word of the story counts at this share of a word of the question
     nonlegal_weight: float = 0.3      # a word that is not a legal one counts at this share
-    unknown_weight: float = 0.3       # a word no entry uses counts at this share
+    unknown_weight: float = 0.6       # a word no entry uses counts at this share
 
     def __post_init__(self) -> None:
         shares = ("answer_min", "answer_margin", "clarify_min", "clarify_margin", "lead_answer_min",

@@ -71,6 +71,7 @@ class Reading:
     legal: bool                    # holds a legal word at all
     outside: str | None = None     # "field: phrase" when outside the service's fields
     roles: frozenset[str] = frozenset()
+    unknown: int = 0               # words no entry uses (月亮, 理发店)
 
 
 @dataclass
@@ -153,12 +154,14 @@ def agreement(ranked: list[tuple[float, Candidate]]) -> int:
 
 
 def agreed_reason(ranked: list[tuple[float, Candidate]], reading: Reading, s: Any) -> str | None:
-    """Answer a modest score when the single measures agree on the entry, nothing ties with it,
-    and it shares at least two legal words with the question (one, 土地 in "月亮上的土地归谁",
-    is too little to answer on agreement alone)."""
+    """Answer a modest score when the single measures agree on the entry and nothing ties with
+    it. One legal word shared is enough only when the question holds no word the knowledge base
+    never uses: in "月亮上的土地归谁" 土地 is legal, but the question is about the moon."""
     top_score, top = ranked[0]
     f = top.features
-    if f.role < 0 or f.anchors < 2 or reading.ideas <= 1 or top_score < s.agree_answer_min:
+    if f.role < 0 or f.anchors == 0 or reading.ideas <= 1 or top_score < s.agree_answer_min:
+        return None
+    if f.anchors == 1 and reading.unknown:
         return None
     if s.agree_count > len(AGREEING) or len(ranked) > 1 and ranked[1][0] >= top_score:
         return None

@@ -339,9 +339,10 @@ class Matcher:
         groups = tuple(self.weigh(idea, f * self._word_factor(idea, is_legal))
                        for (idea, f), is_legal in zip(factors.items(), legal))
         core = "".join(p for p, f in zip(parts, flags) if f)
+        unknown = sum(not any(w in self.idf for alt in idea for w in alt) for idea in factors)
         reading = Reading(ideas=len(groups), legal=any(legal),
                           outside=self.lexicon.field_outside(normalized),
-                          roles=self.lexicon.roles_of(normalized))
+                          roles=self.lexicon.roles_of(normalized), unknown=unknown)
         pairs = tuple((p, self.bigram_idf.get(p, self.unknown_weight)) for p in sorted(bigrams_of(normalized.replace(" ", ""))))
         return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs)
 
@@ -363,27 +364,31 @@ class Matcher:
 
         An idea counts for an entry at its heaviest alternative found among the entry's phrasings
         and keywords, or at ANSWER_SHORTLIST_CREDIT of it when found only in the answer text.
-        Ideas held by more than COMMON_SHARE of the entries are left out of this pass (they
-        still count in the features) unless the question has nothing rarer: in a large knowledge
-        base they would cost a pass over most entries and change the shortlist little."""
+        Alternatives held by more than COMMON_SHARE of the entries are left out of this pass
+        (they still count in the features) unless the question has nothing rarer: in a large
+        knowledge base they would cost a pass over most entries and change the shortlist little."""
+        cap = COMMON_SHARE * len(self.entries)
+        hits = [self._hits(group, cap) for group in query.groups]
+        if not any(hits):
+            hits = [self._hits(group, float("inf")) for group in query.groups]
         totals: dict[int, float] = {}
-        hits = [self._hits(group) for group in query.groups]
-        common = COMMON_SHARE * len(self.entries)
-        rare = [h for h in hits if len(h) <= common] or hits
-        for best in rare:
+        for best in hits:
             for number, weight in best.items():
                 totals[number] = totals.get(number, 0.0) + weight
         # Ties go to the entry listed first: the same question gets the same shortlist in every
         # process, whatever order the hash seed gives the words.
         return heapq.nsmallest(SHORTLIST, totals, key=lambda number: (-totals[number], number))
 
-    def _hits(self, group: Group) -> dict[int, float]:
-        """Entry number → the weight this idea brings it in the shortlist pass."""
+    def _hits(self, group: Group, cap: float) -> dict[int, float]:
+        """Entry number → the weight this idea brings it in the shortlist pass (alternatives held
+        by more than ``cap`` entries left out)."""
         best: dict[int, float] = {}
-        for alternative, weight in reversed(group):        # lightest first: heavier ones overwrite
-            best.update(dict.fromkeys(self._holders(alternative)[1], weight * ANSWER_SHORTLIST_CREDIT))
-        for alternative, weight in reversed(group):
-            best.update(dict.fromkeys(self._holders(alternative)[0], weight))
+        held = [(self._holders(alternative), weight) for alternative, weight in reversed(group)]
+        held = [(holders, weight) for holders, weight in held if len(holders[0]) + len(holders[1]) <= cap]
+        for (_, in_answer), weight in held:          # lightest first: heavier ones overwrite
+            best.update(dict.fromkeys(in_answer, weight * ANSWER_SHORTLIST_CREDIT))
+        for (in_bag, _), weight in held:
+            best.update(dict.fromkeys(in_bag, weight))
         return best
 
     def _holders(self, alternative: frozenset[str]) -> tuple[frozenset[int], frozenset[int]]:
