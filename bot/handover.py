@@ -97,6 +97,17 @@ def hand_over_now(ctx: Context, incoming: Incoming, consultation: Consultation |
     return opened(ctx, ticket)
 
 
+def hand_over_asked(ctx: Context, incoming: Incoming, asked: dict[str, Any],
+                    reason: str) -> tuple[str, Consultation]:
+    """A question asked a turn or two ago ("都不是", "1" after the offer) goes to a person now;
+    ``asked`` is what was kept of it (question, category, the message that asked it), so the
+    consultation of that message is completed rather than a second one counted."""
+    consultation = Consultation(question=asked["question"], action="escalate",
+                                category=asked.get("category"), reason=reason,
+                                follows=asked.get("message_id"))
+    return hand_over_now(ctx, incoming, consultation, reason=reason), consultation
+
+
 def link(consultation: Consultation | None, ticket: Ticket) -> None:
     if consultation is not None:
         consultation.ticket_id = ticket.id

@@ -55,10 +55,7 @@ def none_of_them(ctx: Context, incoming: Incoming, pending: dict) -> Reply:
     data = pending["data"]
     if not data.get("question"):      # a menu's examples: nothing was asked yet
         return Reply(text="好的，请直接打字说您的问题，我来帮您查。", handler="clarify")
-    consultation = Consultation(question=data["question"], action="escalate",
-                                category=data.get("category"), reason="clarify: 都不是",
-                                follows=data.get("message_id"))
-    told = handover.hand_over_now(ctx, incoming, consultation, reason="clarify: 都不是")
+    told, consultation = handover.hand_over_asked(ctx, incoming, data, "clarify: 都不是")
     return Reply(text="好的，我请法律顾问来看。" + told, handler="clarify", consultation=consultation)
 
 

@@ -70,11 +70,7 @@ def accept_offer(incoming: Incoming, ctx: Context) -> Reply | None:
     if pending is None:
         return None
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
-    data = pending["data"]
-    consultation = Consultation(question=data["question"], action="escalate",
-                                category=data.get("category"), reason="offer accepted",
-                                follows=data.get("message_id"))
-    told = handover.hand_over_now(ctx, incoming, consultation, reason="村民同意转给法律顾问")
+    told, consultation = handover.hand_over_asked(ctx, incoming, pending["data"], "offer accepted")
     return Reply(text="好的。" + told, handler="handover", consultation=consultation)
 
 

@@ -194,3 +194,14 @@ def test_the_menu_can_change_the_village(wechat, db):
     assert "现在记的是大年村" in asked and "8 石门村" in asked
     wechat.say("8", openid="oH15")
     assert next(db.query("SELECT village FROM users WHERE openid = 'oH15'"))["village"] == "石门村"
+
+
+def test_a_long_story_of_a_serious_matter_is_handed_over_with_its_words(wechat, db):
+    from tests.test_triggers import LONG_SERIOUS
+    with_village(db, "oH16")
+    told = wechat.say(LONG_SERIOUS, openid="oH16")
+    ticket = the_ticket(db)
+    assert (ticket["question"], ticket["status"]) == (LONG_SERIOUS, "open")
+    assert f"#{ticket['id']}" in told and ticket["category"]
+    [row] = consultations(db)
+    assert row["action"] == "escalate" and row["reason"].startswith("injury")

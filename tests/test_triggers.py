@@ -108,3 +108,21 @@ def test_a_together_rule_needs_every_group_within_reach():
 
 def test_escalation_rules_are_not_read_by_the_faq_view():
     assert load_triggers().without_escalation().escalate_reason(normalize("法院传票")) is None
+
+
+LONG_SERIOUS = (
+    "我是石门村的，去年腊月我弟弟在镇上一家砖厂打工，老板一直没给他买保险。上个月他在厂里搬砖的"
+    "时候被铲车倒车撞了，当场昏迷，送到县医院抢救了三天，医生说以后可能要瘫痪。老板一开始还来医院"
+    "看了两次，后来电话也不接了，厂子也关了门。我们家里拿不出钱，医院天天催着交费，想问问我们现在"
+    "应该找谁，能不能让老板出这个钱，要去哪里告他")
+LONG_ORDINARY = (
+    "我家和隔壁邻居是几十年的老邻居了，以前关系一直挺好。前两年他家翻盖新房，把院墙往我家这边挪"
+    "了差不多半米，当时碍于情面我也没说什么。今年我想在院子里搭个棚子放农具，一量才发现地方不够了，"
+    "去找他说，他说墙早就砌好了，当年我也没反对，现在不能拆。村里调解过一次也没谈拢。我想问问这种"
+    "情况我还能要回那半米地吗，需要准备什么材料")
+
+
+def test_a_long_story_of_a_serious_matter_reaches_a_person_and_an_ordinary_one_does_not():
+    assert 150 <= len(LONG_SERIOUS) <= 300 and 150 <= len(LONG_ORDINARY) <= 300
+    assert reason_of(LONG_SERIOUS).startswith("injury")
+    assert reason_of(LONG_ORDINARY) is None

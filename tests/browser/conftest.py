@@ -84,3 +84,13 @@ def log_in(page, base: str, username: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/console/")
+
+
+def villager_says(page, text: str) -> str:
+    """Type ``text`` in the simulator, send it, and return the bot's next reply bubble."""
+    before = page.locator(".bubble.bot").count()
+    page.fill("#message", text)
+    page.click("#send")
+    reply = page.locator(".bubble.bot").nth(before)
+    reply.wait_for()
+    return reply.inner_text()

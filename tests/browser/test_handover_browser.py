@@ -10,7 +10,7 @@ import pytest
 from bot import advisers as adv
 from bot.config import load_config
 from bot.console.auth import add_user
-from tests.browser.conftest import PASSWORD, log_in, screenshot
+from tests.browser.conftest import PASSWORD, log_in, screenshot, villager_says
 from tests.conftest import test_overrides as overrides_for
 
 pytestmark = pytest.mark.browser
@@ -30,15 +30,6 @@ def staff(live, db, config):
     adv.ensure_advisers(db, config, time.time())
     add_user(db, "sifasuo", PASSWORD, "staff", time.time())
     return live
-
-
-def villager_says(page, text: str) -> str:
-    before = page.locator(".bubble.bot").count()
-    page.fill("#message", text)
-    page.click("#send")
-    reply = page.locator(".bubble.bot").nth(before)
-    reply.wait_for()
-    return reply.inner_text()
 
 
 def simulator_ticket(db) -> dict:
