@@ -48,7 +48,7 @@ def detail_text(ctx: Context, adviser: Adviser, match) -> str:
              f"{tickets.STATUS_LABELS.get(ticket.status, ticket.status)}）",
              f"问题：{ticket.question or '（语音留言，请到后台收听）'}"]
     if ticket.context:
-        lines.append("之前说的：" + " / ".join(ticket.context))
+        lines.append("村民补充：" + " / ".join(ticket.context))
     if ticket.category:
         lines.append(f"类别：{ticket.category}")
     if ticket.suggested:

@@ -84,6 +84,8 @@ def test_only_the_villagers_words_about_the_matter_go_with_the_ticket(services, 
     assert ticket.context == ["他还在上面盖了猪圈"]
     added = [e for e in tickets.ticket_events(db, ticket.id) if e["kind"] == "added"]
     assert [(e["actor"], e["note"]) for e in added] == [("villager", "他还在上面盖了猪圈")]
+    bind(db, "韦律师", ADVISER_OPENID)
+    assert "村民补充：他还在上面盖了猪圈" in say(services, db, f"详情 {ticket.id}", openid=ADVISER_OPENID)
 
 
 def test_an_urgent_ticket_is_announced_to_the_adviser_and_the_backup_at_once(services, db):
