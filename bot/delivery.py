@@ -92,12 +92,15 @@ def take_waiting_answers(db, openid: str, now: float, via: str = "reply") -> lis
             "SELECT id, answer FROM tickets WHERE openid = ? AND status = 'answered' AND "
             "(delivery_lock_until IS NULL OR delivery_lock_until < ?) ORDER BY id", [openid, now]))
         for row in rows:
-            db.execute("UPDATE tickets SET status = 'delivered', delivered_at = ?, "
-                       "delivered_via = ? WHERE id = ?", [now, via, row["id"]])
-            db.execute("INSERT INTO ticket_events (ticket_id, at, from_status, to_status, actor, "
-                       "note) VALUES (?, ?, 'answered', 'delivered', 'system', ?)",
-                       [row["id"], now, VIA_NOTES[via]])
+            mark_delivered(db, row["id"], now, via, VIA_NOTES[via])
     return rows
+
+
+def mark_delivered(db, ticket_id: int, now: float, via: str, note: str, **fields: Any) -> bool:
+    """answered → delivered, through the tickets' one state machine (bot.tickets.TRANSITIONS)."""
+    from bot.tickets import transition
+    return transition(db, ticket_id, "delivered", now, actor="system", note=note,
+                      expect=["answered"], delivered_at=now, delivered_via=via, **fields)
 
 
 def has_waiting_answers(db, openid: str, now: float) -> bool:
@@ -124,12 +127,7 @@ def unlock(db, ticket_id: int) -> None:
 
 
 def mark_pushed(db, ticket_id: int, now: float) -> None:
-    with transaction(db):
-        db.execute("UPDATE tickets SET status = 'delivered', delivered_at = ?, delivered_via = 'cs', "
-                   "delivery_lock_until = NULL WHERE id = ?", [now, ticket_id])
-        db.execute("INSERT INTO ticket_events (ticket_id, at, from_status, to_status, actor, note) "
-                   "VALUES (?, ?, 'answered', 'delivered', 'system', '客服消息送达')",
-                   [ticket_id, now])
+    mark_delivered(db, ticket_id, now, "cs", "客服消息送达", delivery_lock_until=None)
 
 
 def push_answer(services, db, client, payload: dict[str, Any], now: float,
