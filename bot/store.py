@@ -334,6 +334,9 @@ def add_column(db: sqlite_utils.Database, table: str, column: str, ddl: str) -> 
 # schema_migrations by name. New columns need no step (ensure_schema adds them); a step moves or
 # fills data. Prefix a step with the work it belongs to, so parallel work does not collide.
 
+# Channels whose consultations are test traffic, left out of stats, export and report by default.
+TEST_CHANNELS = ("simulator", "cli")
+
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("conversation-1 ticket events say what they are", (
         # Before events had a kind, a notification was a row noted "new → 韦律师 by cs": the
@@ -356,6 +359,17 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "UPDATE tickets SET consultation_id = (SELECT MIN(c.id) FROM consultations c"
         " WHERE c.ticket_id = tickets.id) WHERE consultation_id IS NULL",
         "UPDATE consultations SET ticket_id = NULL WHERE ticket_id IS NOT NULL",
+    )),
+    ("staff-1 test traffic is marked", (
+        # Test traffic (TEST_CHANNELS, and anything a bound adviser or the office
+        # sends) is marked as it is recorded, by a trigger, whoever writes the row; and once
+        # here for the rows recorded before.
+        "CREATE TRIGGER IF NOT EXISTS consultations_mark_test AFTER INSERT ON consultations"
+        f" WHEN NEW.channel IN {TEST_CHANNELS}"
+        " OR EXISTS (SELECT 1 FROM advisers WHERE openid = NEW.openid)"
+        " BEGIN UPDATE consultations SET is_test = 1 WHERE id = NEW.id; END",
+        f"UPDATE consultations SET is_test = 1 WHERE channel IN {TEST_CHANNELS}"
+        " OR openid IN (SELECT openid FROM advisers WHERE openid IS NOT NULL)",
     )),
 )
 
