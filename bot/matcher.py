@@ -33,7 +33,7 @@ from rapidfuzz import fuzz
 
 from bot import text as tx
 from bot.decision import Candidate, Features, Reading, Verdict, choose
-from bot.question import OPPOSITE, QuestionLexicon, clauses, core_flags, load_lexicon
+from bot.question import OPPOSITE, QuestionLexicon, core_flags, load_lexicon
 from bot.triggers import Triggers, load_triggers
 
 # Words the FAQ never uses still carry meaning ("股票"): they count against coverage, at the
@@ -96,6 +96,14 @@ class Query:
         return sum(self.weights) or 1.0
 
     @cached_property
+    def pair_weights(self) -> dict[str, float]:
+        return dict(self.pairs)
+
+    @cached_property
+    def pair_total(self) -> float:
+        return sum(w for _, w in self.pairs) or 1.0
+
+    @cached_property
     def compact(self) -> str:
         """The normalized question without spaces."""
         return self.normalized.replace(" ", "")
@@ -137,16 +145,19 @@ class Indexed:
     answer: frozenset[str]    # words of the answer text (and the quoted excerpt) not in the bag
     focus: dict[str, float]   # per word of the bag: the share of the phrasings holding it (keywords: 1)
     bigrams: frozenset[str] = frozenset()   # character pairs of the phrasings and keywords
+    where: dict[str, tuple[int, ...]] = field(default_factory=dict)   # word → the phrasings holding it
 
 
 def is_cjk(chars: str) -> bool:
     return all(CJK_MIN <= c <= CJK_MAX for c in chars)
 
 
-def ideas_of(normalized: str) -> list[Idea]:
+def ideas_of(normalized: str, groups: list[tuple[str, ...]] | None = None) -> list[Idea]:
     """The ideas of a normalized text: each jieba word (and its parts), each colloquial phrase,
-    every alternative carrying its legal synonyms (老婆 → {老婆, 妻子})."""
-    ideas = [tuple(frozenset(tx.expand([w])) for w in group) for group in tx.word_groups(normalized)]
+    every alternative carrying its legal synonyms (老婆 → {老婆, 妻子}). ``groups`` are the
+    text's ``word_groups`` when the caller has them."""
+    groups = tx.word_groups(normalized) if groups is None else groups
+    ideas = [tuple(frozenset(tx.expand([w])) for w in group) for group in groups]
     seen = {w for idea in ideas for alt in idea for w in alt}
     for phrase, legal in tx.phrase_synonyms(normalized):
         if legal not in seen:
@@ -235,7 +246,12 @@ class Matcher:
         bag = frozenset().union(keywords, *(p.words for p in phrasings))
         answer = words_of(ideas_of(tx.normalize(answer_text(entry)))) - bag
         pairs = frozenset(b for text in [*(p.text for p in phrasings), *entry.keywords] for b in bigrams_of(text))
-        return Indexed(entry, phrasings, bag, frozenset(keywords), answer, focus_of(phrasings, keywords), pairs)
+        where: dict[str, list[int]] = defaultdict(list)
+        for index, phrasing in enumerate(phrasings):
+            for word in phrasing.words:
+                where[word].append(index)
+        return Indexed(entry, phrasings, bag, frozenset(keywords), answer, focus_of(phrasings, keywords), pairs,
+                       {w: tuple(ns) for w, ns in where.items()})
 
     def _idf(self) -> dict[str, float]:
         """Document frequency over entries: a word counts for an entry found in any of its fields."""
@@ -328,17 +344,18 @@ class Matcher:
         """The question read: its ideas weighted by rarity and by clause, and its ``Reading``."""
         normalized = tx.normalize(question) if normalized is None else normalized
         normalized = self.correct_homophones(normalized)
-        parts = clauses(normalized)
-        flags = core_flags(parts, self.lexicon, tx.word_groups)
+        parts = [(text, tx.groups_of(words)) for text, words in tx.clause_words(normalized)]
+        grouped = dict(parts)
+        flags = core_flags([text for text, _ in parts], self.lexicon, grouped.__getitem__)
         factors: dict[Idea, float] = {}
-        for part, core in zip(parts, flags):
+        for (part, groups), core in zip(parts, flags):
             factor = 1.0 if core else self.settings.background_weight
-            for idea in ideas_of(part):
+            for idea in ideas_of(part, groups):
                 factors[idea] = max(factors.get(idea, 0.0), factor)
         legal = tuple(not words_of([idea]).isdisjoint(self.legal_words) for idea in factors)
         groups = tuple(self.weigh(idea, f * self._word_factor(idea, is_legal))
                        for (idea, f), is_legal in zip(factors.items(), legal))
-        core = "".join(p for p, f in zip(parts, flags) if f)
+        core = "".join(p for (p, _), f in zip(parts, flags) if f)
         unknown = sum(not any(w in self.idf for alt in idea for w in alt) for idea in factors)
         reading = Reading(ideas=len(groups), legal=any(legal),
                           outside=self.lexicon.field_outside(normalized),
@@ -402,15 +419,17 @@ class Matcher:
         return found
 
     def features(self, query: Query, item: Indexed) -> Features:
-        shared, central, keywords, answer, anchors = overlap(query, item)
-        closeness, phrasing = closest(query, item.phrasings)
+        """The entry's ``Features`` for this question (see bot/decision.py for what each means)."""
+        in_bag = query.words & item.bag
+        shared, central, keywords, answer, anchors = overlap(query, item, in_bag)
+        closeness, phrasing = closest(query, item, in_bag)
         shape = fuzz.ratio(query.core, phrasing.text) / 100
-        pair_total = sum(w for _, w in query.pairs) or 1.0
-        chars = sum(w for p, w in query.pairs if p in item.bigrams) / pair_total
+        weights = query.pair_weights
+        chars = sum(map(weights.__getitem__, weights.keys() & item.bigrams)) / query.pair_total
         total = query.total
-        return Features(coverage=shared / total, focus=central / total, closeness=closeness, shape=shape,
-                        keywords=keywords / total, answer=answer / total, chars=chars, shared=shared,
-                        anchors=anchors, role=role_relation(query.reading.roles, entry_role(item.entry)))
+        return Features(shared / total, central / total, closeness, shape, keywords / total,
+                        answer / total, chars, shared, anchors,
+                        role_relation(query.reading.roles, entry_role(item.entry)))
 
     def candidates(self, query: Query) -> list[Candidate]:
         """The shortlisted entries with their features, in shortlist order."""
@@ -482,24 +501,26 @@ def decision_of(verdict: Verdict, kb: Any, s: Any) -> Decision:
     return Decision("fallback", score=verdict.score, candidates=shown[: s.max_choices], reason=verdict.reason)
 
 
-def overlap(query: Query, item: Indexed) -> tuple[float, float, float, float, int]:
-    """The weight of the question's ideas found among the entry's phrasings and keywords, that
-    weight scaled by how central each word is to the entry, the weight among its keywords, the
-    weight found only in its answer text, and how many legal ideas it shares."""
-    in_bag: dict[int, tuple[float, float]] = {}
+def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float, float, float, float, int]:
+    """The weight of the question's ideas found among the entry's phrasings and keywords
+    (``in_bag``: the question's words there), that weight scaled by how central each word is to
+    the entry, the weight among its keywords, the weight found only in its answer text, and how
+    many legal ideas it shares."""
+    found: dict[int, tuple[float, float]] = {}
     focus = item.focus
-    for word in query.words & item.bag:
+    for word in in_bag:
         centrality = focus.get(word, 0.0)
         for number, weight in query.slots[word]:
-            old = in_bag.get(number)
+            old = found.get(number)
             if old is None or (weight, centrality) > old:
-                in_bag[number] = (weight, centrality)
+                found[number] = (weight, centrality)
     in_answer = best_per_idea(query, query.words & item.answer)
-    shared = sum(weight for weight, _ in in_bag.values())
-    central = sum(weight * centrality for weight, centrality in in_bag.values())
-    answer = sum(weight for number, weight in in_answer.items() if number not in in_bag)
-    anchors = sum(query.legal[number] for number in in_bag)
-    return shared, central, covered(query, item.keywords), answer, anchors
+    shared = sum(weight for weight, _ in found.values())
+    central = sum(weight * centrality for weight, centrality in found.values())
+    answer = sum(weight for number, weight in in_answer.items() if number not in found)
+    anchors = sum(query.legal[number] for number in found)
+    keywords = sum(best_per_idea(query, in_bag & item.keywords).values())
+    return shared, central, keywords, answer, anchors
 
 
 def best_per_idea(query: Query, found: Iterable[str]) -> dict[int, float]:
@@ -521,20 +542,27 @@ def loose_characters(normalized: str) -> list[bool]:
     return loose
 
 
-def closest(query: Query, phrasings: list[Phrasing]) -> tuple[float, Phrasing]:
+def closest(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float, Phrasing]:
     """The phrasing with the highest weighted Dice overlap with the question (the first, on a tie).
 
-    A loop rather than ``max`` over a generator: this runs for every phrasing of every
-    shortlisted entry, the matcher's innermost step."""
-    best, best_phrasing = -1.0, phrasings[0]
-    for phrasing in phrasings:
-        if query.words.isdisjoint(phrasing.words):
-            dice = 0.0
-        else:
-            dice = 2 * covered(query, phrasing.words) / (query.total + phrasing.weight)
-        if dice > best:
-            best, best_phrasing = dice, phrasing
-    return best, best_phrasing
+    Built from the few words the question shares with the entry (``in_bag``) and the phrasings
+    each is in, rather than by comparing every phrasing: this runs for every shortlisted entry."""
+    found: dict[int, dict[int, float]] = {}
+    for word in in_bag:
+        places = query.slots[word]
+        for index in item.where.get(word, ()):
+            best = found.get(index)
+            if best is None:
+                best = found[index] = {}
+            for number, weight in places:
+                if weight > best.get(number, 0.0):
+                    best[number] = weight
+    top, top_index = 0.0, 0
+    for index in sorted(found):
+        dice = 2 * sum(found[index].values()) / (query.total + item.phrasings[index].weight)
+        if dice > top:
+            top, top_index = dice, index
+    return top, item.phrasings[top_index]
 
 
 def loose_runs(loose: list[bool]) -> list[int]:

@@ -183,12 +183,29 @@ def word_groups(normalized: str) -> list[tuple[str, ...]]:
 
     Grouping keeps a long word from counting three times when the matcher weighs words.
     """
-    tk = tokenizer()
-    groups = []
-    for word in cut(normalized):
-        if word.strip() and is_content(word):
-            groups.append(tuple(dict.fromkeys([word, *_parts(word, tk.FREQ)])))
-    return groups
+    return groups_of(cut(normalized))
+
+
+def groups_of(words: Iterable[str]) -> list[tuple[str, ...]]:
+    """``word_groups`` of words already cut."""
+    freq = tokenizer().FREQ
+    return [tuple(dict.fromkeys([word, *_parts(word, freq)])) for word in words
+            if word.strip() and is_content(word)]
+
+
+def clause_words(normalized: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(clause, its words) for each clause of a normalized text (clauses are separated by single
+    spaces, where the punctuation was), from one segmentation of the whole text: jieba cuts at
+    every space, so this is what cutting each clause alone would give."""
+    clauses, words = [], []
+    for word in cut(normalized) + (" ",):
+        if word == " ":
+            if words:
+                clauses.append(("".join(words), tuple(words)))
+            words = []
+        else:
+            words.append(word)
+    return clauses
 
 
 def tokens(text: str) -> list[str]:

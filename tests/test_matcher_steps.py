@@ -33,7 +33,7 @@ def test_the_score_is_the_weighted_blend_scaled_to_one():
     assert score(features(0.7), SETTINGS) == pytest.approx(0.7)
     only_closeness = dataclasses.replace(SETTINGS, w_coverage=0, w_focus=0, w_shape=0, w_keywords=0,
                                          w_answer=0, w_chars=0, w_closeness=1)
-    mixed = dataclasses.replace(features(0.2), closeness=0.9)
+    mixed = features(0.2)._replace(closeness=0.9)
     assert score(mixed, only_closeness) == pytest.approx(0.9)
 
 
@@ -56,7 +56,7 @@ def test_a_modest_score_every_measure_agrees_on_is_answered():
     verdict = choose(LEGAL, close, agreeing)
     assert verdict.action == "answer" and verdict.reason == "every measure puts it first (4/4)"
     split = [entry("a.one", 0.55), Candidate("b.two", "b?", ("民法典第1条",), "b", "测试",
-                                             dataclasses.replace(features(0.52), closeness=0.6))]
+                                             features(0.52)._replace(closeness=0.6))]
     assert choose(LEGAL, split, agreeing).action == "clarify"   # closeness prefers the other one
 
 
