@@ -11,7 +11,7 @@ from bot import advisers as adv
 from bot import worker
 from bot.config import load_config
 from bot.console.auth import add_user
-from tests.browser.conftest import PASSWORD, log_in, screenshot
+from tests.browser.conftest import PASSWORD, PHONE, log_in, screenshot, villager_says
 from tests.conftest import test_overrides as overrides_for
 
 pytestmark = pytest.mark.browser
@@ -35,13 +35,11 @@ def staff(live, db, config):
     return live
 
 
-def villager_says(page, text):
-    before = page.locator(".bubble.bot").count()
-    page.fill("#message", text)
-    page.click("#send")
-    reply = page.locator(".bubble.bot").nth(before)
-    reply.wait_for()
-    return reply.inner_text()
+def staff_console(chromium, base):
+    """The console in a browser of its own (staff's phone), logged in."""
+    console = chromium.new_context(viewport=PHONE, locale="zh-CN").new_page()
+    log_in(console, base, "sifasuo")
+    return console
 
 
 def test_urgent_with_no_adviser_bound_reaches_the_duty_contact(page, chromium, staff, db,
@@ -57,8 +55,7 @@ def test_urgent_with_no_adviser_bound_reaches_the_duty_contact(page, chromium, s
         assert reply.count(number) == 1                    # each said once, plainly
     assert "的法律顾问大年司法所" not in reply
 
-    console = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
-    log_in(console, base, "sifasuo")
+    console = staff_console(chromium, base)
     banner = console.inner_text("#urgent-banner")
     assert "1 件紧急求助还没有通知到任何人" in banner
     screenshot(console, "urgent-banner")
@@ -83,8 +80,7 @@ def test_with_nobody_reachable_the_banner_stays_and_the_villager_is_told_what_to
     assert "现在没能通知到法律顾问" in reply and DUTY["phone"] in reply and "12338" in reply
     worker.run_once(app.extensions["legalbot"])
     assert fake_wechat.sent("/message/template/send") == []
-    console = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
-    log_in(console, base, "sifasuo")
+    console = staff_console(chromium, base)
     assert console.is_visible("#urgent-banner")
     console.context.close()
 
@@ -99,8 +95,7 @@ def test_an_advisers_answer_appears_in_the_simulator_without_sending_anything(
     openid = page.evaluate("localStorage.getItem('legalbot-simulator-openid')")
     [ticket] = list(db.query("SELECT id FROM tickets WHERE openid = ?", [openid]))
 
-    console = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
-    log_in(console, base, "sifasuo")
+    console = staff_console(chromium, base)
     console.goto(f"{base}/console/tickets/{ticket['id']}")
     console.fill("textarea[name=answer]", "别怕，我们已联系派出所，民警马上到。")
     console.click("#answer-form button[type=submit]")
