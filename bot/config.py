@@ -29,6 +29,14 @@ ENV_KEYS: dict[str, tuple[str, str]] = {
 }
 SECRET_KEYS = {("wechat", "token"), ("wechat", "appid"), ("wechat", "appsecret"),
                ("wechat", "aes_key"), ("console", "secret_key")}
+# The known values of LEGALBOT_ENV, spelled exactly: anything else (``Production``, ``prod``) is
+# refused at load instead of quietly meaning development.
+ENVIRONMENTS = ("development", "production")
+# The WeChat secrets that make an instance a real account's: a deployment can only set them in
+# the environment (the config file refuses them). Development must not run with them.
+WECHAT_SECRET_VARIABLES = ("WECHAT_TOKEN", "WECHAT_APPSECRET", "WECHAT_AES_KEY")
+# How WeChat's requests must come with an EncodingAESKey configured (WeChat's 消息加解密方式).
+MESSAGE_MODES = ("", "plain", "compatible", "safe")
 
 
 class ConfigError(ValueError):
@@ -44,6 +52,14 @@ class AppSettings:
     worker_thread: bool = True
     knowledge_dir: str = "knowledge"      # faq/, local/, statutes/, dict/, scope.toml
     trusted_proxies: int = 0              # reverse proxies in front (nginx: 1) whose X-Forwarded-* to believe
+    # ... believed only from these peers: the proxy's own address, not any client's
+    trusted_proxy_addresses: tuple = ("127.0.0.1", "::1")
+    max_body_seconds: float = 5.0         # a request body still arriving after this is refused (408)
+
+    def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigError(f"LEGALBOT_ENV / [app] environment: {self.environment!r} is not one of "
+                              f"{', '.join(ENVIRONMENTS)} (spelled exactly, lower case)")
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,25 @@ class WechatSettings:
     api_base: str = "https://api.weixin.qq.com"
     adviser_template_id: str = ""
     api_timeout_seconds: float = 5.0
+    # "safe" (the default with an AES key): only encrypted requests, whose msg_signature covers
+    # the body. "compatible": plaintext requests too, only while the account is being switched
+    # over. "plain": no encryption (the default without an AES key).
+    message_mode: str = ""
+
+    def __post_init__(self) -> None:
+        if self.message_mode not in MESSAGE_MODES:
+            raise ConfigError(f"[wechat] message_mode: {self.message_mode!r} is not one of plain, compatible, safe")
+
+    @property
+    def mode(self) -> str:
+        """The message mode in force: the configured one, else safe with an AES key, else plain."""
+        return self.message_mode or ("safe" if self.aes_key else "plain")
+
+    @property
+    def accepts_plaintext(self) -> bool:
+        """Whether a request without encrypt_type=aes is answered: its ``signature`` covers only
+        the timestamp and nonce, never the body, so with a key it would be a downgrade."""
+        return self.mode in ("plain", "compatible")
 
     @property
     def can_push(self) -> bool:
@@ -123,7 +158,23 @@ class EscalationSettings:
     reassign_after_hours: float = 72.0
     cs_window_hours: float = 48.0
     cs_max_messages: int = 5
-    bind_code_ttl_hours: float = 72.0
+    bind_code_ttl_hours: float = 72.0   # no longer used: binding codes follow [binding]
+
+
+@dataclass(frozen=True)
+class BindingSettings:
+    """Adviser binding codes ("绑定 12345678"): short-lived, single use, and guessing is stopped."""
+    code_digits: int = 8
+    code_ttl_minutes: float = 15.0
+    max_failures_per_openid: int = 5      # wrong codes from one WeChat in failure_window_minutes: locked
+    failure_window_minutes: float = 60.0
+    max_failures_per_code: int = 10       # wrong codes from anyone while a code is valid: it is voided
+
+    def __post_init__(self) -> None:
+        if not 8 <= self.code_digits <= 12:
+            raise ConfigError("[binding] code_digits: expected 8 to 12")
+        if self.code_ttl_minutes <= 0 or self.max_failures_per_openid < 1 or self.max_failures_per_code < 1:
+            raise ConfigError("[binding] code_ttl_minutes and the failure limits must be positive")
 
 
 @dataclass(frozen=True)
@@ -155,7 +206,9 @@ class PrivacySettings:
 @dataclass(frozen=True)
 class ConsoleSettings:
     secret_key: str = ""
-    login_max_failures: int = 5
+    login_max_failures: int = 5                 # per username and address
+    login_max_failures_per_user: int = 10       # per username, from any address
+    login_max_failures_per_address: int = 20    # per address, for any username
     login_window_seconds: int = 900
     session_hours: float = 12
 
@@ -189,6 +242,7 @@ class Config:
     reply: ReplySettings = field(default_factory=ReplySettings)
     matcher: MatcherSettings = field(default_factory=MatcherSettings)
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
+    binding: BindingSettings = field(default_factory=BindingSettings)
     duty: DutySettings = field(default_factory=DutySettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
@@ -198,10 +252,16 @@ class Config:
     backup: Person = field(default_factory=lambda: Person("司法所"))
     menu: tuple[MenuButton, ...] = ()
     source: str = ""
+    real_secrets: tuple[str, ...] = ()    # WECHAT_SECRET_VARIABLES set in the environment
 
     @property
     def is_production(self) -> bool:
         return self.app.environment == "production"
+
+    @property
+    def simulator_enabled(self) -> bool:
+        """The simulator signs anything with the token: only in development without real secrets."""
+        return not self.is_production and not self.real_secrets
 
     @property
     def village_names(self) -> list[str]:
@@ -220,7 +280,8 @@ class Config:
 
 
 SECTIONS = {"app": AppSettings, "wechat": WechatSettings, "reply": ReplySettings,
-            "matcher": MatcherSettings, "escalation": EscalationSettings, "duty": DutySettings, "outbox": OutboxSettings,
+            "matcher": MatcherSettings, "escalation": EscalationSettings, "binding": BindingSettings,
+            "duty": DutySettings, "outbox": OutboxSettings,
             "privacy": PrivacySettings, "console": ConsoleSettings}
 
 
@@ -267,6 +328,8 @@ def coerce(value: Any, kind: type, where: str) -> Any:
     """Environment values arrive as strings; turn them into the field's type or fail clearly."""
     if kind is bool and isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
+    if kind is tuple and isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
     try:
         return kind(value)
     except (TypeError, ValueError) as exc:
@@ -285,7 +348,7 @@ def build_village(raw: Mapping[str, Any]) -> Village:
     return Village(name=raw["name"], adviser=Person(**raw["adviser"]))
 
 
-def build(data: Mapping[str, Any], source: str = "") -> Config:
+def build(data: Mapping[str, Any], source: str = "", real_secrets: tuple[str, ...] = ()) -> Config:
     sections = {name: build_section(cls, data.get(name, {}), name) for name, cls in SECTIONS.items()}
     return Config(
         **sections,
@@ -294,6 +357,7 @@ def build(data: Mapping[str, Any], source: str = "") -> Config:
         backup=Person(**data["backup"]) if "backup" in data else Person("司法所"),
         menu=tuple(build_button(b) for b in data.get("menu", ())),
         source=source,
+        real_secrets=real_secrets,
     )
 
 
@@ -305,8 +369,23 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     path = Path(path or environ.get("LEGALBOT_CONFIG") or DEFAULT_CONFIG_PATH)
     data = read_toml(path) if path.exists() else {}
     data = merge(merge(data, env_layer(environ)), overrides or {})
-    config = build(data, source=str(path))
+    config = build(data, source=str(path), real_secrets=secrets_in(environ))
     return with_demo_token(config)
+
+
+def secrets_in(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The WeChat secrets the environment sets (the demo token is not one)."""
+    return tuple(name for name in WECHAT_SECRET_VARIABLES if environ.get(name) not in (None, "", DEMO_TOKEN))
+
+
+def refuse_unsafe_start(config: Config) -> None:
+    """Development opens the simulator, which signs anything with the token, and keeps the
+    console's key in a local file: with a real account's secrets set, refuse to serve at all
+    (a production box missing LEGALBOT_ENV fails loudly instead of running as development)."""
+    if not config.is_production and config.real_secrets:
+        raise ConfigError(f"LEGALBOT_ENV is {config.app.environment} but {', '.join(config.real_secrets)} "
+                          "is set in the environment: a real account runs only with LEGALBOT_ENV=production "
+                          "(or unset the secrets to try the bot with the simulator)")
 
 
 def with_demo_token(config: Config) -> Config:

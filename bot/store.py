@@ -47,9 +47,21 @@ CREATE TABLE IF NOT EXISTS messages (
     reply_xml TEXT,                -- plaintext reply XML, re-encrypted for a retry
     handler TEXT,
     latency_ms REAL,
-    purged INTEGER NOT NULL DEFAULT 0
+    purged INTEGER NOT NULL DEFAULT 0,
+    claimed_by TEXT                -- the process answering it (bot.liveness): host/boot/pid/start
 );
 CREATE INDEX IF NOT EXISTS messages_openid ON messages(openid, received_at);
+
+-- Each signed request to /wechat within the replay window, by (timestamp, nonce), with a digest
+-- of its body: the same pair with another body is a logged query string replayed (bot.webhook).
+CREATE TABLE IF NOT EXISTS request_nonces (
+    timestamp TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    body_sha TEXT NOT NULL,
+    seen_at REAL NOT NULL,
+    PRIMARY KEY (timestamp, nonce)
+);
+CREATE INDEX IF NOT EXISTS request_nonces_seen ON request_nonces(seen_at);
 
 -- One row per question the bot decided on (answer/clarify/escalate/urgent/chitchat/fallback).
 CREATE TABLE IF NOT EXISTS consultations (
@@ -101,6 +113,7 @@ CREATE TABLE IF NOT EXISTS advisers (
     openid TEXT UNIQUE,
     bind_code TEXT,
     bind_code_expires REAL,
+    bind_code_failures INTEGER NOT NULL DEFAULT 0,   -- wrong codes sent while this one was valid
     last_inbound_at REAL,
     cs_sent_since_inbound INTEGER NOT NULL DEFAULT 0,
     created_at REAL
@@ -194,14 +207,34 @@ CREATE TABLE IF NOT EXISTS console_users (
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL,            -- staff | adviser
     adviser_id INTEGER REFERENCES advisers(id),
-    created_at REAL
+    created_at REAL,
+    session_version INTEGER NOT NULL DEFAULT 0     -- raised at logout and password change
 );
+-- One row per key (user:NAME, addr:ADDRESS, pair:NAME|ADDRESS) for each login attempt, taken
+-- before the password is checked (bot.console.auth); a successful attempt deletes its rows.
 CREATE TABLE IF NOT EXISTS login_failures (
     id INTEGER PRIMARY KEY,
     key TEXT NOT NULL,
-    at REAL NOT NULL
+    at REAL NOT NULL,
+    attempt TEXT
 );
 CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at);
+
+-- Adviser binding: every "绑定 …" that failed, by openid (bot.advisers limits them), and what
+-- the console tells staff (a locked openid, a code voided after too many wrong tries, a binding
+-- moved to another WeChat).
+CREATE TABLE IF NOT EXISTS binding_failures (
+    id INTEGER PRIMARY KEY,
+    openid TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS binding_failures_openid ON binding_failures(openid, at);
+CREATE TABLE IF NOT EXISTS security_alerts (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,            -- binding_locked | code_voided | binding_moved
+    message TEXT NOT NULL          -- shown to staff in the console, in Chinese
+);
 """
 
 
@@ -214,7 +247,7 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     in_memory = str(path) == ":memory:"
     if not in_memory:
-        conn.execute("PRAGMA journal_mode = WAL")
+        with_retry(lambda: use_wal(conn))
         conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_CHECKPOINT_PAGES}")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -222,6 +255,15 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     db.write_queue = WriteQueue(None if in_memory else f"{path}-writers", conn)
     ensure_schema(db)
     return db
+
+
+def use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL. On a database still in rollback mode (just created by another process's
+    first message) SQLite fails at once, without the busy timeout, while another connection
+    writes; ``with_retry`` tries again until the writer is done."""
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode.lower() != "wal":
+        raise sqlite3.OperationalError(f"database is locked (journal mode stayed {mode})")
 
 
 class WriteQueue:
