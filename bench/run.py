@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import sqlite3
@@ -52,11 +53,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def signed_query(timestamp: int | None = None) -> str:
+def signed_query(timestamp: int | None = None, nonce: str | None = None) -> str:
+    """A signed query string with a fresh nonce: the bot takes a (timestamp, nonce) for one
+    message body only (bot/replay.py), as WeChat signs every request afresh."""
     timestamp = str(timestamp or int(time.time()))
-    nonce = "424242"
+    nonce = nonce or secrets.token_hex(8)
     signature = hashlib.sha1("".join(sorted([TOKEN, timestamp, nonce])).encode()).hexdigest()
     return urllib.parse.urlencode({"signature": signature, "timestamp": timestamp, "nonce": nonce})
+
+
+def write_queries(path: Path, count: int) -> Path:
+    """``count`` signed query strings, one a line, for wrk's requests to take in turn."""
+    timestamp, prefix = int(time.time()), secrets.token_hex(4)
+    path.write_text("\n".join(signed_query(timestamp, f"{prefix}{i:x}") for i in range(count)) + "\n")
+    return path
 
 
 def probe_body(msg_id: int) -> bytes:
@@ -123,11 +133,14 @@ def worker_memory_mb(master_pid: int) -> dict[str, list[float]]:
 
 
 def run_wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
-    url = f"http://127.0.0.1:{port}/wechat?{signed_query()}"
-    env = {**os.environ, "BENCH_QUESTIONS": "|".join(bench_questions())}
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "-s", str(ROOT / "bench" / "load.lua"), url],
-                         capture_output=True, text=True, env=env, check=True).stdout
+    url = f"http://127.0.0.1:{port}/wechat"
+    with tempfile.TemporaryDirectory() as tmp:
+        queries = write_queries(Path(tmp) / "queries.txt", seconds * 8000)   # > any rate seen
+        env = {**os.environ, "BENCH_QUESTIONS": "|".join(bench_questions()),
+               "BENCH_QUERIES": str(queries), "BENCH_THREADS": "2"}
+        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+                              "-s", str(ROOT / "bench" / "load.lua"), url],
+                             capture_output=True, text=True, env=env, check=True).stdout
     return parse_wrk(out)
 
 
@@ -148,8 +161,8 @@ def bot_env(workdir: Path) -> dict[str, str]:
     config = (ROOT / "config.toml").read_text(encoding="utf-8")
     config = config.replace("worker_thread = true", "worker_thread = false")
     (workdir / "config.toml").write_text(config, encoding="utf-8")
-    return {"WECHAT_TOKEN": TOKEN, "LEGALBOT_DB": str(workdir / "bench.db"),
-            "LEGALBOT_CONFIG": str(workdir / "config.toml"), "LEGALBOT_ENV": "development"}
+    return {"WECHAT_TOKEN": TOKEN, "LEGALBOT_DB": str(workdir / "bench.db"),     # a token is set:
+            "LEGALBOT_CONFIG": str(workdir / "config.toml"), "LEGALBOT_ENV": "production"}  # production
 
 
 def count_consultations(db_path: Path) -> int:

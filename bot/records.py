@@ -2,9 +2,11 @@
 
 WeChat retries a message up to three times when the reply is slow
 (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html):
-messages are deduplicated by MsgId, events by FromUserName + CreateTime (+ Event). The first
-attempt claims the key with a UNIQUE insert; a retry finds the row and gets the stored reply, so
-the villager is answered once and the record is written once, across restarts and workers.
+messages are deduplicated by FromUserName + MsgId (a MsgId is unique per sender only), events by
+FromUserName + CreateTime (+ Event). The first attempt claims the key with a UNIQUE insert; a
+retry finds the row and gets the stored reply, so the villager is answered once and the record
+is written once, across restarts and workers. A claim names the process holding it
+(bot.liveness): a retry takes over at once from a worker that died mid-request.
 """
 from __future__ import annotations
 
@@ -12,14 +14,15 @@ import json
 import time
 from dataclasses import dataclass
 
-from bot import users
+from bot import liveness, replay, users
 from bot.dispatch import Consultation, Incoming, Reply
 from bot.store import fetch_one, transaction, write
 
 # A retry waits this long for the first attempt's reply (WeChat gives up after 5 s).
 RETRY_WAIT_SECONDS = 3.5
 RETRY_POLL_SECONDS = 0.05
-# A row still 'processing' after this long was abandoned (the process died): take it over.
+# A row still 'processing' after this long was abandoned: taken over even when it cannot be told
+# whether its process died (another machine). A claim by a dead process is taken over at once.
 STALE_PROCESSING_SECONDS = 10.0
 
 
@@ -33,24 +36,28 @@ class Claim:
 
 
 def dedupe_key(incoming: Incoming) -> str:
-    """MsgId for messages; FromUserName + CreateTime + Event for events (they have no MsgId).
+    """FromUserName + MsgId for messages; FromUserName + CreateTime + Event for events (they
+    have no MsgId). Another sender's message with the same MsgId is another message.
 
     The EventKey is part of an event's key too: two menu buttons tapped within one second are
     two events, while WeChat's retry of one carries the same key.
     """
     if incoming.msg_type != "event" and incoming.msg_id:
-        return f"msg:{incoming.msg_id}"
+        return f"msg:{incoming.openid}:{incoming.msg_id}"
     kind = incoming.event or incoming.msg_type
     return f"evt:{incoming.openid}:{incoming.create_time}:{kind}:{incoming.event_key}"
 
 
 def claim(db, key: str, incoming: Incoming, now: float) -> Claim:
-    """Insert the message row, or find the one an earlier attempt inserted."""
-    cursor = write(
-        db, "INSERT OR IGNORE INTO messages (dedupe_key, openid, msg_type, event, content, media_id,"
-        " created_at, received_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'processing')",
-        [key, incoming.openid, incoming.msg_type, incoming.event or None, incoming.text or None,
-         incoming.media_id or None, incoming.create_time, now])
+    """Insert the message row, or find the one an earlier attempt inserted. The request's signed
+    (timestamp, nonce) is remembered in the same transaction (bot.replay: raises Replayed)."""
+    with transaction(db):
+        replay.remember_current(db, now)
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO messages (dedupe_key, openid, msg_type, event, content, media_id,"
+            " created_at, received_at, state, claimed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'processing', ?)",
+            [key, incoming.openid, incoming.msg_type, incoming.event or None, incoming.text or None,
+             incoming.media_id or None, incoming.create_time, now, liveness.this_process()])
     if cursor.rowcount == 1:
         return Claim(cursor.lastrowid, mine=True)
     row = message_row(db, key)
@@ -60,15 +67,22 @@ def claim(db, key: str, incoming: Incoming, now: float) -> Claim:
 
 
 def message_row(db, key: str) -> dict:
-    return fetch_one(db, "SELECT id, state, reply_xml, received_at FROM messages"
+    return fetch_one(db, "SELECT id, state, reply_xml, received_at, claimed_by FROM messages"
                          " WHERE dedupe_key = ?", [key])
 
 
 def take_over_if_stale(db, row: dict, now: float) -> bool:
-    """Claim an abandoned row; the conditional update lets only one retry win."""
+    """Claim a row whose process is dead (or, when that cannot be told, that is too old).
+
+    The update is conditional on the claim being the one read, so only one retry wins.
+    """
+    abandoned = liveness.is_dead(row["claimed_by"]) or row["received_at"] < now - STALE_PROCESSING_SECONDS
+    if not abandoned:
+        return False
     cursor = write(
-        db, "UPDATE messages SET received_at = ? WHERE id = ? AND state = 'processing'"
-        " AND received_at < ?", [now, row["id"], now - STALE_PROCESSING_SECONDS])
+        db, "UPDATE messages SET received_at = ?, claimed_by = ? WHERE id = ? AND state = 'processing'"
+        " AND received_at = ? AND claimed_by IS ?",
+        [now, liveness.this_process(), row["id"], row["received_at"], row["claimed_by"]])
     return cursor.rowcount == 1
 
 

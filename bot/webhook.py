@@ -4,7 +4,10 @@ WeChat's rules (https://developers.weixin.qq.com/doc/offiaccount/Basic_Informati
 .../Message_Management/Message_encryption_and_decryption_instructions.html):
 - GET is the URL check: ``signature`` = sha1(sorted token, timestamp, nonce); echo ``echostr``.
 - POST comes in plaintext, compatible or safe mode; encrypted requests carry
-  ``encrypt_type=aes`` and ``msg_signature`` and must be answered encrypted.
+  ``encrypt_type=aes`` and ``msg_signature`` and must be answered encrypted. The plaintext
+  ``signature`` does not cover the body, so with an AES key only encrypted requests are
+  answered (``[wechat] message_mode``), and a (timestamp, nonce) is good for one body
+  (bot.replay).
 - WeChat waits 5 s and retries three times; answering ``success`` means "no reply". Any other
   invalid body shows the villager "该公众号暂时无法提供服务", so errors inside are logged and
   answered with ``success`` — WeChat never sees a 500.
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import signal
+import threading
 import time
 
 from flask import Blueprint, Response, request
@@ -22,7 +27,7 @@ from wechatpy.utils import check_signature
 import xmltodict
 
 from bot import get_db, services
-from bot import replies
+from bot import replay, replies
 from bot.config import Config
 from bot.conversation import answer_once
 from bot.dispatch import Incoming
@@ -76,6 +81,8 @@ def receive() -> Response:
         return receive_message(started)
     except Refused:
         raise
+    except replay.Replayed:         # the claim found this query string signing another body
+        raise Refused(403, "nonce already used with another message") from None
     except Exception:  # noqa: BLE001 - WeChat must never see a 500
         log.exception("webhook failed; answering success")
         return Response(SUCCESS, mimetype="text/plain")
@@ -83,27 +90,66 @@ def receive() -> Response:
 
 def receive_message(started: float) -> Response:
     config = services().config
-    body = read_body(config.app.max_body_bytes)
+    body = read_body(config.app.max_body_bytes, config.app.max_body_seconds)
     check_timestamp(request.args.get("timestamp", ""), config)
     envelope = open_envelope(body, request.args, config)
     incoming = parse_incoming(envelope.xml)
     incoming.channel = request_channel(config)
     if incoming.event == "click":  # handlers see the configured action, e.g. "help", "topic:借贷"
         incoming.text = config.menu_reply(incoming.event_key) or ""
-    reply_xml = respond_once(incoming, started)
+    with replay.expecting(request.args.get("timestamp", ""), request.args.get("nonce", ""), body,
+                          config.app.max_clock_skew_seconds):
+        reply_xml = respond_once(incoming, started)
     return Response(seal(reply_xml, envelope), mimetype="application/xml" if reply_xml else "text/plain")
 
 
 # --- checks -------------------------------------------------------------------------------
 
-def read_body(limit: int) -> str:
-    """The body as text, refusing oversized ones (by Content-Length and by what was read)."""
+def read_body(limit: int, seconds: float) -> str:
+    """The body as text, refusing oversized ones (by Content-Length and by what was read) and
+    ones still arriving after ``seconds`` (408)."""
     if (request.content_length or 0) > limit:
         raise Refused(413, "body too large")
-    raw = request.stream.read(limit + 1)
+    raw = read_within(request.stream, limit + 1, seconds)
     if len(raw) > limit:
         raise Refused(413, "body too large")
     return replies.strip_control(raw.decode("utf-8", errors="replace"))
+
+
+class BodyTooSlow(Exception):
+    """Raised by the alarm while a request body is still being read."""
+
+
+_reading = threading.local()
+
+
+def read_within(stream, size: int, seconds: float) -> bytes:
+    """Read the body, giving up after ``seconds``: a client sending it byte by byte must not
+    hold a gunicorn sync worker (two such uploads held both). nginx, which buffers the whole
+    body before passing it on, is the front line (docs/deploy.md); this is the app's own cap.
+
+    An interval timer interrupts the blocked read. Signals reach only the main thread, which is
+    where gunicorn's sync workers serve; elsewhere (Flask's threaded development server) the
+    read is not capped.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return stream.read(size)
+    previous = signal.signal(signal.SIGALRM, body_too_slow)
+    _reading.active = True
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return stream.read(size)
+    except BodyTooSlow:
+        raise Refused(408, "request body too slow") from None
+    finally:
+        _reading.active = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def body_too_slow(_signum, _frame) -> None:
+    if getattr(_reading, "active", False):
+        raise BodyTooSlow()
 
 
 def check_timestamp(value: str, config: Config) -> None:
@@ -136,6 +182,7 @@ def require_token(config: Config) -> None:
 def open_envelope(body: str, args, config: Config) -> Envelope:
     """Plaintext: check ``signature``. Encrypted: check ``msg_signature`` and decrypt."""
     if args.get("encrypt_type", "raw").lower() != "aes":
+        require_plaintext_allowed(config)
         check_plain_signature(args, config)
         return Envelope(body)
     crypto = make_crypto(config)
@@ -147,6 +194,14 @@ def open_envelope(body: str, args, config: Config) -> Envelope:
     except Exception:  # noqa: BLE001 - bad signature, wrong AppID, or a key that does not decrypt
         raise Refused(403, "message does not decrypt with our key") from None
     return Envelope(replies.strip_control(xml), crypto, nonce, timestamp)
+
+
+def require_plaintext_allowed(config: Config) -> None:
+    """With an AES key (safe mode) a plaintext request is a downgrade: its ``signature`` holds for
+    any body, so a logged query string would let anyone post as anyone. Refused, unless the
+    account is being switched over (``message_mode = "compatible"``)."""
+    if not config.wechat.accepts_plaintext:
+        raise Refused(403, "plaintext request refused: safe mode")
 
 
 def make_crypto(config: Config) -> WeChatCrypto:
@@ -218,7 +273,7 @@ def as_int(value: str) -> int:
 def request_channel(config: Config) -> str:
     """'wechat', or 'simulator' when the development simulator page says so."""
     claimed = request.headers.get("X-Legalbot-Channel", "")
-    if not config.is_production and claimed in CHANNELS_FROM_HEADER:
+    if config.simulator_enabled and claimed in CHANNELS_FROM_HEADER:
         return claimed
     return "wechat"
 

@@ -11,8 +11,11 @@ from tests.support import VECTOR_AES_KEY, VECTOR_APPID, VECTOR_TOKEN, WeChatSend
 def test_overrides(tmp_path, **extra) -> dict:
     base = {
         "app": {"db_path": str(tmp_path / "legalbot.db"), "worker_thread": False},
+        # compatible: most tests post plaintext (readable replies) with a key configured; the
+        # default with a key, safe mode, is pinned by tests/test_hardening_webhook.py
         "wechat": {"token": VECTOR_TOKEN, "appid": VECTOR_APPID, "aes_key": VECTOR_AES_KEY,
-                   "appsecret": "test-secret", "api_base": "http://127.0.0.1:9"},
+                   "appsecret": "test-secret", "api_base": "http://127.0.0.1:9",
+                   "message_mode": "compatible"},
         "console": {"secret_key": "test-secret-key-0123456789abcdef"},
     }
     for section, values in extra.items():

@@ -18,6 +18,9 @@ VECTOR_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 VECTOR_APPID = "wx2c2769f8efd9abc2"
 
 _msg_ids = itertools.count(int(time.time()) * 1000)
+# One nonce sequence for every sender in the process: the webhook remembers (timestamp, nonce)
+# pairs, and two senders counting from the same start would look like a replayed query string.
+_nonces = itertools.count(int(time.time() * 1000) % 10**9)
 
 
 def signature(token: str, timestamp: str, nonce: str, *extra: str) -> str:
@@ -53,7 +56,7 @@ class WeChatSender:
     appid: str = VECTOR_APPID
     mode: str = "plain"                 # plain | compatible | safe
     path: str = "/wechat"
-    nonces: itertools.count = field(default_factory=lambda: itertools.count(1000))
+    nonces: itertools.count = field(default_factory=lambda: _nonces)
 
     def query(self, timestamp: str | None = None, nonce: str | None = None) -> dict[str, str]:
         timestamp = timestamp or str(int(time.time()))

@@ -71,7 +71,7 @@ def message_count(db) -> int:
 
 
 def rows_for(db, msg_id: int) -> list[dict]:
-    return list(db.query("SELECT * FROM messages WHERE dedupe_key = ?", [f"msg:{msg_id}"]))
+    return list(db.query("SELECT * FROM messages WHERE dedupe_key LIKE ?", [f"msg:%:{msg_id}"]))
 
 
 def consultations_for(db, message_id: int) -> int:

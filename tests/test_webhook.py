@@ -93,7 +93,7 @@ def test_official_vector_decrypts_and_is_answered_encrypted(tmp_path):
     assert ET.fromstring(plain).findtext("FromUserName") == "gh_10f6c3c3ac5a"
     db = app.extensions["legalbot"].open_db()
     row = message_rows(db)[0]
-    assert (row["dedupe_key"], row["content"]) == ("msg:6054768590064713728", "abcdteT")
+    assert (row["dedupe_key"], row["content"]) == ("msg:oyORnuP8q7ou2gfYjqLzSIWZf0rs:6054768590064713728", "abcdteT")
 
 
 def test_official_vector_is_refused_with_the_default_replay_window(client):

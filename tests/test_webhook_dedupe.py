@@ -85,7 +85,7 @@ def test_retry_while_the_first_is_processing_waits_for_its_reply(app, config, mo
 def test_an_abandoned_processing_row_is_taken_over(app, wechat, db):
     numbered_answers(app)
     db.execute("INSERT INTO messages (dedupe_key, openid, msg_type, received_at, state)"
-               " VALUES ('msg:9005', 'oVillager0001', 'text', ?, 'processing')", [time.time() - 60])
+               " VALUES ('msg:oVillager0001:9005', 'oVillager0001', 'text', ?, 'processing')", [time.time() - 60])
     response = wechat.post(text_xml("还在吗", msg_id=9005))
     assert wechat.reply_text(response) == "第1次回答"
     assert count_messages(db) == 1

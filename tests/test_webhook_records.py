@@ -24,7 +24,7 @@ def test_a_text_message_is_recorded_with_its_reply_and_latency(wechat, db):
     wechat.say("借钱不还怎么办", openid="oRecord1", msg_id=8001, create_time=1700000000)
     row = next(db.query("SELECT * FROM messages"))
     assert (row["openid"], row["msg_type"], row["content"]) == ("oRecord1", "text", "借钱不还怎么办")
-    assert (row["dedupe_key"], row["created_at"], row["state"]) == ("msg:8001", 1700000000, "done")
+    assert (row["dedupe_key"], row["created_at"], row["state"]) == ("msg:oRecord1:8001", 1700000000, "done")
     assert row["handler"] and row["latency_ms"] >= 0 and "<Content>" in row["reply_xml"]
 
 
