@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 from flask import Flask, g
 
-from bot.config import Config, load_config
+from bot.config import Config, load_config, refuse_unsafe_start
 from bot.services import Services
 
 EXTENSION = "legalbot"
@@ -18,9 +18,10 @@ def create_app(config: Config | Mapping[str, Any] | None = None, *, warm: bool =
     """
     if not isinstance(config, Config):
         config = load_config(overrides=config)
+    refuse_unsafe_start(config)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook enforces its own limit (413)
-    trust_proxies(app, config.app.trusted_proxies)
+    trust_proxies(app, config.app.trusted_proxies, config.app.trusted_proxy_addresses)
     services = Services(config)
     app.extensions[EXTENSION] = services
     register_blueprints(app, config)
@@ -30,11 +31,19 @@ def create_app(config: Config | Mapping[str, Any] | None = None, *, warm: bool =
     return app
 
 
-def trust_proxies(app: Flask, count: int) -> None:
-    """Behind nginx, the client's address and scheme are in X-Forwarded-For/-Proto."""
-    if count > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+def trust_proxies(app: Flask, count: int, proxies: tuple = ("127.0.0.1", "::1")) -> None:
+    """Behind nginx, the client's address and scheme are in X-Forwarded-For/-Proto — believed
+    only when the request really came through the proxy (its peer is one of ``proxies``): a
+    client reaching gunicorn directly could otherwise name any address it likes."""
+    if count <= 0:
+        return
+    from werkzeug.middleware.proxy_fix import ProxyFix
+    direct, proxied = app.wsgi_app, ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+    def from_proxy_only(environ, start_response):
+        through = proxied if environ.get("REMOTE_ADDR") in proxies else direct
+        return through(environ, start_response)
+    app.wsgi_app = from_proxy_only
 
 
 def register_blueprints(app: Flask, config: Config) -> None:
@@ -42,7 +51,7 @@ def register_blueprints(app: Flask, config: Config) -> None:
     app.register_blueprint(webhook)
     from bot.console import init_console
     init_console(app, config)
-    if not config.is_production:
+    if config.simulator_enabled:
         from bot.simulator import blueprint as simulator
         app.register_blueprint(simulator)
 

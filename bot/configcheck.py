@@ -38,11 +38,32 @@ def check_secrets(config: Config) -> list[Finding]:
     return out
 
 
+def check_environment(config: Config) -> list[Finding]:
+    """Development with a real account's secrets would serve the simulator's signer and a
+    console keyed by a local file: the server refuses to start, and so this is an error."""
+    if config.is_production:
+        return []
+    if config.real_secrets:
+        return [Finding("error", "LEGALBOT_ENV", f"不是 production，却设置了真实的 {'、'.join(config.real_secrets)}："
+                                                "服务不会启动。正式上线请设 LEGALBOT_ENV=production")]
+    return [Finding("warning", "app.environment", "不是 production：模拟器页面会对外开放")]
+
+
+def check_message_mode(config: Config) -> list[Finding]:
+    """Safe mode needs the key; compatible mode answers plaintext requests whose signature does
+    not cover the body, so it is only for the switch-over."""
+    w = config.wechat
+    if w.mode == "safe" and not w.aes_key:
+        return [Finding("error", "wechat.message_mode", "安全模式需要 WECHAT_AES_KEY")]
+    if w.aes_key and w.mode != "safe":
+        return [Finding("warning", "wechat.message_mode", f"设置了 EncodingAESKey 却接受明文请求（{w.mode}）："
+                                                          "公众号切换到安全模式后请删去这项设置")]
+    return []
+
+
 def check_settings(config: Config) -> list[Finding]:
-    out = []
-    if not config.is_production:
-        out.append(Finding("warning", "app.environment", "不是 production：模拟器页面会对外开放"))
-    elif config.app.trusted_proxies == 0:
+    out = check_environment(config) + check_message_mode(config)
+    if config.is_production and config.app.trusted_proxies == 0:
         out.append(Finding("warning", "app.trusted_proxies",
                            "为0：在 nginx 后面应设为1，否则后台登录限制把所有人当成同一个地址"))
     if config.wechat.can_push and not config.wechat.adviser_template_id:

@@ -1,8 +1,9 @@
 """A phone-shaped chat page at /simulator for trying the bot without a WeChat account.
 
-Development only (``create_app`` registers it when not in production). The page's JavaScript
-builds the same XML WeChat's servers send, signs the request and POSTs it to /wechat, so what
-you try here is the real path: signature check, dedupe, handlers, records, the reply XML.
+Development only, and only without a real account's secrets (``Config.simulator_enabled``).
+The page's JavaScript builds the same XML WeChat's servers send, signs the request and POSTs it
+to /wechat, so what you try here is the real path: signature check, dedupe, handlers, records,
+the reply XML.
 
 The signature is sha1 of the sorted token, timestamp and nonce
 (https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html); it is
@@ -34,9 +35,12 @@ def sign(token: str, timestamp: str, nonce: str) -> str:
 
 
 def settings():
+    """The config, or 404 unless the simulator may run: never in production, never with a real
+    account's secrets (the signer would sign anything with the real token, without a login).
+    Belt and braces: ``create_app`` does not even register the blueprint then."""
     from bot import services
     config = services().config
-    if config.is_production:  # belt and braces: the blueprint is not registered in production
+    if not config.simulator_enabled:
         abort(404)
     return config
 

@@ -1,5 +1,8 @@
 """`legalbot serve --port P` with the four WECHAT_* variables, driven over real HTTP by a client
-that signs and encrypts with wechatpy itself (gunicorn, two workers, one SQLite file)."""
+that signs and encrypts with wechatpy itself (gunicorn, two workers, one SQLite file).
+
+A real account's secrets run only in production (development refuses them), and with the AES
+key set only safe-mode requests are answered."""
 from __future__ import annotations
 
 import os
@@ -65,7 +68,8 @@ def server(tmp_path_factory):
     port, tmp = free_port(), tmp_path_factory.mktemp("serve")
     env = {**os.environ, "WECHAT_TOKEN": VECTOR_TOKEN, "WECHAT_APPID": VECTOR_APPID,
            "WECHAT_APPSECRET": "test-secret", "WECHAT_AES_KEY": VECTOR_AES_KEY,
-           "WECHAT_API_BASE": "http://127.0.0.1:9", "LEGALBOT_DB": str(tmp / "serve.db")}
+           "WECHAT_API_BASE": "http://127.0.0.1:9", "LEGALBOT_DB": str(tmp / "serve.db"),
+           "LEGALBOT_ENV": "production", "LEGALBOT_SECRET_KEY": "s" * 40}
     process = subprocess.Popen([str(LEGALBOT), "serve", "--port", str(port), "--workers", "2"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -95,10 +99,19 @@ def test_served_safe_mode_message_gets_an_encrypted_reply(sender):
     assert reply.findtext("ToUserName") == "oServe1" and reply.findtext("Content")
 
 
-def test_served_compatible_and_plain_modes(sender):
-    for mode in ("compatible", "plain"):
-        sender.mode = mode
-        assert sender.reply_text(sender.post(event_xml("subscribe", openid=f"oServe{mode}")))
+def test_served_compatible_mode_is_answered_and_plaintext_refused(sender):
+    sender.mode = "compatible"
+    assert sender.reply_text(sender.post(event_xml("subscribe", openid="oServecompatible")))
+    sender.mode = "plain"
+    assert sender.post(event_xml("subscribe", openid="oServeplain")).status_code == 403
+
+
+def test_development_with_these_secrets_refuses_to_serve(tmp_path):
+    env = {**os.environ, "WECHAT_TOKEN": VECTOR_TOKEN, "LEGALBOT_DB": str(tmp_path / "dev.db"),
+           "LEGALBOT_ENV": "development"}
+    result = subprocess.run([str(LEGALBOT), "serve", "--port", str(free_port())], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "LEGALBOT_ENV" in result.stderr
 
 
 def test_served_concurrent_retries_get_one_reply_and_one_record(sender, server):
@@ -107,7 +120,7 @@ def test_served_concurrent_retries_get_one_reply_and_one_record(sender, server):
         texts = list(pool.map(lambda _: sender.reply_xml(sender.post(xml)), range(4)))
     assert len(set(texts)) == 1 and ET.fromstring(texts[0]).findtext("Content")
     db = connect(server["db"])
-    assert db.execute("SELECT COUNT(*) FROM messages WHERE dedupe_key = 'msg:555000111'").fetchone()[0] == 1
+    assert db.execute("SELECT COUNT(*) FROM messages WHERE dedupe_key = 'msg:oServe2:555000111'").fetchone()[0] == 1
     db.conn.close()
 
 
@@ -117,4 +130,5 @@ def test_served_refusals(sender):
     assert sender.post(text_xml("法" * 30000)).status_code == 413
     wrong_key = WeChatSender(sender.client, mode="safe", aes_key="B" * 43)
     assert wrong_key.post(text_xml("你好")).status_code == 403
-    assert sender.client.post("/wechat", query_string=sender.query(), data=b"hello").status_code == 400
+    garbage = {**sender.query(), "encrypt_type": "aes", "msg_signature": "0" * 40}
+    assert sender.client.post("/wechat", query_string=garbage, data=b"hello").status_code == 400

@@ -7,7 +7,8 @@ import sys
 import click
 
 from bot.cli.common import make_services, print_json
-from bot.configcheck import check_config
+from bot.config import ConfigError
+from bot.configcheck import Finding, check_config
 from bot.privacy import backup, parse_age, purge
 from bot.store import now
 
@@ -16,7 +17,10 @@ from bot.store import now
 @click.option("--json", "as_json", is_flag=True, help="One JSON list of findings.")
 def check_config_command(as_json: bool) -> None:
     """Say what is missing or weak in the configuration and the environment."""
-    findings = check_config(make_services().config)
+    try:
+        findings = check_config(make_services().config)
+    except ConfigError as exc:      # e.g. LEGALBOT_ENV=Production: the config does not even load
+        findings = [Finding("error", "config", str(exc))]
     if as_json:
         print_json([dataclasses.asdict(f) for f in findings])
     else:

@@ -3,7 +3,8 @@
 ``serve`` uses gunicorn where it runs (POSIX), with the app factory ``bot:create_app()`` loaded
 once in the master and forked into the workers; elsewhere Flask's own server. With
 ``[app] worker_thread = true`` the outbox worker runs as a thread beside it (handy for
-``make run``; production runs `legalbot worker` as its own service).
+``make run``; production runs `legalbot worker` as its own service). docs/deploy.md's unit runs
+`legalbot serve` itself, so production gets exactly these gunicorn settings.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import os
 import click
 
 from bot import create_app
-from bot.config import DEMO_TOKEN, Config, load_config, resolve_db_path
+from bot.config import DEMO_TOKEN, Config, ConfigError, load_config, refuse_unsafe_start, resolve_db_path
+from bot.redact import redact_logging
 from bot.services import Services
 from bot.store import connect
 from bot.worker import start_thread
@@ -26,15 +28,26 @@ def gunicorn_available() -> bool:
     return os.name == "posix" and importlib.util.find_spec("gunicorn") is not None
 
 
+# The access log without query strings: /wechat's carry signature, timestamp and nonce, and one
+# logged line was enough to sign any plaintext body. %(U)s is the path alone; no referer either.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
+
+
+def gunicorn_options(host: str, port: int, workers: int) -> dict:
+    """Everything gunicorn is told (no gunicorn.conf.py to keep in step)."""
+    return {"bind": f"{host}:{port}", "workers": workers, "preload_app": True,
+            "timeout": 30, "graceful_timeout": 10, "accesslog": "-", "errorlog": "-",
+            "access_log_format": ACCESS_LOG_FORMAT,
+            "control_socket_disable": True}   # gunicorn ≥ 24 would write a socket to ~/.gunicorn
+
+
 def run_gunicorn(host: str, port: int, workers: int) -> None:
-    """Serve with gunicorn, configured in code (no gunicorn.conf.py to keep in step)."""
+    """Serve with gunicorn, configured in code by ``gunicorn_options``."""
     from gunicorn.app.base import BaseApplication
 
     class LegalbotServer(BaseApplication):
         def load_config(self) -> None:
-            options = {"bind": f"{host}:{port}", "workers": workers, "preload_app": True,
-                       "timeout": 30, "accesslog": "-", "errorlog": "-",
-                       "control_socket_disable": True}   # gunicorn ≥ 24 would write to ~/.gunicorn
+            options = gunicorn_options(host, port, workers)
             for key, value in options.items():
                 if key in self.cfg.settings:
                     self.cfg.set(key, value)
@@ -66,7 +79,7 @@ def try_it_text(config: Config, host: str, port: int) -> str:
     lines = [f"legalbot: WeChat callback at {base}/wechat (database {resolve_db_path(config)})"]
     if config.wechat.token == DEMO_TOKEN:
         lines.append(f"  demo token {DEMO_TOKEN!r}: set WECHAT_TOKEN (and WECHAT_AES_KEY) for a real account")
-    if not config.is_production:
+    if config.simulator_enabled:
         lines.append(f"  try it: open {base}/simulator in a browser, or run `legalbot chat`")
     lines.append(f"  console: {base}/console/ (accounts: `legalbot console add-user NAME --role staff`)")
     return "\n".join(lines)
@@ -79,7 +92,12 @@ def try_it_text(config: Config, host: str, port: int) -> str:
 def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the WeChat webhook (and, in development, the simulator and console)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    config = load_config()
+    redact_logging()
+    try:
+        config = load_config()
+        refuse_unsafe_start(config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(try_it_text(config, host, port))
     start_worker_thread(config)
     if gunicorn_available():

@@ -8,19 +8,21 @@ sessions with a guessable key; the webhook keeps working either way.
 from __future__ import annotations
 
 import logging
-import hashlib
+import os
+import secrets
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 
-from bot.config import Config
+from bot.config import Config, resolve_db_path
 
 log = logging.getLogger(__name__)
 MIN_SECRET_LENGTH = 32
 
 
 def session_secret(config: Config) -> str | None:
-    """The configured key; in development a random one per process (logins end at restart)."""
+    """The configured key; in development a random one kept in the instance folder."""
     key = config.console.secret_key
     if len(key) >= MIN_SECRET_LENGTH:
         return key
@@ -31,9 +33,36 @@ def session_secret(config: Config) -> str | None:
     return key or development_secret(config)
 
 
+DEVELOPMENT_KEY_FILE = "console-secret-key"
+
+
 def development_secret(config: Config) -> str:
-    """A stable development key, so several workers of `make run` share logins. Never production."""
-    return hashlib.sha256(f"legalbot-development:{config.app.db_path}".encode()).hexdigest()
+    """A random development key, made once and kept beside the database (the instance folder,
+    mode 600), so several workers of `make run` share logins and a restart keeps them. Nothing
+    about it can be derived from the configuration. Never used in production."""
+    db_path = resolve_db_path(config)
+    if str(db_path) == ":memory:":
+        return secrets.token_hex(32)
+    path = db_path.parent / DEVELOPMENT_KEY_FILE
+    if not path.exists():
+        create_key_file(path)
+    return path.read_text(encoding="ascii").strip()
+
+
+def create_key_file(path: Path) -> None:
+    """Write a new key atomically: written aside, then linked into place; a worker that loses
+    the race to another reads the winner's key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(aside)
 
 
 # Sent with every console and simulator page: no framing, no sniffing, scripts only from us.
