@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import OutboxSettings
+from bot.redact import without_secrets
 from bot.store import transaction, write
 
 
@@ -79,7 +80,7 @@ def mark_sent(db, row: OutboxRow, now: float) -> bool:
 
 
 def mark_held(db, row: OutboxRow, reason: str, now: float) -> bool:
-    return _finish(db, row, "status = 'held', sent_at = ?, last_error = ?", [now, reason])
+    return _finish(db, row, "status = 'held', sent_at = ?, last_error = ?", [now, without_secrets(reason)])
 
 
 def backoff_seconds(attempts: int, settings: OutboxSettings) -> float:
@@ -89,7 +90,9 @@ def backoff_seconds(attempts: int, settings: OutboxSettings) -> float:
 
 
 def mark_failed(db, row: OutboxRow, error: str, now: float, settings: OutboxSettings) -> str:
-    """Schedule a retry with backoff, or give up after ``max_attempts``; the error is kept."""
+    """Schedule a retry with backoff, or give up after ``max_attempts``; the error is kept
+    (without query strings: an access token must never be stored)."""
+    error = without_secrets(error)
     if row.attempts >= settings.max_attempts:
         _finish(db, row, "status = 'failed', last_error = ?", [error[:500]])
         return "failed"

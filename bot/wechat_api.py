@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from bot.config import Config
+from bot.redact import without_secrets
 from bot.store import write
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,13 @@ TOKEN_MARGIN_SECONDS = 300             # refresh a little before WeChat's expiry
 
 
 class WeChatError(Exception):
-    """WeChat answered with a non-zero errcode (or not at all: errcode -2 is our timeout)."""
+    """WeChat answered with a non-zero errcode (or not at all: errcode -2 is our timeout).
+
+    The message never holds a query string: the URLs we call carry the access token there.
+    """
 
     def __init__(self, errcode: int, errmsg: str = ""):
+        errmsg = without_secrets(errmsg)
         super().__init__(f"{errcode} {errmsg}".strip())
         self.errcode = errcode
         self.errmsg = errmsg
@@ -100,10 +105,10 @@ class WeChatClient:
             response = self.session.request(method, self.base + path, params=params, data=data,
                                             timeout=self.timeout,
                                             headers={"Content-Type": "application/json"})
-        except requests.Timeout as exc:
-            raise WeChatTimeout(str(exc)) from exc
+        except requests.Timeout as exc:   # "from None": the original names the URL with the token
+            raise WeChatTimeout(str(exc)) from None
         except requests.RequestException as exc:
-            raise WeChatError(-1, f"network: {exc}") from exc
+            raise WeChatError(-1, f"network: {exc}") from None
         return self.parse(response)
 
     @staticmethod
@@ -161,7 +166,7 @@ class WeChatClient:
             response = self.session.get(self.base + "/cgi-bin/media/get", params=params,
                                         timeout=self.timeout)
         except requests.RequestException as exc:
-            raise WeChatError(-1, f"network: {exc}") from exc
+            raise WeChatError(-1, f"network: {exc}") from None
         kind = response.headers.get("Content-Type", "")
         if "json" in kind or "text/plain" in kind:
             self.parse(response)

@@ -10,6 +10,7 @@ import click
 from bot import outbox, worker
 from bot.cli.common import make_services, print_json
 from bot.config import Config, MenuButton
+from bot.redact import redact_logging
 
 
 @click.command("worker")
@@ -17,6 +18,7 @@ from bot.config import Config, MenuButton
 def worker_command(once: bool) -> None:
     """Send what the outbox holds (adviser notifications, answers) and chase late tickets."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    redact_logging()
     services = make_services()
     if once:
         print_json(worker.run_once(services))
