@@ -1,9 +1,22 @@
 """Privacy: mask identifiers for exports, purge old text while keeping the counts.
 
-A question to a lawyer is sensitive. The ledger and the console show masked identifiers; after
-the retention period the words people wrote are deleted, but every row that is counted in the
-statistics stays (action, category, village, dates, latencies), so the annual figures do not
-change when old text is purged.
+A question to a lawyer is sensitive. After the retention period the words people wrote are
+deleted, but every row that is counted in the statistics stays (action, category, village,
+dates, latencies), so the annual figures do not change when old text is purged.
+
+Who sees what a villager typed, phone and ID numbers included:
+- Lists (tickets, consultations, the dashboard), the ledger export and the annual report: masked
+  for everyone (``mask_text``); the openid is always masked (``mask_openid``).
+- A ticket's page: in full for whoever has to call the villager back — the adviser of its
+  village or the one it is assigned to, and staff when the 司法所 (the backup, whom staff answer
+  for) holds it. Anyone else who may open it sees it masked.
+- A consultation record's page (what the bot decided): masked for everyone; a call back goes
+  through the ticket.
+
+``mask_text`` finds mobile numbers with a +86, 86 or 0086 prefix, with dashes or spaces between
+the groups, landlines with an area code (0776-7612345, (0776)7612345), 18- and 15-digit ID-card
+numbers, in ASCII or full-width digits. A bare 7–8 digit number without area code is left alone:
+it is as likely an amount of money.
 """
 from __future__ import annotations
 
@@ -23,8 +36,13 @@ PURGED_COLUMNS = {
 }
 TIME_COLUMN = {"messages": "received_at", "consultations": "asked_at", "tickets": "created_at"}
 
-PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
+SEP = r"[ \-]?"          # one space or dash between groups, as people type them
+ID_CARD = re.compile(rf"(?<![0-9A-Za-z])(\d{{4}})\d{{2}}{SEP}\d{{8}}{SEP}(\d{{3}}[\dXx])(?![0-9A-Za-z])")
+ID_CARD_15 = re.compile(rf"(?<![0-9A-Za-z])(\d{{4}})\d{{2}}{SEP}\d{{6}}{SEP}(\d{{3}})(?![0-9A-Za-z])")
+PHONE = re.compile(rf"(?<![\d+])(?:(?:\+|00)?86{SEP}|\(\+?86\){SEP})?(1[3-9]\d){SEP}\d{{4}}{SEP}(\d{{4}})(?!\d)")
+LANDLINE = re.compile(rf"(?<!\d)(\(0\d{{2,3}}\)|0\d{{2,3}}){SEP}\d{{3,4}}{SEP}(\d{{4}})(?!\d)")
+# Full-width digits and signs (typed with a Chinese input method) are read as ASCII ones.
+FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－（）\u3000", "0123456789+-() ")
 
 
 def parse_age(text: str) -> float:
@@ -50,10 +68,12 @@ def mask_phone(phone: str | None) -> str:
 
 
 def mask_text(text: str | None) -> str:
-    """Mask mobile numbers and ID-card numbers a villager typed into a question."""
+    """Mask the phone and ID-card numbers a villager typed into a question (formats above)."""
     if not text:
         return ""
-    return ID_CARD.sub(r"\1**********\2", PHONE.sub(r"\1****\2", text))
+    text = text.translate(FULL_WIDTH)
+    text = ID_CARD_15.sub(r"\1********\2", ID_CARD.sub(r"\1**********\2", text))
+    return LANDLINE.sub(r"\1-****\2", PHONE.sub(r"\1****\2", text))
 
 
 def purge(db, older_than_seconds: float, now: float) -> dict[str, int]:

@@ -64,7 +64,9 @@ class Period:
     def bounds(self) -> tuple[float, float]:
         """Epoch seconds [start, end) in township time."""
         start = day_start(self.since) if self.since else 0.0
-        end = day_start(self.until + timedelta(days=1)) if self.until else math.inf
+        # the day after ``until``, counted in seconds: 9999-12-31 has no next date (China keeps
+        # no summer time, so a day is always 86400 s)
+        end = day_start(self.until) + 86400 if self.until else math.inf
         return start, end
 
     def as_json(self) -> dict[str, str | None]:

@@ -35,6 +35,7 @@ JOBS: dict[str, Callable[..., str]] = {
     "forward_voice": tickets.forward_voice,
     "deliver_answer": push_answer,
     "menu_create": send_menu,
+    "binding_notice": adv.send_binding_notice,
 }
 
 

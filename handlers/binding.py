@@ -1,7 +1,8 @@
-""""绑定 493021": an adviser links their WeChat to their adviser record with a one-time code.
+""""绑定 49302117": an adviser links their WeChat to their adviser record with a one-time code.
 
 The code comes from `legalbot adviser bind-code NAME` (printed or read out by township staff);
-nobody has to find or type an openid.
+nobody has to find or type an openid. Any run of 6 to 12 digits is taken as a try, so a wrong
+or old code counts against the sender (bot.advisers stops guessing).
 """
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from bot import advisers as adv
 from bot import tickets
 from bot.dispatch import Context, Incoming, Registry, Reply
 
-BIND = re.compile(r"^\s*绑定\s*(\d{6})\s*$")
+BIND = re.compile(r"^\s*绑定\s*(\d{6,12})\s*$")
 BAD_CODE = "绑定码不对或已过期，请向乡司法所要一个新的绑定码。"
+LOCKED = "绑定码错了太多次，这个微信暂时不能绑定。请{minutes:g}分钟后再试，或直接联系乡司法所。"
 
 
 def bound_text(adviser: adv.Adviser, waiting: int) -> str:
@@ -30,7 +32,10 @@ def binding(incoming: Incoming, ctx: Context) -> Reply | None:
         return None
     adv.ensure_advisers(ctx.db, ctx.config, ctx.now)
     try:
-        adviser = adv.bind(ctx.db, match.group(1), incoming.openid, ctx.now)
+        adviser = adv.bind(ctx.db, match.group(1), incoming.openid, ctx.now, ctx.config.binding)
+    except adv.BindingLocked:
+        return Reply(text=LOCKED.format(minutes=ctx.config.binding.failure_window_minutes),
+                     handler="binding")
     except adv.BindingError:
         return Reply(text=BAD_CODE, handler="binding")
     waiting = len(tickets.adviser_todo(ctx.db, adviser))

@@ -81,3 +81,40 @@ def test_stats_and_the_report_are_unchanged_by_a_purge(tmp_path):
     assert list(database.query("SELECT question FROM consultations WHERE question IS NOT NULL")) == []
     assert {by: compute_stats(database, by=by) for by in before} == before
     assert build_report(database, 2026) == report_before
+
+
+# --- issue 14, item 7: the formats villagers actually type -------------------------------------
+
+@pytest.mark.parametrize("typed, shown", [
+    ("+86 139 1234 5678", "139****5678"),
+    ("+8613912345678", "139****5678"),
+    ("8613912345678", "139****5678"),
+    ("0086-139-1234-5678", "139****5678"),
+    ("(+86)13912345678", "139****5678"),
+    ("139-1234-5678", "139****5678"),
+    ("139 1234 5678", "139****5678"),
+    ("１３９１２３４５６７８", "139****5678"),
+    ("＋８６ １３９ １２３４ ５６７８", "139****5678"),
+    ("0776-7612345", "0776-****2345"),
+    ("(0776)7612345", "(0776)-****2345"),
+    ("010-12345678", "010-****5678"),
+    ("450123199001011234", "4501**********1234"),
+    ("450123 19900101 123X", "4501**********123X"),
+    ("450123900101123", "4501********123"),
+])
+def test_every_common_format_is_masked(typed, shown):
+    masked = mask_text(f"我的号码是{typed}，请回电")
+    assert masked == f"我的号码是{shown}，请回电"
+
+
+@pytest.mark.parametrize("text", ["借了50000元", "2026-03-01签的合同", "打12348问问", "110报警", "第1079条"])
+def test_amounts_dates_and_hotlines_stay(text):
+    assert mask_text(text) == text
+
+
+def test_the_ledger_masks_them_too(db):
+    from bot.export import ledger_lines
+    add_consultation(db, 1, question="地被占了，电话+86 139-1234-5678，身份证450123900101123")
+    rows = [dict(r, ticket_id=None) for r in db.query("SELECT * FROM consultations")]
+    line = " ".join(str(cell) for cell in ledger_lines(rows)[0])
+    assert "1234-5678" not in line and "900101" not in line and "139****5678" in line

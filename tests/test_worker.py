@@ -265,7 +265,7 @@ def test_adviser_cli_adds_lists_and_prints_a_bind_code(tmp_path, monkeypatch):
     listed = runner.invoke(cli, ["adviser", "list", "--json"])
     assert '"name": "农律师"' in listed.output and '"name": "大年司法所"' in listed.output
     code = runner.invoke(cli, ["adviser", "bind-code", "农律师"]).output.split()[0]
-    assert len(code) == 6 and code.isdigit()
+    assert len(code) == 8 and code.isdigit()        # [binding] code_digits
     assert runner.invoke(cli, ["adviser", "bind-code", "没有这个人"]).exit_code != 0
     assert runner.invoke(cli, ["adviser", "add", "x", "--village", "火星村"]).exit_code != 0
 

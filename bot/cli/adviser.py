@@ -54,14 +54,15 @@ def list_command(as_json: bool) -> None:
 @adviser_group.command("bind-code")
 @click.argument("name")
 def bind_code_command(name: str) -> None:
-    """A one-time code the adviser sends to the account ("绑定 123456") to link their WeChat."""
+    """A one-time code the adviser sends to the account ("绑定 12345678") to link their WeChat."""
     services, db = open_synced_db()
-    ttl = services.config.escalation.bind_code_ttl_hours
+    binding = services.config.binding
     try:
-        code = adv.new_bind_code(db, name, time.time(), ttl)
+        code = adv.new_bind_code(db, name, time.time(), binding.code_ttl_minutes, binding.code_digits)
     except adv.BindingError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{code}\n{name}: send “绑定 {code}” to the official account within {ttl:g} hours.")
+    click.echo(f"{code}\n{name}: send “绑定 {code}” to the official account within "
+               f"{binding.code_ttl_minutes:g} minutes; it works once.")
 
 
 def register(main: click.Group) -> None:

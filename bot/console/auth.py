@@ -1,10 +1,13 @@
 """Console accounts, logins and CSRF: who may see which villagers' questions.
 
 Questions to a lawyer are sensitive, so the console is locked down more than a usual intranet
-page: passwords are hashed (werkzeug's scrypt), repeated failures from one address lock the
-username for a while, the session is regenerated at login, and every form carries a CSRF token
-(the session cookie is SameSite=Lax, which still lets a top-level cross-site POST through on
-older browsers).
+page: passwords are hashed (werkzeug's scrypt); failed logins are limited per username and
+address, per username from anywhere (guessing one password from many addresses) and per address
+for any username (one password tried on many names), each attempt counted before its password
+is checked, so concurrent tries cannot slip past the limit; the session is regenerated at login
+and carries the account's session version, which logout and a new password raise, ending every
+older session; and every form carries a CSRF token (the session cookie is SameSite=Lax, which
+still lets a top-level cross-site POST through on older browsers).
 
 Two roles: ``staff`` (the township's 司法所 and office: everything) and ``adviser`` (a village
 legal adviser: only their villages' tickets and consultations).
@@ -21,7 +24,7 @@ from flask import abort, g, redirect, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.advisers import Adviser, adviser_by_name, backup_adviser, get_adviser
-from bot.store import write
+from bot.store import fetch_one, transaction, write
 
 ROLES = ("staff", "adviser")
 MIN_PASSWORD_LENGTH = 8
@@ -34,7 +37,7 @@ class AccountError(ValueError):
 
 
 class LoginLocked(Exception):
-    """Too many failed logins for this username from this address; try again later."""
+    """Too many failed logins for this username, this address, or both; try again later."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class ConsoleUser:
     username: str
     role: str
     adviser: Adviser | None = None
+    session_version: int = 0
 
     @property
     def is_staff(self) -> bool:
@@ -62,12 +66,14 @@ class ConsoleUser:
 
 def add_user(db, username: str, password: str, role: str, now: float,
              adviser_name: str | None = None) -> ConsoleUser:
-    """Create a console account, or reset its password and role if it exists."""
+    """Create a console account, or reset its password and role if it exists (which ends every
+    session of the account: its session version is raised)."""
     adviser_id = check_account(db, username, password, role, adviser_name)
     write(
         db, "INSERT INTO console_users (username, password_hash, role, adviser_id, created_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET password_hash = "
-        "excluded.password_hash, role = excluded.role, adviser_id = excluded.adviser_id",
+        "excluded.password_hash, role = excluded.role, adviser_id = excluded.adviser_id, "
+        "session_version = session_version + 1",
         [username, generate_password_hash(password), role, adviser_id, now])
     return user_by_name(db, username)
 
@@ -91,7 +97,8 @@ def check_account(db, username: str, password: str, role: str,
 
 def user_from_row(db, row: dict[str, Any]) -> ConsoleUser:
     return ConsoleUser(id=row["id"], username=row["username"], role=row["role"],
-                       adviser=get_adviser(db, row["adviser_id"]))
+                       adviser=get_adviser(db, row["adviser_id"]),
+                       session_version=row["session_version"])
 
 
 def user_by_name(db, username: str) -> ConsoleUser | None:
@@ -104,28 +111,57 @@ def user_by_id(db, user_id: int) -> ConsoleUser | None:
     return user_from_row(db, rows[0]) if rows else None
 
 
-def failure_key(username: str, address: str | None) -> str:
-    return f"{username.strip().lower()}|{address or '-'}"
+def throttle_keys(settings, username: str, address: str | None) -> dict[str, int]:
+    """Each key an attempt counts against, with its limit."""
+    name = username.strip().lower()
+    return {f"pair:{name}|{address or '-'}": settings.login_max_failures,
+            f"user:{name}": settings.login_max_failures_per_user,
+            f"addr:{address or '-'}": settings.login_max_failures_per_address}
 
 
-def recent_failures(db, key: str, since: float) -> int:
-    rows = db.query("SELECT COUNT(*) AS n FROM login_failures WHERE key = ? AND at >= ?", [key, since])
-    return next(iter(rows))["n"]
+def reserve_attempt(db, settings, username: str, address: str | None, now: float) -> str:
+    """Count this attempt before its password is checked, in one write transaction: of any
+    number of simultaneous tries, only as many as the limits allow get to a password check.
+    Raises LoginLocked when a limit is reached; returns the attempt's token."""
+    keys, attempt = throttle_keys(settings, username, address), secrets.token_hex(8)
+    since = now - settings.login_window_seconds
+    with transaction(db):
+        for key, limit in keys.items():
+            count = db.execute("SELECT COUNT(*) FROM login_failures WHERE key = ? AND at >= ?",
+                               [key, since]).fetchone()[0]
+            if count >= limit:
+                raise LoginLocked()
+        for key in keys:
+            db.execute("INSERT INTO login_failures (key, at, attempt) VALUES (?, ?, ?)", [key, now, attempt])
+    return attempt
 
 
 def authenticate(db, settings, username: str, password: str, address: str | None,
                  now: float) -> ConsoleUser | None:
-    """The user for a correct password; None for a wrong one. Raises LoginLocked when throttled."""
-    key = failure_key(username, address)
-    if recent_failures(db, key, now - settings.login_window_seconds) >= settings.login_max_failures:
-        raise LoginLocked()
-    rows = list(db.query("SELECT * FROM console_users WHERE username = ?", [username.strip()]))
-    stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
-    if check_password_hash(stored, password) and rows:
-        write(db, "DELETE FROM login_failures WHERE key = ?", [key])
-        return user_from_row(db, rows[0])
-    write(db, "INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, now])
+    """The user for a correct password; None for a wrong one (the attempt stays counted).
+    Raises LoginLocked when throttled; then no password is checked."""
+    attempt = reserve_attempt(db, settings, username, address, now)
+    row = fetch_one(db, "SELECT * FROM console_users WHERE username = ?", [username.strip()])
+    stored = row["password_hash"] if row else _DUMMY_HASH
+    if check_password_hash(stored, password) and row:
+        pair = next(iter(throttle_keys(settings, username, address)))
+        write(db, "DELETE FROM login_failures WHERE attempt = ? OR key = ?", [attempt, pair])
+        return user_from_row(db, row)
     return None
+
+
+def session_user(db, state) -> ConsoleUser | None:
+    """The session's user, while the session carries the account's current session version."""
+    user_id = state.get("user_id")
+    user = user_by_id(db, user_id) if user_id else None
+    if user is None or state.get("version") != user.session_version:
+        return None
+    return user
+
+
+def end_sessions(db, user: ConsoleUser) -> None:
+    """Log the account out everywhere: every session holding the old version is refused."""
+    write(db, "UPDATE console_users SET session_version = session_version + 1 WHERE id = ?", [user.id])
 
 
 def answering_adviser(db, user: ConsoleUser) -> Adviser | None:
@@ -140,6 +176,7 @@ def log_in(user: ConsoleUser) -> None:
     session.clear()
     session.permanent = True
     session["user_id"] = user.id
+    session["version"] = user.session_version
     session["csrf"] = secrets.token_urlsafe(32)
 
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request, send_file,
                    session, url_for)
 
 from bot import get_db, outbox, services
-from bot.advisers import list_advisers
+from bot.advisers import list_advisers, recent_alerts
 from bot.console import auth
 from bot.console.wording import OUTBOX_LABELS, channel_label, event_text, note_label
 from bot.export import ACTION_LABELS, TICKET_STATUS_LABELS, handling, ledger_filename, write_ledger
@@ -40,8 +42,7 @@ STATUS_FILTERS = {"waiting": ("待答复", list(ANSWERABLE)), "answered": ("已�
 
 @blueprint.before_request
 def load_user() -> None:
-    user_id = session.get("user_id")
-    g.user = auth.user_by_id(get_db(), user_id) if user_id else None
+    g.user = auth.session_user(get_db(), session)
     if request.method == "POST" and not auth.csrf_ok():
         abort(400, description="页面已过期或表单来源不明，请刷新后再提交。")
 
@@ -116,10 +117,17 @@ def error_page(error):
 
 # ---- logging in and out ----------------------------------------------------------------
 
+# A console path on this site: no other host ("//host", "/\\host"), no climbing out with "..",
+# nothing a header cannot hold (CR/LF). Checked on the text as sent and percent-decoded.
+SAFE_NEXT = re.compile(r"/console(?:[/?#][^\x00-\x20\x7f]*)?")
+
+
 def safe_next(target: str | None) -> str:
     """Only come back to a console page (no open redirect to another site)."""
-    if target and target.startswith("/console") and not target.startswith("//"):
-        return target
+    text = target or ""
+    if all(SAFE_NEXT.fullmatch(form) and "\\" not in form and "/.." not in form
+           for form in (text, unquote(text))):
+        return text
     return url_for("console.dashboard")
 
 
@@ -147,6 +155,9 @@ def login_failed(message: str, status: int):
 
 @blueprint.post("/logout")
 def logout():
+    """Logging out ends every session of the account, not just this browser's cookie."""
+    if g.user is not None:
+        auth.end_sessions(get_db(), g.user)
     session.clear()
     return redirect(url_for("console.login"))
 
@@ -184,7 +195,8 @@ def dashboard():
         "console/dashboard.html", period=period, figures=summarize(rows), waiting=len(waiting),
         by_month=bars(grouped(rows, "month")), by_category=bars(grouped(rows, "category")),
         by_village=bars(grouped(rows, "village")), include_test=include_test(),
-        wechat=wechat_state() if g.user.is_staff else None)
+        wechat=wechat_state() if g.user.is_staff else None,
+        security_alerts=recent_alerts(get_db(), time.time()) if g.user.is_staff else [])
 
 
 def wechat_state() -> dict[str, Any]:
@@ -246,7 +258,17 @@ def ticket(ticket_id: int):
     return render_template("console/ticket.html", ticket=found, articles=articles, events=events,
                            notifications=notifications(ticket_id, names),
                            answerable=found.status in ANSWERABLE,
-                           answering_as=auth.answering_adviser(get_db(), g.user))
+                           answering_as=auth.answering_adviser(get_db(), g.user),
+                           reveal=reveals_contact(found))
+
+
+def reveals_contact(ticket: Ticket) -> bool:
+    """The villager's numbers in full only for whoever must call back: the adviser of the
+    ticket's village (or assigned to it), staff when the 司法所 holds it (bot/privacy.py)."""
+    if g.user.adviser is not None:
+        return can_act(g.user.adviser, ticket)
+    backup = auth.answering_adviser(get_db(), g.user)
+    return backup is not None and ticket.adviser_id == backup.id
 
 
 def notifications(ticket_id: int, names: dict[int, str]) -> list[dict[str, str]]:
