@@ -100,6 +100,10 @@ class Query:
         return dict(self.pairs)
 
     @cached_property
+    def pair_set(self) -> frozenset[str]:
+        return frozenset(self.pair_weights)
+
+    @cached_property
     def pair_total(self) -> float:
         return sum(w for _, w in self.pairs) or 1.0
 
@@ -424,8 +428,8 @@ class Matcher:
         shared, central, keywords, answer, anchors = overlap(query, item, in_bag)
         closeness, phrasing = closest(query, item, in_bag)
         shape = fuzz.ratio(query.core, phrasing.text) / 100
-        weights = query.pair_weights
-        chars = sum(map(weights.__getitem__, weights.keys() & item.bigrams)) / query.pair_total
+        found = query.pair_set & item.bigrams   # set & set walks the smaller one
+        chars = sum(map(query.pair_weights.__getitem__, found)) / query.pair_total
         total = query.total
         return Features(shared / total, central / total, closeness, shape, keywords / total,
                         answer / total, chars, shared, anchors,
