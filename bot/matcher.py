@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -47,7 +48,10 @@ SHORTLIST = 12
 # idea held by more than this share of the entries is left out (see ``Matcher.shortlist``).
 ANSWER_SHORTLIST_CREDIT = 0.5
 COMMON_SHARE = 0.25
+# ... and an entry whose first-pass weight is under this share of the best one's is not scored.
+SHORTLIST_FLOOR = 0.5
 CJK_MIN, CJK_MAX = "\u4e00", "\u9fff"
+CJK_RUN = re.compile(f"[{CJK_MIN}-{CJK_MAX}]{{2,}}")
 # A run containing these is grammar, a pronoun or a question word, not a mistyped legal word
 # ("家的" is not "假的"; "谁管" is not "水管").
 PARTICLES = frozenset("的了是在我你他她它不吗呢吧啊也都就和跟谁啥哪怎咋么什几这那被把给让有没要会能可对")
@@ -182,7 +186,7 @@ def answer_text(entry: Any) -> str:
 
 def bigrams_of(text: str) -> set[str]:
     """Pairs of adjacent Chinese characters: they match where segmentation or a typo splits a word."""
-    return {text[i:i + 2] for i in range(len(text) - 1) if is_cjk(text[i:i + 2])}
+    return {run[i:i + 2] for run in CJK_RUN.findall(text) for i in range(len(run) - 1)}
 
 
 def focus_of(phrasings: list[Phrasing], keywords: set[str]) -> dict[str, float]:
@@ -398,7 +402,9 @@ class Matcher:
                 totals[number] = totals.get(number, 0.0) + weight
         # Ties go to the entry listed first: the same question gets the same shortlist in every
         # process, whatever order the hash seed gives the words.
-        return heapq.nsmallest(SHORTLIST, totals, key=lambda number: (-totals[number], number))
+        best = heapq.nsmallest(SHORTLIST, totals, key=lambda number: (-totals[number], number))
+        floor = SHORTLIST_FLOOR * totals[best[0]] if best else 0.0
+        return [number for number in best if totals[number] >= floor]
 
     def _hits(self, group: Group, cap: float) -> dict[int, float]:
         """Entry number → the weight this idea brings it in the shortlist pass (alternatives held

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -36,7 +36,11 @@ class QuestionLexicon:
 
     def asks(self, clause: str) -> bool:
         """Does this clause ask something (吗, 怎么, 能不能, 合法 …)?"""
-        return any(cue in clause for cue in self.cues)
+        return self.cue_pattern.search(clause) is not None
+
+    @cached_property
+    def cue_pattern(self) -> re.Pattern:
+        return re.compile("|".join(map(re.escape, self.cues)))
 
     def field_outside(self, normalized: str) -> str | None:
         """``field: phrase`` when the question belongs to a field the service does not handle."""

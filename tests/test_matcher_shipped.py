@@ -75,3 +75,23 @@ def test_a_question_gets_the_same_decision_and_choices_in_every_worker():
                               env={**os.environ, "PYTHONHASHSEED": seed})
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+@pytest.mark.parametrize("story, faq_id", [
+    ("我老公前几年出去打工 一直没回来 也不给家里寄钱 电话也打不通 我想离婚 他人都找不到能离吗",
+     "marriage.absent_spouse"),
+    ("去年我借给村里一个亲戚三万块 当时写了借条 现在过了一年多他说没钱 一直拖着不还 能起诉他吗",
+     "debt.unpaid_loan"),
+    ("我家孩子放学路上被邻居家的狗咬了 缝了三针打了狂犬疫苗 邻居说是孩子先惹狗的 不肯出钱 医药费谁出",
+     "tort.dog_bite"),
+])
+def test_a_long_story_is_answered_from_its_asking_clause(matcher, story, faq_id):
+    """The story around the question (打工, 寄钱, 放学路上) does not drown the matter asked about."""
+    decision = matcher.decide(story)
+    assert (decision.action, decision.faq_id) == ("answer", faq_id)
+
+
+def test_a_story_whose_question_clause_says_nothing_still_finds_its_matter(matcher):
+    decision = matcher.decide("我家前年盖房的时候跟隔壁说好了留一条路 现在他家把路堵了 车都开不进来 我该怎么办")
+    assert decision.action in ("answer", "clarify")
+    assert decision.candidates[0]["faq_id"] == "neighbor.passage"
