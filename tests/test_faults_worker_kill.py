@@ -181,16 +181,22 @@ def kill_while_busy(server: Server) -> int:
     deadline = time.monotonic() + LOAD_SECONDS
     pids = worker_pids(server.proc.pid)
     while True:
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
+        signal_all(pids, signal.SIGSTOP)
         busy = orphaned_claims(server) > 0 or time.monotonic() > deadline
         if busy:
             os.kill(pids[0], signal.SIGKILL)
-        for pid in pids[1:] if busy else pids:
-            os.kill(pid, signal.SIGCONT)
+        signal_all(pids[1:] if busy else pids, signal.SIGCONT)
         if busy:
             return pids[0]
         time.sleep(0.003)
+
+
+def signal_all(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:      # gone already: nothing to pause or wake
+            pass
 
 
 def answered(server: Server, msg_id: int) -> list[str]:
