@@ -6,8 +6,9 @@ The FAQ is read for every question (bot.matcher, without its escalation rules), 
   detention and charges, serious injury or death, the state taking land, village funds, large
   frauds, tangles of parties) is handed over. When the FAQ holds the general rules for it (an
   entry with ``needs_person = true`` that the question is about), that answer goes first;
-- an answer from an entry with ``needs_person = true`` is handed over as well, whatever the
-  words: no serious matter is answered from the FAQ alone.
+- an answer from an entry with ``needs_person = true`` to a question that holds no such matter
+  is given with the hand-over offered in one tap (handlers/text.py): the entry's topic is one a
+  person usually has to look at, but the question may only be asking what the rules are.
 
 Everything else is the matcher's own decision. The handler (handlers/text.py) writes the reply
 and opens the ticket; `legalbot ask --json` reports the same decision.
@@ -20,8 +21,6 @@ from typing import Any
 
 from bot import categories
 from bot.triggers import Triggers
-
-NEEDS_PERSON = "needs a person"
 
 _VIEWS: dict[int, tuple[Any, Any]] = {}
 
@@ -45,24 +44,31 @@ def decide(services: Any, question: str, normalized: str) -> Any:
         return faq
     triggers: Triggers = services.matcher.triggers
     reason = triggers.escalate_reason(normalized)
-    entry = general_help(services.knowledge, faq, serious=reason is not None)
-    if reason is None and entry is None:
+    if reason is None:
         return faq
-    return escalated(services, faq, reason or f"{NEEDS_PERSON}: {entry.id}", entry,
-                     triggers.category_of(reason))
+    entry = general_help(services.knowledge, faq, serious=True)
+    return escalated(services, faq, reason, entry, triggers.category_of(reason))
 
 
 def needs_person(entry: Any) -> bool:
     return bool(getattr(entry, "needs_person", False))
 
 
+def offers_person(kb: Any, decision: Any) -> bool:
+    """An answer from an entry whose matters usually need a person: the hand-over is offered."""
+    entry = kb.by_id.get(decision.faq_id) if decision.action == "answer" else None
+    return entry is not None and needs_person(entry)
+
+
 def general_help(kb: Any, faq: Any, serious: bool) -> Any | None:
-    """The needs_person entry whose general answer goes with the hand-over: the one answered,
-    or, for a matter already known to be serious, the top one of the choices offered."""
+    """For a matter already known to be serious, the needs_person entry whose general answer
+    goes with the hand-over: the one answered, or the top one of the choices offered."""
+    if not serious:
+        return None
     if faq.action == "answer":
         entry = kb.by_id.get(faq.faq_id)
         return entry if entry is not None and needs_person(entry) else None
-    if serious and faq.action == "clarify" and faq.candidates:
+    if faq.action == "clarify" and faq.candidates:
         entry = kb.by_id.get(faq.candidates[0].get("faq_id"))
         return entry if entry is not None and needs_person(entry) else None
     return None

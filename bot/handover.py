@@ -33,6 +33,9 @@ ASK_STORY = "好的，我帮您转给村里的法律顾问。请用几句话说�
 ASK_STORY_AGAIN = "请用几句话说说是什么事，我好转给法律顾问。不想转了，回复“取消”。"
 HAND_OVER_LEAD = "这件事需要法律顾问帮您看看。"
 ADDED = "好的，已补充到咨询 #{id}，法律顾问会一起看。"
+OFFER_TTL = 600         # "1" accepts an offered hand-over for this long
+CANNOT_ANSWER = "这个问题我还答不上来。回复1，转给您村的法律顾问；也可以换个说法再问我。"
+PERSON_OFFERED = "这类事情最好请法律顾问帮您看看：回复1，转给您村的法律顾问。"
 
 
 # ---- what the villager is told -------------------------------------------------------------
@@ -55,6 +58,15 @@ def opened(ctx: Context, ticket: Ticket) -> str:
     if ticket.urgent:
         return told
     return f"{told}{answer_by(ctx.config)}；还有要补充的，直接发给我。"
+
+
+def offer(ctx: Context, consultation: Consultation, openid: str, text: str) -> str:
+    """The adviser one reply ("1") away, for a question not answered or answered only in
+    general; handlers/handover.py takes the "1". Returns ``text``, the offer's wording."""
+    data = {"question": consultation.question, "message_id": ctx.message_id,
+            "category": consultation.category}
+    users.set_pending(ctx.db, openid, "offer", data, OFFER_TTL, ctx.now)
+    return text
 
 
 def ask_village(ctx: Context, openid: str, ticket_id: int | None, lead: str = "") -> str:

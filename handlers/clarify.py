@@ -5,7 +5,7 @@ The choices live in the villager's pending state (bot/users.py, kind "clarify") 
 config.matcher.clarify_ttl_seconds; after that a "2" is an ordinary message again. A choice
 completes the consultation of the question that was asked (one row, updated); "都不是" hands
 that question to the village adviser. An entry that needs a person (``needs_person``) is
-answered and handed over, never answered alone.
+answered with the hand-over offered in one tap, as handlers/text.py does.
 """
 from __future__ import annotations
 
@@ -42,9 +42,7 @@ def selected(ctx: Context, incoming: Incoming, pending: dict, number: int) -> Re
                                 follows=data.get("message_id"))
     text = compose_reply(entry, kb, ctx.config)
     if getattr(entry, "needs_person", False):
-        consultation.action, consultation.reason = "escalate", f"needs a person: {entry.id}"
-        told = handover.hand_over_now(ctx, incoming, consultation, reason=consultation.reason)
-        text = f"{text}\n\n这件事还要请法律顾问帮您看看。{told}"
+        text = f"{text}\n\n" + handover.offer(ctx, consultation, incoming.openid, handover.PERSON_OFFERED)
     decision = Decision(consultation.action, faq_id=entry.id, score=1.0, citations=list(entry.citations),
                         category=entry.category, reason=consultation.reason)
     return Reply(text=text, handler="clarify", consultation=consultation, decision=decision)

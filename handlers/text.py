@@ -3,8 +3,9 @@
 bot.escalation decides (the matcher's FAQ decision, or a hand-over for a serious matter); here
 the decision becomes a recorded ``Consultation``, numbered choices are remembered for
 handlers/clarify.py, a legal question the bot cannot answer is offered to the adviser in one
-tap ("回复1", taken by handlers/handover.py), and a matter for a person becomes a ticket — after
-the FAQ's general answer when it has one.
+tap ("回复1", taken by handlers/handover.py), as is the answer of an entry whose matters usually
+need a person (``needs_person``), and a serious matter becomes a ticket — after the FAQ's general
+answer when it has one.
 """
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.knowledge import compose_reply
 from bot.matcher import Decision, reply_for
 
-OFFER_TTL = 600
-CANNOT_ANSWER = "这个问题我还答不上来。回复1，转给您村的法律顾问；也可以换个说法再问我。"
 STILL_NEEDS_PERSON = "这件事还要请法律顾问帮您看看。"
 
 
@@ -42,12 +41,6 @@ def remember_choices(ctx: Context, decision: Decision, openid: str) -> None:
                       ttl=ctx.config.matcher.clarify_ttl_seconds, now=ctx.now)
 
 
-def offer_hand_over(ctx: Context, consultation: Consultation, openid: str) -> str:
-    """A legal question not answered: the adviser is one reply ("1") away."""
-    data = {"question": consultation.question, "message_id": ctx.message_id,
-            "category": consultation.category}
-    users.set_pending(ctx.db, openid, "offer", data, OFFER_TTL, ctx.now)
-    return CANNOT_ANSWER
 
 
 def escalation_text(ctx: Context, incoming: Incoming, decision: Decision,
@@ -66,11 +59,14 @@ def reply_text(ctx: Context, incoming: Incoming, decision: Decision, consultatio
         return escalation_text(ctx, incoming, decision, consultation)
     if decision.action == "fallback" and escalation.is_legal_question(decision):
         decision.category = consultation.category = escalation.fallback_category(ctx.services, decision)
-        return offer_hand_over(ctx, consultation, incoming.openid)
+        return handover.offer(ctx, consultation, incoming.openid, handover.CANNOT_ANSWER)
     if decision.action == "clarify":
         remember_choices(ctx, decision, incoming.openid)
     services = ctx.services
-    return reply_for(decision, services.knowledge, ctx.config, services.matcher.triggers)
+    text = reply_for(decision, services.knowledge, ctx.config, services.matcher.triggers)
+    if escalation.offers_person(services.knowledge, decision):
+        return f"{text}\n\n" + handover.offer(ctx, consultation, incoming.openid, handover.PERSON_OFFERED)
+    return text
 
 
 def question(incoming: Incoming, ctx: Context) -> Reply | None:

@@ -44,10 +44,19 @@ def test_an_ordinary_question_keeps_the_faqs_answer(services):
     assert (decision.action, decision.faq_id) == ("answer", "test.bride_price")
 
 
-def test_an_entry_that_needs_a_person_is_answered_and_handed_over(services):
+def test_an_entry_that_needs_a_person_is_answered_with_the_person_offered(services):
+    """Asking what the rules are is not yet a serious matter: the general answer, and the
+    adviser one tap away (handlers/text.py adds the offer)."""
     decision = decide(services, "邻居的狗咬了我家娃 打疫苗谁出钱")
+    assert (decision.action, decision.faq_id) == ("answer", "test.dog_bite")
+    assert escalation.offers_person(services.knowledge, decision)
+    assert not escalation.offers_person(services.knowledge, decide(services, "彩礼给了婚没结成能要回来吗"))
+
+
+def test_a_serious_matter_on_an_entry_that_needs_a_person_carries_its_general_answer(services):
+    decision = decide(services, "邻居的狗把我娃咬成重伤住院了 打疫苗谁出钱")
     assert (decision.action, decision.faq_id) == ("escalate", "test.dog_bite")
-    assert decision.citations == ["民法典第1245条"] and decision.reason.startswith("needs a person")
+    assert decision.citations == ["民法典第1245条"] and not decision.reason.startswith("needs a person")
 
 
 def test_a_serious_matter_is_handed_over_with_its_reason_and_a_category(services):

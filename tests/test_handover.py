@@ -111,6 +111,23 @@ def test_a_question_the_bot_cannot_answer_offers_the_adviser_and_1_hands_it_over
     assert row["category"] is not None
 
 
+def test_an_answer_whose_matters_need_a_person_offers_the_adviser_and_1_hands_it_over(wechat, db, app):
+    """A needs_person entry answers a question about the rules, then offers the adviser;
+    accepting turns the same consultation into the hand-over."""
+    question = "土地承包纠纷可以申请仲裁吗"
+    with app.app_context():
+        decision = app.extensions["legalbot"].matcher.decide(question)
+        assert app.extensions["legalbot"].knowledge.by_id[decision.faq_id].needs_person
+    with_village(db, "oH14")
+    answered = wechat.say(question, openid="oH14")
+    assert "【法条】" in answered and "回复1" in answered and "#" not in answered
+    told = wechat.say("1", openid="oH14")
+    ticket = the_ticket(db)
+    assert (ticket["question"], ticket["status"]) == (question, "open") and f"#{ticket['id']}" in told
+    [row] = consultations(db)
+    assert (row["action"], row["id"]) == ("escalate", ticket["consultation_id"])
+
+
 def test_a_pending_hand_over_survives_another_question_and_shows_in_my_tickets(wechat, db):
     """Issue 13, "Where we stand" 5: the village was asked, the villager asked something else."""
     wechat.say("转人工", openid="oH7")
