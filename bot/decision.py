@@ -127,10 +127,11 @@ def answer_reason(top: float, rival: float, f: Features, reading: Reading, s: An
         return None
     if reading.ideas <= 1 and lead < s.lead_answer_margin:
         return None
+    over = f"a lead of {lead:.2f} over the next entry" if rival else "no entry with another answer near it"
     if top >= s.answer_min and lead >= s.answer_margin:
-        return f"high score {top:.2f} with a lead of {lead:.2f} over the next entry"
+        return f"high score {top:.2f}, {over}"
     if top >= s.lead_answer_min and lead >= s.lead_answer_margin and f.shared >= s.clarify_min_weight:
-        return f"clear lead of {lead:.2f} over the next entry"
+        return f"score {top:.2f}, {over}"
     return None
 
 

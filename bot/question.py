@@ -10,13 +10,12 @@ or borrowed) the right answer depends on the side the asker is on. The lexicons 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from bot.text import DICT_DIR, DictionaryError, normalize, synonyms
+from bot.text import DICT_DIR, DictionaryError, normalize, read_dictionary, synonyms
 
 ROLES = ("victim", "wrongdoer", "creditor", "debtor")
 OPPOSITE = {"victim": "wrongdoer", "wrongdoer": "victim", "creditor": "debtor", "debtor": "creditor"}
@@ -132,8 +131,4 @@ def build_lexicon(data: Mapping[str, Any]) -> QuestionLexicon:
 @lru_cache(maxsize=4)
 def load_lexicon(path: Path = DICT_DIR / "question.toml") -> QuestionLexicon:
     """The question lexicon, read and validated once per process."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DictionaryError(f"{Path(path).name}: {exc}") from exc
-    return build_lexicon(data)
+    return build_lexicon(read_dictionary(path))

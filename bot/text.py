@@ -234,11 +234,15 @@ def validate_synonyms(data: dict, name: str = "synonyms.toml") -> dict[str, tupl
 @lru_cache(maxsize=1)
 def synonyms() -> dict[str, tuple[str, ...]]:
     path = DICT_DIR / "synonyms.toml"
+    return validate_synonyms(read_dictionary(path), path.name)
+
+
+def read_dictionary(path: Path) -> dict:
+    """A TOML file of knowledge/dict, parsed; a syntax error names the file."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise DictionaryError(f"{path.name}: {exc}") from exc
-    return validate_synonyms(data, path.name)
+        raise DictionaryError(f"{Path(path).name}: {exc}") from exc
 
 
 def expand(words: Iterable[str]) -> list[str]:

@@ -40,7 +40,12 @@ def test_the_score_is_the_weighted_blend_scaled_to_one():
 def test_a_high_score_with_a_lead_is_answered_with_its_reason():
     verdict = choose(LEGAL, [entry("a.one", 0.8), entry("b.two", 0.5)], SETTINGS)
     assert verdict.action == "answer" and verdict.chosen[0].faq_id == "a.one"
-    assert "lead" in verdict.reason
+    assert verdict.reason == "high score 0.80, a lead of 0.30 over the next entry"
+
+
+def test_a_modest_score_alone_on_its_topic_is_answered_and_says_so():
+    verdict = choose(LEGAL, [entry("a.one", 0.5)], SETTINGS)
+    assert (verdict.action, verdict.reason) == ("answer", "score 0.50, no entry with another answer near it")
 
 
 def test_two_close_entries_are_offered_as_choices():
