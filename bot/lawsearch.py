@@ -24,6 +24,8 @@ plain arrays (numpy's .npz, read without pickle) and JSON, keyed by everything i
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import inspect
 import io
 import json
 import os
@@ -33,6 +35,7 @@ import time
 import tomllib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -41,7 +44,7 @@ import numpy as np
 from bot import text
 from bot.knowledge import Article, Statutes, parse_citation
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
 
 
@@ -106,9 +109,9 @@ class LawHit:
 def char_pairs(normalized: str) -> list[str]:
     """Overlapping character pairs of each run of Chinese (or of letters and digits); a run of
     one character stands as itself."""
-    out = []
+    out: list[str] = []
     for run in RUN.findall(normalized):
-        out.extend([run] if len(run) == 1 else [a + b for a, b in zip(run, run[1:])])
+        out.extend(map(str.__add__, run, run[1:]) if len(run) > 1 else (run,))
     return out
 
 
@@ -119,13 +122,20 @@ def words_of(normalized: str) -> list[str]:
 
 class Segmenter:
     """The normalized text and words of many strings, each distinct string done once and
-    remembered on disk by its digest (the file is keyed by bot.text and the dictionaries): when
-    a law is added, only its articles are normalized and segmented anew."""
+    remembered on disk by its digest (the file is keyed by the segmenting code and dictionaries):
+    when a law is added, only its articles are normalized and segmented anew.
+
+    Within one build each distinct run of text between spaces is cut once, and each distinct word
+    grouped once: jieba cuts at every space, so this is exactly what cutting the whole string
+    gives, and statutes repeat their clauses (违反本法规定，……) and words."""
 
     def __init__(self, path: Path | None):
         self.path, self.changed = path, False
         self.known: dict[str, list] = {}
         self.used: set[str] = set()
+        self.blocks: dict[str, list[str]] = {}
+        self.groups: dict[str, tuple[str, ...]] = {}
+        self.paired: dict[str, list[str]] = {}
         if path and path.exists():
             try:
                 found = json.loads(path.read_text(encoding="utf-8"))
@@ -138,14 +148,34 @@ class Segmenter:
         self.used.add(key)
         if key not in self.known:
             normalized = text.normalize(raw)
-            self.known[key], self.changed = [normalized, words_of(normalized)], True
+            self.known[key], self.changed = [normalized, self.words(normalized)], True
         normalized, words = self.known[key]
         return normalized, words
+
+    def words(self, normalized: str) -> list[str]:
+        """``words_of(normalized)``, each run between spaces and each word done once."""
+        out: list[str] = []
+        for block in normalized.split(" "):
+            if block and block not in self.blocks:
+                self.blocks[block] = [w for word in text.cut(block) for w in self.group(word)]
+            out.extend(self.blocks.get(block, ()))
+        return out
+
+    def group(self, word: str) -> tuple[str, ...]:
+        if word not in self.groups:
+            self.groups[word] = tuple(w for group in text.groups_of((word,)) for w in group)
+        return self.groups[word]
 
     def terms(self, strings: Sequence[str]) -> tuple[list[list[str]], list[list[str]]]:
         """jieba's informative words and the character pairs of each string."""
         done = [self.read(s) for s in strings]
-        return [words for _, words in done], [char_pairs(normalized) for normalized, _ in done]
+        return [words for _, words in done], [self.pairs(normalized) for normalized, _ in done]
+
+    def pairs(self, normalized: str) -> list[str]:
+        """``char_pairs``, once per distinct string (every article of a chapter has its header)."""
+        if normalized not in self.paired:
+            self.paired[normalized] = char_pairs(normalized)
+        return self.paired[normalized]
 
     def save(self) -> None:
         """Write the strings of this build only (a replaced article's words are not kept)."""
@@ -239,9 +269,11 @@ class Field:
 
 def encode(field: Sequence[Sequence[str]], vocab: dict[str, int]) -> Field:
     """A field's term lists as arrays; grows ``vocab``."""
-    ids = [vocab.setdefault(term, len(vocab)) for terms in field for term in terms]
-    docs = np.repeat(np.arange(len(field), dtype=np.int64), [len(terms) for terms in field])
-    return Field(np.array(ids, dtype=np.int64), docs, len(field))
+    for term in dict.fromkeys(chain.from_iterable(field)):   # new terms numbered in order of appearance
+        vocab.setdefault(term, len(vocab))
+    lengths = [len(terms) for terms in field]
+    ids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(field)), dtype=np.int64, count=sum(lengths))
+    return Field(ids, np.repeat(np.arange(len(field), dtype=np.int64), lengths), len(field))
 
 
 def field_postings(field: Field, terms: int, weight: float, b: float,
@@ -346,11 +378,82 @@ def build(statutes: Statutes, articles: Sequence[Article], weights: Weights = WE
 # --- the disk cache -------------------------------------------------------------------------
 
 SEGMENTING_FILES = ("userdict.txt", "stopwords.txt")   # what bot.text's words depend on
+SEGMENTING_CODE = (text.normalize, text.word_groups, text.cut, text.groups_of)
+
+
+def names_read(code) -> set[str]:
+    """The global names a function's code (and the code nested in it) reads."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= names_read(const)
+    return names
+
+
+def stable_repr(value: object) -> str:
+    """A value as text that is the same in every process (sets sorted, paths by name; an object
+    such as a lock or a module by its type: its contents are keyed elsewhere)."""
+    if isinstance(value, (str, bytes, int, float, bool, type(None))):
+        return repr(value)
+    if isinstance(value, re.Pattern):
+        return f"re({value.pattern!r}, {value.flags})"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(stable_repr(v) for v in value) + "]"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(stable_repr(v) for v in value)) + "}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(sorted(f"{stable_repr(k)}: {stable_repr(v)}" for k, v in value.items())) + "}"
+    if isinstance(value, Path):
+        return f"Path({value.name!r})"
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def same_module_function(value: object, caller) -> bool:
+    return (callable(value) and inspect.isfunction(inspect.unwrap(value))
+            and inspect.unwrap(value).__module__ == caller.__module__)
+
+
+def code_digest(roots: Iterable) -> str:
+    """A digest of the source of the functions given, of every function of their module they
+    call, and of the module-level values they read: unrelated edits of bot/text.py (the matcher's
+    parts) leave the words cache valid, any edit of how text is normalized or cut does not."""
+    digest, seen, todo = hashlib.sha256(), set(), list(roots)
+    while todo:
+        function = inspect.unwrap(todo.pop())
+        if function in seen:
+            continue
+        seen.add(function)
+        digest.update(inspect.getsource(function).encode())
+        module = vars(inspect.getmodule(function))
+        for name in sorted(names_read(function.__code__)):
+            value = module.get(name)
+            if same_module_function(value, function):
+                todo.append(value)
+            elif name in module:
+                digest.update(f"{name}={stable_repr(value)};".encode())
+    return digest.hexdigest()
+
+
+def library_versions() -> str:
+    """jieba's and OpenCC's versions: their dictionaries come with them."""
+    found = []
+    for name in ("jieba", "opencc-python-reimplemented"):
+        try:
+            found.append(f"{name}={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"{name}=?")
+    return ";".join(found)
+
+
+@lru_cache(maxsize=1)
+def segmenting_code_key() -> str:
+    return hashlib.sha256((code_digest(SEGMENTING_CODE) + library_versions()).encode()).hexdigest()
 
 
 def segmentation_key() -> str:
-    """Changes when the segmenting code or its dictionaries change."""
-    digest = hashlib.sha256(CACHE_VERSION.encode() + Path(text.__file__).read_bytes())
+    """Changes when the segmenting code (bot.text's functions that normalize and cut, and what
+    they read), the libraries or the dictionaries change."""
+    digest = hashlib.sha256(CACHE_VERSION.encode() + segmenting_code_key().encode())
     for name in SEGMENTING_FILES:
         path = text.DICT_DIR / name
         digest.update(name.encode() + (path.read_bytes() if path.exists() else b""))

@@ -2,7 +2,11 @@
 shown without evidence, the disk cache), `law show|search`, and 查法条 in chat."""
 from __future__ import annotations
 
+import importlib
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -219,11 +223,58 @@ def test_after_a_statute_changes_only_its_new_text_is_segmented(tmp_path, monkey
     write_law(statutes_dir, "建造建筑物，不得妨碍相邻建筑物的通风、采光和日照。")
     LawIndex(statutes_from(statutes_dir), cache_dir=cache)
     segmented = []
-    real = lawsearch.words_of
-    monkeypatch.setattr(lawsearch, "words_of", lambda normalized: segmented.append(normalized) or real(normalized))
+    real = lawsearch.text.cut
+    monkeypatch.setattr(lawsearch.text, "cut", lambda normalized: segmented.append(normalized) or real(normalized))
     write_law(statutes_dir, "宅基地使用权人依法对集体所有的土地享有占有和使用的权利。")
     LawIndex(statutes_from(statutes_dir), cache_dir=cache)
     assert segmented == ["宅基地使用权人依法对集体所有的土地享有占有和使用的权利"]
+
+
+def test_a_statute_is_cut_as_a_whole_would_be_though_each_clause_is_cut_once():
+    segmenter = lawsearch.Segmenter(None)
+    for raw in ("违反本法规定，处五日以上十日以下拘留；情节较重的，处十日以上十五日以下拘留。",
+                "有下列情形之一的，劳动合同终止：（一）劳动合同期满的；（二）劳动者死亡的。",
+                "违反本法规定，擅自出租宅基地使用权的，责令改正。"):
+        normalized = lawsearch.text.normalize(raw)
+        assert segmenter.words(normalized) == lawsearch.words_of(normalized)
+    assert "违反本法规定" in segmenter.blocks
+
+
+SEGMENTING_MODULE = """
+import re
+_SPACES = re.compile({spaces!r})
+
+
+def normalize(text):
+    return _squeeze(text.lower())
+
+
+def _squeeze(text):
+    return _SPACES.sub(" ", text)
+
+
+def matcher_only(words):
+    return {matcher!r}
+"""
+
+
+def module_digest(tmp_path, monkeypatch, name: str, **parts) -> str:
+    (tmp_path / f"{name}.py").write_text(SEGMENTING_MODULE.format(**parts), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return lawsearch.code_digest([importlib.import_module(name).normalize])
+
+
+def test_the_words_cache_key_follows_the_segmenting_code_not_the_rest_of_its_module(tmp_path, monkeypatch):
+    first = module_digest(tmp_path, monkeypatch, "seg_a", spaces=r"\s+", matcher="a")
+    assert module_digest(tmp_path, monkeypatch, "seg_b", spaces=r"\s+", matcher="b") == first
+    assert module_digest(tmp_path, monkeypatch, "seg_c", spaces=r"\s{2,}", matcher="a") != first
+
+
+def test_the_words_cache_key_is_the_same_in_every_process():
+    run = [sys.executable, "-c", "from bot import lawsearch; print(lawsearch.segmentation_key())"]
+    keys = {subprocess.run(run, capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(keys) == 1 and keys != {""}
 
 
 def test_a_damaged_cache_file_is_rebuilt_not_trusted(tmp_path):
