@@ -155,6 +155,38 @@ def test_an_faq_phrasing_lifts_the_article_its_entry_cites(tmp_path):
     assert linked.search("水牛顶翻了摊子")[0].citation == "民法典第2条"
 
 
+# --- the second stage ------------------------------------------------------------------------
+
+ANIMAL = "饲养的动物造成他人损害的，动物饲养人应当承担侵权责任。"
+
+
+def test_an_article_with_garbled_source_text_yields_to_a_clean_one_that_matches_as_well(tmp_path):
+    garbled = Article("民法典", 1, "第1条", "", "", ANIMAL, damage=("乱码",))
+    statutes = Statutes([law("民法典")], [garbled, article("民法典", 2, ANIMAL)])
+    hits = LawIndex(statutes, cache_dir=tmp_path, min_evidence=0.0).search("狗咬人 动物饲养人 损害")
+    assert [h.citation for h in hits] == ["民法典第2条", "民法典第1条"]
+
+
+def test_the_second_stage_weighs_each_feature_it_is_given(tmp_path):
+    statutes = Statutes([law("民法典")], [Article("民法典", 1, "第1条", "", "", ANIMAL, damage=("乱码",)),
+                                          article("民法典", 2, ANIMAL)])
+    ignoring_damage = [w if name != "damaged" else 0.0 for name, w in zip(lawsearch.FEATURES, lawsearch.RERANK)]
+    index = LawIndex(statutes, cache_dir=tmp_path, min_evidence=0.0, rerank=ignoring_damage)
+    assert index.search("动物饲养人 损害")[0].citation == "民法典第1条"   # the first of equals, as before
+
+
+def test_the_candidates_carry_one_row_of_features_each(index):
+    found = index.candidates("同事借钱不还，我该怎么办", n=20)
+    assert found.features.shape == (len(found.ids), len(lawsearch.FEATURES)) and 0 < len(found.ids) <= 20
+    coverage = found.features[:, lawsearch.FEATURES.index("coverage")]
+    assert found.features[0, 0] == 1.0 and ((0 <= coverage) & (coverage <= 1)).all()
+
+
+def test_scores_say_how_much_weaker_each_later_hit_is(index):
+    scores = [h.score for h in index.search("邻居盖房子挡住了我家的采光", k=5)]
+    assert len(scores) == 5 and all(1 >= a >= b > 0 for a, b in zip(scores, scores[1:]))
+
+
 def test_char_pairs_let_an_unsegmented_or_mistyped_term_meet(tmp_path):
     index = LawIndex(tiny_statutes(), cache_dir=tmp_path, min_evidence=0.0)
     assert index.search("通风采光受影响")[0].citation == "民法典第3条"
