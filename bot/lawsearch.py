@@ -23,6 +23,7 @@ plain arrays (numpy's .npz, read without pickle) and JSON, keyed by everything i
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import importlib.metadata
 import inspect
@@ -129,19 +130,14 @@ class Segmenter:
     grouped once: jieba cuts at every space, so this is exactly what cutting the whole string
     gives, and statutes repeat their clauses (违反本法规定，……) and words."""
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None, seed: Path | None = None):
         self.path, self.changed = path, False
-        self.known: dict[str, list] = {}
+        self.seeded = read_words(seed)
+        self.known: dict[str, list] = {**self.seeded, **read_words(path)}
         self.used: set[str] = set()
         self.blocks: dict[str, list[str]] = {}
         self.groups: dict[str, tuple[str, ...]] = {}
         self.paired: dict[str, list[str]] = {}
-        if path and path.exists():
-            try:
-                found = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                found = {}
-            self.known = found if isinstance(found, dict) else {}
 
     def read(self, raw: str) -> tuple[str, list[str]]:
         key = hashlib.sha1(raw.encode()).hexdigest()[:20]
@@ -178,10 +174,54 @@ class Segmenter:
         return self.paired[normalized]
 
     def save(self) -> None:
-        """Write the strings of this build only (a replaced article's words are not kept)."""
-        if self.path and (self.changed or len(self.used) < len(self.known)):
-            kept = {key: self.known[key] for key in self.used}
+        """Write the strings of this build only (a replaced article's words are not kept), less
+        those the seed holds."""
+        own = self.used.difference(self.seeded)
+        if self.path and (self.changed or len(own) < len(self.known) - len(self.seeded)):
+            kept = {key: self.known[key] for key in sorted(own)}
             write_atomically(self.path, json.dumps(kept, ensure_ascii=False).encode())
+
+
+def read_words(path: Path | None) -> dict[str, list]:
+    """A words file ({digest: [normalized, words]}, gzipped if its name says so), or nothing when
+    it is missing or unreadable (then its strings are segmented again)."""
+    if not path or not path.exists():
+        return {}
+    try:
+        raw = path.read_bytes()
+        found = json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
+    except (OSError, ValueError, EOFError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+# The statutes' segmentation as shipped with the project (`legalbot law index --seed`), so that a
+# fresh clone or a new cache directory does not segment ~8,000 articles (seconds) at start-up. Its
+# name carries the segmentation key: after a change of the dictionaries or of how text is cut it is
+# simply not found, and the statutes are segmented as before until it is written again.
+SEED_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "index"
+
+
+def seed_path(directory: Path = SEED_DIR) -> Path:
+    return directory / f"lawwords-{segmentation_key()}.json.gz"
+
+
+def write_seed(statutes: Statutes, directory: Path = SEED_DIR) -> Path:
+    """Write the segmentation of the searchable articles and their headers (not the FAQ, which
+    changes daily and is quick to segment) and remove seeds of earlier keys."""
+    segmenter = Segmenter(None, seed_path(directory))
+    body, header, _ = article_fields(statutes, searchable(statutes))
+    segmenter.terms(body + header)
+    words = {key: segmenter.known[key] for key in sorted(segmenter.used)}
+    path = seed_path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    data = gzip.compress(json.dumps(words, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)
+    if not path.exists() or path.read_bytes() != data:
+        write_atomically(path, data)
+    for old in directory.glob("lawwords-*.json.gz"):
+        if old != path:
+            old.unlink()
+    return path
 
 
 LAWTERMS = text.DICT_DIR / "lawterms.toml"
@@ -534,18 +574,20 @@ def load(path: Path) -> Built | None:
 
 
 def cached_build(statutes: Statutes, articles: Sequence[Article], cache_dir: Path | None,
-                 weights: Weights = WEIGHTS) -> Built:
-    """The index from the disk cache when it is fresh, else built (and saved)."""
+                 weights: Weights = WEIGHTS, seed_dir: Path | None = SEED_DIR) -> Built:
+    """The index from the disk cache when it is fresh, else built (and saved), reusing the words
+    of the cache's last build and of the shipped seed."""
+    seed = seed_path(seed_dir) if seed_dir else None
     path = cache_dir / f"lawindex-{cache_key(statutes, articles, weights)}.npz" if cache_dir else None
     if path and usable_dir(cache_dir):
         found = load(path) if path.exists() else None
         if found is not None:
             return found
-        segmenter = Segmenter(cache_dir / f"lawwords-{segmentation_key()}.json")
+        segmenter = Segmenter(cache_dir / f"lawwords-{segmentation_key()}.json", seed)
         built = build(statutes, articles, weights, segmenter)
         save(built, path)
         return built
-    return build(statutes, articles, weights)
+    return build(statutes, articles, weights, Segmenter(None, seed))
 
 
 # --- searching ------------------------------------------------------------------------------
@@ -594,13 +636,13 @@ class LawIndex:
 
     def __init__(self, statutes: Statutes, cache_dir: Path | None | str = "default",
                  weights: Weights = WEIGHTS, min_evidence: float = MIN_EVIDENCE,
-                 rerank: Sequence[float] = RERANK):
+                 rerank: Sequence[float] = RERANK, seed_dir: Path | None = SEED_DIR):
         cache = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
         self.statutes, self.weights, self.min_evidence = statutes, weights, min_evidence
         self.rerank = np.asarray(rerank, dtype=np.float64)
         self.articles = searchable(statutes)
         self.position = {a.citation: i for i, a in enumerate(self.articles)}
-        built = cached_build(statutes, self.articles, cache, weights)
+        built = cached_build(statutes, self.articles, cache, weights, seed_dir)
         self.vocab, self.postings = built.vocab, built.postings
         self.law_of, self.chapter_of = built.law_of, built.chapter_of
         self.law_numbers = {self.articles[i].law: int(g) for i, g in enumerate(self.law_of)}

@@ -309,6 +309,34 @@ def test_the_words_cache_key_is_the_same_in_every_process():
     assert len(keys) == 1 and keys != {""}
 
 
+def cuts_while_building(monkeypatch, **where) -> list[str]:
+    cut, real = [], lawsearch.text.cut
+    monkeypatch.setattr(lawsearch.text, "cut", lambda normalized: cut.append(normalized) or real(normalized))
+    index = LawIndex(tiny_statutes(), min_evidence=0.0, **where)
+    while_building = list(cut)
+    assert index.search("采光")[0].citation == "民法典第3条"
+    return while_building
+
+
+def test_a_seed_of_the_statutes_words_spares_segmenting_them_in_a_new_cache(tmp_path, monkeypatch):
+    lawsearch.write_seed(tiny_statutes(), tmp_path / "seed")
+    assert cuts_while_building(monkeypatch, cache_dir=tmp_path / "a", seed_dir=tmp_path / "seed") == []
+    assert cuts_while_building(monkeypatch, cache_dir=tmp_path / "b", seed_dir=None) != []
+
+
+def test_a_seed_written_for_other_dictionaries_is_not_read(tmp_path, monkeypatch):
+    lawsearch.write_seed(tiny_statutes(), tmp_path / "seed")
+    [seed] = (tmp_path / "seed").iterdir()
+    seed.rename(seed.with_name("lawwords-0123456789abcdef01234567.json.gz"))
+    assert cuts_while_building(monkeypatch, cache_dir=None, seed_dir=tmp_path / "seed") != []
+
+
+def test_writing_a_seed_replaces_the_one_of_earlier_dictionaries(tmp_path):
+    (tmp_path / "lawwords-0123456789abcdef01234567.json.gz").write_bytes(b"old")
+    path = lawsearch.write_seed(tiny_statutes(), tmp_path)
+    assert list(tmp_path.iterdir()) == [path] and path == lawsearch.seed_path(tmp_path)
+
+
 def test_a_damaged_cache_file_is_rebuilt_not_trusted(tmp_path):
     LawIndex(tiny_statutes(), cache_dir=tmp_path)
     [cached] = tmp_path.glob("lawindex-*.npz")

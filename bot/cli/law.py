@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Iterator
 
 import click
 
 from bot.cli.common import print_json
-from bot.config import load_config
+from bot import lawsearch
+from bot.config import PROJECT_ROOT, load_config
 from bot.knowledge import KnowledgeBase, format_article, load_knowledge, parse_citation
 from bot.lawsearch import LawHit, LawIndex
 
@@ -72,6 +74,25 @@ def search(as_json: bool, k: int, query: tuple[str, ...]) -> None:
             click.echo(hit_line(rank, hit))
         if not hits:
             click.echo("（没有找到相关法条）")
+
+
+@law.command("index")
+@click.option("--seed", is_flag=True, help="Also write the statutes' segmentation to knowledge/index/.")
+def index_command(seed: bool) -> None:
+    """Build law search's index into its disk cache now (a deployment step: start-up then reads it)."""
+    statutes = knowledge().statutes
+    if seed:
+        started = time.perf_counter()
+        path = lawsearch.write_seed(statutes)
+        click.echo(f"seed: {path.relative_to(PROJECT_ROOT)} ({path.stat().st_size // 1024} KB, "
+                   f"{time.perf_counter() - started:.1f} s)")
+    elif not lawsearch.seed_path().exists():
+        click.echo("seed: none for the current dictionaries (a cold build segments every article; "
+                   "`legalbot law index --seed` writes one)")
+    started = time.perf_counter()
+    found = LawIndex(statutes)
+    click.echo(f"index: {len(found.articles)} articles in {time.perf_counter() - started:.2f} s, "
+               f"cached in {lawsearch.default_cache_dir()}")
 
 
 def register(main: click.Group) -> None:
