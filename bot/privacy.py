@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from pathlib import Path
+from typing import Iterable
 
 from bot.store import transaction
 
@@ -43,6 +44,7 @@ PHONE = re.compile(rf"(?<![\d+])(?:(?:\+|00)?86{SEP}|\(\+?86\){SEP})?(1[3-9]\d){
 LANDLINE = re.compile(rf"(?<!\d)(\(0\d{{2,3}}\)|0\d{{2,3}}){SEP}\d{{3,4}}{SEP}(\d{{4}})(?!\d)")
 # Full-width digits and signs (typed with a Chinese input method) are read as ASCII ones.
 FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－（）\u3000", "0123456789+-() ")
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋", "0123456789+")
 
 
 def parse_age(text: str) -> float:
@@ -74,6 +76,132 @@ def mask_text(text: str | None) -> str:
     text = text.translate(FULL_WIDTH)
     text = ID_CARD_15.sub(r"\1********\2", ID_CARD.sub(r"\1**********\2", text))
     return LANDLINE.sub(r"\1-****\2", PHONE.sub(r"\1****\2", text))
+
+
+# ---- free text shown beyond its ticket (a draft FAQ phrasing, the unanswered-questions list) ----
+# There the villager's words are read by people who need the matter, not the person: names,
+# numbers and the place below the village go, not just the middle digits (``scrub_text``).
+
+# Surnames, most common first (Guangxi's 韦 覃 莫 蓝 农 蒙 included). Those that also start
+# everyday words (钱 money, 高 tall, 林 forest, 付 pay…) count only with a cue: 老/小/阿, 某, 叫,
+# or a title after them.
+SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋"
+                     "蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷"
+                     "侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔汤欧蓝农蒙岑麦甘凌祝柯盘闭劳滕庞宾")
+EVERYDAY = frozenset("钱付万于高马白方金石田江龙文向常易甘麦农任和全时史毛牛武夏包路车叶谢周孔严洪雷"
+                     "温宁安余曾许丁钟段戴汤顾姜熊贺程苏欧凌祝盘闭劳宾柯林")
+TITLES = frozenset(("大爷", "大妈", "大伯", "大叔", "大哥", "大姐", "大嫂", "奶奶", "爷爷", "阿婆",
+                    "阿公", "婆婆", "阿姨", "叔叔", "伯伯", "老板", "师傅", "书记", "主任", "村长",
+                    "组长", "队长", "会计", "老师", "医生", "律师", "经理", "局长", "所长", "校长",
+                    "老头", "老太", "叔", "婶", "伯", "嫂", "哥", "姐"))
+FAMILIAR = ("老", "小", "阿")
+# Words that look like 老/小 + surname but name no one.
+NOT_NAMES = frozenset(("小钱", "小康", "老农", "小农", "小龙", "小金", "小白", "老万", "小田", "小方",
+                       "老江", "小马", "小于", "老于", "小时", "小石", "老石", "小叶", "小林"))
+# Characters that are grammar, never part of a given name (钱+被 is "the money was…").
+NOT_GIVEN = frozenset("的了着过地得吗呢吧啊呀也都就和跟与被把给让在是有没不要会能可对说去来到从向往里上下"
+                      "个些家人们自己已还又很太")
+SURNAME_CLASS = "[" + "".join(sorted(SURNAMES)) + "]"
+# 我叫韦秀英, 名叫…, 姓名：…: a surname right after the cue, and one or two characters more.
+NAME_CUE = re.compile(r"((?:名叫|叫做|名字叫|名字是|姓名[:：]?|(?<=[我他她])叫)\s*)" + SURNAME_CLASS
+                      + r"[\u4e00-\u9fff]{1,2}")
+# A word jieba knows this rarely (or not at all) that starts with a surname is a name: 黄大强,
+# and 王小明 (in its dictionary, seldom). A given name after a lone surname: 韦 + 秀英.
+NAME_FREQ = 40
+GIVEN_FREQ = 50
+FAMILIAR_FREQ = 500
+# Below the village: natural villages (屯) and village groups whose names jieba does not know,
+# numbered groups and production teams, house numbers and street addresses.
+HAMLET = re.compile(r"([\u4e00-\u9fff]{2})屯|(?<=村)(?!民)([\u4e00-\u9fff]{2})(?:组|队)(?![织成长合员])")
+NUMBERED_PLACE = re.compile(
+    r"第?[一二三四五六七八九十0-9]{1,3}(?:村民小组|小组|生产队|组|队|社)(?![织成长合员])"
+    r"|(?:门牌号?)?(?<![月0-9])[0-9]{1,4}(?:号楼|号|栋|幢|单元|室)(?![0-9])(?!(?:那|晚|早|上午|下午|之前|以前|以后))"
+    r"|[\u4e00-\u9fff]{1,6}(?:路|街|巷)[0-9]{1,4}号")
+PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z][A-Z0-9]{5,6}")
+ACCOUNT = re.compile(r"(?<![0-9])[0-9](?:[0-9 ]){10,22}[0-9](?![0-9])")
+HANDLE = re.compile(r"((?:微信号?|QQ号?|qq号?|抖音号?)[:：是为]?\s*)[A-Za-z0-9_\-]{5,20}")
+SOMEBODY = "某人"
+
+
+def scrub_text(text: str | None, keep: Iterable[str] = ()) -> str:
+    """The text with people's names, phone and ID numbers, bank accounts, number plates, chat
+    handles and places below the village taken out: a name becomes 某人 (某 before a title:
+    某律师), so the sentence still reads; the rest is removed. ``keep``: names that stay (the
+    township's villages).
+
+    Names are found by cue (我叫…, 老王, 黄某, 李老板) and by the shape jieba gives an unknown
+    name (a surname starting a word it does not know). It errs on the side of masking: a person
+    reads the result before it goes further (a draft is reviewed before it is published).
+    """
+    if not text:
+        return ""
+    keep = tuple(keep)
+    text = text.translate(FULL_WIDTH_DIGITS)
+    for pattern in (ID_CARD, ACCOUNT, ID_CARD_15, PHONE, LANDLINE, PLATE):
+        text = pattern.sub("", text)
+    text = HANDLE.sub(r"\1", text)
+    text = NAME_CUE.sub(lambda m: m[1] + SOMEBODY, text)
+    return scrub_names(scrub_places(text, keep), keep)
+
+
+def scrub_places(text: str, keep: tuple[str, ...]) -> str:
+    """Remove places below the village: a hamlet or group jieba does not know as a word (隔壁屯
+    is no place name), a numbered group, a house number. A kept name is never cut into."""
+    from bot.text import tokenizer
+    freq = tokenizer().FREQ
+
+    def hamlet(match: re.Match) -> str:
+        name = match[1] or match[2]
+        known = (freq.get(name) or 0) >= GIVEN_FREQ
+        return match[0] if known or any(name in k for k in keep) else ""
+    text = HAMLET.sub(hamlet, text)
+    return NUMBERED_PLACE.sub(lambda m: m[0] if any(m[0] in k for k in keep) else "", text)
+
+
+def scrub_names(text: str, keep: tuple[str, ...]) -> str:
+    """Each word jieba cuts is a name, the start of one, or left alone (``name_at``)."""
+    from bot.text import tokenizer
+    tk = tokenizer()
+    words = tk.lcut(text, HMM=True)
+    out, n = [], 0
+    while n < len(words):
+        taken, replaced = name_at(words, n, tk.FREQ, keep)
+        out.append(replaced)
+        n += taken
+    return "".join(out)
+
+
+def name_at(words: list[str], n: int, freq: dict, keep: tuple[str, ...]) -> tuple[int, str]:
+    """(how many words, what stands for them) at ``words[n]``."""
+    word, after = words[n], words[n + 1] if n + 1 < len(words) else ""
+    if word in keep or not word[:1] or word == SOMEBODY:
+        return 1, word
+    if word[0] in FAMILIAR and len(word) == 2 and word[1] in SURNAMES:     # 老王, 小李
+        known = word in NOT_NAMES or (freq.get(word) or 0) >= FAMILIAR_FREQ
+        return 1, word if known else SOMEBODY
+    if word in FAMILIAR and after[:1] in SURNAMES and (len(after) == 1 or after[0] not in EVERYDAY):
+        return 2, SOMEBODY + after[1:]                                     # 老 + 王家 → 某人家
+    if word[0] in SURNAMES and (word[1:] in TITLES or (len(word) == 1 and after in TITLES)):
+        return 1, "某" + word[1:]                                          # 李老板, 覃 + 律师
+    if word[0] in SURNAMES and (word[1:2] == "某" or (len(word) == 1 and after[:1] == "某")):
+        return (1 if len(word) > 1 else 2), SOMEBODY                       # 黄某, 韦 + 某某
+    if looks_like_name(word, freq) or (word in SURNAMES and word not in EVERYDAY
+                                       and looks_like_given(after, freq)):
+        return (1 if len(word) > 1 else 2), SOMEBODY                       # 黄大强, 韦 + 秀英
+    return 1, word
+
+
+def looks_like_name(word: str, freq: dict) -> bool:
+    return (2 <= len(word) <= 3 and word[0] in SURNAMES and word[0] not in EVERYDAY
+            and (freq.get(word) or 0) < NAME_FREQ and is_given(word[1:]))
+
+
+def looks_like_given(word: str, freq: dict) -> bool:
+    return 1 <= len(word) <= 2 and (freq.get(word) or 0) < GIVEN_FREQ and is_given(word)
+
+
+def is_given(chars: str) -> bool:
+    return all("\u4e00" <= c <= "\u9fff" and c not in NOT_GIVEN for c in chars)
 
 
 def purge(db, older_than_seconds: float, now: float) -> dict[str, int]:
