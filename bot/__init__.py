@@ -6,6 +6,7 @@ from typing import Any, Mapping
 from flask import Flask, g
 
 from bot.config import Config, load_config, refuse_unsafe_start
+from bot.livekb import watch_knowledge
 from bot.services import Services
 
 EXTENSION = "legalbot"
@@ -24,6 +25,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None, *, warm: bool =
     trust_proxies(app, config.app.trusted_proxies, config.app.trusted_proxy_addresses)
     services = Services(config)
     app.extensions[EXTENSION] = services
+    watch_knowledge(app, services)
     register_blueprints(app, config)
     app.teardown_appcontext(close_db)
     if warm:

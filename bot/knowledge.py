@@ -60,7 +60,12 @@ FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "keywords": (list, True), "answer": (str, True), "citations": (list, True),
     "quote": (str, False), "other_sources": (list, False), "needs_person": (bool, True),
     "reviewed": (dt.date, False), "role": (str, False), "excerpt": (str, False), "basis": (dict, False),
+    "provenance": (dict, False),
 }
+# An entry learned from an adviser's answer (bot/drafts.py) says where it came from: the ticket,
+# who wrote it, who reviewed and published it, and on which day.
+PROVENANCE_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "ticket": int, "author": str, "reviewer": str, "published": (dt.date, str)}
 LIST_FIELDS = ("questions", "keywords", "citations", "other_sources")
 
 
@@ -292,6 +297,7 @@ class FaqEntry:
     role: str | None = None       # victim | wrongdoer | creditor | debtor (one side of a matter)
     excerpt: str | None = None    # the sentence(s) of the quoted article the answer rests on
     basis: Mapping[str, str] = field(default_factory=dict)   # law → version_date reviewed against
+    provenance: Mapping[str, Any] = field(default_factory=dict)   # learned entries: ticket, author, reviewer, published
 
     @property
     def quoted(self) -> str | None:
@@ -363,9 +369,19 @@ def basis_format_errors(basis: Mapping[str, Any], place: str) -> list[str]:
             if not (isinstance(date, dt.date) or (isinstance(date, str) and DATE_PATTERN.match(date)))]
 
 
+def provenance_errors(provenance: Mapping[str, Any], place: str) -> list[str]:
+    """``provenance`` names the ticket, author, reviewer and publication day, and nothing else."""
+    errors = [f"{place}: provenance has unknown key {k!r}" for k in provenance if k not in PROVENANCE_FIELDS]
+    for key, kind in PROVENANCE_FIELDS.items():
+        value = provenance.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            errors.append(f"{place}: provenance {key!r} must be {getattr(kind, '__name__', 'a date')}")
+    return errors
+
+
 def value_errors(raw: Mapping[str, Any], place: str) -> list[str]:
     """Field values the schema's types alone cannot catch."""
-    errors = basis_format_errors(raw.get("basis", {}), place)
+    errors = basis_format_errors(raw.get("basis", {}), place) + provenance_errors(raw.get("provenance", {}), place)
     if raw.get("role", ROLES[0]) not in ROLES:
         errors.append(f"{place}: role {raw['role']!r} is not one of {', '.join(ROLES)}")
     if raw["citations"] and not raw.get("quote"):
@@ -391,7 +407,8 @@ def build_entry(raw: Mapping[str, Any], source: str) -> FaqEntry:
         other_sources=tuple(raw.get("other_sources", ())), needs_person=raw["needs_person"],
         reviewed=raw.get("reviewed"), source=source, role=raw.get("role"),
         excerpt=raw["excerpt"].strip() if "excerpt" in raw else None,
-        basis={law: str(date) for law, date in raw.get("basis", {}).items()})
+        basis={law: str(date) for law, date in raw.get("basis", {}).items()},
+        provenance=dict(raw.get("provenance", {})))
 
 
 def read_entries(path: Path, base: Path) -> tuple[list[FaqEntry], list[str]]:
@@ -583,14 +600,21 @@ def entry_check(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> list[str]
 
 # --- loading --------------------------------------------------------------------------------
 
-def read_knowledge(config: Config, directory: str | Path | None = None) -> KnowledgeBase:
-    """Read everything, keeping the well-formed entries and every error (nothing raised)."""
+def read_knowledge(config: Config, directory: str | Path | None = None,
+                   extra: Iterable[FaqEntry] = ()) -> KnowledgeBase:
+    """Read everything, keeping the well-formed entries and every error (nothing raised).
+
+    ``extra``: entries from elsewhere (published in the database, bot/drafts.py), checked like the
+    files' own; one whose id a file already uses is left out (it was exported into the files).
+    """
     base = knowledge_dir(config, directory)
     entries, errors = [], []
     for path in entry_files(base):
         file_entries, file_errors = read_entries(path, base)
         entries += file_entries
         errors += file_errors
+    in_files = {e.id for e in entries}
+    entries += [e for e in extra if e.id not in in_files]
     statutes = load_statutes(str(base / "statutes")).with_links(entries)
     kb = KnowledgeBase(entries, statutes, read_scope(base), base)
     errors += duplicate_id_errors(entries)
@@ -603,7 +627,7 @@ def read_knowledge(config: Config, directory: str | Path | None = None) -> Knowl
 
 
 def load_knowledge(config: Config, directory: str | Path | None = None, *,
-                   strict: bool = True) -> KnowledgeBase:
+                   strict: bool = True, extra: Iterable[FaqEntry] = ()) -> KnowledgeBase:
     """The knowledge base, validated; raises KnowledgeError on any broken entry when strict.
 
     Only correctness is checked here (citations held and in force, quote, excerpt, placeholders,
@@ -611,7 +635,7 @@ def load_knowledge(config: Config, directory: str | Path | None = None, *,
     and the corrections register are `kb check`'s (bot/kbcheck.py, run by `make test` and
     `make run`): an entry still being rewritten keeps being served meanwhile.
     """
-    kb = read_knowledge(config, directory)
+    kb = read_knowledge(config, directory, extra)
     if strict and kb.errors:
         raise KnowledgeError(kb.errors)
     if kb.rejected:  # lenient: serve the good entries, never a wrong one

@@ -216,6 +216,8 @@ def purge(db, older_than_seconds: float, now: float) -> dict[str, int]:
                 [cutoff])
             counts[table] = cursor.rowcount
         db.execute("UPDATE outbox SET payload = '{}' WHERE created_at < ? AND status = 'sent'", [cutoff])
+        from bot.drafts import purge_drafts
+        counts["kb_drafts"] = purge_drafts(db)
     return counts
 
 

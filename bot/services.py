@@ -1,7 +1,10 @@
 """The app's long-lived services, built once per process and shared by web, worker and CLI.
 
 Loading the knowledge base, jieba's dictionary and the law index costs time; it is paid once
-per process (lazily, on first use, or eagerly by ``warm()``), never per request.
+per process (lazily, on first use, or eagerly by ``warm()``), never per request. When entries
+are published from the console, each process builds them once more, in the background, and
+swaps them in (bot/livekb.py): ``knowledge``, ``matcher`` and ``law_index`` are the parts of the
+snapshot being served.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from pathlib import Path
 
 from bot.config import Config, resolve_db_path
 from bot import store
+from bot.livekb import LiveKnowledge, LivePart
 
 
 class Services:
@@ -39,20 +43,13 @@ class Services:
             self._local.db, self._local.pid = store.connect(self.db_path), pid
         return self._local.db
 
-    @cached_property
-    def knowledge(self):
-        from bot.knowledge import load_knowledge
-        return load_knowledge(self.config)
+    knowledge = LivePart()
+    matcher = LivePart()
+    law_index = LivePart()
 
     @cached_property
-    def matcher(self):
-        from bot.matcher import Matcher
-        return Matcher(self.knowledge, self.config.matcher)
-
-    @cached_property
-    def law_index(self):
-        from bot.lawsearch import LawIndex
-        return LawIndex(self.knowledge.statutes)
+    def live(self) -> LiveKnowledge:
+        return LiveKnowledge(self.config, self.db_path)
 
     @cached_property
     def registry(self):

@@ -194,6 +194,52 @@ CREATE TABLE IF NOT EXISTS access_tokens (
     expires_at REAL NOT NULL
 );
 
+-- The knowledge base learning from advisers' answers (bot/drafts.py): an FAQ entry drafted from
+-- an answered ticket, checked, and published by an account that did not write it. Published rows
+-- are served beside knowledge/faq/*.toml (bot/livekb.py); a draft never is. `status`: draft |
+-- published | unpublished | deleted (a once-published entry is kept, so what it answered still
+-- has a name). `asked` is the villager's question as masked for the draft; purge empties it.
+CREATE TABLE IF NOT EXISTS kb_drafts (
+    id INTEGER PRIMARY KEY,
+    ticket_id INTEGER UNIQUE,
+    entry_id TEXT NOT NULL UNIQUE,
+    category TEXT,
+    questions TEXT NOT NULL DEFAULT '[]',   -- JSON lists
+    keywords TEXT NOT NULL DEFAULT '[]',
+    answer TEXT NOT NULL DEFAULT '',
+    citations TEXT NOT NULL DEFAULT '[]',
+    quote TEXT,
+    excerpt TEXT,
+    other_sources TEXT NOT NULL DEFAULT '[]',
+    needs_person INTEGER NOT NULL DEFAULT 0,
+    role TEXT,
+    asked TEXT,
+    status TEXT NOT NULL DEFAULT 'draft',
+    author TEXT NOT NULL,          -- console usernames
+    editors TEXT NOT NULL DEFAULT '[]',    -- who changed it since it was last published
+    reviewer TEXT,
+    reviewed_on TEXT,              -- YYYY-MM-DD, township time
+    basis TEXT,                    -- JSON: law → version_date reviewed against
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    published_at REAL,
+    unpublished_at REAL
+);
+CREATE INDEX IF NOT EXISTS kb_drafts_status ON kb_drafts(status);
+-- Answers an adviser or staff marked 不适合推广 (specific to one case): never proposed as a draft.
+CREATE TABLE IF NOT EXISTS kb_not_general (
+    ticket_id INTEGER PRIMARY KEY,
+    marked_by TEXT NOT NULL,
+    at REAL NOT NULL
+);
+-- One row, raised with every change to the published entries: each process compares it with
+-- the knowledge it serves, at most every few seconds, and rebuilds once (bot/livekb.py).
+CREATE TABLE IF NOT EXISTS kb_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL,
+    changed_at REAL
+);
+
 -- The named data migrations (bot.store.MIGRATIONS) this database has had.
 CREATE TABLE IF NOT EXISTS schema_migrations (
     name TEXT PRIMARY KEY,
