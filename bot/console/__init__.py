@@ -101,6 +101,8 @@ def init_console(app: Flask, config: Config) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config.console.session_hours),
     )
     app.register_blueprint(blueprint)
+    from bot.console.learning import blueprint as learning
+    app.register_blueprint(learning)
     blueprint_headers(app, config)
 
 
