@@ -8,7 +8,8 @@ import importlib
 
 import click
 
-COMMAND_MODULES = ["ask", "chat", "kb", "law", "records", "adviser", "worker", "ops", "admin", "console"]
+COMMAND_MODULES = ["ask", "chat", "kb", "law", "records", "adviser", "worker", "ops", "admin", "console",
+                   "learning"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

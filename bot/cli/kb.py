@@ -46,15 +46,19 @@ def check(directory: str | None, stale: bool, max_age_days: int, on, strict: boo
     if stale:
         report_stale(config, directory, on.date() if on else None, max_age_days, strict)
         return
-    result = run_check(config, directory)
+    from bot.cli.learning import published_for_check
+    published = published_for_check(config, directory)
+    result = run_check(config, directory, published)
     for error in result.errors:
         click.echo(error)
     if result.errors:
         click.echo(f"kb check: {len(result.errors)} error(s): {len(result.load)} keep an entry from being "
                    f"served, {len(result.editorial)} editorial", err=True)
         sys.exit(1)
-    kb = read_knowledge(config, directory)
-    click.echo(f"kb check: OK — {len(kb.entries)} entries, {len(kb.scope)} scope topics covered, "
+    kb = read_knowledge(config, directory, published)
+    from_db = sum(1 for e in kb.entries if e.provenance and e.source.startswith("db:"))
+    click.echo(f"kb check: OK — {len(kb.entries)} entries ({from_db} published from the console), "
+               f"{len(kb.scope)} scope topics covered, "
                f"{len(kb.statutes.articles)} articles in {len(kb.statutes.laws)} laws")
 
 

@@ -79,10 +79,15 @@ def group_table(groups: dict[str, dict[str, Any]]) -> list[str]:
 @click.option("--until", callback=day_option, help="Last day, YYYY-MM-DD (included).")
 @click.option("--by", type=click.Choice(GROUPINGS), help="Figures per month, village, category or action.")
 @click.option("--include-test", is_flag=True, help=INCLUDE_TEST_HELP)
+@click.option("--gaps", is_flag=True, help="The questions the bot could not answer, grouped by "
+              "wording, most frequent first (masked text).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
-def stats(since: date | None, until: date | None, by: str | None, include_test: bool,
+def stats(since: date | None, until: date | None, by: str | None, include_test: bool, gaps: bool,
           as_json: bool) -> None:
     """Counts of consultations and people, answered by bot or adviser, answer times."""
+    if gaps:
+        from bot.cli.learning import show_gaps
+        return show_gaps(Period(since, until), include_test, as_json)
     result = compute_stats(open_db(), Period(since, until), by, include_test=include_test)
     if as_json:
         print_json(result)
