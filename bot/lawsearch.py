@@ -14,12 +14,18 @@ several kinds of evidence, added up:
 - a law named in the question (劳动合同法第几条) counts for that law's articles, and a citation
   (民法典1079, 刑法第133条之一) puts that article first.
 
+That first stage's 50 best articles are then re-ordered by a linear score over a few general
+features of each (how much of the question's words it holds, whether it opens its chapter, whether
+its source text is garbled, the size of its law …: see LawIndex.candidates), so that an article
+holding every idea of the question beats one repeating a single rare word.
+
 Below MIN_EVIDENCE no article is shown at all: "转人工" or "你好" must not fill a ticket with
-noise. The weights are general (see WEIGHTS) and were fitted on one half of the labelled real
-questions and checked on the other (BENCHMARKS.md).
+noise. The weights are general (see WEIGHTS and RERANK) and were fitted on one half of the
+labelled real questions and checked on the other (BENCHMARKS.md).
 
 Segmenting ~8,000 articles with jieba takes seconds, so the built index is cached on disk as
-plain arrays (numpy's .npz, read without pickle) and JSON, keyed by everything it depends on.
+plain arrays (numpy's .npz, read without pickle) and JSON, keyed by everything it depends on, and
+the statutes' words ship with the project (SEED_DIR) so that a new cache does not segment them.
 """
 from __future__ import annotations
 
