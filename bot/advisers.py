@@ -55,7 +55,8 @@ class BindingLocked(BindingError):
 
 
 def config_advisers(config: Config) -> dict[str, dict[str, Any]]:
-    """The advisers config.toml names: name → {phone, villages, is_backup}."""
+    """The advisers config.toml names: name → {phone, villages, is_backup}; also the duty
+    contact's and the mediators' own accounts ([duty], [mediation])."""
     wanted: dict[str, dict[str, Any]] = {}
     for village in config.villages:
         entry = wanted.setdefault(village.adviser.name, {"phone": village.adviser.phone,
@@ -65,6 +66,10 @@ def config_advisers(config: Config) -> dict[str, dict[str, Any]]:
     if config.duty.name and not config.duty.adviser and config.duty.name not in wanted:
         # the duty contact's own account, bound like an adviser's; it covers no village
         wanted[config.duty.name] = {"phone": config.duty.phone, "villages": [], "is_backup": False}
+    for name, mediator in config.mediation.mediators().items():
+        # a mediator who is not an adviser (a 法律明白人) gets an account of their own, bound the
+        # same way; it covers no village's tickets (their cases: bot.mediation)
+        wanted.setdefault(name, {"phone": mediator.phone, "villages": [], "is_backup": False})
     return wanted
 
 

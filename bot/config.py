@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from bot.mediation_settings import MediationSettings, build_mediation
+from bot.publicity_settings import PublicitySettings, build_publicity
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
 DEMO_TOKEN = "legalbot-demo-token"
@@ -251,6 +254,8 @@ class Config:
     villages: tuple[Village, ...] = ()
     backup: Person = field(default_factory=lambda: Person("司法所"))
     menu: tuple[MenuButton, ...] = ()
+    mediation: MediationSettings = field(default_factory=MediationSettings)   # bot/mediation_settings.py
+    publicity: PublicitySettings = field(default_factory=PublicitySettings)   # bot/publicity_settings.py
     source: str = ""
     real_secrets: tuple[str, ...] = ()    # WECHAT_SECRET_VARIABLES set in the environment
 
@@ -356,6 +361,8 @@ def build(data: Mapping[str, Any], source: str = "", real_secrets: tuple[str, ..
         villages=tuple(build_village(v) for v in data.get("villages", ())),
         backup=Person(**data["backup"]) if "backup" in data else Person("司法所"),
         menu=tuple(build_button(b) for b in data.get("menu", ())),
+        mediation=build_mediation(data.get("mediation", {}), [v.get("name") for v in data.get("villages", ())]),
+        publicity=build_publicity(data.get("publicity", {})),
         source=source,
         real_secrets=real_secrets,
     )
