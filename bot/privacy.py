@@ -34,8 +34,14 @@ PURGED_COLUMNS = {
     "messages": ("content", "reply_xml", "media_id"),
     "consultations": ("question", "reply", "candidates"),
     "tickets": ("question", "context", "answer", "media_id"),
+    # 调解台账: the parties' names and phones and what was said go; kind, village, dates,
+    # sessions and outcome stay, so the mediation counts do not change (bot/mediation_stats.py)
+    "mediation_cases": ("summary", "parties", "openid"),
+    "mediation_events": ("note",),
+    "mediation_offers": ("question",),
 }
-TIME_COLUMN = {"messages": "received_at", "consultations": "asked_at", "tickets": "created_at"}
+TIME_COLUMN = {"messages": "received_at", "consultations": "asked_at", "tickets": "created_at",
+               "mediation_cases": "created_at", "mediation_events": "at", "mediation_offers": "offered_at"}
 
 SEP = r"[ \-]?"          # one space or dash between groups, as people type them
 ID_CARD = re.compile(rf"(?<![0-9A-Za-z])(\d{{4}})\d{{2}}{SEP}\d{{8}}{SEP}(\d{{3}}[\dXx])(?![0-9A-Za-z])")

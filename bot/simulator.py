@@ -48,7 +48,8 @@ def settings():
 @blueprint.get("/simulator")
 def page():
     config = settings()
-    return render_template("simulator.html", menu=config.menu,
+    from bot.publicity import menu_for, township_today   # the 普法 button follows the calendar
+    return render_template("simulator.html", menu=menu_for(config, township_today(time.time())),
                            township=config.local.get("township", ""))
 
 

@@ -281,6 +281,93 @@ CREATE TABLE IF NOT EXISTS security_alerts (
     kind TEXT NOT NULL,            -- binding_locked | code_voided | binding_moved
     message TEXT NOT NULL          -- shown to staff in the console, in Chinese
 );
+
+-- The 调解台账 (bot.mediation): one row per dispute a village's 人民调解委员会 takes, however it
+-- was found (a villager's request, staff's 排查, a ticket referred). Statuses and moves are
+-- bot.mediation.Status and TRANSITIONS; every change and every session is a mediation_events row.
+-- `parties` holds names and phones (purged with the text; the counts stay).
+CREATE TABLE IF NOT EXISTS mediation_cases (
+    id INTEGER PRIMARY KEY,
+    village TEXT NOT NULL,
+    kind TEXT NOT NULL,            -- land | forest | water | neighbour | marriage | homestead | other
+    found_via TEXT NOT NULL,       -- villager | inspection (排查) | ticket (referred from one)
+    status TEXT NOT NULL DEFAULT 'open',
+    openid TEXT,                   -- the villager who asked for it (villager requests)
+    ticket_id INTEGER,
+    consultation_id INTEGER,
+    summary TEXT,                  -- what the dispute is about
+    parties TEXT DEFAULT '[]',     -- JSON list of {role, name, phone}
+    mediator TEXT,                 -- the mediator in charge (an advisers.name)
+    sessions INTEGER NOT NULL DEFAULT 0,
+    agreement INTEGER NOT NULL DEFAULT 0,              -- 调解协议书 signed
+    judicial_confirmation INTEGER NOT NULL DEFAULT 0,  -- 司法确认 asked for (人民调解法第33条)
+    found_at REAL NOT NULL,        -- the day the dispute was found or brought (排查调出)
+    created_at REAL NOT NULL,
+    closed_at REAL,
+    created_by TEXT,
+    is_test INTEGER NOT NULL DEFAULT 0,
+    purged INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS mediation_cases_found ON mediation_cases(found_at);
+CREATE INDEX IF NOT EXISTS mediation_cases_village ON mediation_cases(village, status);
+CREATE TABLE IF NOT EXISTS mediation_events (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES mediation_cases(id),
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,            -- opened | session | outcome | status | edit | notified
+    from_status TEXT,
+    to_status TEXT,
+    actor TEXT,
+    via TEXT,                      -- wechat | console | villager | worker
+    note TEXT,
+    purged INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS mediation_events_case ON mediation_events(case_id);
+-- The 人民调解 offered under an answer, one per villager (the latest): "调解" takes it up.
+CREATE TABLE IF NOT EXISTS mediation_offers (
+    openid TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    question TEXT,
+    message_id INTEGER,            -- the message whose consultation it came from
+    ticket_id INTEGER,             -- a ticket opened for the same question, if any
+    offered_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    purged INTEGER NOT NULL DEFAULT 0
+);
+
+-- The 普法 register (bot.publicity): offline events staff record (place, people, leaflets) and
+-- the 群发 (mass messages) sent through WeChat's API, previewed first and sent once.
+CREATE TABLE IF NOT EXISTS publicity_events (
+    id INTEGER PRIMARY KEY,
+    held_on TEXT NOT NULL,         -- YYYY-MM-DD, township time
+    day_key TEXT,                  -- the 普法日历 day it was for (PublicityDay.key), if any
+    title TEXT NOT NULL,
+    place TEXT,
+    village TEXT,
+    people INTEGER NOT NULL DEFAULT 0,        -- people reached
+    leaflets INTEGER NOT NULL DEFAULT 0,      -- leaflets and materials handed out
+    consultations INTEGER NOT NULL DEFAULT 0, -- questions answered on the spot
+    note TEXT,
+    created_by TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS publicity_events_held ON publicity_events(held_on);
+CREATE TABLE IF NOT EXISTS mass_messages (
+    id INTEGER PRIMARY KEY,
+    day_key TEXT,
+    text TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'draft',   -- draft | previewed | queued | sent | failed
+    clientmsgid TEXT NOT NULL UNIQUE,       -- WeChat's own dedupe key for the send
+    preview_to TEXT,               -- who the last preview went to (masked when shown)
+    previewed_at REAL,
+    queued_at REAL,
+    sent_at REAL,
+    msg_id TEXT,                   -- WeChat's id of the mass job
+    total_count INTEGER,           -- from WeChat's MASSSENDJOBFINISH event
+    sent_count INTEGER,
+    created_by TEXT,
+    created_at REAL NOT NULL
+);
 """
 
 

@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any, Callable
 
 from bot import advisers as adv
-from bot import outbox, tickets
+from bot import mediation, outbox, publicity, tickets
 from bot.config import Config
 from bot.delivery import push_answer
 from bot.outbox import Hold, OutboxRow
@@ -36,6 +36,9 @@ JOBS: dict[str, Callable[..., str]] = {
     "deliver_answer": push_answer,
     "menu_create": send_menu,
     "binding_notice": adv.send_binding_notice,
+    "notify_mediator": mediation.send_notification,     # 人民调解 (bot/mediation.py)
+    "mass_preview": publicity.send_preview,             # 群发 (bot/publicity.py)
+    "mass_send": publicity.send_mass,
 }
 
 
@@ -52,6 +55,7 @@ def run_once(services, now: float | None = None, client: WeChatClient | None = N
     db = services.open_db() if own_db else db
     try:
         adv.ensure_advisers(db, services.config, now)
+        publicity.refresh_menu(db, services.config, now)   # the 普法 button follows the calendar
         counts = Counter(sweep_deadlines(db, services.config, now))
         if not has_credentials(services.config):
             counts.update(hold_all(db, now, lease_seconds(services.config)))

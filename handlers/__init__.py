@@ -12,11 +12,14 @@ Priorities in use (keep gaps so a new handler can slot in):
   71 the story of a hand-over   72 additions to a ticket just opened
   75 numbers and quit words answering nothing   80 questions → FAQ and escalation
   1000 unknown (catch-all)
+人民调解 and 普法 (handlers/mediation.py, handlers/publicity.py): 9 mediators' commands
+  29 the village after "调解"   36 "调解" taking up the offer   37 the applicant's phone
+  46 我的调解   47/49 普法 (typed, the menu)   53 a 群发's job report
 """
 
 DEFAULT_HANDLERS: list[str] = [
     "handlers.events", "handlers.media", "handlers.voice", "handlers.more", "handlers.unknown",
     "handlers.binding", "handlers.adviser", "handlers.village", "handlers.my_tickets",
     "handlers.lookup", "handlers.urgent", "handlers.clarify", "handlers.chitchat", "handlers.text",
-    "handlers.handover", "handlers.stray",
+    "handlers.handover", "handlers.stray", "handlers.mediation", "handlers.publicity",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import date
 
 import click
 
@@ -41,8 +42,11 @@ def button_json(button: MenuButton) -> dict:
     return out
 
 
-def menu_json(config: Config) -> dict:
-    return {"button": [button_json(b) for b in config.menu]}
+def menu_json(config: Config, today: date | None = None) -> dict:
+    """The menu for ``today`` (township time, default now): the 普法 button takes the label of a
+    publicity day that is near (bot/publicity.py)."""
+    from bot.publicity import menu_for, township_today
+    return {"button": [button_json(b) for b in menu_for(config, today or township_today(time.time()))]}
 
 
 @click.group("menu")
