@@ -115,8 +115,10 @@ def as_text(value: Any) -> Any:
     return value
 
 
-def write_xlsx(rows: Sequence[dict[str, Any]], period: Period, out) -> None:
-    """Write the ledger workbook to a path or a binary file object."""
+def write_xlsx(rows: Sequence[dict[str, Any]], period: Period, out,
+               extra_sheets: Sequence[dict[str, Any]] = ()) -> None:
+    """Write the ledger workbook to a path or a binary file object; ``extra_sheets`` ({title,
+    lines, widths}: the 调解台账 and 普法活动 of bot/register_report.py) follow the 汇总."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -134,7 +136,21 @@ def write_xlsx(rows: Sequence[dict[str, Any]], period: Period, out) -> None:
     summary = book.create_sheet("汇总")
     fill_sheet(summary, summary_lines(rows, period))
     summary.column_dimensions["A"].width = 26
+    for extra in extra_sheets:
+        add_sheet(book, extra)
     book.save(out)
+
+
+def add_sheet(book, extra: dict[str, Any]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    sheet = book.create_sheet(extra["title"])
+    fill_sheet(sheet, extra["lines"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for number, width in enumerate(extra.get("widths", ()), start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
+    sheet.freeze_panes = "A2"
 
 
 def fill_sheet(sheet, lines: Iterable[list[Any]]) -> None:
@@ -156,24 +172,26 @@ def write_csv(rows: Sequence[dict[str, Any]], out) -> None:
 
 
 def export_ledger(db, period: Period, out: str | Path | io.BufferedIOBase, fmt: str = "xlsx",
-                  include_test: bool = False) -> int:
+                  include_test: bool = False, extra_sheets: Sequence[dict[str, Any]] = ()) -> int:
     """Write the period's ledger to ``out`` (a path or a binary file); return the row count."""
     rows = ledger_rows(db, period, include_test)
     if fmt not in ("xlsx", "csv"):
         raise ValueError(f"format must be xlsx or csv, not {fmt!r}")
     if isinstance(out, (str, Path)):
         with open(out, "wb") as handle:
-            write_ledger(rows, period, handle, fmt)
+            write_ledger(rows, period, handle, fmt, extra_sheets)
     else:
-        write_ledger(rows, period, out, fmt)
+        write_ledger(rows, period, out, fmt, extra_sheets)
     return len(rows)
 
 
-def write_ledger(rows: Sequence[dict[str, Any]], period: Period, out, fmt: str) -> None:
+def write_ledger(rows: Sequence[dict[str, Any]], period: Period, out, fmt: str,
+                 extra_sheets: Sequence[dict[str, Any]] = ()) -> None:
+    """The workbook (with ``extra_sheets``), or the CSV of the consultations alone."""
     if fmt == "csv":
         write_csv(rows, out)
     else:
-        write_xlsx(rows, period, out)
+        write_xlsx(rows, period, out, extra_sheets)
 
 
 def ledger_filename(period: Period, fmt: str = "xlsx") -> str:

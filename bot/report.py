@@ -85,10 +85,12 @@ def build_report(db, year: int, include_test: bool = False) -> dict[str, Any]:
     rows = year_rows(db, year, include_test)
     figures = summarize(rows)
     categories = category_counts(rows)
+    from bot.register_report import sections   # the 调解台账 and the 普法 register
     return {"year": year, "text": report_paragraph(year, figures, categories),
             "figures": figures, "by_month": monthly_counts(rows, year),
             "by_category": categories, "by_village": {k: g["total"] for k, g in
-                                                      grouped(rows, "village").items()}}
+                                                      grouped(rows, "village").items()},
+            **sections(db, year, include_test)}
 
 
 def cjk_font() -> str | None:

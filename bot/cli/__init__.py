@@ -9,7 +9,7 @@ import importlib
 import click
 
 COMMAND_MODULES = ["ask", "chat", "kb", "law", "records", "adviser", "worker", "ops", "admin", "console",
-                   "learning"]
+                   "mediation", "learning"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

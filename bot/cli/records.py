@@ -79,15 +79,20 @@ def group_table(groups: dict[str, dict[str, Any]]) -> list[str]:
 @click.option("--until", callback=day_option, help="Last day, YYYY-MM-DD (included).")
 @click.option("--by", type=click.Choice(GROUPINGS), help="Figures per month, village, category or action.")
 @click.option("--include-test", is_flag=True, help=INCLUDE_TEST_HELP)
+@click.option("--mediation", is_flag=True, help="The 调解台账 instead: found / mediated / succeeded / "
+              "success rate, by kind and by village.")
 @click.option("--gaps", is_flag=True, help="The questions the bot could not answer, grouped by "
               "wording, most frequent first (masked text).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 def stats(since: date | None, until: date | None, by: str | None, include_test: bool, gaps: bool,
-          as_json: bool) -> None:
+          mediation: bool, as_json: bool) -> None:
     """Counts of consultations and people, answered by bot or adviser, answer times."""
     if gaps:
         from bot.cli.learning import show_gaps
         return show_gaps(Period(since, until), include_test, as_json)
+    if mediation:
+        from bot.cli.mediation import show_mediation_stats
+        return show_mediation_stats(Period(since, until), include_test, as_json)
     result = compute_stats(open_db(), Period(since, until), by, include_test=include_test)
     if as_json:
         print_json(result)
@@ -116,7 +121,9 @@ def export(since: date, until: date, fmt: str | None, include_test: bool, out: s
         raise click.BadParameter("--since 不能晚于 --until")
     fmt = fmt or ("csv" if out.lower().endswith(".csv") else "xlsx")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    count = export_ledger(open_db(), Period(since, until), out, fmt, include_test=include_test)
+    from bot.cli.mediation import extra_sheets
+    count = export_ledger(open_db(), Period(since, until), out, fmt, include_test=include_test,
+                          extra_sheets=extra_sheets(Period(since, until), include_test))
     click.echo(f"已写入 {out}：{count} 条咨询记录（{since} 至 {until}）", err=True)
 
 
@@ -129,17 +136,20 @@ def export(since: date, until: date, fmt: str | None, include_test: bool, out: s
 def report(year: int, charts_dir: str | None, include_test: bool, as_json: bool) -> None:
     """The paragraph for the annual rule-of-law report, with the figures behind it."""
     from bot.report import NO_CJK_FONT, build_report, cjk_font, draw_charts
+    from bot.register_report import draw_chart, paragraphs
     result = build_report(open_db(), year, include_test=include_test)
     if charts_dir:
         result["charts"] = [str(p) for p in draw_charts(result, charts_dir)]
+        if result["mediation"]["found"]:     # a chart of the year's cases, when there are any
+            result["mediation"]["chart"] = str(draw_chart(result, charts_dir))
         result["chart_font"] = cjk_font()
         if result["chart_font"] is None:
             click.echo(NO_CJK_FONT, err=True)
     if as_json:
         print_json(result)
         return
-    click.echo(result["text"])
-    for path in result.get("charts", []):
+    click.echo("\n".join([result["text"], *paragraphs(result)]))
+    for path in [*result.get("charts", []), *filter(None, [result["mediation"].get("chart")])]:
         click.echo(f"图表：{path}", err=True)
 
 
