@@ -92,6 +92,7 @@ def init_console(app: Flask, config: Config) -> None:
     if secret is None:
         return
     from bot.console.views import blueprint
+    import bot.console.mediation_views  # noqa: F401 - adds the 调解台账 and 普法 pages to the blueprint
     app.secret_key = secret
     app.config.update(
         SESSION_COOKIE_NAME="legalbot_console",

@@ -449,7 +449,10 @@ def export_download():
     period = requested_period()
     fmt = "csv" if request.args.get("format") == "csv" else "xlsx"
     buffer = io.BytesIO()
-    write_ledger(ledger_rows(get_db(), period, include_test()), period, buffer, fmt)
+    from bot.register_report import ledger_sheets   # the 调解台账 and 普法活动 sheets
+    config = services().config
+    write_ledger(ledger_rows(get_db(), period, include_test()), period, buffer, fmt,
+                 ledger_sheets(get_db(), period, include_test(), config.village_names, config.publicity.days))
     buffer.seek(0)
     mime = ("text/csv; charset=utf-8" if fmt == "csv" else
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
