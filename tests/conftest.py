@@ -17,10 +17,20 @@ def test_overrides(tmp_path, **extra) -> dict:
                    "appsecret": "test-secret", "api_base": "http://127.0.0.1:9",
                    "message_mode": "compatible"},
         "console": {"secret_key": "test-secret-key-0123456789abcdef"},
+        # No 普法日历 by default: its line under answers depends on the day the tests run.
+        # tests/test_publicity.py pins the calendar with the shipped days (shipped_publicity).
+        "publicity": {"days": []},
     }
     for section, values in extra.items():
         base.setdefault(section, {}).update(values)
     return base
+
+
+def shipped_publicity() -> dict:
+    """config.toml's [publicity] table, for tests of the calendar itself."""
+    import tomllib
+    from bot.config import DEFAULT_CONFIG_PATH
+    return tomllib.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))["publicity"]
 
 
 @pytest.fixture

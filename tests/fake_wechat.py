@@ -17,7 +17,8 @@ from urllib.parse import parse_qs, urlparse
 
 ERRMSG = {40001: "invalid credential, access_token is invalid or not latest",
           45015: "response out of time limit or subscription is canceled",
-          45047: "out of response count limit", 40003: "invalid openid"}
+          45047: "out of response count limit", 40003: "invalid openid",
+          45065: "clientmsgid exist"}
 
 
 @dataclass
@@ -37,6 +38,7 @@ class FakeWeChat:
         self.token = ""
         self.scripted: dict[str, list[Any]] = {}
         self.media: dict[str, bytes] = {}      # temporary media (a villager's voice) by MediaId
+        self.mass_jobs: dict[str, int] = {}    # 群发 by clientmsgid → msg_id
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -85,6 +87,10 @@ class FakeWeChat:
     # -- serving --------------------------------------------------------------------------
     def answer(self, path: str, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         script = self._next_script(path)
+        if isinstance(script, tuple) and "/message/mass/" in path:
+            done = self.answer(path, query, body)    # a 群发 is taken, only its answer comes late
+            time.sleep(script[1])
+            return done
         if isinstance(script, tuple):
             time.sleep(script[1])
         elif script is not None:
@@ -93,8 +99,22 @@ class FakeWeChat:
             return self._stable_token(body)
         if query.get("access_token") != self.token or not self.token:
             return {"errcode": 40001, "errmsg": ERRMSG[40001]}
+        if "/message/mass/" in path:
+            return self._mass(path, body)
         return {"errcode": 0, "errmsg": "ok", **({"msgid": len(self.calls)}
                                                  if "template" in path else {})}
+
+    def _mass(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """群发: a sendall whose clientmsgid was already used is refused with 45065 and the first
+        job's msg_id, as WeChat does for 24 hours; a preview just succeeds."""
+        with self.lock:
+            if path.endswith("/sendall") and body.get("clientmsgid") in self.mass_jobs:
+                return {"errcode": 45065, "errmsg": ERRMSG[45065], "msg_id": self.mass_jobs[body["clientmsgid"]]}
+            msg_id = 1000000 + len(self.calls)
+            if path.endswith("/sendall"):
+                self.mass_jobs[body.get("clientmsgid") or f"digest-{len(self.calls)}"] = msg_id
+        return {"errcode": 0, "errmsg": "ok", "msg_id": msg_id, **({"msg_data_id": msg_id}
+                                                                  if path.endswith("/sendall") else {})}
 
     def _next_script(self, path: str) -> Any:
         with self.lock:
