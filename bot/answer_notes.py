@@ -22,7 +22,7 @@ def notes_for(ctx: Context, incoming: Incoming, reply: Reply) -> list[str]:
         return []
     notes = [mediation_offers.offer(ctx, incoming, consultation)]
     if consultation.action == "answer":
-        notes.append(publicity.line_for(ctx.config, ctx.now))
+        notes.append(publicity.line_for(ctx.config, ctx.now, consultation.faq_id))
     return [note for note in notes if note]
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import records, replies, users
+from bot.answer_notes import annotate
 from bot.delivery import attach_pending_answers
 from bot.dispatch import Context, Incoming, Reply
 
@@ -57,11 +58,13 @@ def respond(app_services, db, incoming: Incoming, started: float) -> Answered:
 def converse(ctx: Context, incoming: Incoming) -> Reply:
     """Dispatch to the handlers and prepare the text a villager is sent (webhook and CLI).
 
-    After the first answered question the village is asked, once; adviser answers waiting for
+    Under an answer go the 人民调解 offer and the 普法 day's line (bot/answer_notes.py); after
+    the first answered question the village is asked, once; adviser answers waiting for
     this user ride along; a reply longer than WeChat's limit is cut and the rest kept for "更多".
     """
     reply = dispatch_safely(ctx, incoming)
     if reply.text is not None:
+        annotate(ctx, incoming, reply)        # the 人民调解 offer, the 普法 day (bot/answer_notes.py)
         ask_village_once(ctx, incoming.openid, reply)
         text = attach_pending(ctx, incoming.openid, reply.text)
         reply.text = replies.fit_for_user(ctx.db, incoming.openid, text, ctx.config.reply.max_bytes,

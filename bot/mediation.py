@@ -419,6 +419,21 @@ def send_notification(services, db, client, payload: dict[str, Any], now: float)
     return "sent"
 
 
+def bound_text_for(db, config: Config, adviser: Adviser, adviser_text: str) -> str:
+    """What a WeChat just bound is told: a mediator who is no adviser (a 法律明白人) hears about
+    their committees' cases only; an adviser who also mediates hears both."""
+    villages = config.mediation.villages_of(adviser.name)
+    if not villages or adviser.is_backup:
+        return adviser_text
+    waiting = len(list_cases(db, villages=villages, statuses=ACTIVE))
+    note = (f"{'、'.join(villages)}人民调解委员会的调解案件也会发给您"
+            + (f"，现在有{waiting}件待调解" if waiting else "") + "：回复“调解待办”查看，"
+            "“调解 编号 记录 情况”记一次调解，“调解 编号 成功 协议已签”结案。")
+    if adviser.villages:
+        return f"{adviser_text}\n{note}"
+    return f"绑定成功！{adviser.name}，{note}"
+
+
 # ---- reading a mediator's WeChat words -----------------------------------------------------
 
 AGREEMENT_SIGNED = re.compile(r"(协议已签|已签协议|签了协议|签订了?协议|签协议|协议书已签)")

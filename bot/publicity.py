@@ -104,9 +104,13 @@ def answer_line(occasion: Occasion, today: date) -> str:
     return f"【普法】{lead}，回复“{ASK_WORD}”看看。"
 
 
-def line_for(config: Config, now: float) -> str | None:
+def line_for(config: Config, now: float, faq_id: str | None = None) -> str | None:
+    """The line for an answer now; none under one of the day's own entries (the villager came
+    from the day's list)."""
     occasion = current(config.publicity, township_today(now))
-    return answer_line(occasion, township_today(now)) if occasion else None
+    if occasion is None or faq_id in occasion.day.entries:
+        return None
+    return answer_line(occasion, township_today(now))
 
 
 # ---- the menu ------------------------------------------------------------------------------

@@ -39,7 +39,9 @@ def binding(incoming: Incoming, ctx: Context) -> Reply | None:
     except adv.BindingError:
         return Reply(text=BAD_CODE, handler="binding")
     waiting = len(tickets.adviser_todo(ctx.db, adviser))
-    return Reply(text=bound_text(adviser, waiting), handler="binding")
+    from bot.mediation import bound_text_for   # a mediator is told about their cases (人民调解)
+    return Reply(text=bound_text_for(ctx.db, ctx.config, adviser, bound_text(adviser, waiting)),
+                 handler="binding")
 
 
 def register(registry: Registry) -> None:

@@ -102,9 +102,25 @@ def mediation_case(case_id: int):
     case = visible_case(case_id)
     events = [(e["at"], event_line(e)) for e in mediation.case_events(get_db(), case_id)]
     return render_template("console/mediation_case.html", case=case, events=events,
+                           notifications=notifications(case_id),
                            outcomes=[(str(s), STATUS_LABELS[s]) for s in OUTCOMES],
                            kinds=[(str(k), v) for k, v in KIND_LABELS.items()],
                            mediators=mediators_of(case.village), villager=mask_openid(case.openid))
+
+
+def notifications(case_id: int) -> list[dict[str, str]]:
+    """Each mediator's WeChat notification of the case: sent, waiting, or why not."""
+    import json
+    from bot.advisers import get_adviser
+    from bot.console.wording import OUTBOX_LABELS, note_label
+    rows = get_db().query("SELECT payload, status, last_error FROM outbox WHERE kind = 'notify_mediator'"
+                          " AND json_extract(payload, '$.case_id') = ? ORDER BY id", [case_id])
+    out = []
+    for row in rows:
+        who = get_adviser(get_db(), json.loads(row["payload"])["adviser_id"])
+        out.append({"who": who.name if who else "（已删除）", "status": OUTBOX_LABELS.get(row["status"], row["status"]),
+                    "why": note_label(row["last_error"]) if row["status"] in ("held", "failed") else ""})
+    return out
 
 
 def event_line(event: dict[str, Any]) -> str:
