@@ -426,6 +426,15 @@ def test_law_search_json_reads_one_query_a_line_from_stdin():
     assert {h["citation"] for h in lists[0]} & LOAN_ARTICLES
 
 
+def test_law_index_builds_the_cache_a_later_start_reads(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEGALBOT_CACHE", str(tmp_path))
+    result = CliRunner().invoke(main, ["law", "index"])
+    assert result.exit_code == 0 and f"cached in {tmp_path}" in result.output
+    [cached] = tmp_path.glob("lawindex-*.npz")
+    monkeypatch.setattr(lawsearch, "build", lambda *a, **kw: pytest.fail("built again"))
+    assert LawIndex(load_knowledge(load_config(environ={}), strict=False).statutes).search("同事借钱不还")
+
+
 def test_law_search_prints_ranked_lines_for_people():
     result = CliRunner().invoke(main, ["law", "search", "-k", "2", "借钱不还"])
     lines = result.output.splitlines()
