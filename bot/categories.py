@@ -45,15 +45,15 @@ class CategoryMap:
         return category if count >= LAW_MAJORITY * sum(whole.values()) else None
 
 
-_MAPS: dict[int, tuple[Any, CategoryMap]] = {}
+CATEGORY_MAP = "_category_map"
 
 
 def category_map(kb: Any) -> CategoryMap:
-    """Built once per knowledge base (kept with the object it was built from)."""
-    held = _MAPS.get(id(kb))
-    if held is None or held[0] is not kb:
-        held = _MAPS[id(kb)] = (kb, build_map(kb.entries, kb.statutes))
-    return held[1]
+    """Built once per knowledge base and kept on it, so it goes when the knowledge base goes."""
+    found = kb.__dict__.get(CATEGORY_MAP)
+    if found is None:
+        found = kb.__dict__[CATEGORY_MAP] = build_map(kb.entries, kb.statutes)
+    return found
 
 
 def build_map(entries: Iterable[Any], statutes: Any) -> CategoryMap:

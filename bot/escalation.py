@@ -22,18 +22,20 @@ from typing import Any
 from bot import categories
 from bot.triggers import Triggers
 
-_VIEWS: dict[int, tuple[Any, Any]] = {}
+FAQ_VIEW = "_faq_view"
 
 
 def faq_matcher(matcher: Any) -> Any:
     """The matcher reading the FAQ only: the same index, its trigger lexicons without the
-    escalation rules (urgent and small talk stay). Made once per matcher, sharing its index."""
-    held = _VIEWS.get(id(matcher))
-    if held is None or held[0] is not matcher:
+    escalation rules (urgent and small talk stay). Made once per matcher and kept on it, so it
+    lives exactly as long as the matcher (a module-level table would keep every matcher a
+    process ever built, knowledge base, index and all)."""
+    view = matcher.__dict__.get(FAQ_VIEW)
+    if view is None:
         view = copy.copy(matcher)
         view.triggers = matcher.triggers.without_escalation()
-        held = _VIEWS[id(matcher)] = (matcher, view)
-    return held[1]
+        matcher.__dict__[FAQ_VIEW] = view
+    return view
 
 
 def decide(services: Any, question: str, normalized: str) -> Any:

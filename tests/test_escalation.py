@@ -89,3 +89,18 @@ def test_law_search_alone_names_a_category_through_the_entries_citing_its_articl
     cmap = categories.category_map(services.knowledge)
     assert cmap.of_article("民法典第1245条", "民法典") == "侵权"
     assert cmap.of_article("民法典第9999条", "没有这部法") is None
+
+
+def test_a_matcher_and_its_faq_view_are_freed_with_it():
+    """The FAQ view and the category map live on the objects they were made from: a process
+    that builds a new knowledge base (published drafts, tests) does not keep the old ones."""
+    import gc
+    import weakref
+    kb = KnowledgeBase(list(small_kb().entries), small_kb().statutes)   # small_kb() is cached
+    matcher = Matcher(kb, MatcherSettings(**SETTINGS))
+    escalation.faq_matcher(matcher)
+    categories.category_map(kb)
+    gone_matcher, gone_kb = weakref.ref(matcher), weakref.ref(kb)
+    del matcher, kb
+    gc.collect()
+    assert gone_matcher() is None and gone_kb() is None
