@@ -165,10 +165,17 @@ def scrub_places(text: str, keep: tuple[str, ...]) -> str:
 
 
 def scrub_names(text: str, keep: tuple[str, ...]) -> str:
-    """Each word jieba cuts is a name, the start of one, or left alone (``name_at``)."""
+    """Each word jieba cuts is a name, the start of one, or left alone (``name_at``). A kept
+    name and a 村, 乡 or 镇 end a word first: jieba would glue 古坡村莫小红 into 古坡 + 村莫小红."""
+    bounds = "|".join([*(re.escape(k) for k in sorted(keep, key=len, reverse=True)), "[村乡镇]"])
+    pieces = re.split(f"({bounds})", text)
+    return "".join(piece if n % 2 else names_in(piece, keep) for n, piece in enumerate(pieces))
+
+
+def names_in(text: str, keep: tuple[str, ...]) -> str:
     from bot.text import tokenizer
     tk = tokenizer()
-    words = tk.lcut(text, HMM=True)
+    words = tk.lcut(text, HMM=True) if text else []
     out, n = [], 0
     while n < len(words):
         taken, replaced = name_at(words, n, tk.FREQ, keep)

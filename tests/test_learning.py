@@ -8,6 +8,7 @@ import time
 import pytest
 
 from bot import drafts as dr
+from bot.export import ledger_rows
 from bot.privacy import purge
 from bot.stats import Period, compute_stats
 from tests.learning_support import (CITED, GOOD, PARAPHRASE, QUESTION, answered, handed_over, published,
@@ -145,6 +146,8 @@ def test_unpublishing_stops_the_answers_and_keeps_the_consultations_counted(tick
     stats = compute_stats(db, Period(), by="category", include_test=True)
     assert stats["answered_by_bot"] >= 1 and stats["groups"]["侵权"]["answered_by_bot"] == 1
     assert learned_answers(db) == 1
+    ledger = [r for r in ledger_rows(db, Period()) if r["faq_id"] == "property.lost_phone"]
+    assert [(r["action"], r["category"]) for r in ledger] == [("answer", "侵权")]
 
 
 def test_a_draft_never_published_is_deleted_outright(ticket, services, db):

@@ -21,6 +21,7 @@ def test_phone_id_and_card_numbers_are_removed(typed):
 
 @pytest.mark.parametrize("text,scrubbed", [
     ("我叫韦秀英，地被占了", "我叫某人，地被占了"),
+    ("我是古坡村莫小红，地被占了", "我是古坡村某人，地被占了"),     # jieba would read 村莫小红
     ("王小明打了我儿子", "某人打了我儿子"),
     ("我婆娘跟黄大强跑了", "我婆娘跟某人跑了"),
     ("莫小红借了我两万不还", "某人借了我两万不还"),
