@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import Any, Callable
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
@@ -173,46 +173,38 @@ def save(draft_id: int):
 @blueprint.post("/drafts/<int:draft_id>/publish")
 @auth.login_required
 def publish(draft_id: int):
-    visible_draft(draft_id)
-    db = get_db()
-    try:
-        dr.publish(db, draft_id, g.user.username, services().knowledge, services().config, time.time())
-    except dr.DraftError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("learning.draft", draft_id=draft_id))
-    services().live.poll(db, force=True)
-    flash("已发布：一分钟内机器人就会用这一条答复村民。", "ok")
-    return redirect(url_for("learning.draft", draft_id=draft_id))
+    return changed(draft_id, lambda db: dr.publish(db, draft_id, g.user.username, services().knowledge,
+                                                   services().config, time.time()),
+                   "已发布：一分钟内机器人就会用这一条答复村民。")
 
 
 @blueprint.post("/drafts/<int:draft_id>/unpublish")
 @auth.login_required
 def unpublish(draft_id: int):
-    visible_draft(draft_id)
-    db = get_db()
-    try:
-        dr.unpublish(db, draft_id, time.time())
-    except dr.DraftError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("learning.draft", draft_id=draft_id))
-    services().live.poll(db, force=True)
-    flash("已撤下：一分钟内机器人就不再用这一条答复；改好后可以再请人审核发布。", "ok")
-    return redirect(url_for("learning.draft", draft_id=draft_id))
+    return changed(draft_id, lambda db: dr.unpublish(db, draft_id, time.time()),
+                   "已撤下：一分钟内机器人就不再用这一条答复；改好后可以再请人审核发布。")
 
 
 @blueprint.post("/drafts/<int:draft_id>/delete")
 @auth.staff_required
 def delete(draft_id: int):
+    return changed(draft_id, lambda db: dr.delete(db, draft_id, time.time()),
+                   "已删除。按这一条答复过的咨询仍计入统计。", url_for("learning.drafts"))
+
+
+def changed(draft_id: int, change: Callable[[Any], Any], done: str, then: str | None = None):
+    """Publish, take down or delete; on success this process starts its rebuild at once (the
+    others within POLL_SECONDS), on refusal the reason is shown on the draft."""
     visible_draft(draft_id)
     db = get_db()
     try:
-        dr.delete(db, draft_id, time.time())
+        change(db)
     except dr.DraftError as exc:
         flash(str(exc), "error")
         return redirect(url_for("learning.draft", draft_id=draft_id))
     services().live.poll(db, force=True)
-    flash("已删除。按这一条答复过的咨询仍计入统计。", "ok")
-    return redirect(url_for("learning.drafts"))
+    flash(done, "ok")
+    return redirect(then or url_for("learning.draft", draft_id=draft_id))
 
 
 # ---- what the knowledge base lacks ---------------------------------------------------------------
