@@ -58,6 +58,33 @@ def _opencc() -> OpenCC:
     return OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _t2s_changeable() -> frozenset[str]:
+    """Characters without which OpenCC's t2s conversion cannot change a string: every key of
+    its character table, and for a changing phrase none of whose characters is in that table
+    (沈默 → 沉默) the characters it changes. A string holding none of them comes out as it went
+    in, so it need not go through the pure-Python conversion (most of what the bot reads is
+    already simplified)."""
+    converter = _opencc()
+    converter.convert("")  # loads the dictionaries
+    tables = [table for group in converter._dict_chain_data for _, _, table in group]
+    characters = {key for table in tables for key in table if len(key) == 1}
+    for table in tables:
+        for key, value in table.items():
+            first = value.split(" ")[0]
+            if len(key) > 1 and key != first and characters.isdisjoint(key):
+                changed = {a for a, b in zip(key, first) if a != b} if len(key) == len(first) else set(key)
+                characters |= changed
+    return frozenset(characters)
+
+
+def to_simplified(text: str) -> str:
+    """OpenCC's traditional → simplified conversion, skipped when no character could change."""
+    if _t2s_changeable().isdisjoint(text):
+        return text
+    return _opencc().convert(text)
+
+
 def chinese_number(text: str) -> int | None:
     """The value of a Chinese numeral ("三万五千" → 35000, "二十" → 20), or None if it is not one."""
     total, section, digit = 0, 0, None
@@ -101,7 +128,7 @@ def _fold_symbols(text: str) -> str:
 def normalize(text: str) -> str:
     """One canonical form for comparison: half-width, simplified, no emoji, digits, single spaces."""
     text = unicodedata.normalize("NFKC", text or "")
-    text = _opencc().convert(text)
+    text = to_simplified(text)
     text = _WECHAT_EMOJI.sub(" ", text)
     text = _numbers_to_digits(text)
     text = _fold_symbols(_STRAY_DOT.sub(" ", text))
@@ -291,7 +318,7 @@ def pinyin_key(word: str) -> str:
 
 def warm() -> None:
     """Load the dictionaries now (at start-up) instead of on the first question."""
-    tokenizer(), stopwords(), synonyms(), _opencc()
+    tokenizer(), stopwords(), synonyms(), _t2s_changeable()
 
 
 @lru_cache(maxsize=1)

@@ -94,3 +94,23 @@ def test_synonym_map_is_validated_at_load(table, message):
 def test_shipped_dictionaries_load():
     assert len(tx.synonyms()) > 100
     assert "宅基地" in tx.legal_words()
+
+
+def shipped_texts() -> list[str]:
+    """Every phrasing, keyword and answer of the shipped knowledge base, and every statute text."""
+    from bot.config import load_config
+    from bot.knowledge import load_knowledge
+    kb = load_knowledge(load_config(environ={}), strict=False)
+    texts = [t for e in kb.entries for t in (*e.questions, *e.keywords, e.answer, e.excerpt or "")]
+    return texts + [a.text for a in kb.statutes.articles]
+
+
+def test_the_conversion_is_skipped_only_where_it_would_change_nothing():
+    texts = shipped_texts() + ["乾隆年间的乾燥房子", "沈默是金", "這個問題怎麼辦", "一目瞭然", "傢俱"]
+    assert all(tx.to_simplified(t) == tx._opencc().convert(t) for t in texts)
+    assert sum(tx._t2s_changeable().isdisjoint(t) for t in texts) > len(texts) // 2   # the fast path is taken
+
+
+@pytest.mark.parametrize("raw, simplified", [("沈默", "沉默"), ("乾燥", "干燥"), ("乾隆", "乾隆"), ("於是", "于是")])
+def test_a_phrase_or_character_that_converts_is_still_converted(raw, simplified):
+    assert tx.to_simplified(raw) == simplified
