@@ -352,7 +352,7 @@ class Matcher:
         """The question read: its ideas weighted by rarity and by clause, and its ``Reading``."""
         normalized = tx.normalize(question) if normalized is None else normalized
         normalized = self.correct_homophones(normalized)
-        parts = [(text, tx.groups_of(words)) for text, words in tx.clause_words(normalized)]
+        parts = [(text, self._groups_of(words)) for text, words in tx.clause_words(normalized)]
         grouped = dict(parts)
         flags = core_flags([text for text, _ in parts], self.lexicon, grouped.__getitem__)
         factors: dict[Idea, float] = {}
@@ -370,6 +370,14 @@ class Matcher:
                           roles=self.lexicon.roles_of(normalized), unknown=unknown)
         pairs = tuple((p, self.bigram_idf.get(p, self.unknown_weight)) for p in sorted(bigrams_of(normalized.replace(" ", ""))))
         return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs)
+
+    def _groups_of(self, words: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """``text.groups_of``, keeping a number an entry names as a keyword (12348, 12339: the
+        hotlines): a bare number says nothing elsewhere ("借了2000"), but a hotline's number is
+        what the question is about."""
+        groups = tx.groups_of(words)
+        numbers = [(w,) for w in words if w.isdigit() and w in self.idf]
+        return groups + numbers if numbers else groups
 
     def _word_factor(self, idea: Idea, is_legal: bool) -> float:
         """A legal word counts in full; a word the knowledge base uses that is not a legal one
@@ -400,11 +408,25 @@ class Matcher:
         for best in hits:
             for number, weight in best.items():
                 totals[number] = totals.get(number, 0.0) + weight
-        # Ties go to the entry listed first: the same question gets the same shortlist in every
-        # process, whatever order the hash seed gives the words.
         best = heapq.nsmallest(SHORTLIST, totals, key=lambda number: (-totals[number], number))
+        if len(totals) > SHORTLIST:
+            best = self._break_ties(query, totals, best)
         floor = SHORTLIST_FLOOR * totals[best[0]] if best else 0.0
         return [number for number in best if totals[number] >= floor]
+
+    def _break_ties(self, query: Query, totals: dict[int, float], best: list[int]) -> list[int]:
+        """When more entries tie at the shortlist's last weight than there are places left (a
+        short question of common words: "被人打了"), the places go to the entries with the closest
+        phrasing, then to the entry listed first, so that the same question gets the same
+        shortlist in every process whatever order the hash seed gives the words."""
+        last = totals[best[-1]]
+        tied = [n for n, total in totals.items() if total == last]
+        kept = [n for n in best if totals[n] != last]
+        if len(kept) + len(tied) <= SHORTLIST:
+            return best
+        closeness = {n: closest(query, self.entries[n], query.words & self.entries[n].bag)[0] for n in tied}
+        tied.sort(key=lambda n: (-closeness[n], n))
+        return kept + tied[: SHORTLIST - len(kept)]
 
     def _hits(self, group: Group, cap: float) -> dict[int, float]:
         """Entry number → the weight this idea brings it in the shortlist pass (alternatives held

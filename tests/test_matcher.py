@@ -123,3 +123,41 @@ def test_replies_quote_the_article_for_answers_and_number_the_choices(matcher):
     assert text.splitlines()[1].startswith("1. ") and "回复数字" in text
     assert "转人工" in reply_for(matcher.decide("股票怎么买"), small_kb(), config)
     assert "12356" in reply_for(matcher.decide("我不想活了"), small_kb(), config)
+
+
+# --- neighbours the words alone cannot tell apart ----------------------------------------------
+
+def entry(faq_id: str, questions: list[str], keywords: list[str], article: str = "民法典第1179条"):
+    import datetime as dt
+    from bot.knowledge import FaqEntry
+    return FaqEntry(id=faq_id, category="测试", questions=tuple(questions), keywords=tuple(keywords),
+                    answer="测试答案。", citations=(article,), quote=article, other_sources=(),
+                    needs_person=False, reviewed=dt.date(2026, 11, 30), source="tests")
+
+
+def test_entries_tied_at_the_shortlist_cut_are_ranked_by_their_closest_phrasing():
+    """Twenty entries share the question's words; the one holding the question itself is listed
+    last and still reaches the shortlist (ties used to go to the entries listed first)."""
+    from bot.config import MatcherSettings
+    from bot.knowledge import KnowledgeBase
+    from bot.matcher import SHORTLIST, Matcher
+    others = [entry(f"tie.{n:02d}", [f"那个人打了招呼 第{n}回说了些什么话 要怎么处理才好呢"], ["处理"])
+              for n in range(SHORTLIST + 8)]
+    target = entry("tie.target", ["被人打了", "挨了打怎么办"], ["挨打"])
+    matcher = Matcher(KnowledgeBase(others + [target], statutes=None), MatcherSettings())
+    shortlisted = [matcher.entries[n].entry.id for n in matcher.shortlist(matcher.query("被人打了"))]
+    assert "tie.target" in shortlisted
+    assert shortlisted == [matcher.entries[n].entry.id for n in matcher.shortlist(matcher.query("被人打了"))]
+
+
+def test_a_hotline_number_an_entry_names_tells_two_hotlines_apart():
+    from bot.config import MatcherSettings
+    from bot.knowledge import KnowledgeBase
+    from bot.matcher import Matcher
+    kb = KnowledgeBase([entry("line.legal", ["法律咨询打哪个电话", "12348热线是干什么的"], ["12348", "热线"], "法律援助法第1条"),
+                        entry("line.security", ["发现间谍打哪个电话", "12339是什么电话"], ["12339", "举报"], "反间谍法第1条")],
+                       statutes=None)
+    matcher = Matcher(kb, MatcherSettings())
+    assert matcher.decide("12348是什么电话").candidates[0]["faq_id"] == "line.legal"
+    assert matcher.decide("12339是什么电话").candidates[0]["faq_id"] == "line.security"
+    assert "2000" not in matcher.query("借了2000块不还").words   # a number no entry names stays out

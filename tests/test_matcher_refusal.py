@@ -121,3 +121,12 @@ def test_the_other_sides_entry_is_neither_answered_nor_offered(sides, question, 
 def test_a_question_naming_no_side_sees_both_sides(sides):
     decision = sides.decide("打伤了赔偿怎么算")
     assert {c["features"]["role"] for c in decision.candidates} == {0}
+
+
+@pytest.mark.parametrize("question, role", [
+    ("我家孩子在学校欺负别人", "wrongdoer"), ("老师说我儿子霸凌同学", "wrongdoer"),
+    ("孩子在学校被同学欺负了", "victim"), ("我被同学霸凌了", "victim"),
+])
+def test_bullying_is_read_from_the_side_the_asker_is_on(question, role):
+    from bot.question import load_lexicon
+    assert load_lexicon().roles_of(normalize(question)) == frozenset({role})
