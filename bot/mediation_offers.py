@@ -36,16 +36,18 @@ def dispute_name(kind: Kind) -> str:
     return "纠纷" if kind == Kind.OTHER else f"{kind_label(kind).removesuffix('纠纷')}纠纷"
 
 
-def tap(word: str, shown: str, channel: str) -> str:
-    """A word the villager taps to send (WeChat's bizmsgmenu link); in the terminal, the word."""
+def how_to_ask(channel: str) -> str:
+    """Tap a link that sends "调解" (WeChat's bizmsgmenu), or type it; in the terminal, type it."""
+    typed = f"回复“{OFFER_WORD}”"
     if channel == "cli":
-        return f"“{word}”"
-    return f'<a href="weixin://bizmsgmenu?msgmenucontent={quote(word)}&msgmenuid={MENU_ID}">{shown}</a>'
+        return typed
+    link = f'<a href="weixin://bizmsgmenu?msgmenucontent={quote(OFFER_WORD)}&msgmenuid={MENU_ID}">申请调解</a>'
+    return f"点{link}或{typed}"
 
 
 def offer_text(kind: Kind, channel: str) -> str:
     return (f"这类{dispute_name(kind)}，可以请村里的人民调解委员会来调解，不收费（{LAW}）。"
-            f"要调解，点{tap(OFFER_WORD, '申请调解', channel)}或回复“{OFFER_WORD}”。")
+            f"要调解，{how_to_ask(channel)}。")
 
 
 def offer(ctx: Context, incoming: Incoming, consultation: Consultation | None) -> str | None:
