@@ -22,7 +22,7 @@ from bot import drafts as dr
 from bot import gaps as gp
 from bot.console import auth
 from bot.console.kbwording import explain
-from bot.console.views import error_page, load_user, may_see, requested_period
+from bot.console.views import error_page, load_user, may_see, requested_period, visible_ticket
 from bot.knowledge import CATEGORIES, ROLES, compose_reply
 from bot.tickets import Ticket, get_ticket
 
@@ -54,19 +54,10 @@ def draft_offer(ticket: Ticket) -> dict[str, Any]:
             "marked_by": dr.not_general_by(db, ticket.id)}
 
 
-def visible_answered_ticket(ticket_id: int) -> Ticket:
-    ticket = get_ticket(get_db(), ticket_id)
-    if ticket is None:
-        abort(404)
-    if not may_see(ticket):
-        abort(403)
-    return ticket
-
-
 @blueprint.post("/tickets/<int:ticket_id>/draft")
 @auth.login_required
 def make_draft(ticket_id: int):
-    ticket = visible_answered_ticket(ticket_id)
+    ticket = visible_ticket(ticket_id)
     try:
         draft = dr.draft_from_ticket(get_db(), services(), ticket, g.user.username, time.time())
     except dr.DraftError as exc:
@@ -78,7 +69,7 @@ def make_draft(ticket_id: int):
 @blueprint.post("/tickets/<int:ticket_id>/not-general")
 @auth.login_required
 def not_general(ticket_id: int):
-    visible_answered_ticket(ticket_id)
+    visible_ticket(ticket_id)
     general = request.form.get("general") == "1"
     dr.mark_not_general(get_db(), ticket_id, g.user.username, time.time(), general=general)
     flash("已取消“不适合推广”。" if general else "已标记为不适合推广：这条答复不会再被提议转为常见问题。", "ok")
