@@ -17,6 +17,7 @@ from bot.knowledge import compose_reply
 from bot.matcher import Decision
 
 NONE_OF_THEM = re.compile(r"^(都不是|都不对|不是|没有|没有我要问的|以上都不是|0)$")
+GONE = "这一条刚刚下线了，请把您的问题再发一次，我重新帮您查。"
 OUT_OF_RANGE = "没有这个序号，请回复{choices}中的一个数字；都不是请回复“都不是”。"
 CN_DIGITS = str.maketrans("一二三四五六七八九", "123456789")
 
@@ -34,7 +35,9 @@ def selected(ctx: Context, incoming: Incoming, pending: dict, number: int) -> Re
         return Reply(text=OUT_OF_RANGE.format(choices=choices), handler="clarify")
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
     kb = ctx.services.knowledge
-    entry = kb.by_id[ids[number - 1]]
+    entry = kb.by_id.get(ids[number - 1])
+    if entry is None:                 # taken down (a learned entry) since the choices were offered
+        return Reply(text=GONE, handler="clarify")
     data = pending["data"]
     consultation = Consultation(question=data.get("question") or entry.questions[0],
                                 action="answer", faq_id=entry.id, category=entry.category,

@@ -108,3 +108,14 @@ def test_none_of_them_hands_the_question_to_the_adviser(unsure):
     say(services, db, "都不是", now=1_900_000_005.0)
     ticket = next(db.query("SELECT question FROM tickets"))
     assert ticket["question"] == "彩礼能要回来吗"
+
+
+def test_a_number_for_an_entry_taken_down_since_asks_again_instead_of_failing(unsure):
+    """A learned entry may be unpublished between the choices and the villager's number."""
+    services, db = unsure
+    say(services, db, "彩礼能要回来吗")
+    pending = users.get_pending(db, VILLAGER, 1_900_000_001.0, kind="clarify")
+    pending["data"]["faq_ids"][0] = "learned.taken_down"
+    users.set_pending(db, VILLAGER, "clarify", pending["data"], ttl=600, now=1_900_000_002.0)
+    reply = say(services, db, "1", now=1_900_000_010.0)
+    assert "再发一次" in reply and "【法条】" not in reply
