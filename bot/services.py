@@ -69,6 +69,12 @@ def settle_heap() -> None:
     """Move what start-up loaded (jieba's and pypinyin's dictionaries: millions of objects) out of
     the garbage collector's sight. They live as long as the process; scanning them in every full
     collection cost more than answering a question, and with gunicorn's --preload, untouched
-    pages stay shared between the workers instead of being copied when the collector writes."""
+    pages stay shared between the workers instead of being copied when the collector writes.
+
+    Once per process: frozen objects are never collected, so freezing again after a second app
+    was built (the test suite builds hundreds) would keep every earlier app for good. The
+    process-wide flag matches what it guards, the process's own heap."""
+    if gc.get_freeze_count():
+        return
     gc.collect()
     gc.freeze()
