@@ -73,7 +73,7 @@ def settle_heap() -> None:
 
     Once per process: frozen objects are never collected, so freezing again after a second app
     was built (the test suite builds hundreds) would keep every earlier app for good. The
-    process-wide flag matches what it guards, the process's own heap."""
+    collector's own count of frozen objects says whether this process has settled already."""
     if gc.get_freeze_count():
         return
     gc.collect()
