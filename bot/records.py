@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from bot import liveness, replay, users
-from bot.dispatch import Consultation, Incoming, Reply
+from bot.messages import Consultation, Incoming, Reply
 from bot.store import fetch_one, transaction, write
 
 # A retry waits this long for the first attempt's reply (WeChat gives up after 5 s).
