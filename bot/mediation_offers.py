@@ -14,7 +14,7 @@ from urllib.parse import quote
 from bot import mediation, users
 from bot.advisers import adviser_by_openid
 from bot.disputes import Kind, kind_label, load_rules
-from bot.dispatch import Consultation, Context, Incoming
+from bot.messages import Consultation, Context, Incoming
 from bot.knowledge import knowledge_dir
 from bot.mediation import Case, NewCase, Party, Source
 from bot.store import TEST_CHANNELS, fetch_one, write

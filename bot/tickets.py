@@ -30,7 +30,7 @@ from bot import advisers as adv
 from bot import routing
 from bot.advisers import Adviser
 from bot.config import Config
-from bot.dispatch import Context
+from bot.messages import Context
 from bot.outbox import Hold, enqueue
 from bot.store import transaction
 
@@ -325,13 +325,6 @@ def opened_text(ctx: Context, ticket: Ticket) -> str:
     return routing.opened_text(ctx.db, ctx.config, ticket, ctx.now)
 
 
-def escalate(ctx: Context, incoming, consultation, *, urgent: bool = False, reason: str = "") -> str:
-    """Hand ``consultation``'s question to a person now and say what happens next (the urgent
-    path and the voice path call this; bot/handover.py has the whole conversation)."""
-    from bot.handover import hand_over_now
-    return hand_over_now(ctx, incoming, consultation, urgent=urgent, reason=reason)
-
-
 # ---- notifying the adviser (enqueued here, sent by the worker) ---------------------------
 
 def notify(db, ticket_id: int, adviser: Adviser, now: float, reason: str) -> None:
@@ -479,10 +472,6 @@ def reassign_ticket(db, ticket_id: int, adviser: Adviser | None, now: float,
         raise TicketError(f"咨询 #{ticket_id} 已答复或已结束，不能转交。")
     notify(db, ticket_id, backup, now, "reassign")
     return get_ticket(db, ticket_id)
-
-
-def close_ticket(db, ticket_id: int, now: float, actor: str, note: str = "") -> bool:
-    return transition(db, ticket_id, S.CLOSED, now, actor=actor, note=note, closed_at=now)
 
 
 def adviser_todo(db, adviser: Adviser) -> list[Ticket]:

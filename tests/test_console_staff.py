@@ -12,6 +12,7 @@ from bot.dispatch import Consultation, Context, Incoming
 from bot import tickets as tk
 from bot import users
 from tests.conftest import test_overrides as overrides_for
+from tests.escalation_support import hand_over
 from tests.seed_records import at
 from tests.test_console import PASSWORD, login, tickets  # noqa: F401 (the seeded fixture)
 
@@ -21,13 +22,13 @@ INTERNAL = ("villager", "webhook", "worker", "clarify", "with the reply", "faq_i
 
 
 def open_urgent(app, db, village="古坡村", openid="oVillagerUrgent"):
-    """An urgent ticket through bot.tickets, as handlers/urgent.py opens it (nobody bound)."""
+    """An urgent ticket through bot.handover, as handlers/urgent.py opens it (nobody bound)."""
     users.set_village(db, openid, village, time.time())
     consultation = Consultation(question="他又拿刀了", action="urgent")
     ctx = Context(services=app.extensions["legalbot"], db=db, now=time.time())
-    tk.escalate(ctx, Incoming(openid, "text", "他又拿刀了"), consultation, urgent=True,
-                reason="urgent: 拿刀")
-    return tk.get_ticket(db, consultation.ticket_id)
+    _, ticket_id = hand_over(ctx, Incoming(openid, "text", "他又拿刀了"), consultation, urgent=True,
+                             reason="urgent: 拿刀")
+    return tk.get_ticket(db, ticket_id)
 
 
 def page(client, path):

@@ -20,7 +20,7 @@ from bot.knowledge import Article, FaqLink, Law, Statutes, load_knowledge, load_
 from bot.lawsearch import LawIndex
 from bot.text import DictionaryError
 from handlers.lookup import lookup_query, lookup_text
-from tests.escalation_support import START, VILLAGER, context, make_services, open_db
+from tests.escalation_support import START, VILLAGER, context, hand_over, make_services, open_db
 
 LOAN_ARTICLES = {"民法典第667条", "民法典第668条", "民法典第675条", "民法典第679条", "民法典第680条"}
 OWN_QUESTIONS = PROJECT_ROOT / "tests" / "data" / "lawsearch_questions.jsonl"
@@ -385,9 +385,9 @@ def ticket_suggestions(tmp_path, question: str) -> list[str]:
     db = open_db(services)
     users.set_village(db, VILLAGER, "大年村", START)
     consultation = Consultation(question=question, action="escalate", category=None)
-    tickets.escalate(context(services, db), Incoming(openid=VILLAGER, msg_type="text", text=question),
-                     consultation)
-    return tickets.get_ticket(db, consultation.ticket_id).suggested
+    _, ticket_id = hand_over(context(services, db), Incoming(openid=VILLAGER, msg_type="text",
+                                                             text=question), consultation)
+    return tickets.get_ticket(db, ticket_id).suggested
 
 
 def test_a_ticket_opened_by_zhuanrengong_alone_shows_no_articles(tmp_path):

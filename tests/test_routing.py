@@ -13,7 +13,7 @@ from bot.dispatch import Consultation, Incoming
 from bot.services import Services
 from bot.wechat_api import NoCredentials, WeChatClient
 from tests.escalation_support import (ADVISER_OPENID, BACKUP_OPENID, START, VILLAGER, bind,
-                                      context, make_services, open_db)
+                                      context, hand_over, make_services, open_db)
 
 DUTY = {"name": "乡值班室", "phone": "0772-7654321"}
 DUTY_OPENID = "oDutyPhone"
@@ -43,9 +43,9 @@ def say(services, db, text, openid=VILLAGER, now=START, village="古坡村"):
 def escalate(services, db, village="古坡村", urgent=False, now=START):
     users.set_village(db, VILLAGER, village, now)
     consultation = Consultation(question="邻居占了我家宅基地怎么办", action="escalate")
-    told = tickets.escalate(context(services, db, now), Incoming(VILLAGER, "text", "x"),
-                            consultation, urgent=urgent)
-    return told, tickets.get_ticket(db, consultation.ticket_id)
+    told, ticket_id = hand_over(context(services, db, now), Incoming(VILLAGER, "text", "x"),
+                                consultation, urgent=urgent)
+    return told, tickets.get_ticket(db, ticket_id)
 
 
 def notified(db):

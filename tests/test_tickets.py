@@ -11,7 +11,7 @@ from bot import tickets, users
 from bot.config import Person
 from bot.dispatch import Consultation, Incoming
 from tests.escalation_support import (ADVISER_OPENID, BACKUP_OPENID, START, VILLAGER, bind,
-                                      context, make_services, open_db, say)
+                                      context, hand_over, make_services, open_db, say)
 
 
 @pytest.fixture
@@ -29,8 +29,7 @@ def db(services):
 def escalate(services, db, question="邻居占了我家宅基地怎么办", openid=VILLAGER, now=START, **kw):
     consultation = Consultation(question=question, action="escalate", category="土地与宅基地")
     incoming = Incoming(openid=openid, msg_type="text", text=question)
-    told = tickets.escalate(context(services, db, now), incoming, consultation, **kw)
-    return told, consultation
+    return hand_over(context(services, db, now), incoming, consultation, **kw)
 
 
 def outbox_rows(db, kind="notify_adviser"):
@@ -39,12 +38,12 @@ def outbox_rows(db, kind="notify_adviser"):
 
 
 def test_first_escalation_asks_the_village_and_keeps_a_draft_nobody_is_told_of(services, db):
-    told, consultation = escalate(services, db)
+    told, ticket_id = escalate(services, db)
     assert "您是哪个村的" in told and "1 大年村" in told and "8 石门村" in told
     assert tickets.list_tickets(db) == []                       # drafts are not listed for staff
     [draft] = tickets.list_tickets(db, status=["draft"])
     assert (draft.question, draft.waiting_for, draft.adviser_id) == ("邻居占了我家宅基地怎么办", "village", None)
-    assert consultation.ticket_id == draft.id
+    assert ticket_id == draft.id
     assert users.get_pending(db, VILLAGER, START, kind="village")["data"] == {"ticket_id": draft.id}
     assert outbox_rows(db) == []
 
@@ -63,8 +62,8 @@ def test_the_village_number_opens_the_waiting_ticket_for_that_villages_adviser(s
 
 def test_a_known_village_opens_the_ticket_at_once_with_a_number(services, db):
     users.set_village(db, VILLAGER, "大年村", START)
-    told, consultation = escalate(services, db)
-    ticket = tickets.get_ticket(db, consultation.ticket_id)
+    told, ticket_id = escalate(services, db)
+    ticket = tickets.get_ticket(db, ticket_id)
     assert f"#{ticket.id}" in told and "韦律师" in told and "天内答复" in told
     assert ticket.suggested                                     # from law search
     assert all(services.knowledge.statutes.get(c) is not None for c in ticket.suggested)
@@ -78,9 +77,9 @@ def test_only_the_villagers_words_about_the_matter_go_with_the_ticket(services, 
     for i, text in enumerate(["你好", "离婚孩子归谁"]):
         db["messages"].insert({"dedupe_key": f"k{i}", "openid": VILLAGER, "msg_type": "text",
                                "content": text, "received_at": START - 60 + i})
-    _, consultation = escalate(services, db)
+    _, ticket_id = escalate(services, db)
     assert "已补充到咨询" in say(services, db, "他还在上面盖了猪圈", now=START + 20)
-    ticket = tickets.get_ticket(db, consultation.ticket_id)
+    ticket = tickets.get_ticket(db, ticket_id)
     assert ticket.context == ["他还在上面盖了猪圈"]
     added = [e for e in tickets.ticket_events(db, ticket.id) if e["kind"] == "added"]
     assert [(e["actor"], e["note"]) for e in added] == [("villager", "他还在上面盖了猪圈")]
@@ -98,8 +97,8 @@ def test_an_urgent_ticket_is_announced_to_the_adviser_and_the_backup_at_once(ser
 
 
 def test_an_urgent_ticket_does_not_wait_for_the_village(services, db):
-    told, consultation = escalate(services, db, question="他又打我了", urgent=True)
-    ticket = tickets.get_ticket(db, consultation.ticket_id)
+    told, ticket_id = escalate(services, db, question="他又打我了", urgent=True)
+    ticket = tickets.get_ticket(db, ticket_id)
     assert ticket.urgent and adv.get_adviser(db, ticket.adviser_id).is_backup
     assert f"#{ticket.id}" in told
 
@@ -137,7 +136,7 @@ def test_an_expired_binding_code_is_refused(services, db):
 
 def open_in(services, db, village, openid, question):
     users.set_village(db, openid, village, START)
-    return escalate(services, db, question=question, openid=openid)[1].ticket_id
+    return escalate(services, db, question=question, openid=openid)[1]
 
 
 def test_an_adviser_sees_and_answers_only_their_villages_tickets(services, db):
@@ -185,7 +184,7 @@ def test_every_transition_is_logged_with_its_time_and_actor(services, db):
     adviser = bind(db, "韦律师", ADVISER_OPENID)
     ticket_id = open_in(services, db, "大年村", "oA", "欠钱不还怎么办")
     tickets.answer_ticket(services, db, ticket_id, adviser, "找调解委员会", START + 50)
-    tickets.close_ticket(db, ticket_id, START + 90, actor="staff")
+    tickets.transition(db, ticket_id, "closed", START + 90, actor="staff")
     events = [(e["from_status"], e["to_status"], e["actor"], e["at"])
               for e in tickets.ticket_events(db, ticket_id)]
     assert events == [("open", "open", "villager", START), ("open", "answered", "韦律师", START + 50),

@@ -12,7 +12,7 @@ from bot.cli import main as cli
 from bot.dispatch import Consultation, Incoming
 from bot.wechat_api import WeChatClient
 from tests.escalation_support import (ADVISER_OPENID, BACKUP_OPENID, START, VILLAGER, bind,
-                                      context, make_services, open_db)
+                                      context, hand_over, make_services, open_db)
 
 HOUR = 3600
 
@@ -33,9 +33,9 @@ def open_ticket(services, db, question="欠钱不还怎么办", now=START, urgen
     users.set_village(db, VILLAGER, "大年村", now)
     users.touch_inbound(db, VILLAGER, now)
     consultation = Consultation(question=question, action="escalate")
-    tickets.escalate(context(services, db, now), Incoming(VILLAGER, "text", question),
-                     consultation, urgent=urgent)
-    return consultation.ticket_id
+    _, ticket_id = hand_over(context(services, db, now), Incoming(VILLAGER, "text", question),
+                             consultation, urgent=urgent)
+    return ticket_id
 
 
 def run(services, db, now):
