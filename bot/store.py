@@ -240,7 +240,7 @@ CREATE TABLE IF NOT EXISTS kb_version (
     changed_at REAL
 );
 
--- The named data migrations (bot.store.MIGRATIONS) this database has had.
+-- The named migrations (bot.migrations.MIGRATIONS) this database has had.
 CREATE TABLE IF NOT EXISTS schema_migrations (
     name TEXT PRIMARY KEY,
     applied_at REAL NOT NULL
@@ -461,7 +461,8 @@ def write_queue(db: sqlite_utils.Database) -> WriteQueue:
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Bring the database up to the schema: columns added to a table since it was made, new
-    tables and indexes, then the named data migrations (``MIGRATIONS``) not yet applied."""
+    tables and indexes, then the named migrations not yet applied (bot/migrations.py)."""
+    from bot.migrations import apply_migrations
     for table, column, ddl in missing_columns(db):
         add_column(db, table, column, ddl)
     if missing_objects(db):
@@ -504,67 +505,9 @@ def add_column(db: sqlite_utils.Database, table: str, column: str, ddl: str) -> 
             raise
 
 
-# ---- named data migrations -------------------------------------------------------------------
-# Each step runs once per database, in order, in its own transaction, and is recorded in
-# schema_migrations by name. New columns need no step (ensure_schema adds them); a step moves or
-# fills data. Prefix a step with the work it belongs to, so parallel work does not collide.
-
-# Channels whose consultations are test traffic, left out of stats, export and report by default.
+# Channels whose consultations are test traffic, left out of stats, export and report by default
+# (the trigger that marks them is the migration "staff-1 test traffic is marked").
 TEST_CHANNELS = ("simulator", "cli")
-
-MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("conversation-1 ticket events say what they are", (
-        # Before events had a kind, a notification was a row noted "new → 韦律师 by cs": the
-        # open → notified transition itself, or a same-status row after it.
-        "INSERT INTO ticket_events (ticket_id, at, from_status, to_status, actor, note)"
-        " SELECT ticket_id, at, to_status, to_status, actor, note FROM ticket_events"
-        " WHERE from_status != to_status AND note LIKE '% → % by %'",
-        "UPDATE ticket_events SET note = NULL WHERE from_status != to_status AND note LIKE '% → % by %'",
-        "UPDATE ticket_events SET kind = 'notified', reason = substr(note, 1, instr(note, ' → ') - 1),"
-        " via = substr(note, instr(note, ' by ') + 4), adviser_id = (SELECT a.id FROM advisers a"
-        " WHERE a.name = substr(note, instr(note, ' → ') + 3, instr(note, ' by ') - instr(note, ' → ') - 3))"
-        " WHERE kind = 'status' AND from_status = to_status AND note LIKE '% → % by %'",
-        "UPDATE ticket_events SET kind = 'voice', adviser_id = (SELECT a.id FROM advisers a"
-        " WHERE a.name = substr(note, 9)) WHERE kind = 'status' AND note LIKE 'voice → %'",
-        "UPDATE ticket_events SET kind = 'opened' WHERE kind = 'status' AND from_status = to_status"
-        " AND actor = 'villager'",
-        "UPDATE ticket_events SET kind = 'note' WHERE kind = 'status' AND from_status = to_status",
-    )),
-    ("conversation-2 the consultation-ticket link lives on the ticket", (
-        "UPDATE tickets SET consultation_id = (SELECT MIN(c.id) FROM consultations c"
-        " WHERE c.ticket_id = tickets.id) WHERE consultation_id IS NULL",
-        "UPDATE consultations SET ticket_id = NULL WHERE ticket_id IS NOT NULL",
-    )),
-    ("staff-1 test traffic is marked", (
-        # Test traffic (TEST_CHANNELS, and anything a bound adviser or the office
-        # sends) is marked as it is recorded, by a trigger, whoever writes the row; and once
-        # here for the rows recorded before.
-        "CREATE TRIGGER IF NOT EXISTS consultations_mark_test AFTER INSERT ON consultations"
-        f" WHEN NEW.channel IN {TEST_CHANNELS}"
-        " OR EXISTS (SELECT 1 FROM advisers WHERE openid = NEW.openid)"
-        " BEGIN UPDATE consultations SET is_test = 1 WHERE id = NEW.id; END",
-        f"UPDATE consultations SET is_test = 1 WHERE channel IN {TEST_CHANNELS}"
-        " OR openid IN (SELECT openid FROM advisers WHERE openid IS NOT NULL)",
-    )),
-)
-
-
-def apply_migrations(db: sqlite_utils.Database) -> None:
-    """Run the steps of MIGRATIONS this database has not had yet."""
-    done = {r[0] for r in db.conn.execute("SELECT name FROM schema_migrations")}
-    for name, statements in MIGRATIONS:
-        if name not in done:
-            with_retry(lambda: run_migration(db, name, statements))
-
-
-def run_migration(db: sqlite_utils.Database, name: str, statements: tuple[str, ...]) -> None:
-    with transaction(db):
-        if db.conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", [name]).fetchone():
-            return          # another process ran it while we waited for the lock
-        for statement in statements:
-            db.conn.execute(statement)
-        db.conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
-                        [name, time.time()])
 
 
 def with_retry(action, attempts: int = 20, pause: float = 0.05):

@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from bot import store
+from bot.migrations import MIGRATIONS
 
 
 def test_connect_uses_wal_and_a_busy_timeout(tmp_path):
@@ -53,7 +54,7 @@ def test_each_named_migration_runs_once_and_is_recorded(tmp_path):
     store.connect(path).conn.close()
     db = store.connect(path)
     names = [r[0] for r in db.execute("SELECT name FROM schema_migrations ORDER BY rowid")]
-    assert names == [name for name, _ in store.MIGRATIONS]
+    assert names == [m.name for m in MIGRATIONS]
 
 
 def test_an_older_database_gets_structured_events_and_the_link_on_the_ticket(tmp_path):
