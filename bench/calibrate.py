@@ -29,12 +29,13 @@ import json
 import random
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot import entrymodel  # noqa: E402
 from bot.config import MatcherSettings, load_config  # noqa: E402
 from bot.decision import Candidate, Reading, choose_ranked, rank  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
@@ -58,6 +59,9 @@ GRID: dict[str, list[float]] = {
     "clarify_min_weight": [x / 2 for x in range(0, 21)],
     "agree_answer_min": [x / 100 for x in range(20, 71, 2)],
     "agree_count": [2, 3, 4, 5],
+    "w_model": [x / 20 for x in range(0, 17)],
+    "model_answer_min": [x / 100 for x in range(30, 101, 5)],
+    "model_score_min": [x / 100 for x in range(10, 71, 2)],
 }
 # The settings that change how a question is read (so the questions are read again for each).
 READING = {"nonlegal_weight": [0.3, 0.5], "unknown_weight": [0.3, 0.6, 1.0]}
@@ -72,6 +76,7 @@ class Observation:
     early: str | None                 # urgent | escalate | chitchat decided before the FAQ
     reading: Reading | None
     candidates: list[Candidate]
+    ranked: dict[tuple, list] = field(default_factory=dict)   # rankings by the weights they used
 
     @property
     def group(self) -> str:
@@ -79,7 +84,8 @@ class Observation:
 
 
 def load_items(path: str | Path) -> list[dict]:
-    return [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    """The labelled questions of a file, each marked with the file's name (for split figures)."""
+    return [{**json.loads(line), "file": Path(path).name} for line in open(path, encoding="utf-8") if line.strip()]
 
 
 def observe(matcher: Matcher, items: Iterable[dict]) -> list[Observation]:
@@ -95,17 +101,18 @@ def hit(citations: Iterable[str], wanted: Iterable[str]) -> bool:
     return bool(set(citations or ()) & set(wanted or ()))
 
 
-WEIGHTS = ("w_coverage", "w_focus", "w_closeness", "w_shape", "w_keywords", "w_answer", "w_chars", "role_penalty")
-_ranked_cache: dict[tuple, list] = {}
+WEIGHTS = ("w_coverage", "w_focus", "w_closeness", "w_shape", "w_keywords", "w_answer", "w_chars", "w_model", "role_penalty")
 
 
 def ranked_for(obs: Observation, s: Any) -> list:
-    """``bot.decision.rank`` of the question's candidates; remembered per set of weights, since
-    the search tries many thresholds with the same weights."""
-    key = (id(obs), *(getattr(s, name) for name in WEIGHTS))
-    found = _ranked_cache.get(key)
+    """``bot.decision.rank`` of the question's candidates; remembered on the observation per set
+    of weights, since the search tries many thresholds with the same weights. (Remembered by
+    ``id(obs)`` in a module table, as it was, a freed observation's id taken by a new one read
+    with other settings returned another question's ranking.)"""
+    key = tuple(getattr(s, name) for name in WEIGHTS)
+    found = obs.ranked.get(key)
     if found is None:
-        found = _ranked_cache[key] = rank(obs.candidates, s)
+        found = obs.ranked[key] = rank(obs.candidates, s)
     return found
 
 
@@ -207,17 +214,32 @@ def fit(matcher_for, items: list[dict], s: MatcherSettings, penalty: float) -> t
     return best[1], best[2]
 
 
-def two_fold(matcher, items: list[dict], s: MatcherSettings, penalty: float, seed: int = 5) -> list[str]:
-    """Fit the decision settings on one half, judge on the other, both ways round."""
-    order = list(range(len(items)))
-    random.Random(seed).shuffle(order)
-    halves = [sorted(order[::2]), sorted(order[1::2])]
+def two_fold(matcher, items: list[dict], s: MatcherSettings, penalty: float, seeds: Iterable[int] = (5,)) -> list[str]:
+    """Fit the decision settings on one half, judge on the other, both ways round, for each seed
+    of the random split: per file, the figures of every held-out half added up, then each
+    half's share answered right and wrong (the spread says how far one split's figures go)."""
     observations = observe(matcher, items)
-    lines = []
-    for fit_half, test_half in (halves, halves[::-1]):
-        fitted = search([observations[i] for i in fit_half], s, penalty)
-        lines.append(summary("held-out half", tally([observations[i] for i in test_half], fitted)))
-    return lines
+    judged: dict[str, Counter] = {}
+    halves: dict[str, list[str]] = {}
+    for seed in seeds:
+        order = list(range(len(items)))
+        random.Random(seed).shuffle(order)
+        split = [sorted(order[::2]), sorted(order[1::2])]
+        for fit_half, test_half in (split, split[::-1]):
+            fitted = search([observations[i] for i in fit_half], s, penalty)
+            for name in dict.fromkeys(o.item.get("file", "") for o in observations):
+                counts = tally([observations[i] for i in test_half if observations[i].item.get("file", "") == name], fitted)
+                judged[name] = judged.get(name, Counter()) + counts
+                halves.setdefault(name, []).append(half_figures(counts))
+    return [f"{summary(f'held-out halves of {name}', counts)}\n  each half: {'; '.join(halves[name])}"
+            for name, counts in judged.items()]
+
+
+def half_figures(c: Counter) -> str:
+    n_in = c["kb"] + c["new"]
+    total = n_in + c["escalate"] + c["urgent"] + c["none"]
+    wrong = c["kb:wrong"] + c["new:wrong"] + c["escalate:unsafe"] + c["none:unsafe"]
+    return f"{pct(c['kb:ok'] + c['new:ok'], n_in)} right, {pct(wrong, total)} wrong"
 
 
 def pct(a: float, b: float) -> str:
@@ -272,6 +294,19 @@ def misses(observations: list[Observation], s: Any) -> list[str]:
     return lines
 
 
+def print_model_report(matcher: Matcher) -> None:
+    """The entry model on held-out phrasings of the knowledge base, at the shipped L2 and around
+    it: the L2 is chosen here, on the knowledge base's own phrasings, never on labelled questions."""
+    print(f"entry model, {len(matcher.entries)} entries; held-out phrasings (own entry first among "
+          f"it and its {entrymodel.HELD_OUT_RIVALS} nearest):")
+    for l2 in sorted({entrymodel.L2, 1e-4, 3e-4, 1e-3, 3e-3}):
+        r = entrymodel.cross_validation(matcher.entries, matcher.postings, matcher.idf, l2)
+        mark = "  (shipped)" if l2 == entrymodel.L2 else ""
+        print(f"  L2 {l2:g}: right {r['right']:.1%} of {r['phrasings']}, temperature {r['temperature']}, "
+              f"log-loss {r['nll']:.3f}, AUROC of the top probability {r['auroc']:.3f}{mark}")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="+")
@@ -280,17 +315,25 @@ def main() -> None:
                         help="right answers one wrong or unsafe answer costs in the search (default 4)")
     parser.add_argument("--knowledge", help="another knowledge directory (default: config's)")
     parser.add_argument("--misses", action="store_true", help="list every question not judged ok")
+    parser.add_argument("--seeds", type=int, default=1, help="random splits for the two-fold check (default 1)")
+    parser.add_argument("--two-fold", action="store_true", help="the two-fold check of config's settings, without --fit")
+    parser.add_argument("--model", action="store_true",
+                        help="the entry model's cross-validation on the knowledge base's phrasings, for several L2")
     args = parser.parse_args()
     config = load_config()
     kb = load_knowledge(config, args.knowledge, strict=False)
     matcher_for = lambda s: Matcher(kb, s)  # noqa: E731
     files = {path: load_items(path) for path in args.paths}
     settings = config.matcher
+    if args.model:
+        print_model_report(matcher_for(settings))
     if args.fit:
         everything = [item for items in files.values() for item in items]
         settings, _ = fit(matcher_for, everything, settings, args.penalty)
         print("[matcher] fitted on all files (penalty %s):\n%s\n" % (args.penalty, as_toml(settings)))
-        for line in two_fold(matcher_for(settings), everything, settings, args.penalty):
+    if args.fit or args.two_fold:
+        everything = [item for items in files.values() for item in items]
+        for line in two_fold(matcher_for(settings), everything, settings, args.penalty, range(5, 5 + args.seeds)):
             print(line)
         print()
     matcher = matcher_for(settings)

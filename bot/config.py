@@ -112,7 +112,9 @@ class ReplySettings:
 @dataclass(frozen=True)
 class MatcherSettings:
     """The matcher's weights and thresholds (config.toml [matcher] documents each one;
-    bench/calibrate.py fits them). The defaults are the calibrated values."""
+    bench/calibrate.py fits them). The defaults are the calibrated values, except that the entry
+    model (``w_model``, ``model_answer_min``) is off unless config.toml turns it on, so that a
+    settings object built in code behaves as it did before the model existed."""
 
     answer_min: float = 0.6
     answer_margin: float = 0.0
@@ -131,9 +133,12 @@ class MatcherSettings:
     w_keywords: float = 0.15
     w_answer: float = 0.15
     w_chars: float = 0.05
+    w_model: float = 0.0              # the entry model's probability (bot/entrymodel.py)
     role_penalty: float = 0.3         # taken off an entry written for the other side
     agree_answer_min: float = 0.46    # answer from this score when the single measures agree on the entry
     agree_count: int = 3              # on how many of the four measures (5: never)
+    model_answer_min: float = 1.01    # answer when the entry model gives the top entry this probability …
+    model_score_min: float = 0.6      # … and its score is at least this (bot/decision.py model_reason)
     background_weight: float = 0.75   # a word of the story counts at this share of a word of the question
     nonlegal_weight: float = 0.3      # a word that is not a legal one counts at this share
     unknown_weight: float = 0.6       # a word no entry uses counts at this share
@@ -141,7 +146,8 @@ class MatcherSettings:
     def __post_init__(self) -> None:
         shares = ("answer_min", "answer_margin", "clarify_min", "clarify_margin", "lead_answer_min",
                   "lead_answer_margin", "w_coverage", "w_focus", "w_closeness", "w_shape", "w_keywords", "w_answer", "w_chars",
-                  "role_penalty", "background_weight", "nonlegal_weight", "unknown_weight", "agree_answer_min")
+                  "w_model", "role_penalty", "background_weight", "nonlegal_weight", "unknown_weight", "agree_answer_min",
+                  "model_answer_min", "model_score_min")
         for name in shares:
             if not 0.0 <= getattr(self, name) <= 1.5:
                 raise ConfigError(f"[matcher] {name}: expected a number from 0 to 1.5, got {getattr(self, name)}")

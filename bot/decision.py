@@ -32,6 +32,7 @@ class Features(NamedTuple):
     shared: float      # weight (IDF units) found among phrasings and keywords: absolute evidence
     anchors: int       # legal words the question and the entry share
     role: int          # +1 written for the asker's side, -1 for the other side, 0 no side
+    model: float = 0.0  # the entry model's probability among the candidates (bot/entrymodel.py)
 
     def as_json(self) -> dict[str, Any]:
         return {name: round(value, 3) if isinstance(value, float) else value
@@ -84,8 +85,8 @@ class Verdict:
 def score(f: Features, s: Any) -> float:
     """The features blended with the configured weights, scaled so that a perfect match scores 1;
     an entry written for the other side of the matter is pushed down by ``role_penalty``."""
-    weights = (s.w_coverage, s.w_focus, s.w_closeness, s.w_shape, s.w_keywords, s.w_answer, s.w_chars)
-    values = (f.coverage, f.focus, f.closeness, f.shape, f.keywords, f.answer, f.chars)
+    weights = (s.w_coverage, s.w_focus, s.w_closeness, s.w_shape, s.w_keywords, s.w_answer, s.w_chars, s.w_model)
+    values = (f.coverage, f.focus, f.closeness, f.shape, f.keywords, f.answer, f.chars, f.model)
     blended = sum(w * v for w, v in zip(weights, values)) / (sum(weights) or 1.0)
     return blended - (s.role_penalty if f.role < 0 else 0.0)
 
@@ -112,7 +113,8 @@ def choose_ranked(reading: Reading, ranked: list[tuple[float, Candidate]], s: An
         return Verdict("fallback", "no entry shares a word", ranked)
     top_score, top = ranked[0]
     rival = next((sc for sc, c in ranked[1:] if not c.same_answer(top)), 0.0)
-    why = answer_reason(top_score, rival, top.features, reading, s) or agreed_reason(ranked, reading, s)
+    why = (answer_reason(top_score, rival, top.features, reading, s) or agreed_reason(ranked, reading, s)
+           or model_reason(ranked, reading, s))
     if why:
         return Verdict("answer", why, ranked, [top])
     return offer_or_give_up(ranked, rival, reading, s)
@@ -161,6 +163,25 @@ def agreed_reason(ranked: list[tuple[float, Candidate]], reading: Reading, s: An
         return None
     agreed = agreement(ranked)
     return f"every measure puts it first ({agreed}/{len(AGREEING)})" if agreed >= s.agree_count else None
+
+
+def model_reason(ranked: list[tuple[float, Candidate]], reading: Reading, s: Any) -> str | None:
+    """Answer a modest score when the entry model, which learned from the phrasings what tells
+    neighbouring entries apart, also puts the entry first with probability ``model_answer_min``
+    or more among the candidates. Not for one topic word, not when the entry shares no legal
+    word or speaks for the other side, not when its one legal word sits among words no entry
+    uses (the moon's land), and not for a lone candidate (the model then has nothing to compare)."""
+    top_score, top = ranked[0]
+    f = top.features
+    if f.role < 0 or f.anchors == 0 or reading.ideas <= 1 or len(ranked) < 2:
+        return None
+    if f.anchors == 1 and reading.unknown:
+        return None
+    if top_score < s.model_score_min or f.model < s.model_answer_min:
+        return None
+    if any(c.features.model >= f.model for _, c in ranked[1:]):
+        return None
+    return f"the entry model puts it first too ({f.model:.2f})"
 
 
 def offer_or_give_up(ranked: list[tuple[float, Candidate]], rival: float, reading: Reading,

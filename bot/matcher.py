@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Iterable
 
 from rapidfuzz import fuzz
 
 from bot import text as tx
 from bot.decision import Candidate, Features, Reading, Verdict, choose
+from bot.entrymodel import EntryModel, entry_model, idea_terms, sorted_terms, with_pairs
 from bot.question import OPPOSITE, QuestionLexicon, core_flags, load_lexicon
 from bot.triggers import Triggers, load_triggers
 
@@ -51,7 +52,6 @@ COMMON_SHARE = 0.25
 # ... and an entry whose first-pass weight is under this share of the best one's is not scored.
 SHORTLIST_FLOOR = 0.5
 CJK_MIN, CJK_MAX = "\u4e00", "\u9fff"
-CJK_RUN = re.compile(f"[{CJK_MIN}-{CJK_MAX}]{{2,}}")
 # A run containing these is grammar, a pronoun or a question word, not a mistyped legal word
 # ("家的" is not "假的"; "谁管" is not "水管").
 PARTICLES = frozenset("的了是在我你他她它不吗呢吧啊也都就和跟谁啥哪怎咋么什几这那被把给让有没要会能可对")
@@ -94,6 +94,7 @@ class Query:
     core: str                         # the core clauses without spaces (for character similarity)
     reading: Reading
     pairs: tuple[tuple[str, float], ...] = ()   # its character pairs with their weights
+    terms: tuple[tuple[str, float], ...] = ()   # its words as the entry model reads them
 
     @cached_property
     def total(self) -> float:
@@ -184,11 +185,6 @@ def answer_text(entry: Any) -> str:
     return "".join(" " if c in "{}" else c for c in text)
 
 
-def bigrams_of(text: str) -> set[str]:
-    """Pairs of adjacent Chinese characters: they match where segmentation or a typo splits a word."""
-    return {run[i:i + 2] for run in CJK_RUN.findall(text) for i in range(len(run) - 1)}
-
-
 def focus_of(phrasings: list[Phrasing], keywords: set[str]) -> dict[str, float]:
     """How central each word is to an entry: the share of its phrasings using it; a keyword is
     central by definition. An entry asked about 离婚 in every phrasing is about divorce; one
@@ -216,7 +212,7 @@ class Matcher:
     """Built once per process from the knowledge base; ``decide`` is pure and fast."""
 
     def __init__(self, kb: Any, settings: Any, triggers: Triggers | None = None,
-                 lexicon: QuestionLexicon | None = None):
+                 lexicon: QuestionLexicon | None = None, model_cache: Path | str | None = "default"):
         self.kb = kb
         self.settings = settings
         self.triggers = triggers or load_triggers()
@@ -233,6 +229,8 @@ class Matcher:
         self.pinyin_words = self._pinyin_vocabulary()
         self.legal_words = self._legal_vocabulary()
         self.bigram_idf = self._bigram_idf()
+        # which entry a question is about, learned from the entries' own phrasings (bot/entrymodel.py)
+        self.model: EntryModel = entry_model(self.entries, self.postings, self.idf, model_cache)
 
     def _bigram_idf(self) -> dict[str, float]:
         df: dict[str, int] = defaultdict(int)
@@ -253,7 +251,7 @@ class Matcher:
         keywords |= {tx.normalize(k).replace(" ", "") for k in entry.keywords}
         bag = frozenset().union(keywords, *(p.words for p in phrasings))
         answer = words_of(ideas_of(tx.normalize(answer_text(entry)))) - bag
-        pairs = frozenset(b for text in [*(p.text for p in phrasings), *entry.keywords] for b in bigrams_of(text))
+        pairs = frozenset(b for text in [*(p.text for p in phrasings), *entry.keywords] for b in tx.char_pairs(text))
         where: dict[str, list[int]] = defaultdict(list)
         for index, phrasing in enumerate(phrasings):
             for word in phrasing.words:
@@ -368,8 +366,9 @@ class Matcher:
         reading = Reading(ideas=len(groups), legal=any(legal),
                           outside=self.lexicon.field_outside(normalized),
                           roles=self.lexicon.roles_of(normalized), unknown=unknown)
-        pairs = tuple((p, self.bigram_idf.get(p, self.unknown_weight)) for p in sorted(bigrams_of(normalized.replace(" ", ""))))
-        return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs)
+        pairs = tuple((p, self.bigram_idf.get(p, self.unknown_weight)) for p in sorted(tx.char_pairs(normalized.replace(" ", ""))))
+        terms = with_pairs(idea_terms(factors), (p for p, _ in pairs))
+        return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, sorted_terms(terms))
 
     def _groups_of(self, words: tuple[str, ...]) -> list[tuple[str, ...]]:
         """``text.groups_of``, keeping a number an entry names as a keyword (12348, 12339: the
@@ -450,8 +449,9 @@ class Matcher:
             found = self._holder_cache[alternative] = (bag, answer)
         return found
 
-    def features(self, query: Query, item: Indexed) -> Features:
-        """The entry's ``Features`` for this question (see bot/decision.py for what each means)."""
+    def features(self, query: Query, item: Indexed, model: float = 0.0) -> Features:
+        """The entry's ``Features`` for this question (see bot/decision.py for what each means);
+        ``model`` is the entry model's probability for it among the candidates."""
         in_bag = query.words & item.bag
         shared, central, keywords, answer, anchors = overlap(query, item, in_bag)
         closeness, phrasing = closest(query, item, in_bag)
@@ -461,12 +461,14 @@ class Matcher:
         total = query.total
         return Features(shared / total, central / total, closeness, shape, keywords / total,
                         answer / total, chars, shared, anchors,
-                        role_relation(query.reading.roles, entry_role(item.entry)))
+                        role_relation(query.reading.roles, entry_role(item.entry)), model)
 
     def candidates(self, query: Query) -> list[Candidate]:
         """The shortlisted entries with their features, in shortlist order."""
-        return [candidate(self.entries[n].entry, self.features(query, self.entries[n]))
-                for n in self.shortlist(query)]
+        numbers = self.shortlist(query)
+        shares = self.model.probabilities(query.terms, numbers)
+        return [candidate(self.entries[n].entry, self.features(query, self.entries[n], share))
+                for n, share in zip(numbers, shares)]
 
     # --- deciding ---------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ _ARABIC_WAN = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿])")
 # WeChat's own emoji codes arrive as text: "[微笑]", "/::)".
 _WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]|/:[^\s\u4e00-\u9fff]{1,8}")
 _SPACES = re.compile(r"\s+")
+_CJK_RUN = re.compile("[\u4e00-\u9fff]{2,}")
 _STRAY_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
 
 
@@ -303,6 +304,11 @@ def phrase_synonyms(normalized: str) -> list[tuple[str, str]]:
     found = sorted(entry for char in set(compact) for entry in table.get(char, ())
                    if entry[1] in compact)
     return [(phrase, legal) for _, phrase, legals in found for legal in legals]
+
+
+def char_pairs(text: str) -> set[str]:
+    """Pairs of adjacent Chinese characters: they match where segmentation or a typo splits a word."""
+    return {run[i:i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
 
 
 @lru_cache(maxsize=8192)

@@ -24,7 +24,7 @@ STORY = "邻居把我家的地占了两分 还在上面盖了猪圈"
 @pytest.fixture
 def unsure(tmp_path):
     """The real app with answer thresholds no score reaches: every question is asked back."""
-    settings = {"answer_min": 1.01, "lead_answer_min": 1.01, "agree_count": 5}
+    settings = {"answer_min": 1.01, "lead_answer_min": 1.01, "agree_count": 5, "model_answer_min": 1.01}
     config = load_config(overrides=overrides_for(tmp_path, matcher=settings), environ={})
     app = create_app(config)
     db = app.extensions["legalbot"].open_db()

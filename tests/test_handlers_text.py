@@ -58,7 +58,8 @@ def unsure_app(tmp_path):
     """The real app with answer thresholds no score reaches, so every question is clarified."""
     from bot import create_app
     from bot.config import load_config
-    config = load_config(overrides=overrides_for(tmp_path, matcher={"answer_min": 1.01, "lead_answer_min": 1.01, "agree_answer_min": 1.01}), environ={})
+    config = load_config(overrides=overrides_for(tmp_path, matcher={"answer_min": 1.01, "lead_answer_min": 1.01, "agree_answer_min": 1.01,
+                                                                          "model_answer_min": 1.01}), environ={})
     return create_app(config)
 
 

@@ -46,7 +46,7 @@ def test_calibrate_judges_each_question_as_the_bot_decides_it(observations):
 
 
 def test_unreachable_thresholds_answer_nothing(observations):
-    never = dataclasses.replace(START, answer_min=1.5, lead_answer_min=1.5, agree_answer_min=1.5)
+    never = dataclasses.replace(START, answer_min=1.5, lead_answer_min=1.5, agree_answer_min=1.5, model_answer_min=1.5)
     counts = calibrate.tally(observations, never)
     assert counts["kb:ok"] + counts["kb:wrong"] == 0
 
@@ -71,3 +71,18 @@ def test_the_summary_splits_known_topics_from_new_ones():
     counts = calibrate.tally(calibrate.observe(small_matcher(**dataclasses.asdict(START)), items), START)
     text = calibrate.summary("x", counts)
     assert "topics with an entry (1)" in text and "new.* topics (1)" in text
+
+
+def test_a_question_read_again_is_ranked_from_its_own_candidates(observations):
+    """Rankings are remembered on each observation: a new observation that takes a freed one's
+    id (CPython reuses the address at once) is ranked from its own candidates."""
+    first, second = observations[0], next(o for o in observations[1:] if o.candidates)
+    old = calibrate.Observation(first.item, first.early, first.reading, list(first.candidates))
+    calibrate.ranked_for(old, START)
+    old_id, candidates = id(old), list(second.candidates)
+    del old
+    new = calibrate.Observation(second.item, second.early, second.reading, candidates)
+    if id(new) != old_id:
+        pytest.skip("the interpreter did not reuse the address")
+    assert [c.faq_id for _, c in calibrate.ranked_for(new, START)] == \
+        [c.faq_id for _, c in calibrate.rank(second.candidates, START)]
