@@ -91,6 +91,12 @@ def test_reply_with_cdata_end_reaches_the_villager_intact(app, wechat):
     assert wechat.say("你好") == "注意：a]]>b"
 
 
-def test_message_of_ten_thousand_characters_gets_a_polite_reply(wechat):
-    response = wechat.post(text_xml("我家的地" * 2500))
-    assert response.status_code == 200 and wechat.reply_text(response)
+def test_message_of_ten_thousand_characters_is_answered_as_a_question_within_wechats_limit(wechat, db):
+    """Kept whole in the records, read by the question handler, answered in one reply that fits."""
+    text = "我家的地" * 2500
+    response = wechat.post(text_xml(text))
+    reply = wechat.reply_text(response)
+    assert response.status_code == 200 and reply and utf8_len(reply) <= 2048
+    [message] = db.query("SELECT content, handler FROM messages")
+    assert (message["content"], message["handler"]) == (text, "text")
+    assert db.execute("SELECT COUNT(*) FROM consultations").fetchone()[0] == 1
