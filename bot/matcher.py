@@ -613,11 +613,6 @@ def covered(query: Query, words: frozenset[str]) -> float:
     return sum(best_per_idea(query, found).values()) if found else 0.0
 
 
-def phrasings_of(entries: Iterable[Any]) -> int:
-    """How many phrasings the index holds (for the benchmark's report)."""
-    return sum(len(e.questions) for e in entries)
-
-
 # --- what the villager reads ----------------------------------------------------------------
 
 FALLBACK_TEXT = ("抱歉，这个问题我还答不上来。您可以换个说法再问一次：说清楚是什么事、跟谁、想怎么办，"
