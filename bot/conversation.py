@@ -48,7 +48,8 @@ def respond(app_services, db, incoming: Incoming, started: float) -> Answered:
         stored = claim.reply_xml if claim.reply_xml is not None else records.wait_for_reply(db, key)
         return Answered(None, stored or "")
     ctx = Context(services=app_services, db=db, now=time.time(), message_id=claim.message_id)
-    reply = converse(ctx, incoming)
+    with users.read_once():              # the handlers share one read of the villager's row
+        reply = converse(ctx, incoming)
     reply_xml = render(incoming, reply, ctx.now)
     latency = (time.monotonic() - started) * 1000
     records.finish(db, claim.message_id, incoming, reply, reply_xml, latency, ctx.now)

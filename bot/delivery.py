@@ -35,6 +35,7 @@ def in_cs_window(db, config: Config, openid: str, now: float) -> bool:
 
 
 def count_cs_sent(db, openid: str) -> None:
+    users.forget(db, openid)
     write(
         db, "UPDATE users SET cs_sent_since_inbound = cs_sent_since_inbound + 1 WHERE openid = ?",
         [openid])

@@ -70,9 +70,10 @@ def offer(ctx: Context, consultation: Consultation, openid: str, text: str) -> s
 
 
 def ask_village(ctx: Context, openid: str, ticket_id: int | None, lead: str = "") -> str:
-    """Ask for the village; the number comes back to handlers/village.py."""
-    users.set_pending(ctx.db, openid, "village", {"ticket_id": ticket_id}, VILLAGE_TTL, ctx.now)
-    users.mark_village_asked(ctx.db, openid, ctx.now)
+    """Ask for the village; the number comes back to handlers/village.py. The question and
+    when it was asked (asked unprompted only once) are one write."""
+    users.set_pending(ctx.db, openid, "village", {"ticket_id": ticket_id}, VILLAGE_TTL, ctx.now,
+                      village_asked_at=ctx.now)
     return lead + village_prompt(ctx.config)
 
 

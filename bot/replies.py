@@ -81,6 +81,7 @@ def fit_for_user(db, openid: str, text: str, max_bytes: int, keyword: str, now: 
 
 
 def has_more_text(db, openid: str) -> bool:
-    """Whether an earlier long answer left a rest (then a new reply replaces it)."""
-    return bool(db.execute("SELECT 1 FROM users WHERE openid = ? AND more_text IS NOT NULL",
-                           [openid]).fetchone())
+    """Whether an earlier long answer left a rest (then a new reply replaces it). The row is
+    the one the handlers read for this message (bot.users.read_once)."""
+    user = users.get_user(db, openid)
+    return user is not None and user["more_text"] is not None

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""The bot's cost per message in one process, without HTTP or a second worker: CPU ms a message.
+
+`make bench` measures throughput against the bare endpoint on a shared, noisy machine; this
+measures what one message costs the bot's own code, which moves much less with the load. The
+messages are the bench's (bench/load.lua): signed plaintext text messages with distinct MsgIds
+from 5,000 openids, the bench's questions in turn, through the Flask test client of the app
+`make bench` serves (production settings, a fresh SQLite file). The bare endpoint gets the same
+messages for scale. ``--profile`` prints where the bot's time goes (cProfile).
+
+    .venv/bin/python bench/profile_request.py [--messages 3000] [--profile]
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import bench_questions, bot_env, signed_query  # noqa: E402
+
+OPENIDS = 5000
+
+
+def bodies(count: int, questions: list[str], start: int = 0) -> list[bytes]:
+    """The bench's message bodies, numbered from ``start`` (each MsgId used once)."""
+    now = int(time.time())
+    return [(f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA["
+             f"oBench01{n % OPENIDS:06d}]]></FromUserName><CreateTime>{now}</CreateTime>"
+             f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{questions[n % len(questions)]}]]>"
+             f"</Content><MsgId>{1_000_000_000 + n}</MsgId></xml>").encode()
+            for n in range(start, start + count)]
+
+
+def send_all(client, messages: list[bytes]) -> list[float]:
+    """CPU ms of each request (the test client runs the app in this thread)."""
+    costs = []
+    for body in messages:
+        query = signed_query()
+        started = time.thread_time()
+        response = client.post(f"/wechat?{query}", data=body, content_type="text/xml")
+        costs.append((time.thread_time() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"status {response.status_code}: {response.get_data(as_text=True)[:300]}")
+    return costs
+
+
+def bot_client(workdir: Path):
+    os.environ.update(bot_env(workdir))
+    from bot import create_app
+    return create_app().test_client()
+
+
+def bare_client():
+    from bench.bare_app import create_app
+    return create_app().test_client()
+
+
+def summary(costs: list[float]) -> str:
+    ordered = sorted(costs)
+    return (f"mean {statistics.fmean(costs):.3f} ms, median {statistics.median(costs):.3f} ms, "
+            f"p90 {ordered[int(len(ordered) * 0.9)]:.3f} ms")
+
+
+def profiled(client, messages: list[bytes], top: int) -> str:
+    profile = cProfile.Profile()
+    profile.enable()
+    send_all(client, messages)
+    profile.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out).strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=3000, help="measured messages (after a warm-up pass)")
+    parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+    questions = bench_questions()
+    warm = bodies(len(questions), questions)
+    measured = bodies(args.messages, questions, start=len(warm))
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = bot_client(Path(tmp))
+        send_all(bot, warm)                   # memos fill, every question seen once
+        if args.profile:
+            print(profiled(bot, measured, args.top))
+            return
+        bot_costs = send_all(bot, measured)
+    bare = bare_client()
+    send_all(bare, warm[:200])
+    bare_costs = send_all(bare, measured)
+    print(f"{args.messages} messages, {len(questions)} distinct questions, {OPENIDS} openids")
+    print(f"bot : {summary(bot_costs)}")
+    print(f"bare: {summary(bare_costs)}")
+    print(f"bot CPU per message / bare: {statistics.fmean(bot_costs) / statistics.fmean(bare_costs):.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""While one message is answered the villager's row is read once (bot.users.read_once), and
+every write to it makes the next read fresh: through bot.users, through bot.delivery's counter,
+through another connection to the same file, and not kept from inside a rolled-back transaction.
+The last test is the conversation that went wrong without it: an answer that offers the
+adviser must not then ask for the village (the offer's "1" would become a village)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot import delivery, users
+from bot.store import connect, transaction
+from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
+
+NOW = 1_900_000_000.0
+OPENID = "oReadOnce0001"
+
+
+@pytest.fixture
+def two_dbs(tmp_path):
+    first, second = connect(tmp_path / "bot.db"), connect(tmp_path / "bot.db")
+    users.touch_inbound(first, OPENID, NOW)
+    yield first, second
+    first.conn.close()
+    second.conn.close()
+
+
+def test_the_row_is_read_once_while_a_message_is_answered(two_dbs):
+    db, _ = two_dbs
+    with users.read_once():
+        before = users.get_user(db, OPENID)
+        db.execute("UPDATE users SET village = '古坡村' WHERE openid = ?", [OPENID])  # behind its back
+        assert users.get_user(db, OPENID) is before
+    assert users.get_village(db, OPENID) == "古坡村"              # outside: always read afresh
+
+
+def test_a_pending_question_written_is_read_back_in_the_same_message(two_dbs):
+    db, _ = two_dbs
+    with users.read_once():
+        assert users.get_pending(db, OPENID, NOW) is None
+        users.set_pending(db, OPENID, "offer", {"question": "q"}, 600, NOW)
+        assert users.get_pending(db, OPENID, NOW)["kind"] == "offer"
+        users.clear_pending(db, OPENID, NOW)
+        assert users.get_pending(db, OPENID, NOW) is None
+
+
+def test_the_customer_service_counter_is_read_back_after_a_send(two_dbs):
+    db, _ = two_dbs
+    with users.read_once():
+        assert users.get_user(db, OPENID)["cs_sent_since_inbound"] == 0
+        delivery.count_cs_sent(db, OPENID)
+        assert users.get_user(db, OPENID)["cs_sent_since_inbound"] == 1
+
+
+def test_a_write_through_another_connection_is_seen_by_the_first(two_dbs):
+    first, second = two_dbs
+    with users.read_once():
+        assert users.get_village(first, OPENID) is None
+        users.set_village(second, OPENID, "长安村", NOW)
+        assert users.get_village(first, OPENID) == "长安村"
+
+
+def test_a_row_written_in_a_rolled_back_transaction_is_not_kept(two_dbs):
+    db, _ = two_dbs
+    with users.read_once():
+        with pytest.raises(RuntimeError), transaction(db):
+            users.set_village(db, OPENID, "大年村", NOW)
+            assert users.get_village(db, OPENID) == "大年村"
+            raise RuntimeError("roll back")
+        assert users.get_village(db, OPENID) is None
+
+
+def test_a_new_villager_offered_the_adviser_is_not_asked_for_the_village(wechat, db, app):
+    """A needs_person answer leaves the offer pending; asking the village after it would replace
+    the offer, and the villager's "1" would pick the first village instead of the adviser."""
+    question = "土地承包纠纷可以申请仲裁吗"
+    with app.app_context():
+        services = app.extensions["legalbot"]
+        assert services.knowledge.by_id[services.matcher.decide(question).faq_id].needs_person
+    answered = wechat.say(question, openid="oReadOnce0002")
+    assert "回复1" in answered and "哪个村" not in answered
+    assert users.get_pending(db, "oReadOnce0002", time.time())["kind"] == "offer"
+    told = wechat.say("1", openid="oReadOnce0002")
+    [ticket] = list(db.query("SELECT question FROM tickets"))
+    assert ticket["question"] == question and "哪个村" in told
