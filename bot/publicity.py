@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from bot.choices import offer_entries
 from bot.config import Config, MenuButton
 from bot.outbox import Hold, enqueue
 from bot.publicity_settings import PublicityDay, PublicitySettings
@@ -205,7 +206,6 @@ def publicity_text(ctx, openid: str) -> str:
     entries = promoted(ctx.services.knowledge, occasion.day)
     lines = [answer_line(occasion, today).removesuffix(f"，回复“{ASK_WORD}”看看。") + "。", occasion.day.text]
     if entries:
-        from handlers.clarify import offer_entries
         offer_entries(ctx, openid, [e.id for e in entries])
         lines += [f"{i}. {e.questions[0]}" for i, e in enumerate(entries, 1)]
         lines.append("回复数字看回答。")

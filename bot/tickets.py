@@ -478,3 +478,35 @@ def adviser_todo(db, adviser: Adviser) -> list[Ticket]:
     """Waiting tickets this adviser may answer, oldest first."""
     waiting = list_tickets(db, status=list(WAITING))
     return sorted((t for t in waiting if can_act(adviser, t)), key=lambda t: t.id)
+
+
+# ---- the villager's side: "我的咨询" ------------------------------------------------------------
+
+MY_TICKETS_SHOWN = 5
+WAITS_FOR = {"story": "还没转出，等您说说是什么事：直接发给我就行",
+             "village": "还没转出，还差您的村名：回复“改村”选一下"}
+HOW_TO_CHANGE = "要补充，发“补充”加上您的话；不想问了，发“取消”。"
+
+
+def ticket_line(ticket: Ticket) -> str:
+    if ticket.status == S.DRAFT:
+        status = WAITS_FOR.get(ticket.waiting_for or "", STATUS_LABELS["draft"])
+    else:
+        status = STATUS_LABELS.get(ticket.status, ticket.status)
+    question = ticket.question if len(ticket.question) <= 20 else ticket.question[:20] + "…"
+    line = f"#{ticket.id} {question or '（还没说是什么事）'}——{status}"
+    if ticket.status in ("delivered", "closed") and ticket.answer:
+        line += f"\n  答复：{ticket.answer}"
+    return line
+
+
+def my_tickets_text(db, openid: str) -> str:
+    """"我的咨询": the villager's latest tickets and where each stands (the handler and the
+    menu button both show this)."""
+    statuses = [S.DRAFT, *ANSWERABLE, "answered", "delivered", "closed", "cancelled"]
+    mine = list_tickets(db, openid=openid, status=statuses)
+    if not mine:
+        return "您还没有转给法律顾问的咨询。有问题直接打字问我就行。"
+    lines = [ticket_line(t) for t in mine[:MY_TICKETS_SHOWN]]
+    tail = [HOW_TO_CHANGE] if any(t.waiting for t in mine) else []
+    return "\n".join(["您的咨询：", *lines, *tail])

@@ -14,6 +14,7 @@ from bot import tickets
 from bot.advisers import Adviser
 from bot.dispatch import Context, Incoming, Registry, Reply
 from bot.tickets import Ticket, TicketError
+from handlers import add
 
 TODO = re.compile(r"^\s*(待办|待答复|我的待办)\s*$")
 DETAIL = re.compile(r"^\s*详情\s*#?(\d+)\s*$")
@@ -100,4 +101,4 @@ def register(registry: Registry) -> None:
     # Before the urgent handler (10): an adviser's answer may well say "拿刀" or "喝农药",
     # and must be recorded as an answer, not read as a villager in danger. Only a bound
     # adviser's exact command syntax is taken here, so a villager is never delayed.
-    registry.register("adviser", 8, adviser_command, types={"text"})
+    add(registry, "adviser", adviser_command, types={"text"})

@@ -11,6 +11,7 @@ import re
 from bot import advisers as adv
 from bot import tickets
 from bot.dispatch import Context, Incoming, Registry, Reply
+from handlers import add
 
 BIND = re.compile(r"^\s*绑定\s*(\d{6,12})\s*$")
 BAD_CODE = "绑定码不对或已过期，请向乡司法所要一个新的绑定码。"
@@ -45,4 +46,4 @@ def binding(incoming: Incoming, ctx: Context) -> Reply | None:
 
 
 def register(registry: Registry) -> None:
-    registry.register("binding", 15, binding, types={"text"})
+    add(registry, "binding", binding, types={"text"})

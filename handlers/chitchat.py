@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.matcher import chitchat_text
 from bot.triggers import load_triggers
+from handlers import add
 
 
 def chitchat(incoming: Incoming, ctx: Context) -> Reply | None:
@@ -21,4 +22,4 @@ def chitchat(incoming: Incoming, ctx: Context) -> Reply | None:
 
 
 def register(registry: Registry) -> None:
-    registry.register("chitchat", 70, chitchat, types={"text"})
+    add(registry, "chitchat", chitchat, types={"text"})

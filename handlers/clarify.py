@@ -1,7 +1,8 @@
 """The answer to numbered choices: "您想问的是：1 … 2 … 3 … 回复数字即可", and the numbered
 examples of a menu topic (常见问题 → 婚姻家庭 → "5").
 
-The choices live in the villager's pending state (bot/users.py, kind "clarify") for
+The choices live in the villager's pending state (bot/users.py, kind "clarify"; a menu topic's
+examples are offered by bot/choices.py) for
 config.matcher.clarify_ttl_seconds; after that a "2" is an ordinary message again. A choice
 completes the consultation of the question that was asked (one row, updated); "都不是" hands
 that question to the village adviser. An entry that needs a person (``needs_person``) is
@@ -15,6 +16,7 @@ from bot import handover, users
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.knowledge import compose_reply
 from bot.matcher import Decision
+from handlers import add
 
 NONE_OF_THEM = re.compile(r"^(都不是|都不对|不是|没有|没有我要问的|以上都不是|0)$")
 GONE = "这一条刚刚下线了，请把您的问题再发一次，我重新帮您查。"
@@ -72,12 +74,5 @@ def clarify(incoming: Incoming, ctx: Context) -> Reply | None:
     return none_of_them(ctx, incoming, pending) if none else selected(ctx, incoming, pending, number)
 
 
-def offer_entries(ctx: Context, openid: str, faq_ids: list[str]) -> None:
-    """A menu topic's numbered examples: a number sent back within the TTL answers that entry."""
-    users.set_pending(ctx.db, openid, "clarify", {"faq_ids": faq_ids, "question": None,
-                                                   "message_id": None},
-                      ttl=ctx.config.matcher.clarify_ttl_seconds, now=ctx.now)
-
-
 def register(registry: Registry) -> None:
-    registry.register("clarify", 32, clarify, types={"text"})
+    add(registry, "clarify", clarify, types={"text"})

@@ -2,17 +2,20 @@
 
 Following gets a welcome (what the bot does, the disclaimer, how to reach a person);
 unfollowing is recorded and gets no reply. A menu CLICK sends the key configured in
-config.toml ``[[menu]]``; its ``reply`` names an action ("help", "human", "emergency",
-"my_tickets", "change_village" (handlers/village.py), "topic:<category>") or is itself the text
-to send. Every other event (VIEW, SCAN,
+config.toml ``[[menu]]``; its ``reply`` names an action ("help", "human", "my_tickets",
+"topic:<category>"; "emergency" is taken first by handlers/urgent.py, "change_village" by
+handlers/village.py) or is itself the text to send. Every other event (VIEW, SCAN,
 LOCATION, template/mass-send results, 订阅通知, customer-service sessions) needs no answer, so
 WeChat gets ``success`` (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html).
 """
 from __future__ import annotations
 
 from bot import users
+from bot.choices import offer_entries
 from bot.config import Config
 from bot.dispatch import Context, Incoming, Registry, Reply
+from bot.tickets import my_tickets_text
+from handlers import add
 
 SUBSCRIBE_EVENTS = {"subscribe"}
 TOPIC_EXAMPLES = 8
@@ -53,23 +56,12 @@ def help_text(config: Config) -> str:
     ])
 
 
-def emergency_text(config: Config) -> str:
-    local = config.local
-    lines = ["遇到危险，请马上打电话：", "· 报警 110（家暴、打人、威胁都可以报）",
-             "· 急救 120", "· 妇女儿童维权 12338", "· 法律援助 " + local.get("legal_aid_phone", "12348")]
-    if local.get("police_station"):
-        lines.append(f"· 就近找{local['police_station']}")
-    lines.append("先保证自己安全，再慢慢说您的事，我们会帮您联系法律顾问。")
-    return "\n".join(lines)
-
-
 def topic_text(ctx: Context, incoming: Incoming, category: str) -> str:
     """Example questions of one FAQ category, numbered: a number sent back gets that answer
     (handlers/clarify.py), so a villager who cannot type much still gets one."""
     entries = ctx.services.knowledge.in_category(category)[:TOPIC_EXAMPLES]
     if not entries:
         return f"“{category}”方面的问题，请直接打字问我。" + contact_line(ctx.config)
-    from handlers.clarify import offer_entries
     offer_entries(ctx, incoming.openid, [e.id for e in entries])
     examples = [f"{i}. {e.questions[0]}" for i, e in enumerate(entries, 1)]
     return "\n".join([f"{category}方面，大家常问：", *examples,
@@ -86,10 +78,7 @@ def human(incoming: Incoming, ctx: Context) -> Reply:
 def menu_action_text(ctx: Context, incoming: Incoming, action: str) -> str:
     if action == "help":
         return help_text(ctx.config)
-    if action == "emergency":
-        return emergency_text(ctx.config)
     if action == "my_tickets":  # normally answered first by handlers/my_tickets.py
-        from handlers.my_tickets import my_tickets_text
         return my_tickets_text(ctx.db, incoming.openid)
     if action.startswith("topic:"):
         return topic_text(ctx, incoming, action.removeprefix("topic:"))
@@ -116,9 +105,6 @@ def menu_click(incoming: Incoming, ctx: Context) -> Reply | None:
     action = ctx.config.menu_reply(incoming.event_key) or ""
     if action == "human":
         return human(incoming, ctx)
-    if action == "emergency":   # the same urgent path as typed danger words (handlers/urgent)
-        from handlers.urgent import emergency_menu
-        return emergency_menu(incoming, ctx)
     return Reply(text=menu_action_text(ctx, incoming, action), handler="events.menu")
 
 
@@ -128,7 +114,7 @@ def other_event(incoming: Incoming, ctx: Context) -> Reply:
 
 
 def register(registry: Registry) -> None:
-    registry.register("events.subscribe", 50, subscribe, types={"event"})
-    registry.register("events.unsubscribe", 51, unsubscribe, types={"event"})
-    registry.register("events.menu", 52, menu_click, types={"event"})
-    registry.register("events.other", 59, other_event, types={"event"})
+    add(registry, "events.subscribe", subscribe, types={"event"})
+    add(registry, "events.unsubscribe", unsubscribe, types={"event"})
+    add(registry, "events.menu", menu_click, types={"event"})
+    add(registry, "events.other", other_event, types={"event"})

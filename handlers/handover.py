@@ -15,6 +15,7 @@ import re
 from bot import escalation, handover, tickets, users
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.matcher import Decision
+from handlers import add
 
 ACCEPT = re.compile(r"^(1|一|好|好的|要|是|是的|转|转吧|可以|行|嗯|嗯嗯|麻烦了|需要)$")
 ADD = re.compile(r"^\s*补充\s*[:：,，]?\s*(.*)$", re.S)
@@ -132,8 +133,8 @@ def add_or_cancel(incoming: Incoming, ctx: Context) -> Reply | None:
 
 
 def register(registry: Registry) -> None:
-    registry.register("handover.offer", 33, accept_offer, types={"text"})
-    registry.register("handover.request", 34, request_person, types={"text"})
-    registry.register("handover.command", 44, add_or_cancel, types={"text"})
-    registry.register("handover.story", 71, story, types={"text"})
-    registry.register("handover.more", 72, more, types={"text"})
+    add(registry, "handover.offer", accept_offer, types={"text"})
+    add(registry, "handover.request", request_person, types={"text"})
+    add(registry, "handover.command", add_or_cancel, types={"text"})
+    add(registry, "handover.story", story, types={"text"})
+    add(registry, "handover.more", more, types={"text"})

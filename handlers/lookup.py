@@ -12,6 +12,7 @@ import re
 from bot.dispatch import Context, Incoming, Registry, Reply
 from bot.knowledge import CITATION, Statutes, format_article, parse_citation
 from bot.matcher import Decision
+from handlers import add
 
 TRIGGER = re.compile(r"^\s*(?:查法条|查法律|查条文|法条)\s*[:：]?\s*(?P<query>.*)$", re.S)
 USAGE = "想看哪一条法律？请这样发：查法条 民法典1079（也可以写“民法典第1079条”）。"
@@ -57,4 +58,4 @@ def law_lookup(incoming: Incoming, ctx: Context) -> Reply | None:
 
 
 def register(registry: Registry) -> None:
-    registry.register("law_lookup", 40, law_lookup, types={"text"})
+    add(registry, "law_lookup", law_lookup, types={"text"})

@@ -7,6 +7,7 @@ https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_st
 from __future__ import annotations
 
 from bot.dispatch import Context, Incoming, Registry, Reply
+from handlers import add
 
 KINDS = {"image": "图片", "video": "视频", "shortvideo": "小视频", "location": "位置",
          "link": "链接", "file": "文件"}
@@ -23,4 +24,4 @@ def media(incoming: Incoming, ctx: Context) -> Reply:
 
 
 def register(registry: Registry) -> None:
-    registry.register("media", 60, media, types=KINDS)
+    add(registry, "media", media, types=KINDS)

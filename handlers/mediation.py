@@ -30,6 +30,8 @@ from bot.disputes import KIND_LABELS, Kind
 from bot.mediation import Case, MediationError, NewCase, Party, Source, Status
 from bot.mediation_offers import (committee_name, expect_contact, fresh_offer, open_from_offer,
                                   opened_text)
+from bot.villages import settle_village
+from handlers import add
 
 ACCEPT = re.compile(r"^(调解|要调解|我要调解|申请调解|申请人民调解|帮我调解|请帮我调解|同意调解|好的?调解|调解吧)[。！!]?$")
 APPLY = re.compile(r"^(我要|申请|帮我|请帮我)")
@@ -90,9 +92,7 @@ def village_for_case(incoming: Incoming, ctx: Context) -> Reply | None:
         return Reply(text="没有这个村。" + village_list(ctx.config), handler="mediation.village")
     offer = fresh_offer(ctx.db, incoming.openid, ctx.now)
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
-    from handlers.village import after_choice
-    users.set_village(ctx.db, incoming.openid, village, ctx.now)
-    told = after_choice(ctx, incoming.openid, village)
+    told = settle_village(ctx, incoming.openid, village)
     if offer is None:
         return Reply(text=told, handler="mediation.village")
     return Reply(text=told + open_case_text(ctx, incoming, offer, village), handler="mediation.village")
@@ -270,10 +270,10 @@ def run(command, ctx: Context, adviser: Adviser, match) -> str:
 
 
 def register(registry: Registry) -> None:
-    # Mediators' commands right after the advisers' (8): before the danger words (10), since a
-    # session note may well say "打架" or "拿刀".
-    registry.register("mediation.command", 9, mediator_command, types={"text"})
-    registry.register("mediation.village", 29, village_for_case, types={"text"})
-    registry.register("mediation.accept", 36, accept, types={"text"})
-    registry.register("mediation.contact", 37, contact, types={"text"})
-    registry.register("mediation.mine", 46, my_cases, types={"text"})
+    # Mediators' commands come before the danger words (handlers.PRIORITIES), since a session
+    # note may well say "打架" or "拿刀".
+    add(registry, "mediation.command", mediator_command, types={"text"})
+    add(registry, "mediation.village", village_for_case, types={"text"})
+    add(registry, "mediation.accept", accept, types={"text"})
+    add(registry, "mediation.contact", contact, types={"text"})
+    add(registry, "mediation.mine", my_cases, types={"text"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot import users
 from bot.dispatch import Context, Incoming, Registry, Reply
+from handlers import add
 
 NOTHING_MORE = "上一条回答已经全部发完了。还有别的问题，直接打字告诉我就行。"
 
@@ -24,4 +25,4 @@ def more(incoming: Incoming, ctx: Context) -> Reply | None:
 
 
 def register(registry: Registry) -> None:
-    registry.register("more", 30, more, types={"text"})
+    add(registry, "more", more, types={"text"})

@@ -9,6 +9,7 @@ import re
 
 from bot import publicity
 from bot.dispatch import Context, Incoming, Registry, Reply
+from handlers import add
 
 ASK = re.compile(r"^\s*(普法|普法日历|今日普法|今天普法|普法日)\s*$")
 MENU_ACTION = "publicity"
@@ -44,6 +45,6 @@ def mass_job_finished(incoming: Incoming, ctx: Context) -> Reply | None:
 
 
 def register(registry: Registry) -> None:
-    registry.register("publicity.ask", 47, calendar, types={"text"})
-    registry.register("publicity.menu", 49, calendar, types={"event"})
-    registry.register("publicity.job", 53, mass_job_finished, types={"event"})
+    add(registry, "publicity.ask", calendar, types={"text"})
+    add(registry, "publicity.menu", calendar, types={"event"})
+    add(registry, "publicity.job", mass_job_finished, types={"event"})

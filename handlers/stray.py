@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.dispatch import Context, Incoming, Registry, Reply
+from handlers import add
 
 NUMBER = re.compile(r"^第?[0-9一二三四五六七八九十]{1,3}个?$")
 QUIT = re.compile(r"^(退出|exit|quit|q|bye|结束|不问了|没事了|关闭)$", re.I)
@@ -27,4 +28,4 @@ def stray(incoming: Incoming, ctx: Context) -> Reply | None:
 
 
 def register(registry: Registry) -> None:
-    registry.register("stray", 75, stray, types={"text"})
+    add(registry, "stray", stray, types={"text"})

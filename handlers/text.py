@@ -13,6 +13,7 @@ from bot import escalation, handover, users
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.knowledge import compose_reply
 from bot.matcher import Decision, reply_for
+from handlers import add
 
 STILL_NEEDS_PERSON = "这件事还要请法律顾问帮您看看。"
 
@@ -25,12 +26,6 @@ def consultation_of(decision: Decision, question: str) -> Consultation:
                         category=decision.category, score=round(decision.score, 3),
                         candidates=candidates, citations=list(decision.citations),
                         reason=decision.reason or "")
-
-
-def hand_over(ctx: Context, incoming: Incoming, consultation: Consultation, *,
-              urgent: bool = False, reason: str = "") -> str:
-    """Open a ticket for the village adviser (bot.handover) and return what to tell the villager."""
-    return handover.hand_over_now(ctx, incoming, consultation, urgent=urgent, reason=reason)
 
 
 def remember_choices(ctx: Context, decision: Decision, openid: str) -> None:
@@ -46,7 +41,7 @@ def remember_choices(ctx: Context, decision: Decision, openid: str) -> None:
 def escalation_text(ctx: Context, incoming: Incoming, decision: Decision,
                     consultation: Consultation) -> str:
     """The general answer when the FAQ has one, then the hand-over."""
-    told = hand_over(ctx, incoming, consultation, reason=decision.reason)
+    told = handover.hand_over_now(ctx, incoming, consultation, reason=decision.reason)
     if decision.faq_id is None:
         return handover.HAND_OVER_LEAD + told
     kb = ctx.services.knowledge
@@ -80,4 +75,4 @@ def question(incoming: Incoming, ctx: Context) -> Reply | None:
 
 
 def register(registry: Registry) -> None:
-    registry.register("text", 80, question, types={"text"})
+    add(registry, "text", question, types={"text"})

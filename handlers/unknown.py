@@ -10,13 +10,12 @@ import re
 import unicodedata
 
 from bot.dispatch import Context, Incoming, Registry, Reply
+from handlers import add
 
 STICKER_PLACEHOLDER = "收到不支持的消息类型"
 WECHAT_EMOTICON = re.compile(r"\[[^\[\]]{1,6}\]|/:[^\s]{1,8}")   # [微笑], [Smile], /::)
 UNKNOWN_REPLY = ("抱歉，这种消息我还看不懂。请用文字说说您遇到的事；"
                  "想找法律顾问，请回复“转人工”。")
-TEXT_FALLBACK = ("这个问题我暂时答不上来。您可以换个说法再问一次，"
-                 "或回复“转人工”，请您村的法律顾问来看。")
 UNREADABLE_REPLIES = {
     "empty": "您好，我没有收到文字。请把遇到的事用几句话写下来发给我。",
     "sticker": "收到您的表情啦。有法律方面的问题，请用文字说一说，我来帮您查。",
@@ -42,13 +41,13 @@ def unreadable(incoming: Incoming, ctx: Context) -> Reply | None:
 
 
 def unknown(incoming: Incoming, ctx: Context) -> Reply:
-    """Last resort: events nobody handled get no reply; anything else a polite one."""
+    """Last resort: events nobody handled get no reply; anything else a polite one. (Text never
+    gets here: blank text is ``unreadable``, every other text a question for handlers/text.py.)"""
     if incoming.msg_type == "event":
         return Reply(text=None, handler="unknown")
-    text = TEXT_FALLBACK if incoming.msg_type == "text" else UNKNOWN_REPLY
-    return Reply(text=text, handler="unknown")
+    return Reply(text=UNKNOWN_REPLY, handler="unknown")
 
 
 def register(registry: Registry) -> None:
-    registry.register("unreadable", 25, unreadable, types={"text"})
-    registry.register("unknown", 1000, unknown)
+    add(registry, "unreadable", unreadable, types={"text"})
+    add(registry, "unknown", unknown)

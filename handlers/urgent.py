@@ -8,13 +8,14 @@ could be, it says plainly what to do now. The menu's 紧急求助 button takes t
 """
 from __future__ import annotations
 
-from bot import tickets
+from bot import handover, tickets
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.matcher import URGENT_TEXT
 from bot.routing import advisers_reached
 from bot.triggers import load_triggers
-from handlers.text import hand_over
+from handlers import add
 
+MENU_ACTION = "emergency"
 MENU_QUESTION = "（点了菜单：紧急求助）"
 MENU_ASK = "方便的话，打字告诉我们发生了什么、您在哪里。"
 
@@ -24,15 +25,18 @@ def urgent(incoming: Incoming, ctx: Context) -> Reply | None:
     if reason is None:
         return None
     consultation = Consultation(question=incoming.text, action="urgent", score=1.0)
-    told = hand_over(ctx, incoming, consultation, urgent=True, reason=f"urgent: {reason}")
+    told = handover.hand_over_now(ctx, incoming, consultation, urgent=True, reason=f"urgent: {reason}")
     return Reply(text=urgent_reply(ctx, consultation, told), handler="urgent",
                  consultation=consultation)
 
 
-def emergency_menu(incoming: Incoming, ctx: Context) -> Reply:
-    """The 紧急求助 button: an urgent ticket, exactly as if the villager had typed it."""
+def emergency_menu(incoming: Incoming, ctx: Context) -> Reply | None:
+    """The 紧急求助 button (a menu key whose reply is "emergency"): an urgent ticket, exactly as
+    if the villager had typed it."""
+    if incoming.event != "click" or ctx.config.menu_reply(incoming.event_key) != MENU_ACTION:
+        return None
     consultation = Consultation(question=MENU_QUESTION, action="urgent")
-    told = hand_over(ctx, incoming, consultation, urgent=True, reason="menu: 紧急求助")
+    told = handover.hand_over_now(ctx, incoming, consultation, urgent=True, reason="menu: 紧急求助")
     return Reply(text=f"{urgent_reply(ctx, consultation, told)}\n{MENU_ASK}",
                  handler="urgent.menu", consultation=consultation)
 
@@ -47,4 +51,5 @@ def urgent_reply(ctx: Context, consultation: Consultation, told: str) -> str:
 
 
 def register(registry: Registry) -> None:
-    registry.register("urgent", 10, urgent, types={"text"})
+    add(registry, "urgent", urgent, types={"text"})
+    add(registry, "urgent.menu", emergency_menu, types={"event"})

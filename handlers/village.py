@@ -2,15 +2,17 @@
 hand-over when it is still unknown; "改村" (typed or from the menu) asks again.
 
 The answer is a number from the list (or the village's name). Every hand-over that waited for
-the village (a draft ticket, bot/handover.py) goes out as soon as it is known.
+the village (a draft ticket, bot/handover.py) goes out as soon as it is known (bot/villages.py).
 """
 from __future__ import annotations
 
 import re
 
 from bot import handover, tickets, users
+from bot.villages import settle_village
 from bot.config import Config
 from bot.dispatch import Context, Incoming, Registry, Reply
+from handlers import add
 
 CHANGE = re.compile(r"^\s*(改村|换村|修改村|更改村|改一下村)\s*$")
 MENU_ACTION = "change_village"
@@ -48,14 +50,7 @@ def village_choice(incoming: Incoming, ctx: Context) -> Reply | None:
     if village is None:               # a number out of range: ask again, keep the question
         return Reply(text="没有这个序号。" + handover.village_prompt(ctx.config), handler="village")
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
-    users.set_village(ctx.db, incoming.openid, village, ctx.now)
-    return Reply(text=after_choice(ctx, incoming.openid, village), handler="village")
-
-
-def after_choice(ctx: Context, openid: str, village: str) -> str:
-    released = handover.village_named(ctx, openid, village)
-    told = "".join(handover.opened(ctx, ticket) for ticket in released)
-    return f"好的，记下了，您是{village}的。" + told
+    return Reply(text=settle_village(ctx, incoming.openid, village), handler="village")
 
 
 def change_village(incoming: Incoming, ctx: Context) -> Reply | None:
@@ -73,5 +68,5 @@ def wants_change(incoming: Incoming) -> bool:
 
 
 def register(registry: Registry) -> None:
-    registry.register("village_change", 30, change_village, types={"text", "event"})
-    registry.register("village_choice", 31, village_choice, types={"text"})
+    add(registry, "village_change", change_village, types={"text", "event"})
+    add(registry, "village_choice", village_choice, types={"text"})

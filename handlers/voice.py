@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
+from handlers import add
 
 HEARD = "您的语音收到了，我会交给法律顾问来听。"
 
@@ -38,4 +39,4 @@ def to_adviser(incoming: Incoming, ctx: Context) -> Reply:
 
 
 def register(registry: Registry) -> None:
-    registry.register("voice", 65, voice, types={"voice"})
+    add(registry, "voice", voice, types={"voice"})

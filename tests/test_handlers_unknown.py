@@ -1,10 +1,12 @@
 """What the bot cannot read still gets a polite answer: unknown types, stickers, emoji, nothing."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from bot.matcher import FALLBACK_TEXT
 from handlers.unknown import unreadable_kind
 from tests.support import text_xml
 from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
@@ -44,6 +46,14 @@ def test_unreadable_kind(text, kind):
     assert unreadable_kind(text) == kind
 
 
-def test_text_nobody_answers_gets_the_fallback(wechat):
+def test_a_question_outside_the_law_gets_the_fallback_with_no_article_and_no_ticket(wechat, db):
+    """Land on Mars holds no word the law here knows: the bot says it cannot answer and how to
+    ask again or reach a person (the matcher's fallback, nothing added), quotes no article, and
+    neither opens nor offers a hand-over."""
     response = wechat.post(text_xml("火星上的地归谁"))
-    assert response.status_code == 200 and wechat.reply_text(response)
+    assert response.status_code == 200 and wechat.reply_text(response) == FALLBACK_TEXT
+    [row] = db.query("SELECT action, faq_id, citations, reason FROM consultations")
+    assert (row["action"], row["faq_id"], json.loads(row["citations"])) == ("fallback", None, [])
+    assert row["reason"] == "no legal word"
+    assert db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM users WHERE pending IS NOT NULL").fetchone()[0] == 0
