@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import BindingSettings, Config
-from bot.outbox import enqueue
+from bot.outbox import JobRun, enqueue, job
 from bot.store import fetch_one, transaction, write
 
 
@@ -257,7 +257,8 @@ def recent_alerts(db, now: float, days: float = 14) -> list[dict]:
                          " ORDER BY at DESC, id DESC LIMIT 20", [now - days * 86400]))
 
 
-def send_binding_notice(services, db, client, payload: dict[str, Any], now: float) -> str:
+@job("binding_notice")
+def send_binding_notice(run: JobRun, payload: dict[str, Any]) -> str:
     """Outbox job: the customer-service text to a WeChat whose adviser binding moved away."""
-    client.send_text(payload["openid"], payload["text"])
+    run.client.send_text(payload["openid"], payload["text"])
     return "sent"

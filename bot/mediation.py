@@ -26,7 +26,7 @@ from bot import advisers as adv
 from bot.advisers import Adviser
 from bot.config import Config
 from bot.disputes import Kind, kind_label
-from bot.outbox import Hold, enqueue
+from bot.outbox import Hold, JobRun, enqueue, job
 from bot.privacy import mask_phone
 from bot.store import fetch_one, transaction
 
@@ -397,11 +397,13 @@ def template_fields(case: Case) -> dict[str, dict[str, str]]:
             "time3": {"value": local_time(case.created_at).strftime("%Y-%m-%d %H:%M")}}
 
 
-def send_notification(services, db, client, payload: dict[str, Any], now: float) -> str:
+@job("notify_mediator")
+def send_notification(run: JobRun, payload: dict[str, Any]) -> str:
     """Outbox job: tell one mediator of a new case (customer-service message in WeChat's 48-hour
     window, else the adviser template when configured)."""
     from bot.delivery import in_cs_window, send_custom_or_none
     from bot.routing import unreachable_reason
+    services, db, client, now = run.services, run.db, run.client, run.now
     case, mediator = get_case(db, payload["case_id"]), adv.get_adviser(db, payload["adviser_id"])
     if case is None or mediator is None or not case.active:
         raise Hold("case closed or mediator gone")

@@ -10,13 +10,15 @@ fault must lose nothing, so a handler only *enqueues*; `legalbot worker` drains 
   after ``max_attempts`` it is ``failed``. A job may instead ``Hold`` a row: a deliberate stop
   (e.g. the villager is outside WeChat's 48-hour window, so the answer waits for their next
   message) that is not retried.
+- Each kind of row is sent by one job, registered next to its code with ``@job("kind")`` (as
+  wechatpy registers its message classes) and called the one way: ``job(run, payload)``.
 """
 from __future__ import annotations
 
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from bot.config import OutboxSettings
 from bot.redact import without_secrets
@@ -25,6 +27,37 @@ from bot.store import transaction, write
 
 class Hold(Exception):
     """Raised by a job: stop this row on purpose (status ``held``), with the reason recorded."""
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """What every job is given besides its row's payload."""
+
+    services: Any                    # bot.services.Services (its config, the knowledge base)
+    db: Any                          # sqlite_utils.Database
+    client: Any                      # bot.wechat_api.WeChatClient (or the fake in tests)
+    now: float
+    lease: float                     # how long this worker holds the row; a job that locks
+    #                                  something of its own holds it no longer
+
+
+Job = Callable[[JobRun, dict[str, Any]], str]
+JOBS: dict[str, Job] = {}
+
+
+def job(kind: str) -> Callable[[Job], Job]:
+    """Register the function that sends rows of ``kind``; a kind has one job."""
+    def register(send: Job) -> Job:
+        known = JOBS.get(kind)
+        if known is not None and name_of(known) != name_of(send):   # a module imported again is no clash
+            raise ValueError(f"outbox kind {kind!r} already sent by {name_of(known)}")
+        JOBS[kind] = send
+        return send
+    return register
+
+
+def name_of(send: Job) -> str:
+    return f"{send.__module__}.{send.__qualname__}"
 
 
 @dataclass
@@ -101,11 +134,13 @@ def mark_failed(db, row: OutboxRow, error: str, now: float, settings: OutboxSett
     return "retry"
 
 
-def retry_now(db, row_id: int, now: float) -> None:
-    """Put a failed or held row back in the queue (from the console or the command line)."""
-    write(
-        db, "UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 "
-        "WHERE id = ? AND status IN ('failed', 'held')", [now, row_id])
+def retry_failed(db, now: float) -> int:
+    """Put every row that failed for good back in the queue, its attempts reset; returns how
+    many. For after a fault outside the bot is mended (the server's address added to WeChat's IP
+    whitelist, 40164): `legalbot worker --retry-failed`. Held rows stay held: they stopped on
+    purpose."""
+    return write(db, "UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0, "
+                     "locked_until = NULL WHERE status = 'failed'", [now]).rowcount
 
 
 def counts(db) -> dict[str, int]:

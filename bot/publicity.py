@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.choices import offer_entries
 from bot.config import Config, MenuButton
-from bot.outbox import Hold, enqueue
+from bot.outbox import Hold, JobRun, enqueue, job
 from bot.publicity_settings import PublicityDay, PublicitySettings
 from bot.stats import Period, local_time
 from bot.store import fetch_one, transaction, write
@@ -309,8 +309,10 @@ def text_body(text: str) -> dict[str, Any]:
     return {"msgtype": "text", "text": {"content": text}}
 
 
-def send_preview(services, db, client, payload: dict[str, Any], now: float) -> str:
+@job("mass_preview")
+def send_preview(run: JobRun, payload: dict[str, Any]) -> str:
     """Outbox job: the preview (WeChat allows 100 a day)."""
+    db, client, now = run.db, run.client, run.now
     mass = get_mass(db, payload["mass_id"])
     if mass is None or mass.status in ("queued", "sent"):
         raise Hold("mass message gone or already sent")
@@ -321,10 +323,12 @@ def send_preview(services, db, client, payload: dict[str, Any], now: float) -> s
     return "sent"
 
 
-def send_mass(services, db, client, payload: dict[str, Any], now: float) -> str:
+@job("mass_send")
+def send_mass(run: JobRun, payload: dict[str, Any]) -> str:
     """Outbox job: the 群发 to every follower, with its clientmsgid. If WeChat already has a mass
     message with that id (our earlier attempt reached it, its answer was lost), it refuses this
     one (45065): that is the message sent, not an error."""
+    db, client, now = run.db, run.client, run.now
     mass = get_mass(db, payload["mass_id"])
     if mass is None or mass.status == "sent":
         raise Hold("already sent")

@@ -31,7 +31,7 @@ from bot import routing
 from bot.advisers import Adviser
 from bot.config import Config
 from bot.messages import Context
-from bot.outbox import Hold, enqueue
+from bot.outbox import Hold, JobRun, enqueue, job
 from bot.store import transaction
 
 log = logging.getLogger(__name__)
@@ -358,9 +358,11 @@ def template_data(ticket: Ticket) -> dict[str, dict[str, str]]:
             "time3": {"value": when}}
 
 
-def send_notification(services, db, client, payload: dict[str, Any], now: float) -> str:
+@job("notify_adviser")
+def send_notification(run: JobRun, payload: dict[str, Any]) -> str:
     """Outbox job: tell the adviser (customer-service message in the window, else a template)."""
     from bot.delivery import in_cs_window, send_custom_or_none
+    services, db, client, now = run.services, run.db, run.client, run.now
     ticket, adviser = get_ticket(db, payload["ticket_id"]), adv.get_adviser(db, payload["adviser_id"])
     if ticket is None or adviser is None:
         raise Hold("ticket or adviser no longer exists")
@@ -383,13 +385,15 @@ def send_notification(services, db, client, payload: dict[str, Any], now: float)
     return "sent"
 
 
-def forward_voice(services, db, client, payload: dict[str, Any], now: float) -> str:
+@job("forward_voice")
+def forward_voice(run: JobRun, payload: dict[str, Any]) -> str:
     """Outbox job: pass the villager's voice message on, so the adviser listens on the phone.
 
     WeChat keeps a voice for 3 days; outside the adviser's 48-hour window it stays on the
     ticket, downloadable from the console while WeChat still has it.
     """
     from bot.delivery import count_cs_sent, in_cs_window
+    services, db, client, now = run.services, run.db, run.client, run.now
     ticket, adviser = get_ticket(db, payload["ticket_id"]), adv.get_adviser(db, payload["adviser_id"])
     if ticket is None or adviser is None or not ticket.media_id or not adviser.openid:
         raise Hold("nothing to forward")

@@ -10,13 +10,15 @@ import logging
 import threading
 import time
 from collections import Counter
-from typing import Any, Callable
+from typing import Any
 
+# Each of these modules registers the outbox jobs it handles (bot.outbox.job): importing them
+# here is what puts every kind in outbox.JOBS before the first row is claimed.
 from bot import advisers as adv
 from bot import mediation, outbox, publicity, tickets
 from bot.config import Config
 from bot.delivery import push_answer
-from bot.outbox import Hold, OutboxRow
+from bot.outbox import Hold, JobRun, OutboxRow, job
 from bot.routing import Unreachable, reachable
 from bot.wechat_api import DEMO_ACCOUNT, WeChatClient, WeChatError, has_credentials
 
@@ -25,21 +27,18 @@ log = logging.getLogger(__name__)
 QUOTA_ERRORS = {45047, 45009}          # over the message quota / the API's daily limit: hold
 
 
-def send_menu(services, db, client, payload: dict[str, Any], now: float) -> str:
-    client.create_menu(payload["menu"])
+@job("menu_create")
+def send_menu(run: JobRun, payload: dict[str, Any]) -> str:
+    """Outbox job: the account's menu (`legalbot menu push`, and the 普法 button's label)."""
+    run.client.create_menu(payload["menu"])
     return "sent"
 
 
-JOBS: dict[str, Callable[..., str]] = {
-    "notify_adviser": tickets.send_notification,
-    "forward_voice": tickets.forward_voice,
-    "deliver_answer": push_answer,
-    "menu_create": send_menu,
-    "binding_notice": adv.send_binding_notice,
-    "notify_mediator": mediation.send_notification,     # 人民调解 (bot/mediation.py)
-    "mass_preview": publicity.send_preview,             # 群发 (bot/publicity.py)
-    "mass_send": publicity.send_mass,
-}
+@job("deliver_answer")
+def deliver_answer(run: JobRun, payload: dict[str, Any]) -> str:
+    """Outbox job: the adviser's answer to the villager; the ticket's push lock lasts as long
+    as the row's lease. (Registered here until bot/delivery.py takes ``run`` itself.)"""
+    return push_answer(run.services, run.db, run.client, payload, run.now, lease=run.lease)
 
 
 def lease_seconds(config: Config) -> float:
@@ -86,13 +85,10 @@ def hold_all(db, now: float, lease: float) -> Counter:
 
 
 def run_job(services, db, client, row: OutboxRow, now: float) -> None:
-    job = JOBS.get(row.kind)
-    if job is None:
+    send = outbox.JOBS.get(row.kind)
+    if send is None:
         raise Hold(f"unknown outbox kind {row.kind!r}")
-    if row.kind == "deliver_answer":  # the ticket's push lock lasts as long as the row's lease
-        job(services, db, client, row.payload, now, lease=lease_seconds(services.config))
-    else:
-        job(services, db, client, row.payload, now)
+    send(JobRun(services, db, client, now, lease_seconds(services.config)), row.payload)
 
 
 def process(services, db, client, row: OutboxRow, now: float) -> str:

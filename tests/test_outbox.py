@@ -1,11 +1,13 @@
 """The durable outbox: dedupe, leased claims, backoff, and never undoing another worker's row."""
 from __future__ import annotations
 
+import re
 import threading
+from pathlib import Path
 
 import pytest
 
-from bot import outbox
+from bot import outbox, worker  # noqa: F401 (the worker's import registers every job)
 from bot.config import OutboxSettings
 from tests.escalation_support import START, make_services
 
@@ -98,15 +100,42 @@ def test_a_row_fails_for_good_after_max_attempts(db):
     assert row_of(db, row_id)["status"] == "failed"
 
 
+def test_rows_that_failed_for_good_go_back_in_the_queue_and_held_ones_stay(db):
+    settings = OutboxSettings(max_attempts=1)
+    failed, held = (outbox.enqueue(db, "custom_text", {"n": n}, START) for n in (1, 2))
+    first, second = outbox.claim(db, START, LEASE)
+    outbox.mark_failed(db, first, "WeChat 40164", START, settings)
+    outbox.mark_held(db, second, "outside the 48-hour window", START)
+    assert outbox.retry_failed(db, START + 5) == 1
+    assert [(r.id, r.attempts) for r in outbox.claim(db, START + 5, LEASE)] == [(failed, 1)]
+    assert row_of(db, held)["status"] == "held"
+
+
 def test_the_backoff_is_capped():
     settings = OutboxSettings(backoff_base_seconds=5, backoff_max_seconds=3600)
     assert outbox.backoff_seconds(30, settings) == 3600
 
 
-def test_a_failed_row_can_be_put_back_in_the_queue(db):
-    settings = OutboxSettings(max_attempts=1)
-    row_id = outbox.enqueue(db, "custom_text", {}, START)
-    [row] = outbox.claim(db, START, LEASE)
-    outbox.mark_failed(db, row, "boom", START, settings)
-    outbox.retry_now(db, row_id, START + 5)
-    assert [r.id for r in outbox.claim(db, START + 5, LEASE)] == [row_id]
+def enqueued_kinds() -> set[str]:
+    """Every kind the code puts in the outbox (``enqueue(db, "kind", …)``)."""
+    root = Path(__file__).resolve().parent.parent
+    found = set()
+    for path in [*root.glob("bot/**/*.py"), *root.glob("handlers/*.py")]:
+        found.update(re.findall(r'enqueue\(\s*db,\s*"([a-z_]+)"', path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_kind_the_code_enqueues_has_its_job_registered():
+    kinds = enqueued_kinds()
+    assert {"notify_adviser", "deliver_answer", "mass_send"} <= kinds      # the scan finds them
+    assert sorted(kinds - set(outbox.JOBS)) == []
+
+
+def test_a_kind_is_sent_by_one_job_only():
+    def another_sender(run, payload):
+        return "sent"
+    kept = outbox.JOBS["notify_adviser"]
+    with pytest.raises(ValueError, match="notify_adviser"):
+        outbox.job("notify_adviser")(another_sender)
+    assert outbox.JOBS["notify_adviser"] is kept
+

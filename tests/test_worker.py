@@ -7,9 +7,11 @@ import pytest
 from click.testing import CliRunner
 
 from bot import advisers as adv
-from bot import delivery, tickets, users, worker
+from bot import delivery, outbox, tickets, users, worker
 from bot.cli import main as cli
+from bot.config import load_config
 from bot.dispatch import Consultation, Incoming
+from bot.services import Services
 from bot.wechat_api import WeChatClient
 from tests.escalation_support import (ADVISER_OPENID, BACKUP_OPENID, START, VILLAGER, bind,
                                       context, hand_over, make_services, open_db)
@@ -254,6 +256,20 @@ def test_menu_push_creates_the_configured_menu(tmp_path, fake_wechat, monkeypatc
     assert [b["name"] for b in call.body["button"]] == ["常见问题", "找人帮忙", "办事指南"]
     assert call.body["button"][1]["sub_button"][1] == {"type": "click", "name": "我的咨询",
                                                         "key": "MY_TICKETS"}
+
+
+def test_worker_retry_failed_sends_a_row_that_had_given_up(tmp_path, fake_wechat, monkeypatch):
+    for name, value in {"LEGALBOT_DB": str(tmp_path / "cli.db"), "WECHAT_API_BASE": fake_wechat.base,
+                        "WECHAT_APPID": "wxtest", "WECHAT_APPSECRET": "s"}.items():
+        monkeypatch.setenv(name, value)
+    db = Services(load_config()).open_db()
+    row_id = outbox.enqueue(db, "menu_create", {"menu": {"button": []}}, START)
+    db.execute("UPDATE outbox SET status = 'failed', attempts = 8, last_error = 'WeChat 40164'")
+    db.conn.commit()
+    result = CliRunner().invoke(cli, ["worker", "--once", "--retry-failed"])
+    assert result.exit_code == 0, result.output
+    assert len(fake_wechat.sent("/menu/create")) == 1
+    assert next(db.query("SELECT status FROM outbox WHERE id = ?", [row_id]))["status"] == "sent"
 
 
 def test_adviser_cli_adds_lists_and_prints_a_bind_code(tmp_path, monkeypatch):

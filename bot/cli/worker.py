@@ -16,11 +16,16 @@ from bot.redact import redact_logging
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="One pass (deadlines, then due rows), then exit.")
-def worker_command(once: bool) -> None:
+@click.option("--retry-failed", is_flag=True,
+              help="First put the rows that failed for good back in the queue (once a fault "
+                   "such as WeChat's IP whitelist is mended).")
+def worker_command(once: bool, retry_failed: bool) -> None:
     """Send what the outbox holds (adviser notifications, answers) and chase late tickets."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     redact_logging()
     services = make_services()
+    if retry_failed:
+        requeue_failed(services)
     if once:
         print_json(worker.run_once(services))
         return
@@ -29,6 +34,15 @@ def worker_command(once: bool) -> None:
         worker.loop(services)
     except KeyboardInterrupt:
         pass
+
+
+def requeue_failed(services) -> None:
+    db = services.open_db()
+    try:
+        click.echo(f"worker: {outbox.retry_failed(db, time.time())} failed rows back in the queue",
+                   err=True)
+    finally:
+        db.conn.close()
 
 
 def button_json(button: MenuButton) -> dict:
