@@ -75,8 +75,8 @@ def open_tickets(services, db) -> dict[str, int]:
         adviser = adv.adviser_for_village(db, village)
         bind_adviser(db, services.config, adviser.name, f"oAdv-{adviser.id}")
         users.touch_inbound(db, openid, START)    # the villager is inside the 48-hour window
-        request = {"question": f"{village}的邻居占了我家的地怎么办", "category": "土地与宅基地",
-                   "citations": [], "urgent": False, "context": []}
+        request = tickets.TicketRequest(question=f"{village}的邻居占了我家的地怎么办",
+                                        category="土地与宅基地")
         ticket_ids[openid] = tickets.open_ticket(ctx, openid, village, request).id
     for village, openid in ANSWERED_VILLAGERS.items():
         adviser = adv.adviser_for_village(db, village)

@@ -181,8 +181,8 @@ def test_an_adviser_refers_a_ticket_to_mediation(wechat, db, config):
     from bot.dispatch import Context
     services = wechat.client.application.extensions["legalbot"]
     ctx = Context(services=services, db=db, now=time.time())
-    ticket = tickets.open_ticket(ctx, "oVillagerTicket1", "古坡村",
-                                 {"question": "邻居的猪圈盖到我家宅基地上了", "category": "土地与宅基地"})
+    ticket = tickets.open_ticket(ctx, "oVillagerTicket1", "古坡村", tickets.TicketRequest(
+        question="邻居的猪圈盖到我家宅基地上了", category="土地与宅基地"))
     reply = wechat.say(f"转调解 {ticket.id}", openid="oAdviserQin0001")
     [case] = mediation.list_cases(db)
     assert f"调解#{case.id}" in reply and case.found_via == "ticket" and case.ticket_id == ticket.id
