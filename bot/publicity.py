@@ -18,7 +18,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -154,6 +156,23 @@ def pushed_label(payload: dict[str, Any], key: str) -> str | None:
     return None
 
 
+def button_json(button: MenuButton) -> dict:
+    """One button in WeChat's menu/create shape (our `reply` stays in config, not at WeChat).
+    https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
+    """
+    if button.sub:
+        return {"name": button.name, "sub_button": [button_json(b) for b in button.sub]}
+    out = {"type": button.type, "name": button.name}
+    out.update({"url": button.url} if button.type == "view" else {"key": button.key})
+    return out
+
+
+def menu_json(config: Config, today: date | None = None) -> dict:
+    """The menu for ``today`` (township time, default now), as `legalbot menu push` and the
+    worker's relabelling send it: the 普法 button takes the label of a publicity day that is near."""
+    return {"button": [button_json(b) for b in menu_for(config, today or township_today(time.time()))]}
+
+
 def refresh_menu(db, config: Config, now: float) -> bool:
     """Once a menu has been pushed (`legalbot menu push`), push it again when the 普法 button's
     label changes with the calendar (the worker calls this each pass; one row per day and label)."""
@@ -161,8 +180,6 @@ def refresh_menu(db, config: Config, now: float) -> bool:
                          " ORDER BY id DESC LIMIT 1")
     if last is None:
         return False
-    import json
-    from bot.cli.worker import menu_json
     today = township_today(now)
     menu = menu_json(config, today)
     label = button_label(menu_for(config, today), config.publicity.menu_key)

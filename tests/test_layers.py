@@ -64,6 +64,14 @@ def test_the_core_imports_no_handler_but_at_the_wiring_point():
     assert importers == ["bot/services.py"]
 
 
+def test_nothing_but_the_command_line_imports_the_command_line():
+    """The CLI is thin over the library: the library never reaches up into it."""
+    importers = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "bot").rglob("*.py")
+                       if "cli" not in path.relative_to(ROOT).parts
+                       and reaches(imported_modules(path), ("bot.cli",)))
+    assert importers == []
+
+
 def test_the_handlers_run_in_the_order_of_the_one_priority_table():
     registry = load_handlers(DEFAULT_HANDLERS)
     by_table = sorted(PRIORITIES, key=lambda name: (PRIORITIES[name], name))

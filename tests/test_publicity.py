@@ -11,7 +11,6 @@ import pytest
 
 from bot import advisers as adv
 from bot import publicity, worker
-from bot.cli.worker import menu_json
 from bot.config import ConfigError, load_config
 from bot.conversation import converse
 from bot.dispatch import Context, Incoming
@@ -57,7 +56,7 @@ def test_on_12_04_answers_carry_the_constitution_day_line(app, db):
 
 
 def test_on_12_04_the_menu_is_the_constitution_days(app, db, config):
-    assert button(menu_json(config, date(2026, 12, 4))) == "国家宪法日"
+    assert button(publicity.menu_json(config, date(2026, 12, 4))) == "国家宪法日"
     shown = say(app, db, "publicity", DEC_4, event="click", event_key="PUBLICITY")
     assert shown.startswith("【普法】今天是国家宪法日。\n12月4日是国家宪法日，也是全国法制宣传日。")
     assert "\n1. " in shown and "回复数字看回答" in shown and "近期普法日：2月4日至12日 春节" in shown
@@ -74,7 +73,7 @@ def test_days_ahead_the_line_counts_down_and_a_week_under_way_names_its_dates(ap
 def test_outside_the_days_nothing_is_added_and_the_menu_keeps_its_name(app, db, config):
     reply = say(app, db, "借钱不还怎么办", at("2026-08-15 09:00"))
     assert "【普法】" not in reply
-    assert button(menu_json(config, date(2026, 8, 15))) == "普法日历"
+    assert button(publicity.menu_json(config, date(2026, 8, 15))) == "普法日历"
     calendar = say(app, db, "普法", at("2026-08-15 09:00"))
     assert calendar.startswith("普法日历：") and "11月1日至30日 全国消防宣传月" in calendar
 
@@ -83,7 +82,7 @@ def test_the_pushed_menu_follows_the_calendar_once_a_day(app, db, fake_wechat, t
     config = load_config(overrides=overrides_for(tmp_path, wechat={"api_base": fake_wechat.base},
                                                  publicity=shipped_publicity()), environ={})
     services = app.extensions["legalbot"].__class__(config)
-    enqueue(db, "menu_create", {"menu": menu_json(config, date(2026, 11, 30))}, at("2026-11-30 09:00"),
+    enqueue(db, "menu_create", {"menu": publicity.menu_json(config, date(2026, 11, 30))}, at("2026-11-30 09:00"),
             dedupe_key="menu:push")
     worker.run_once(services, now=at("2026-11-30 09:00"), db=db)
     for when in ("2026-12-04 08:00", "2026-12-04 08:01"):

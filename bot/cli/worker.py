@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import date
 
 import click
 
 from bot import outbox, worker
 from bot.cli.common import make_services, print_json
-from bot.config import Config, MenuButton
+from bot.publicity import menu_json
 from bot.redact import redact_logging
 
 
@@ -43,24 +42,6 @@ def requeue_failed(services) -> None:
                    err=True)
     finally:
         db.conn.close()
-
-
-def button_json(button: MenuButton) -> dict:
-    """One button in WeChat's menu/create shape (our `reply` stays in config, not at WeChat).
-    https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
-    """
-    if button.sub:
-        return {"name": button.name, "sub_button": [button_json(b) for b in button.sub]}
-    out = {"type": button.type, "name": button.name}
-    out.update({"url": button.url} if button.type == "view" else {"key": button.key})
-    return out
-
-
-def menu_json(config: Config, today: date | None = None) -> dict:
-    """The menu for ``today`` (township time, default now): the 普法 button takes the label of a
-    publicity day that is near (bot/publicity.py)."""
-    from bot.publicity import menu_for, township_today
-    return {"button": [button_json(b) for b in menu_for(config, today or township_today(time.time()))]}
 
 
 @click.group("menu")
