@@ -10,6 +10,7 @@ Requests and commands are not consultations: the story is (one row, the villager
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from bot import escalation, handover, tickets, users
@@ -58,9 +59,11 @@ def request_person(incoming: Incoming, ctx: Context) -> Reply | None:
 
 
 def escalated(decision: Decision, consultation: Consultation) -> Decision:
-    decision.action, decision.reason, decision.category = "escalate", consultation.reason, consultation.category
-    decision.faq_id, decision.citations = None, list(consultation.citations)
-    return decision
+    """The decision `ask --json` reports for a story handed over (a copy: the matcher's own
+    decision is left as it was)."""
+    return dataclasses.replace(decision, action="escalate", reason=consultation.reason,
+                               category=consultation.category, faq_id=None,
+                               citations=list(consultation.citations))
 
 
 def accept_offer(incoming: Incoming, ctx: Context) -> Reply | None:

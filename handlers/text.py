@@ -9,6 +9,8 @@ answer when it has one.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from bot import escalation, handover, users
 from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.knowledge import compose_reply
@@ -52,8 +54,7 @@ def escalation_text(ctx: Context, incoming: Incoming, decision: Decision,
 def reply_text(ctx: Context, incoming: Incoming, decision: Decision, consultation: Consultation) -> str:
     if decision.action == "escalate":
         return escalation_text(ctx, incoming, decision, consultation)
-    if decision.action == "fallback" and escalation.is_legal_question(decision):
-        decision.category = consultation.category = escalation.fallback_category(ctx.services, decision)
+    if offered_to_adviser(decision):
         return handover.offer(ctx, consultation, incoming.openid, handover.CANNOT_ANSWER)
     if decision.action == "clarify":
         remember_choices(ctx, decision, incoming.openid)
@@ -64,11 +65,24 @@ def reply_text(ctx: Context, incoming: Incoming, decision: Decision, consultatio
     return text
 
 
+def offered_to_adviser(decision: Decision) -> bool:
+    """A legal question the FAQ could not answer: the adviser is offered in one tap."""
+    return decision.action == "fallback" and escalation.is_legal_question(decision)
+
+
+def placed(ctx: Context, decision: Decision) -> Decision:
+    """Such a question gets a category from its words, for the adviser and the counts (a copy:
+    the decision ``escalation.decide`` returned is left as it was)."""
+    if not offered_to_adviser(decision):
+        return decision
+    return dataclasses.replace(decision, category=escalation.fallback_category(ctx.services, decision))
+
+
 def question(incoming: Incoming, ctx: Context) -> Reply | None:
     """Every text that no earlier handler took is a question."""
     if not (incoming.text or "").strip():
         return None
-    decision = escalation.decide(ctx.services, incoming.text, incoming.normalized)
+    decision = placed(ctx, escalation.decide(ctx.services, incoming.text, incoming.normalized))
     consultation = consultation_of(decision, incoming.text)
     text = reply_text(ctx, incoming, decision, consultation)
     return Reply(text=text, handler="text", consultation=consultation, decision=decision)
