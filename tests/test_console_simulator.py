@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+from wechatpy.parser import parse_message
+
 from bot.simulator import sign
 from tests.support import signature, text_xml
 
@@ -11,7 +13,7 @@ def test_sign_matches_wechats_signature():
     assert sign("spamtest", "1409304348", "xxxxxx") == signature("spamtest", "1409304348", "xxxxxx")
 
 
-def test_a_message_signed_by_the_simulator_is_accepted_by_the_webhook(client):
+def test_a_message_signed_by_the_simulator_is_answered_and_recorded_by_the_webhook(client, db):
     signed = client.post("/simulator/sign").get_json()
     assert abs(int(signed["timestamp"]) - time.time()) < 5
     query = {k: signed[k] for k in ("signature", "timestamp", "nonce")}
@@ -19,7 +21,10 @@ def test_a_message_signed_by_the_simulator_is_accepted_by_the_webhook(client):
                            data=text_xml("你好", openid="oSimulatorTest").encode(),
                            content_type="text/xml")
     assert response.status_code == 200
-    assert "<xml>" in response.get_data(as_text=True)
+    reply = parse_message(response.get_data(as_text=True))
+    assert (reply.type, reply.target) == ("text", "oSimulatorTest") and reply.content.strip()
+    [row] = db.query("SELECT openid, content, handler FROM messages")
+    assert (row["openid"], row["content"]) == ("oSimulatorTest", "你好") and row["handler"]
 
 
 def test_the_simulator_page_posts_to_the_webhook(client):
