@@ -98,7 +98,7 @@ def run(command, ctx: Context, adviser: Adviser, match) -> str:
 
 
 def register(registry: Registry) -> None:
-    # Before the urgent handler (handlers.PRIORITIES): an adviser's answer may well say "拿刀" or "喝农药",
-    # and must be recorded as an answer, not read as a villager in danger. Only a bound
-    # adviser's exact command syntax is taken here, so a villager is never delayed.
+    # Before the urgent handler (handlers.PRIORITIES): an adviser's answer may well say "拿刀"
+    # or "喝农药", and must be recorded as an answer, not read as a villager in danger. Only a
+    # bound adviser's exact command syntax is taken here, so a villager is never delayed.
     add(registry, "adviser", adviser_command, types={"text"})
