@@ -10,7 +10,10 @@ ratio is reported in full, with every round's ratio:
   * start-up to first reply; memory per worker after the load;
   * the matcher alone (bench/matcher_bench.py): median per question, shipped KB and 10x.
 
-Needs wrk (Debian: apt-get install wrk). Only 127.0.0.1 is ever contacted.
+The load comes from wrk (Debian: apt-get install wrk; `make bench` installs it when run as root)
+or, without it, from bench/pyload.py, which sends the same requests and reports the same figures
+(lower absolute req/s: it shares the cores with the server). BENCH_LOAD=wrk|python picks one; the
+output names the one used. Only 127.0.0.1 is ever contacted.
 """
 from __future__ import annotations
 
@@ -144,6 +147,19 @@ def run_wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
     return parse_wrk(out)
 
 
+def load_generator() -> str:
+    """wrk when installed (or BENCH_LOAD says which), else the Python fallback."""
+    return os.environ.get("BENCH_LOAD") or ("wrk" if shutil.which("wrk") else "python")
+
+
+def run_load(port: int, seconds: int, connections: int) -> dict[str, float]:
+    if load_generator() == "wrk":
+        return run_wrk(port, seconds, connections)
+    questions = bench_questions()          # also puts the project on sys.path
+    from bench.pyload import run_python_load
+    return run_python_load(port, seconds, connections, questions)
+
+
 def to_ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
@@ -174,7 +190,7 @@ def measure(app_spec: str, env: dict[str, str], seconds: int, connections: int) 
     port = free_port()
     proc, startup = start_server(app_spec, port, env)
     try:
-        load = run_wrk(port, seconds, connections)
+        load = run_load(port, seconds, connections)
         memory = worker_memory_mb(proc.pid)
     finally:
         proc.terminate()
@@ -215,17 +231,22 @@ def main() -> None:
                         help="bot and bare alternate this many times; the median round is reported")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    if load_generator() == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("BENCH_LOAD=wrk but wrk is not installed: apt-get install wrk")
     rounds = [measure_round(args.seconds, args.connections) for _ in range(max(1, args.rounds))]
     result = {**median_round(rounds), "matcher": matcher_figures(),
-              "ratios_by_round": [r["ratio_bot_to_bare"] for r in rounds]}
+              "ratios_by_round": [r["ratio_bot_to_bare"] for r in rounds],
+              "load_generator": load_generator()}
     print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else report(result, args))
 
 
 def report(r: dict, args) -> str:
     bot, bare, m = r["bot"], r["bare"], r["matcher"]
+    why = "BENCH_LOAD=python" if shutil.which("wrk") else "wrk is not installed"
+    generator = ("wrk" if r["load_generator"] == "wrk" else
+                 f"Python (bench/pyload.py, {why}; req/s lower than wrk's, compare the ratio)")
     lines = [
+        f"load generator: {generator}",
         f"load: {args.connections} connections, {args.seconds} s, signed text messages with distinct MsgIds, "
         f"{len(bench_questions())} distinct questions",
         f"bot : {bot['rps']:.0f} req/s, {bot['consultations_per_s']:.0f} consultations/s recorded, "
