@@ -37,8 +37,7 @@ class JobRun:
     db: Any                          # sqlite_utils.Database
     client: Any                      # bot.wechat_api.WeChatClient (or the fake in tests)
     now: float
-    lease: float                     # how long this worker holds the row; a job that locks
-    #                                  something of its own holds it no longer
+    lease: float                     # how long this worker holds the row (a job's own locks: no longer)
 
 
 Job = Callable[[JobRun, dict[str, Any]], str]
