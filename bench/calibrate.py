@@ -59,7 +59,7 @@ GRID: dict[str, list[float]] = {
     "clarify_min_weight": [x / 2 for x in range(0, 21)],
     "agree_answer_min": [x / 100 for x in range(20, 71, 2)],
     "agree_count": [2, 3, 4, 5],
-    "w_model": [x / 20 for x in range(0, 17)],
+    "w_model": [x / 10 for x in range(0, 16)],
     "model_answer_min": [x / 100 for x in range(30, 101, 5)],
     "model_score_min": [x / 100 for x in range(10, 71, 2)],
 }
@@ -174,7 +174,21 @@ def objective(counts: Counter, penalty: float) -> float:
     return right + 0.5 * choice - penalty * wrong - 0.25 * useless
 
 
+# Coordinate ascent stops at the nearest local optimum, and where it ends depends most on how
+# much the ranking leans on the entry model: the search also starts from these values of w_model.
+STARTS = {"w_model": [0.2, 0.7]}
+
+
 def search(observations: list[Observation], s: MatcherSettings, penalty: float,
+           rounds: int = 3) -> MatcherSettings:
+    """The best of coordinate ascents from ``s`` and from ``s`` with each of STARTS' values."""
+    starts = [s] + [dataclasses.replace(s, **{name: value}) for name, values in STARTS.items()
+                    for value in values if getattr(s, name) != value]
+    found = [ascend(observations, start, penalty, rounds) for start in starts]
+    return max(found, key=lambda fitted: objective(tally(observations, fitted), penalty))
+
+
+def ascend(observations: list[Observation], s: MatcherSettings, penalty: float,
            rounds: int = 3) -> MatcherSettings:
     """Coordinate ascent over GRID: each setting in turn takes its best value, the others held."""
     best = objective(tally(observations, s), penalty)
@@ -200,11 +214,13 @@ def try_replace(s: MatcherSettings, name: str, value: float) -> MatcherSettings 
         return None
 
 
-def fit(matcher_for, items: list[dict], s: MatcherSettings, penalty: float) -> tuple[MatcherSettings, list[Observation]]:
-    """The best reading settings (the questions read again for each) with the best decision
-    settings for them."""
+def fit(matcher_for, items: list[dict], s: MatcherSettings, penalty: float,
+        reading: bool = True) -> tuple[MatcherSettings, list[Observation]]:
+    """The best reading settings (the questions read again for each; with ``reading`` false, the
+    given ones) with the best decision settings for them."""
     best = None
-    for values in itertools.product(*READING.values()):
+    grid = READING.values() if reading else [[getattr(s, name)] for name in READING]
+    for values in itertools.product(*grid):
         trial = dataclasses.replace(s, **dict(zip(READING, values)))
         observations = observe(matcher_for(trial), items)
         fitted = search(observations, trial, penalty)
@@ -311,10 +327,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--fit", action="store_true", help="search the settings and print them")
-    parser.add_argument("--penalty", type=float, default=4.0,
-                        help="right answers one wrong or unsafe answer costs in the search (default 4)")
+    parser.add_argument("--penalty", type=float, default=3.0,
+                        help="right answers one wrong or unsafe answer costs in the search (default 3)")
     parser.add_argument("--knowledge", help="another knowledge directory (default: config's)")
     parser.add_argument("--misses", action="store_true", help="list every question not judged ok")
+    parser.add_argument("--keep-reading", action="store_true",
+                        help="with --fit: keep config's reading settings, fit only the decision (faster)")
     parser.add_argument("--seeds", type=int, default=1, help="random splits for the two-fold check (default 1)")
     parser.add_argument("--two-fold", action="store_true", help="the two-fold check of config's settings, without --fit")
     parser.add_argument("--model", action="store_true",
@@ -329,7 +347,7 @@ def main() -> None:
         print_model_report(matcher_for(settings))
     if args.fit:
         everything = [item for items in files.values() for item in items]
-        settings, _ = fit(matcher_for, everything, settings, args.penalty)
+        settings, _ = fit(matcher_for, everything, settings, args.penalty, not args.keep_reading)
         print("[matcher] fitted on all files (penalty %s):\n%s\n" % (args.penalty, as_toml(settings)))
     if args.fit or args.two_fold:
         everything = [item for items in files.values() for item in items]

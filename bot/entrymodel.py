@@ -80,6 +80,17 @@ def idea_terms(ideas: Iterable[tuple[frozenset[str], ...]], scale: float = 1.0) 
     return terms
 
 
+def weighted_terms(factors: dict[tuple[frozenset[str], ...], float]) -> dict[str, float]:
+    """``idea_terms`` of a question's ideas, each at its own factor: a word of the story around
+    the asking clause counts at the matcher's ``background_weight``, as it does in the score."""
+    terms: dict[str, float] = {}
+    for idea, factor in factors.items():
+        for word, value in idea_terms([idea], factor).items():
+            if value > terms.get(word, 0.0):
+                terms[word] = value
+    return terms
+
+
 def with_pairs(terms: dict[str, float], pairs: Iterable[str]) -> dict[str, float]:
     """The terms and the character pairs (of a normalized text, ``text.char_pairs``)."""
     for pair in pairs:

@@ -34,7 +34,7 @@ from rapidfuzz import fuzz
 
 from bot import text as tx
 from bot.decision import Candidate, Features, Reading, Verdict, choose
-from bot.entrymodel import EntryModel, entry_model, idea_terms, sorted_terms, with_pairs
+from bot.entrymodel import EntryModel, entry_model, sorted_terms, weighted_terms, with_pairs
 from bot.question import OPPOSITE, QuestionLexicon, core_flags, load_lexicon
 from bot.triggers import Triggers, load_triggers
 
@@ -367,7 +367,7 @@ class Matcher:
                           outside=self.lexicon.field_outside(normalized),
                           roles=self.lexicon.roles_of(normalized), unknown=unknown)
         pairs = tuple((p, self.bigram_idf.get(p, self.unknown_weight)) for p in sorted(tx.char_pairs(normalized.replace(" ", ""))))
-        terms = with_pairs(idea_terms(factors), (p for p, _ in pairs))
+        terms = with_pairs(weighted_terms(factors), (p for p, _ in pairs))
         return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, sorted_terms(terms))
 
     def _groups_of(self, words: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -58,6 +58,17 @@ def test_the_search_never_ends_worse_than_it_started(observations):
     assert calibrate.objective(calibrate.tally(observations, fitted), penalty=4.0) >= start
 
 
+def test_the_search_keeps_the_best_of_its_starting_points(observations):
+    """Coordinate ascent stops at a local optimum: the search also starts from each of STARTS'
+    values and returns the best ending, never worse than any one ascent."""
+    value = lambda s: calibrate.objective(calibrate.tally(observations, s), penalty=4.0)  # noqa: E731
+    fitted = calibrate.search(observations, START, penalty=4.0, rounds=1)
+    for name, values in calibrate.STARTS.items():
+        for start in values:
+            ascended = calibrate.ascend(observations, dataclasses.replace(START, **{name: start}), 4.0, rounds=1)
+            assert value(fitted) >= value(ascended)
+
+
 def test_the_reliability_table_has_a_row_per_score_band_with_questions(observations):
     table = calibrate.reliability(observations, START).splitlines()
     assert table[0].split() == ["band", "n", "top", "right", "answered", "right"]

@@ -163,3 +163,10 @@ def test_a_model_threshold_above_one_turns_the_model_route_off():
     off = dataclasses.replace(MODEST, model_answer_min=1.01)
     verdict = choose(READING, [candidate("a", "民法典第1条", 0.45, 1.0), candidate("b", "民法典第2条", 0.42, 0.0)], off)
     assert verdict.action == "clarify"
+
+
+def test_the_model_reads_the_story_around_the_question_at_the_background_weight(matcher):
+    """As in the score, words of the story before the asking clause count less than the question's."""
+    terms = dict(matcher.query("前年借钱给别人。离婚后她不让我接孩子怎么办").terms)
+    assert terms["借钱"] == pytest.approx(SETTINGS.background_weight)
+    assert terms["离婚"] == terms["孩子"] == 1.0
