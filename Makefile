@@ -22,11 +22,23 @@ run: $(STAMP)
 	$(BIN)/legalbot kb check
 	$(BIN)/legalbot serve --host $(HOST) --port $(PORT)
 
+# Two test processes (pytest-xdist), one per core of the small machine the bot runs on; each
+# builds the knowledge base, matcher and law index once (tests/session_knowledge.py).
+# `make test TEST_WORKERS=0` runs in one process; `.venv/bin/python -m pytest -m "not slow"`
+# leaves out the fuzzers, browser walks and real servers while developing.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
 	$(BIN)/legalbot kb check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
+# wrk drives the load; as .ci/run does for Chromium, it is installed with apt when we are root
+# (CI, a fresh container). Otherwise bench/run.py falls back to its Python load generator and
+# says so in its first line.
 bench: $(STAMP)
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  echo "wrk could not be installed: the Python load generator is used" >&2
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/lawsearch_eval.py
 

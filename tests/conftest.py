@@ -26,6 +26,43 @@ def test_overrides(tmp_path, **extra) -> dict:
     return base
 
 
+def pytest_collection_modifyitems(items):
+    """Fuzzers (hypothesis) and browser walks are ``slow``: `make test` runs them, and
+    ``pytest -m "not slow"`` leaves them out while developing. Marked here, by kind, so a new
+    fuzzer or browser test is marked without anyone remembering to."""
+    for item in items:
+        fuzzer = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        if fuzzer or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def knowledge_built_once():
+    """Apps share the session's knowledge, matcher and law index (tests/session_knowledge.py):
+    rebuilding them for every app was most of the suite's time."""
+    from bot import livekb
+    from tests import session_knowledge
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(livekb, "build_snapshot", session_knowledge.build_snapshot_once)
+        yield session_knowledge.stats
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheaper_password_hashing():
+    """Console passwords are hashed with werkzeug's scrypt at a test work factor (N=2^10, not
+    2^15): the same function and checks, a thirtieth of the CPU (0.1 s a login). The fuzzers log
+    in for every example; at full cost hashing was a fifth of the suite. As Django's testing
+    docs advise, only the cost changes: hashes still start "scrypt:" and are checked for real."""
+    from functools import partial
+    from werkzeug.security import generate_password_hash
+    from bot.console import auth
+    cheap = partial(generate_password_hash, method="scrypt:1024:8:1")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "generate_password_hash", cheap)
+        patch.setattr(auth, "_DUMMY_HASH", cheap("not-a-real-password"))
+        yield
+
+
 def shipped_publicity() -> dict:
     """config.toml's [publicity] table, for tests of the calendar itself."""
     import tomllib

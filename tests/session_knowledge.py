@@ -1,0 +1,85 @@
+"""The knowledge base, matcher and law index, built once per test session and shared by the apps
+the tests build (as datasette's session-scoped ``app_client`` shares one app).
+
+Building them costs one to three seconds of CPU, and the suite builds a few hundred apps, each on
+its own fresh database: that was most of the suite's time. Every such app would build the same
+snapshot (bot/livekb.py) from the same files, so ``build_snapshot`` is wrapped to hand back the
+one already built when nothing can make it differ:
+
+- the knowledge directory is inside the project (a test's temporary copy is always built afresh),
+  and none of its files changed since (path, size and mtime of each file are the key);
+- the database has never had a published entry (kb_version absent or 0, no published rows): a
+  test of learning or live rebuilds builds its own snapshots, as production does;
+- the settings the build reads are the same: [matcher], [reply] and the local placeholders;
+- the build is the strict start-up one (a background rebuild is never shared).
+
+The shared objects are read-only in use; a test that wants to change the matcher sets its own on
+the services (``Services.matcher`` takes an instance value) or builds one itself. Only the last
+few snapshots are kept, so a knowledge base edited during a run does not pile up copies.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import OrderedDict
+from pathlib import Path
+
+from bot import livekb
+from bot.config import PROJECT_ROOT, Config
+from bot.knowledge import knowledge_dir
+
+KEEP = 3
+_built: OrderedDict = OrderedDict()
+_build = livekb.build_snapshot
+stats = {"built": 0, "shared": 0}
+
+
+def build_snapshot_once(config: Config, db_path, strict: bool = True):
+    """``livekb.build_snapshot``, reusing the session's snapshot when it would be the same."""
+    key = snapshot_key(config, db_path) if strict else None
+    if key is None:
+        return _build(config, db_path, strict)
+    found = _built.get(key)
+    if found is None:
+        found = _built[key] = _build(config, db_path, strict)
+        stats["built"] += 1
+        while len(_built) > KEEP:
+            _built.popitem(last=False)
+    else:
+        stats["shared"] += 1
+    _built.move_to_end(key)
+    return found
+
+
+def snapshot_key(config: Config, db_path) -> tuple | None:
+    """What the build depends on, or None when it must not be shared."""
+    base = knowledge_dir(config).resolve()
+    if not base.is_relative_to(PROJECT_ROOT) or ever_published(db_path):
+        return None
+    return (str(base), files_stamp(base), repr(sorted(dict(config.local).items())),
+            repr(config.reply), repr(config.matcher))
+
+
+def files_stamp(base: Path) -> tuple:
+    """(path, size, mtime) of every file under the knowledge directory: an edit changes it."""
+    stamp = []
+    for folder, _, names in os.walk(base):
+        for name in names:
+            info = os.stat(os.path.join(folder, name))
+            stamp.append((folder, name, info.st_size, info.st_mtime_ns))
+    return tuple(sorted(stamp))
+
+
+def ever_published(db_path) -> bool:
+    """Whether the database has, or had, an entry published from the console."""
+    if str(db_path) == ":memory:" or not Path(db_path).exists():
+        return False
+    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True, timeout=5)
+    try:
+        version = conn.execute("SELECT max(version) FROM kb_version").fetchone()[0]
+        published = conn.execute("SELECT 1 FROM kb_drafts WHERE status = 'published' LIMIT 1").fetchone()
+        return bool(version) or published is not None
+    except sqlite3.OperationalError:
+        return True          # tables missing or locked: build afresh rather than guess
+    finally:
+        conn.close()

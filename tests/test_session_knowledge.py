@@ -1,0 +1,54 @@
+"""The suite's shared knowledge (tests/session_knowledge.py) is shared only where a fresh build
+would be the same: a test of learning, a temporary knowledge copy or an edited file builds its own."""
+import os
+import sqlite3
+
+from bot import create_app, livekb
+from bot.config import load_config
+from tests import session_knowledge
+from tests.conftest import test_overrides as overrides_for
+
+
+def config_in(tmp_path, **extra):
+    return load_config(overrides=overrides_for(tmp_path, **extra), environ={})
+
+
+def test_apps_on_fresh_databases_serve_the_same_snapshot(tmp_path):
+    assert livekb.build_snapshot is session_knowledge.build_snapshot_once
+    first = create_app(config_in(tmp_path / "a")).extensions["legalbot"].live.latest()
+    second = create_app(config_in(tmp_path / "b")).extensions["legalbot"].live.latest()
+    assert first is second
+
+
+def test_a_database_that_had_a_published_entry_is_not_shared(tmp_path):
+    config = config_in(tmp_path)
+    path = tmp_path / "legalbot.db"
+    assert session_knowledge.snapshot_key(config, path) is not None
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE kb_version (id INTEGER PRIMARY KEY, version INTEGER, changed_at REAL)")
+    conn.execute("CREATE TABLE kb_drafts (status TEXT)")
+    conn.execute("INSERT INTO kb_version VALUES (1, 1, 0)")
+    conn.commit()
+    conn.close()
+    assert session_knowledge.snapshot_key(config, path) is None
+
+
+def test_a_knowledge_copy_outside_the_project_is_never_shared(tmp_path):
+    config = config_in(tmp_path, app={"knowledge_dir": str(tmp_path / "kb")})
+    assert session_knowledge.snapshot_key(config, tmp_path / "legalbot.db") is None
+
+
+def test_other_matcher_settings_make_another_key(tmp_path):
+    usual = session_knowledge.snapshot_key(config_in(tmp_path), tmp_path / "x.db")
+    other = session_knowledge.snapshot_key(config_in(tmp_path, matcher={"max_question_chars": 7}),
+                                           tmp_path / "x.db")
+    assert usual != other
+
+
+def test_editing_a_file_changes_the_stamp(tmp_path):
+    entry = tmp_path / "faq.toml"
+    entry.write_text("a = 1\n", encoding="utf-8")
+    before = session_knowledge.files_stamp(tmp_path)
+    entry.write_text("a = 22\n", encoding="utf-8")
+    os.utime(entry, ns=(1, 1))
+    assert session_knowledge.files_stamp(tmp_path) != before
