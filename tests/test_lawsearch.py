@@ -311,6 +311,7 @@ def test_the_words_cache_key_follows_the_segmenting_code_not_the_rest_of_its_mod
     assert module_digest(tmp_path, monkeypatch, "seg_c", spaces=r"\s{2,}", matcher="a") != first
 
 
+@pytest.mark.slow
 def test_the_words_cache_key_is_the_same_in_every_process():
     run = [sys.executable, "-c", "from bot import lawsearch; print(lawsearch.segmentation_key())"]
     keys = {subprocess.run(run, capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
@@ -449,6 +450,7 @@ def test_law_search_json_takes_citations_literally_and_gives_chatter_nothing():
     assert citations[3] and citations[3][0].startswith(("劳动合同法", "劳动法"))
 
 
+@pytest.mark.slow
 def test_law_index_builds_the_cache_a_later_start_reads(tmp_path, monkeypatch):
     monkeypatch.setenv("LEGALBOT_CACHE", str(tmp_path))
     result = CliRunner().invoke(main, ["law", "index"])

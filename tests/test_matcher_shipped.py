@@ -65,6 +65,7 @@ print(json.dumps([matcher.decide(q).as_json() for q in sys.argv[1:]], ensure_asc
 """
 
 
+@pytest.mark.slow
 def test_a_question_gets_the_same_decision_and_choices_in_every_worker():
     """Each gunicorn worker hashes words with its own seed: ties must not follow that order."""
     questions = ["老人每年都要刷脸认证吗", "私生子有没有继承权", "娃能跟妈姓吗"]
