@@ -112,9 +112,10 @@ class ReplySettings:
 @dataclass(frozen=True)
 class MatcherSettings:
     """The matcher's weights and thresholds (config.toml [matcher] documents each one;
-    bench/calibrate.py fits them). The defaults are the calibrated values, except that the entry
-    model (``w_model``, ``model_answer_min``) is off unless config.toml turns it on, so that a
-    settings object built in code behaves as it did before the model existed."""
+    bench/calibrate.py fits them). config.toml carries the current fit; the defaults are an
+    earlier one that the unit tests build on, with the entry model (``w_model``,
+    ``model_answer_min``) off, so that a settings object built in code behaves as it did before
+    the model existed."""
 
     answer_min: float = 0.6
     answer_margin: float = 0.0
