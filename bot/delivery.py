@@ -17,8 +17,8 @@ from typing import Any
 
 from bot import users
 from bot.config import Config
-from bot.dispatch import Context
-from bot.outbox import Hold, enqueue
+from bot.messages import Context
+from bot.outbox import Hold, JobRun, enqueue, job
 from bot.store import transaction, write
 from bot.wechat_api import WeChatError
 
@@ -131,9 +131,11 @@ def mark_pushed(db, ticket_id: int, now: float) -> None:
     mark_delivered(db, ticket_id, now, "cs", "客服消息送达", delivery_lock_until=None)
 
 
-def push_answer(services, db, client, payload: dict[str, Any], now: float,
-                lease: float = 120) -> str:
-    """Outbox job: send the answer by customer-service message, or keep it for the next reply."""
+@job("deliver_answer")
+def push_answer(run: JobRun, payload: dict[str, Any]) -> str:
+    """Outbox job: send the answer by customer-service message, or keep it for the next reply
+    (the ticket's push lock lasts as long as the row's lease)."""
+    services, db, client, now, lease = run.services, run.db, run.client, run.now, run.lease
     ticket = lock_for_push(db, payload["ticket_id"], now, lease)
     if ticket is None:
         raise Hold("答复已经送达（或正在送达）")

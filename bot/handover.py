@@ -22,7 +22,7 @@ from bot import advisers as adv
 from bot import escalation, tickets, users
 from bot.config import Config
 from bot.dispatch import Consultation, Context, Incoming
-from bot.tickets import Request, Ticket
+from bot.tickets import Ticket, TicketRequest
 
 STORY_TTL = 3600        # a hand-over waits this long for the villager to tell the matter
 VILLAGE_TTL = 3600      # a number is read as the village for this long after asking
@@ -85,11 +85,12 @@ def known_village(db, config: Config, openid: str) -> str | None:
 
 
 def request_of(incoming: Incoming, consultation: Consultation | None, *, urgent: bool,
-               reason: str) -> Request:
+               reason: str) -> TicketRequest:
     question = (consultation.question if consultation else "") or incoming.text or ""
-    return Request(question=question, category=consultation.category if consultation else None,
-                   citations=list(consultation.citations) if consultation else [],
-                   media_id=incoming.media_id or None, urgent=urgent, reason=reason)
+    return TicketRequest(question=question,
+                         category=consultation.category if consultation else None,
+                         citations=list(consultation.citations) if consultation else [],
+                         media_id=incoming.media_id or None, urgent=urgent, reason=reason)
 
 
 def hand_over_now(ctx: Context, incoming: Incoming, consultation: Consultation | None, *,
@@ -134,7 +135,8 @@ def expect_more(ctx: Context, openid: str, ticket_id: int, asked: bool = False) 
 
 def ask_for_story(ctx: Context, incoming: Incoming, reason: str) -> str:
     """转人工 without the matter: a draft that waits for the story, and the question for it."""
-    ticket = tickets.write_ticket(ctx, incoming.openid, Request(reason=reason), None, "story")
+    ticket = tickets.write_ticket(ctx, incoming.openid, TicketRequest(reason=reason), None,
+                                  "story")
     users.set_pending(ctx.db, incoming.openid, "story", {"ticket_id": ticket.id}, STORY_TTL, ctx.now)
     return ASK_STORY
 
@@ -169,8 +171,8 @@ def take_story(ctx: Context, incoming: Incoming, ticket: Ticket) -> tuple[str, C
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
     reason = ticket_reason(ctx.db, ticket) or "person: 转人工"
     consultation, decision = story_consultation(ctx, incoming.text.strip(), reason)
-    request = Request(question=consultation.question, category=consultation.category,
-                      citations=consultation.citations)
+    request = TicketRequest(question=consultation.question, category=consultation.category,
+                            citations=consultation.citations)
     village = known_village(ctx.db, ctx.config, incoming.openid)
     ticket = tickets.set_story(ctx.db, ticket, request, None if village else "village")
     link(consultation, ticket)

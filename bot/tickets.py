@@ -219,10 +219,6 @@ class TicketRequest:
     reason: str = ""                 # why it was handed over (shown in the ticket's history)
 
 
-# The name bot/handover.py still imports (it had another helper's edits when this was renamed).
-Request = TicketRequest
-
-
 def write_ticket(ctx: Context, openid: str, request: TicketRequest, village: str | None,
                  waiting_for: str | None) -> Ticket:
     """A draft waiting for ``waiting_for`` ("story" or "village"); nobody is told yet."""

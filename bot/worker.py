@@ -15,9 +15,8 @@ from typing import Any
 # Each of these modules registers the outbox jobs it handles (bot.outbox.job): importing them
 # here is what puts every kind in outbox.JOBS before the first row is claimed.
 from bot import advisers as adv
-from bot import mediation, outbox, publicity, tickets
+from bot import delivery, mediation, outbox, publicity, tickets  # noqa: F401 (delivery: its job)
 from bot.config import Config
-from bot.delivery import push_answer
 from bot.outbox import Hold, JobRun, OutboxRow, job
 from bot.routing import Unreachable, reachable
 from bot.wechat_api import DEMO_ACCOUNT, WeChatClient, WeChatError, has_credentials
@@ -32,13 +31,6 @@ def send_menu(run: JobRun, payload: dict[str, Any]) -> str:
     """Outbox job: the account's menu (`legalbot menu push`, and the 普法 button's label)."""
     run.client.create_menu(payload["menu"])
     return "sent"
-
-
-@job("deliver_answer")
-def deliver_answer(run: JobRun, payload: dict[str, Any]) -> str:
-    """Outbox job: the adviser's answer to the villager; the ticket's push lock lasts as long
-    as the row's lease. (Registered here until bot/delivery.py takes ``run`` itself.)"""
-    return push_answer(run.services, run.db, run.client, payload, run.now, lease=run.lease)
 
 
 def lease_seconds(config: Config) -> float:
