@@ -127,6 +127,8 @@ PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘�
 ACCOUNT = re.compile(r"(?<![0-9])[0-9](?:[0-9 ]){10,22}[0-9](?![0-9])")
 HANDLE = re.compile(r"((?:微信号?|QQ号?|qq号?|抖音号?)[:：是为]?\s*)[A-Za-z0-9_\-]{5,20}")
 SOMEBODY = "某人"
+# 张 after a number, a demonstrative or 了 counts sheets (一张欠条, 打了张白条, 按哪张算): no name.
+COUNTED = frozenset("一二两三四五六七八九十几每这那哪了")
 
 
 def scrub_text(text: str | None, keep: Iterable[str] = ()) -> str:
@@ -178,7 +180,8 @@ def names_in(text: str, keep: tuple[str, ...]) -> str:
     words = tk.lcut(text, HMM=True) if text else []
     out, n = [], 0
     while n < len(words):
-        taken, replaced = name_at(words, n, tk.FREQ, keep)
+        counted = words[n][:1] == "张" and n > 0 and words[n - 1][-1:] in COUNTED
+        taken, replaced = (1, words[n]) if counted else name_at(words, n, tk.FREQ, keep)
         out.append(replaced)
         n += taken
     return "".join(out)
