@@ -15,6 +15,7 @@ The question, category and 参考法条 of a ticket come from the story, never f
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -94,21 +95,20 @@ def request_of(incoming: Incoming, consultation: Consultation | None, *, urgent:
 
 
 def hand_over_now(ctx: Context, incoming: Incoming, consultation: Consultation | None, *,
-                  urgent: bool = False, reason: str = "") -> str:
+                  urgent: bool = False, reason: str = "") -> tuple[str, Consultation | None]:
     """The matter is known: open the ticket (village known, or urgent: never wait), or keep it as
-    a draft and ask the village. Returns who will answer and by when, or the village question;
-    the caller puts its own lead in front. Sets ``consultation.ticket_id`` for the records."""
+    a draft and ask the village. Returns who will answer and by when, or the village question
+    (the caller puts its own lead in front), and the consultation linked to the ticket for the
+    records: a copy, the caller's own is left as it was."""
     adv.ensure_advisers(ctx.db, ctx.config, ctx.now)
     request = request_of(incoming, consultation, urgent=urgent, reason=reason)
     village = known_village(ctx.db, ctx.config, incoming.openid)
     if village is None and ctx.config.villages and not urgent:
         ticket = tickets.write_ticket(ctx, incoming.openid, request, None, "village")
-        link(consultation, ticket)
-        return ask_village(ctx, incoming.openid, ticket.id)
+        return ask_village(ctx, incoming.openid, ticket.id), linked(consultation, ticket)
     ticket = tickets.open_ticket(ctx, incoming.openid, village, request)
-    link(consultation, ticket)
     expect_more(ctx, incoming.openid, ticket.id)
-    return opened(ctx, ticket)
+    return opened(ctx, ticket), linked(consultation, ticket)
 
 
 def hand_over_asked(ctx: Context, incoming: Incoming, asked: dict[str, Any],
@@ -119,12 +119,13 @@ def hand_over_asked(ctx: Context, incoming: Incoming, asked: dict[str, Any],
     consultation = Consultation(question=asked["question"], action="escalate",
                                 category=asked.get("category"), reason=reason,
                                 follows=asked.get("message_id"))
-    return hand_over_now(ctx, incoming, consultation, reason=reason), consultation
+    told, linked_consultation = hand_over_now(ctx, incoming, consultation, reason=reason)
+    return told, linked_consultation or consultation
 
 
-def link(consultation: Consultation | None, ticket: Ticket) -> None:
-    if consultation is not None:
-        consultation.ticket_id = ticket.id
+def linked(consultation: Consultation | None, ticket: Ticket) -> Consultation | None:
+    """``consultation`` with the ticket it opened (a copy), or None when there is none."""
+    return None if consultation is None else dataclasses.replace(consultation, ticket_id=ticket.id)
 
 
 def expect_more(ctx: Context, openid: str, ticket_id: int, asked: bool = False) -> None:
@@ -175,7 +176,7 @@ def take_story(ctx: Context, incoming: Incoming, ticket: Ticket) -> tuple[str, C
                             citations=consultation.citations)
     village = known_village(ctx.db, ctx.config, incoming.openid)
     ticket = tickets.set_story(ctx.db, ticket, request, None if village else "village")
-    link(consultation, ticket)
+    consultation = linked(consultation, ticket)
     if village is None and ctx.config.villages:
         return ask_village(ctx, incoming.openid, ticket.id, "收到。"), consultation, decision
     ticket = tickets.release(ctx, ticket, village)

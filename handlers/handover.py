@@ -53,7 +53,7 @@ def request_person(incoming: Incoming, ctx: Context) -> Reply | None:
         text = handover.ask_for_story(ctx, incoming, reason)
         return Reply(text=text, handler="handover", decision=Decision("escalate", reason=reason, score=1.0))
     consultation, decision = handover.story_consultation(ctx, story, reason)
-    told = handover.hand_over_now(ctx, incoming, consultation, reason=reason)
+    told, consultation = handover.hand_over_now(ctx, incoming, consultation, reason=reason)
     return Reply(text="好的。" + told, handler="handover", consultation=consultation,
                  decision=escalated(decision, consultation))
 

@@ -38,22 +38,22 @@ def remember_choices(ctx: Context, decision: Decision, openid: str) -> None:
                       ttl=ctx.config.matcher.clarify_ttl_seconds, now=ctx.now)
 
 
-
-
-def escalation_text(ctx: Context, incoming: Incoming, decision: Decision,
-                    consultation: Consultation) -> str:
-    """The general answer when the FAQ has one, then the hand-over."""
-    told = handover.hand_over_now(ctx, incoming, consultation, reason=decision.reason)
-    if decision.faq_id is None:
-        return handover.HAND_OVER_LEAD + told
-    kb = ctx.services.knowledge
-    general = compose_reply(kb.by_id[decision.faq_id], kb, ctx.config)
-    return f"{general}\n\n{STILL_NEEDS_PERSON}{told}"
+def escalation_reply(ctx: Context, incoming: Incoming, decision: Decision,
+                     consultation: Consultation) -> Reply:
+    """The general answer when the FAQ has one, then the hand-over; the consultation recorded
+    is the one linked to the ticket."""
+    told, consultation = handover.hand_over_now(ctx, incoming, consultation,
+                                                reason=decision.reason)
+    text = handover.HAND_OVER_LEAD + told
+    if decision.faq_id is not None:
+        kb = ctx.services.knowledge
+        general = compose_reply(kb.by_id[decision.faq_id], kb, ctx.config)
+        text = f"{general}\n\n{STILL_NEEDS_PERSON}{told}"
+    return Reply(text=text, handler="text", consultation=consultation, decision=decision)
 
 
 def reply_text(ctx: Context, incoming: Incoming, decision: Decision, consultation: Consultation) -> str:
-    if decision.action == "escalate":
-        return escalation_text(ctx, incoming, decision, consultation)
+    """What the villager is told for a decision other than a hand-over."""
     if offered_to_adviser(decision):
         return handover.offer(ctx, consultation, incoming.openid, handover.CANNOT_ANSWER)
     if decision.action == "clarify":
@@ -75,7 +75,8 @@ def placed(ctx: Context, decision: Decision) -> Decision:
     the decision ``escalation.decide`` returned is left as it was)."""
     if not offered_to_adviser(decision):
         return decision
-    return dataclasses.replace(decision, category=escalation.fallback_category(ctx.services, decision))
+    category = escalation.fallback_category(ctx.services, decision)
+    return dataclasses.replace(decision, category=category)
 
 
 def question(incoming: Incoming, ctx: Context) -> Reply | None:
@@ -84,6 +85,8 @@ def question(incoming: Incoming, ctx: Context) -> Reply | None:
         return None
     decision = placed(ctx, escalation.decide(ctx.services, incoming.text, incoming.normalized))
     consultation = consultation_of(decision, incoming.text)
+    if decision.action == "escalate":
+        return escalation_reply(ctx, incoming, decision, consultation)
     text = reply_text(ctx, incoming, decision, consultation)
     return Reply(text=text, handler="text", consultation=consultation, decision=decision)
 

@@ -25,7 +25,8 @@ def urgent(incoming: Incoming, ctx: Context) -> Reply | None:
     if reason is None:
         return None
     consultation = Consultation(question=incoming.text, action="urgent", score=1.0)
-    told = handover.hand_over_now(ctx, incoming, consultation, urgent=True, reason=f"urgent: {reason}")
+    told, consultation = handover.hand_over_now(ctx, incoming, consultation, urgent=True,
+                                                reason=f"urgent: {reason}")
     return Reply(text=urgent_reply(ctx, consultation, told), handler="urgent",
                  consultation=consultation)
 
@@ -36,7 +37,8 @@ def emergency_menu(incoming: Incoming, ctx: Context) -> Reply | None:
     if incoming.event != "click" or ctx.config.menu_reply(incoming.event_key) != MENU_ACTION:
         return None
     consultation = Consultation(question=MENU_QUESTION, action="urgent")
-    told = handover.hand_over_now(ctx, incoming, consultation, urgent=True, reason="menu: 紧急求助")
+    told, consultation = handover.hand_over_now(ctx, incoming, consultation, urgent=True,
+                                                reason="menu: 紧急求助")
     return Reply(text=f"{urgent_reply(ctx, consultation, told)}\n{MENU_ASK}",
                  handler="urgent.menu", consultation=consultation)
 

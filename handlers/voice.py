@@ -34,7 +34,7 @@ def to_adviser(incoming: Incoming, ctx: Context) -> Reply:
     from bot.handover import hand_over_now
     incoming.channel = "voice"
     consultation = Consultation(question="[语音留言]", action="escalate", reason="voice without text")
-    told = hand_over_now(ctx, incoming, consultation, reason="语音留言，没有文字，请听录音")
+    told, consultation = hand_over_now(ctx, incoming, consultation, reason="语音留言，没有文字，请听录音")
     return Reply(text=HEARD + told, handler="voice", consultation=consultation)
 
 

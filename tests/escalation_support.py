@@ -51,10 +51,6 @@ def bind(db, name: str, openid: str, now: float = START) -> adv.Adviser:
 def hand_over(ctx: Context, incoming: Incoming, consultation: Consultation, *,
               urgent: bool = False, reason: str = "") -> tuple[str, int | None]:
     """Hand ``consultation``'s question to a person as the handlers do: what the villager is
-    told, and the number of the ticket (a draft while the village is asked).
-
-    bot.handover.hand_over_now still leaves the number on the consultation it is given; this is
-    the one place the tests read it there.
-    """
-    told = handover.hand_over_now(ctx, incoming, consultation, urgent=urgent, reason=reason)
-    return told, consultation.ticket_id
+    told, and the number of the ticket (a draft while the village is asked)."""
+    told, linked = handover.hand_over_now(ctx, incoming, consultation, urgent=urgent, reason=reason)
+    return told, linked.ticket_id

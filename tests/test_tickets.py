@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot import advisers as adv
-from bot import tickets, users
+from bot import handover, tickets, users
 from bot.config import Person
 from bot.dispatch import Consultation, Incoming
 from tests.escalation_support import (ADVISER_OPENID, BACKUP_OPENID, START, VILLAGER, bind,
@@ -94,6 +94,16 @@ def test_an_urgent_ticket_is_announced_to_the_adviser_and_the_backup_at_once(ser
     escalate(services, db, question="他又打我了", urgent=True)
     notified = {adv.get_adviser(db, p["adviser_id"]).name: p["reason"] for p in outbox_rows(db)}
     assert notified == {"韦律师": "urgent", "大年司法所": "urgent"}
+
+
+def test_a_hand_over_returns_the_consultation_linked_and_leaves_the_callers_as_it_was(services, db):
+    users.set_village(db, VILLAGER, "大年村", START)
+    asked = Consultation(question="邻居占了我家宅基地怎么办", action="escalate")
+    _, linked = handover.hand_over_now(context(services, db), Incoming(VILLAGER, "text", asked.question),
+                                       asked)
+    [ticket] = tickets.list_tickets(db)
+    assert asked.ticket_id is None
+    assert linked.ticket_id == ticket.id and linked.question == asked.question
 
 
 def test_an_urgent_ticket_does_not_wait_for_the_village(services, db):
