@@ -20,11 +20,11 @@ held-out predictions, so that a probability of 0.7 means that about 70 % of the 
 model had not seen went to their entry. (The decision's thresholds are still fitted on labelled
 questions by bench/calibrate.py.)
 
-Training takes a few CPU seconds (2 s for 278 entries and 4,100 texts; under 100 s for the
-bench's synthetic 10× knowledge base). The model is cached on disk (law search's cache
-directory) under a key made of the training data itself and the constants below, so a worker
-starting on an unchanged knowledge base reads it, and any change of an entry, a dictionary or
-the segmentation trains it again.
+Training takes a few CPU seconds (2 s for 278 entries and 4,100 texts; about 70 s and 1.7 GB
+of memory for the bench's synthetic 10× knowledge base). The model is cached on disk (law
+search's cache directory) under a key made of the training data itself and the constants below,
+so a worker starting on an unchanged knowledge base reads it, and any change of an entry, a
+dictionary or the segmentation trains it again.
 """
 from __future__ import annotations
 
