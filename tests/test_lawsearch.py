@@ -18,6 +18,7 @@ from bot.config import PROJECT_ROOT, load_config
 from bot.dispatch import Consultation, Incoming
 from bot.knowledge import Article, FaqLink, Law, Statutes, load_knowledge, load_statutes, read_law
 from bot.lawsearch import LawIndex
+from bot.services import Services
 from bot.text import DictionaryError
 from handlers.lookup import lookup_query, lookup_text
 from tests.escalation_support import START, VILLAGER, context, hand_over, make_services, open_db
@@ -27,9 +28,11 @@ OWN_QUESTIONS = PROJECT_ROOT / "tests" / "data" / "lawsearch_questions.jsonl"
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    kb = load_knowledge(load_config(environ={}), strict=False)
-    return LawIndex(kb.statutes, cache_dir=tmp_path_factory.mktemp("cache"))
+def index():
+    """The shipped statutes' index as the app has it (shared with the session's apps, read from
+    the disk cache when one is there): these tests search it. Building it, into a fresh cache or
+    from the seed, is pinned by the cache tests below, which build their own."""
+    return Services(load_config(environ={})).law_index
 
 
 def law(name: str, in_force: bool = True) -> Law:

@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from bot import create_app
 from bot.console.auth import add_user
+from tests.fake_wechat import POLL_SECONDS
 from tests.seed_records import seed
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,7 +33,7 @@ def live(config):
     """The app served on a free port; yields (base URL, app)."""
     app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", app
     server.shutdown()
