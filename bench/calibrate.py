@@ -10,7 +10,7 @@ one of the offered entries' citations does, "none" must get small talk or the fa
 
 Each question is read once (``Matcher.examine``: the early decision, or the reading and the
 candidates with their features); every setting tried is then judged by calling
-``bot.decision.choose`` — the very function the bot runs — on those features. The setting that
+``bot.retrieval.decision.choose`` — the very function the bot runs — on those features. The setting that
 changes the features themselves (``background_weight``) is tried by reading the questions again.
 
 It prints, per file, the figures score.py prints (split into topics the knowledge base has and
@@ -35,11 +35,11 @@ from typing import Any, Iterable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import entrymodel  # noqa: E402
-from bot.config import MatcherSettings, load_config  # noqa: E402
-from bot.decision import Candidate, Reading, choose_ranked, rank  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.matcher import Matcher  # noqa: E402
+from bot.retrieval import entrymodel  # noqa: E402
+from bot.core.config import MatcherSettings, load_config  # noqa: E402
+from bot.retrieval.decision import Candidate, Reading, choose_ranked, rank  # noqa: E402
+from bot.kb.knowledge import load_knowledge  # noqa: E402
+from bot.retrieval.matcher import Matcher  # noqa: E402
 
 # Settings the search moves, with the values it tries (the decision's weights and thresholds).
 GRID: dict[str, list[float]] = {
@@ -105,7 +105,7 @@ WEIGHTS = ("w_coverage", "w_focus", "w_closeness", "w_shape", "w_keywords", "w_a
 
 
 def ranked_for(obs: Observation, s: Any) -> list:
-    """``bot.decision.rank`` of the question's candidates; remembered on the observation per set
+    """``bot.retrieval.decision.rank`` of the question's candidates; remembered on the observation per set
     of weights, since the search tries many thresholds with the same weights. (Remembered by
     ``id(obs)`` in a module table, as it was, a freed observation's id taken by a new one read
     with other settings returned another question's ranking.)"""

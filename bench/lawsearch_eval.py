@@ -41,12 +41,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import load_config  # noqa: E402
-from bot.knowledge import Statutes, load_knowledge  # noqa: E402
+from bot.core.config import load_config  # noqa: E402
+from bot.kb.knowledge import Statutes, load_knowledge  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bot import lawsearch  # noqa: E402
-from bot.lawsearch import FEATURES, MIN_EVIDENCE, RERANK, LawIndex  # noqa: E402
+from bot.retrieval import lawsearch  # noqa: E402
+from bot.retrieval.lawsearch import FEATURES, MIN_EVIDENCE, RERANK, LawIndex  # noqa: E402
 
 OWN_FILE = ROOT / "tests" / "data" / "lawsearch_questions.jsonl"
 DEV_FILE = ROOT.parent / "shared" / "eval" / "lawsearch_dev.jsonl"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import load_config  # noqa: E402
-from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
-from bot.matcher import Matcher  # noqa: E402
+from bot.core.config import load_config  # noqa: E402
+from bot.kb.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
+from bot.retrieval.matcher import Matcher  # noqa: E402
 
 EXTRA = ["你好", "谢谢", "转人工", "他拿着刀要砍我", "法院寄来传票了", "股票怎么买",
          "今天天气怎么样", "彩里能要回来吗", "宅急地能卖吗", "月亮归谁管", "我想申请一个专利",

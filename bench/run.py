@@ -44,8 +44,8 @@ def bench_questions() -> list[str]:
     """Hundreds of distinct questions (three phrasings of every FAQ entry, some small talk), so
     the load is not ten questions repeated and no per-process cache can flatter the figures."""
     sys.path.insert(0, str(ROOT))
-    from bot.config import load_config
-    from bot.knowledge import load_knowledge
+    from bot.core.config import load_config
+    from bot.kb.knowledge import load_knowledge
     kb = load_knowledge(load_config(environ={}))
     return [q for entry in kb.entries for q in entry.questions[:3]] + EXTRA
 
@@ -58,7 +58,7 @@ def free_port() -> int:
 
 def signed_query(timestamp: int | None = None, nonce: str | None = None) -> str:
     """A signed query string with a fresh nonce: the bot takes a (timestamp, nonce) for one
-    message body only (bot/replay.py), as WeChat signs every request afresh."""
+    message body only (bot/core/replay.py), as WeChat signs every request afresh."""
     timestamp = str(timestamp or int(time.time()))
     nonce = nonce or secrets.token_hex(8)
     signature = hashlib.sha1("".join(sorted([TOKEN, timestamp, nonce])).encode()).hexdigest()

@@ -5,9 +5,9 @@ from typing import Any, Mapping
 
 from flask import Flask, g
 
-from bot.config import Config, load_config, refuse_unsafe_start
-from bot.livekb import watch_knowledge
-from bot.services import Services
+from bot.core.config import Config, load_config, refuse_unsafe_start
+from bot.learning.livekb import watch_knowledge
+from bot.app.services import Services
 
 EXTENSION = "legalbot"
 
@@ -49,12 +49,12 @@ def trust_proxies(app: Flask, count: int, proxies: tuple = ("127.0.0.1", "::1"))
 
 
 def register_blueprints(app: Flask, config: Config) -> None:
-    from bot.webhook import blueprint as webhook
+    from bot.app.webhook import blueprint as webhook
     app.register_blueprint(webhook)
-    from bot.console import init_console
+    from bot.app.console import init_console
     init_console(app, config)
     if config.simulator_enabled:
-        from bot.simulator import blueprint as simulator
+        from bot.app.simulator import blueprint as simulator
         app.register_blueprint(simulator)
 
 

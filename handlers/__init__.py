@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from bot.dispatch import Handler, Registry
+from bot.conversation.dispatch import Handler, Registry
 
 DEFAULT_HANDLERS: list[str] = [
     "handlers.events", "handlers.media", "handlers.voice", "handlers.more", "handlers.unknown",

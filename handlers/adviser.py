@@ -2,18 +2,18 @@
 
 Only an openid bound with "绑定 123456" is an adviser; anyone else's "待办" is an ordinary
 message. An adviser acts only on tickets of their own villages (the backup on all of them).
-The web console calls the same functions in bot.tickets.
+The web console calls the same functions in bot.escalation.tickets.
 """
 from __future__ import annotations
 
 import re
 from typing import Callable
 
-from bot import advisers as adv
-from bot import tickets
-from bot.advisers import Adviser
-from bot.dispatch import Context, Incoming, Registry, Reply
-from bot.tickets import Ticket, TicketError
+from bot.escalation import advisers as adv
+from bot.escalation import tickets
+from bot.escalation.advisers import Adviser
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
+from bot.escalation.tickets import Ticket, TicketError
 from handlers import add
 
 TODO = re.compile(r"^\s*(待办|待答复|我的待办)\s*$")

@@ -2,15 +2,15 @@
 
 The code comes from `legalbot adviser bind-code NAME` (printed or read out by township staff);
 nobody has to find or type an openid. Any run of 6 to 12 digits is taken as a try, so a wrong
-or old code counts against the sender (bot.advisers stops guessing).
+or old code counts against the sender (bot.escalation.advisers stops guessing).
 """
 from __future__ import annotations
 
 import re
 
-from bot import advisers as adv
-from bot import tickets
-from bot.dispatch import Context, Incoming, Registry, Reply
+from bot.escalation import advisers as adv
+from bot.escalation import tickets
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
 from handlers import add
 
 BIND = re.compile(r"^\s*绑定\s*(\d{6,12})\s*$")
@@ -40,7 +40,7 @@ def binding(incoming: Incoming, ctx: Context) -> Reply | None:
     except adv.BindingError:
         return Reply(text=BAD_CODE, handler="binding")
     waiting = len(tickets.adviser_todo(ctx.db, adviser))
-    from bot.mediation import bound_text_for   # a mediator is told about their cases (人民调解)
+    from bot.community.mediation import bound_text_for   # a mediator is told about their cases (人民调解)
     return Reply(text=bound_text_for(ctx.db, ctx.config, adviser, bound_text(adviser, waiting)),
                  handler="binding")
 

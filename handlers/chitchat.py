@@ -4,9 +4,9 @@ Only a message made of nothing but small talk is taken ("你好，彩礼能要�
 """
 from __future__ import annotations
 
-from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
-from bot.matcher import chitchat_text
-from bot.triggers import load_triggers
+from bot.conversation.dispatch import Consultation, Context, Incoming, Registry, Reply
+from bot.retrieval.matcher import chitchat_text
+from bot.retrieval.triggers import load_triggers
 from handlers import add
 
 

@@ -1,8 +1,8 @@
 """The answer to numbered choices: "您想问的是：1 … 2 … 3 … 回复数字即可", and the numbered
 examples of a menu topic (常见问题 → 婚姻家庭 → "5").
 
-The choices live in the villager's pending state (bot/users.py, kind "clarify"; a menu topic's
-examples are offered by bot/choices.py) for
+The choices live in the villager's pending state (bot/core/users.py, kind "clarify"; a menu topic's
+examples are offered by bot/core/choices.py) for
 config.matcher.clarify_ttl_seconds; after that a "2" is an ordinary message again. A choice
 completes the consultation of the question that was asked (one row, updated); "都不是" hands
 that question to the village adviser. An entry that needs a person (``needs_person``) is
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 
-from bot import handover, users
-from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
-from bot.knowledge import compose_reply
-from bot.matcher import Decision
+from bot.conversation import handover
+from bot.core import users
+from bot.conversation.dispatch import Consultation, Context, Incoming, Registry, Reply
+from bot.kb.knowledge import compose_reply
+from bot.retrieval.matcher import Decision
 from handlers import add
 
 NONE_OF_THEM = re.compile(r"^(都不是|都不对|不是|没有|没有我要问的|以上都不是|0)$")

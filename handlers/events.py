@@ -10,11 +10,11 @@ WeChat gets ``success`` (https://developers.weixin.qq.com/doc/offiaccount/Messag
 """
 from __future__ import annotations
 
-from bot import users
-from bot.choices import offer_entries
-from bot.config import Config
-from bot.dispatch import Context, Incoming, Registry, Reply
-from bot.tickets import my_tickets_text
+from bot.core import users
+from bot.core.choices import offer_entries
+from bot.core.config import Config
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
+from bot.escalation.tickets import my_tickets_text
 from handlers import add
 
 SUBSCRIBE_EVENTS = {"subscribe"}
@@ -69,9 +69,9 @@ def topic_text(ctx: Context, incoming: Incoming, category: str) -> str:
 
 
 def human(incoming: Incoming, ctx: Context) -> Reply:
-    """The "转法律顾问" button: the hand-over starts by asking what the matter is (bot/handover.py);
+    """The "转法律顾问" button: the hand-over starts by asking what the matter is (bot/conversation/handover.py);
     the tap itself is not a consultation."""
-    from bot.handover import ask_for_story
+    from bot.conversation.handover import ask_for_story
     return Reply(text=ask_for_story(ctx, incoming, "person: 菜单 转法律顾问"), handler="events.menu")
 
 

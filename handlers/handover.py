@@ -1,4 +1,4 @@
-"""The villager's side of a hand-over (bot/handover.py has the conversation itself):
+"""The villager's side of a hand-over (bot/conversation/handover.py has the conversation itself):
 
 - "转人工", "找律师", "法律顾问给我打个电话" …: with the matter in the same message the ticket
   opens from it at once; otherwise the bot asks for the story;
@@ -13,9 +13,12 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from bot import escalation, handover, tickets, users
-from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
-from bot.matcher import Decision
+from bot.retrieval import triage as escalation
+from bot.conversation import handover
+from bot.escalation import tickets
+from bot.core import users
+from bot.conversation.dispatch import Consultation, Context, Incoming, Registry, Reply
+from bot.retrieval.matcher import Decision
 from handlers import add
 
 ACCEPT = re.compile(r"^(1|一|好|好的|要|是|是的|转|转吧|可以|行|嗯|嗯嗯|麻烦了|需要)$")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from bot.dispatch import Context, Incoming, Registry, Reply
-from bot.knowledge import CITATION, Statutes, format_article, parse_citation
-from bot.matcher import Decision
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
+from bot.kb.knowledge import CITATION, Statutes, format_article, parse_citation
+from bot.retrieval.matcher import Decision
 from handlers import add
 
 TRIGGER = re.compile(r"^\s*(?:查法条|查法律|查条文|法条)\s*[:：]?\s*(?P<query>.*)$", re.S)

@@ -6,7 +6,7 @@ https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_st
 """
 from __future__ import annotations
 
-from bot.dispatch import Context, Incoming, Registry, Reply
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
 from handlers import add
 
 KINDS = {"image": "图片", "video": "视频", "shortvideo": "小视频", "location": "位置",

@@ -1,6 +1,6 @@
 """人民调解 by WeChat: the villager takes up the offer; mediators keep the 调解台账 by command.
 
-Villagers (bot/mediation_offers.py has the offer itself):
+Villagers (bot/conversation/mediation_offers.py has the offer itself):
 - "调解" (or the tapped link, "申请调解", "我要调解") within the offer's hours opens a case for
   their village's 人民调解委员会; the village is asked first when it is not known;
 - the phone and who the other side is, sent in the minutes after, go to the case;
@@ -21,16 +21,18 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from bot import advisers as adv
-from bot import mediation, tickets, users
-from bot.advisers import Adviser
-from bot.config import Config
-from bot.dispatch import Context, Incoming, Registry, Reply
-from bot.disputes import KIND_LABELS, Kind
-from bot.mediation import Case, MediationError, NewCase, Party, Source, Status
-from bot.mediation_offers import (committee_name, expect_contact, fresh_offer, open_from_offer,
+from bot.escalation import advisers as adv
+from bot.community import mediation
+from bot.escalation import tickets
+from bot.core import users
+from bot.escalation.advisers import Adviser
+from bot.core.config import Config
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
+from bot.retrieval.disputes import KIND_LABELS, Kind
+from bot.community.mediation import Case, MediationError, NewCase, Party, Source, Status
+from bot.conversation.mediation_offers import (committee_name, expect_contact, fresh_offer, open_from_offer,
                                   opened_text)
-from bot.villages import settle_village
+from bot.conversation.villages import settle_village
 from handlers import add
 
 ACCEPT = re.compile(r"^(调解|要调解|我要调解|申请调解|申请人民调解|帮我调解|请帮我调解|同意调解|好的?调解|调解吧)[。！!]?$")
@@ -214,8 +216,8 @@ def refer_text(ctx: Context, adviser: Adviser, match) -> str:
 
 
 def open_referred(ctx: Context, ticket: tickets.Ticket, adviser: Adviser, note: str) -> Case:
-    from bot.disputes import load_rules
-    from bot.knowledge import knowledge_dir
+    from bot.retrieval.disputes import load_rules
+    from bot.kb.knowledge import knowledge_dir
     rules = load_rules(str(knowledge_dir(ctx.config)))
     rule = rules.rule_of(ticket_faq(ctx, ticket))
     new = NewCase(village=ticket.village, kind=rule.kind if rule else Kind.OTHER, found_via=Source.TICKET,

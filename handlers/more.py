@@ -5,8 +5,8 @@ hands it back, and the webhook cuts it again if it is still too long.
 """
 from __future__ import annotations
 
-from bot import users
-from bot.dispatch import Context, Incoming, Registry, Reply
+from bot.core import users
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
 from handlers import add
 
 NOTHING_MORE = "上一条回答已经全部发完了。还有别的问题，直接打字告诉我就行。"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from bot.dispatch import Context, Incoming, Registry, Reply
-from bot.tickets import my_tickets_text
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
+from bot.escalation.tickets import my_tickets_text
 from handlers import add
 
 ASK = re.compile(r"^\s*(我的咨询|咨询进度|查进度)\s*$")

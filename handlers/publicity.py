@@ -1,4 +1,4 @@
-"""The 普法日历 in WeChat: the menu's 普法 button and "普法" show the day near (bot/publicity.py),
+"""The 普法日历 in WeChat: the menu's 普法 button and "普法" show the day near (bot/community/publicity.py),
 and WeChat's report that a 群发 finished (MASSSENDJOBFINISH) records how many it reached.
 
 Neither a tap nor the job report is a consultation.
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from bot import publicity
-from bot.dispatch import Context, Incoming, Registry, Reply
+from bot.community import publicity
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
 from handlers import add
 
 ASK = re.compile(r"^\s*(普法|普法日历|今日普法|今天普法|普法日)\s*$")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.dispatch import Context, Incoming, Registry, Reply
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
 from handlers import add
 
 NUMBER = re.compile(r"^第?[0-9一二三四五六七八九十]{1,3}个?$")

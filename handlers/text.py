@@ -1,6 +1,6 @@
 """Typed questions (and voice transcripts) → the FAQ and the escalation rules → the villager's reply.
 
-bot.escalation decides (the matcher's FAQ decision, or a hand-over for a serious matter); here
+bot.retrieval.triage decides (the matcher's FAQ decision, or a hand-over for a serious matter); here
 the decision becomes a recorded ``Consultation``, numbered choices are remembered for
 handlers/clarify.py, a legal question the bot cannot answer is offered to the adviser in one
 tap ("回复1", taken by handlers/handover.py), as is the answer of an entry whose matters usually
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot import escalation, handover, users
-from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
-from bot.knowledge import compose_reply
-from bot.matcher import Decision, reply_for
+from bot.retrieval import triage as escalation
+from bot.conversation import handover
+from bot.core import users
+from bot.conversation.dispatch import Consultation, Context, Incoming, Registry, Reply
+from bot.kb.knowledge import compose_reply
+from bot.retrieval.matcher import Decision, reply_for
 from handlers import add
 
 STILL_NEEDS_PERSON = "这件事还要请法律顾问帮您看看。"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.dispatch import Context, Incoming, Registry, Reply
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
 from handlers import add
 
 STICKER_PLACEHOLDER = "收到不支持的消息类型"

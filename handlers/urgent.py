@@ -2,17 +2,18 @@
 
 Runs before everything else that reads text, so no menu, pending choice or adviser command
 can delay the numbers. An urgent ticket is opened at once (the village is not asked first) and
-bot.routing decides who is told: the village adviser and the backup if WeChat reaches them,
+bot.escalation.routing decides who is told: the village adviser and the backup if WeChat reaches them,
 else the township's duty contact. The reply names only people actually told; when no adviser
 could be, it says plainly what to do now. The menu's 紧急求助 button takes the same path.
 """
 from __future__ import annotations
 
-from bot import handover, tickets
-from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
-from bot.matcher import URGENT_TEXT
-from bot.routing import advisers_reached
-from bot.triggers import load_triggers
+from bot.conversation import handover
+from bot.escalation import tickets
+from bot.conversation.dispatch import Consultation, Context, Incoming, Registry, Reply
+from bot.retrieval.matcher import URGENT_TEXT
+from bot.escalation.routing import advisers_reached
+from bot.retrieval.triggers import load_triggers
 from handlers import add
 
 MENU_ACTION = "emergency"

@@ -2,16 +2,18 @@
 hand-over when it is still unknown; "改村" (typed or from the menu) asks again.
 
 The answer is a number from the list (or the village's name). Every hand-over that waited for
-the village (a draft ticket, bot/handover.py) goes out as soon as it is known (bot/villages.py).
+the village (a draft ticket, bot/conversation/handover.py) goes out as soon as it is known (bot/conversation/villages.py).
 """
 from __future__ import annotations
 
 import re
 
-from bot import handover, tickets, users
-from bot.villages import settle_village
-from bot.config import Config
-from bot.dispatch import Context, Incoming, Registry, Reply
+from bot.conversation import handover
+from bot.escalation import tickets
+from bot.core import users
+from bot.conversation.villages import settle_village
+from bot.core.config import Config
+from bot.conversation.dispatch import Context, Incoming, Registry, Reply
 from handlers import add
 
 CHANGE = re.compile(r"^\s*(改村|换村|修改村|更改村|改一下村)\s*$")

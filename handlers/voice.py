@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.dispatch import Consultation, Context, Incoming, Registry, Reply
+from bot.conversation.dispatch import Consultation, Context, Incoming, Registry, Reply
 from handlers import add
 
 HEARD = "您的语音收到了，我会交给法律顾问来听。"
@@ -31,7 +31,7 @@ def as_text_question(incoming: Incoming, ctx: Context) -> Reply:
 
 def to_adviser(incoming: Incoming, ctx: Context) -> Reply:
     """Open a ticket the adviser can listen to (the ticket keeps the MediaId)."""
-    from bot.handover import hand_over_now
+    from bot.conversation.handover import hand_over_now
     incoming.channel = "voice"
     consultation = Consultation(question="[语音留言]", action="escalate", reason="voice without text")
     told, consultation = hand_over_now(ctx, incoming, consultation, reason="语音留言，没有文字，请听录音")

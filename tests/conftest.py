@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot import create_app
-from bot.config import load_config
+from bot.core.config import load_config
 from tests.support import VECTOR_AES_KEY, VECTOR_APPID, VECTOR_TOKEN, WeChatSender
 
 
@@ -50,7 +50,7 @@ def long_first(items: list) -> None:
 def knowledge_built_once():
     """Apps share the session's knowledge, matcher and law index (tests/session_knowledge.py):
     rebuilding them for every app was most of the suite's time."""
-    from bot import livekb
+    from bot.learning import livekb
     from tests import session_knowledge
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(livekb, "build_snapshot", session_knowledge.build_snapshot_once)
@@ -65,7 +65,7 @@ def cheaper_password_hashing():
     docs advise, only the cost changes: hashes still start "scrypt:" and are checked for real."""
     from functools import partial
     from werkzeug.security import generate_password_hash
-    from bot.console import auth
+    from bot.app.console import auth
     cheap = partial(generate_password_hash, method="scrypt:1024:8:1")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(auth, "generate_password_hash", cheap)
@@ -76,7 +76,7 @@ def cheaper_password_hashing():
 def shipped_publicity() -> dict:
     """config.toml's [publicity] table, for tests of the calendar itself."""
     import tomllib
-    from bot.config import DEFAULT_CONFIG_PATH
+    from bot.core.config import DEFAULT_CONFIG_PATH
     return tomllib.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))["publicity"]
 
 

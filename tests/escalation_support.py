@@ -1,11 +1,12 @@
 """Helpers for the escalation tests: real Services, SQLite and handlers; a fake WeChat API only."""
 from __future__ import annotations
 
-from bot import advisers as adv
-from bot import handover, users
-from bot.config import load_config
-from bot.dispatch import Consultation, Context, Incoming
-from bot.services import Services
+from bot.escalation import advisers as adv
+from bot.conversation import handover
+from bot.core import users
+from bot.core.config import load_config
+from bot.conversation.dispatch import Consultation, Context, Incoming
+from bot.app.services import Services
 from tests.conftest import test_overrides
 
 START = 1_900_000_000.0

@@ -1,4 +1,4 @@
-"""Fixtures for the knowledge base learning from advisers' answers (bot/drafts.py, bot/livekb.py).
+"""Fixtures for the knowledge base learning from advisers' answers (bot/learning/drafts.py, bot/learning/livekb.py).
 
 The app runs on a private knowledge/ holding the matcher tests' small FAQ (tests/fixtures/kb:
 eight topics, none about lost property) beside the project's statutes and dictionaries, so a
@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from bot import create_app
-from bot import drafts as dr
-from bot.advisers import get_adviser
-from bot.config import PROJECT_ROOT, load_config
-from bot.tickets import Ticket, answer_ticket, get_ticket
+from bot.learning import drafts as dr
+from bot.escalation.advisers import get_adviser
+from bot.core.config import PROJECT_ROOT, load_config
+from bot.escalation.tickets import Ticket, answer_ticket, get_ticket
 from tests.conftest import test_overrides
 from tests.support import WeChatSender, text_xml
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from bot.config import PROJECT_ROOT, MatcherSettings
-from bot.knowledge import KnowledgeBase, load_statutes, read_entries
-from bot.matcher import Matcher
+from bot.core.config import PROJECT_ROOT, MatcherSettings
+from bot.kb.knowledge import KnowledgeBase, load_statutes, read_entries
+from bot.retrieval.matcher import Matcher
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from bot.advisers import adviser_for_village, ensure_advisers
-from bot.stats import TOWNSHIP_TZ
+from bot.escalation.advisers import adviser_for_village, ensure_advisers
+from bot.reporting.stats import TOWNSHIP_TZ
 
 PHONE = "13812345678"
 HOUR = 3600.0

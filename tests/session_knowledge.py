@@ -3,7 +3,7 @@ the tests build (as datasette's session-scoped ``app_client`` shares one app).
 
 Building them costs one to three seconds of CPU, and the suite builds a few hundred apps, each on
 its own fresh database: that was most of the suite's time. Every such app would build the same
-snapshot (bot/livekb.py) from the same files, so ``build_snapshot`` is wrapped to hand back the
+snapshot (bot/learning/livekb.py) from the same files, so ``build_snapshot`` is wrapped to hand back the
 one already built when nothing can make it differ:
 
 - the knowledge directory is inside the project (a test's temporary copy is always built afresh),
@@ -24,9 +24,9 @@ import sqlite3
 from collections import OrderedDict
 from pathlib import Path
 
-from bot import livekb
-from bot.config import PROJECT_ROOT, Config
-from bot.knowledge import knowledge_dir
+from bot.learning import livekb
+from bot.core.config import PROJECT_ROOT, Config
+from bot.kb.knowledge import knowledge_dir
 
 KEEP = 3
 _built: OrderedDict = OrderedDict()

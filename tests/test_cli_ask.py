@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.services import Services
+from bot.app.services import Services
 
 KEYS = {"action", "faq_id", "score", "citations", "candidates", "category", "reply", "reason"}
 STORY = "转人工 我家的地被邻居占了两分，他还在上面盖了猪圈"

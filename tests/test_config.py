@@ -1,7 +1,7 @@
 """The configuration layers: defaults → config.toml → environment → test overrides."""
 import pytest
 
-from bot.config import DEMO_TOKEN, ConfigError, load_config
+from bot.core.config import DEMO_TOKEN, ConfigError, load_config
 
 
 def write(tmp_path, text):

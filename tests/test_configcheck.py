@@ -1,6 +1,6 @@
 """`legalbot check-config` names what is missing or weak."""
-from bot.config import load_config
-from bot.configcheck import check_config
+from bot.core.config import load_config
+from bot.core.configcheck import check_config
 
 GOOD_ENV = {
     "WECHAT_TOKEN": "Tok3nForTesting", "WECHAT_APPID": "wx2c2769f8efd9abc2",
@@ -58,7 +58,7 @@ def test_demo_local_values_are_one_warning_in_development():
 
 
 def test_the_demo_phone_pattern_spares_real_numbers():
-    from bot.configcheck import demo_values
+    from bot.core.configcheck import demo_values
     assert demo_values({"a": "0772-0000001", "b": "07720000002", "c": "示例镇"}) == ["a", "b", "c"]
     assert demo_values({"a": "0772-7000001", "b": "12348", "c": "0776-7612345", "d": "80"}) == []
 

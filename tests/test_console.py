@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from bot import create_app
 from bot.cli import main
-from bot.config import load_config
-from bot.console.auth import add_user
-from bot.stats import Period, compute_stats, legal_rows, consultation_rows, summarize
+from bot.core.config import load_config
+from bot.app.console.auth import add_user
+from bot.reporting.stats import Period, compute_stats, legal_rows, consultation_rows, summarize
 from tests.conftest import test_overrides as overrides_for
 from tests.seed_records import seed
 

@@ -5,7 +5,7 @@ import time
 
 from wechatpy.parser import parse_message
 
-from bot.simulator import sign
+from bot.app.simulator import sign
 from tests.support import signature, text_xml
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import time
 
-from bot import create_app, outbox, worker
-from bot.config import load_config
-from bot.console.auth import add_user
-from bot.dispatch import Consultation, Context, Incoming
-from bot import tickets as tk
-from bot import users
+from bot import create_app
+from bot.escalation import outbox
+from bot.app import worker
+from bot.core.config import load_config
+from bot.app.console.auth import add_user
+from bot.conversation.dispatch import Consultation, Context, Incoming
+from bot.escalation import tickets as tk
+from bot.core import users
 from tests.conftest import test_overrides as overrides_for
 from tests.escalation_support import hand_over
 from tests.seed_records import at
@@ -22,7 +24,7 @@ INTERNAL = ("villager", "webhook", "worker", "clarify", "with the reply", "faq_i
 
 
 def open_urgent(app, db, village="古坡村", openid="oVillagerUrgent"):
-    """An urgent ticket through bot.handover, as handlers/urgent.py opens it (nobody bound)."""
+    """An urgent ticket through bot.conversation.handover, as handlers/urgent.py opens it (nobody bound)."""
     users.set_village(db, openid, village, time.time())
     consultation = Consultation(question="他又拿刀了", action="urgent")
     ctx = Context(services=app.extensions["legalbot"], db=db, now=time.time())

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from bot.config import load_config
-from bot.console.auth import add_user
+from bot.core.config import load_config
+from bot.app.console.auth import add_user
 from tests.conftest import test_overrides as overrides
 from tests.test_console import PASSWORD, login
 
@@ -21,7 +21,7 @@ def config(tmp_path, fake_wechat):
 @pytest.fixture
 def voice_ticket(db, app):
     services = app.extensions["legalbot"]
-    from bot import advisers
+    from bot.escalation import advisers
     advisers.ensure_advisers(db, services.config, time.time())
     qin = advisers.adviser_by_name(db, "覃律师")
     add_user(db, "qin", PASSWORD, "adviser", time.time(), adviser_name="覃律师")   # 古坡村

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from bot import create_app
 from bot.cli import main
-from bot.config import load_config
+from bot.core.config import load_config
 from tests.conftest import test_overrides as overrides_for
 from tests.support import WeChatSender, event_xml
 

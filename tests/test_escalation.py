@@ -1,5 +1,5 @@
-"""Which questions go to a person (bot.escalation) and the category a question without an answer
-gets (bot.categories), on the matcher's small knowledge base (tests/fixtures/kb) with one entry
+"""Which questions go to a person (bot.retrieval.triage) and the category a question without an answer
+gets (bot.retrieval.categories), on the matcher's small knowledge base (tests/fixtures/kb) with one entry
 marked ``needs_person``: real entries, real statutes, the real matcher and law search."""
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import dataclasses
 
 import pytest
 
-from bot import categories, escalation
-from bot.config import MatcherSettings
-from bot.knowledge import KnowledgeBase
-from bot.lawsearch import LawIndex
-from bot.matcher import Matcher
-from bot.services import Services
-from bot.text import normalize
+from bot.retrieval import categories, triage as escalation
+from bot.core.config import MatcherSettings
+from bot.kb.knowledge import KnowledgeBase
+from bot.retrieval.lawsearch import LawIndex
+from bot.retrieval.matcher import Matcher
+from bot.app.services import Services
+from bot.core.text import normalize
 from tests.matcher_support import small_kb
 
 SETTINGS = dict(answer_min=0.44, answer_margin=0.02, clarify_min=0.30, clarify_margin=0.10,
@@ -23,7 +23,7 @@ SETTINGS = dict(answer_min=0.44, answer_margin=0.02, clarify_min=0.30, clarify_m
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
     """Services on the small knowledge base, where the dog-bite entry needs a person."""
-    from bot.config import load_config
+    from bot.core.config import load_config
     from tests.conftest import test_overrides
     kb = small_kb()
     entries = [dataclasses.replace(e, needs_person=e.id == "test.dog_bite") for e in kb.entries]

@@ -9,9 +9,11 @@ import time
 
 import pytest
 
-from bot import advisers as adv
-from bot import tickets, users, worker
-from bot.config import load_config
+from bot.escalation import advisers as adv
+from bot.escalation import tickets
+from bot.core import users
+from bot.app import worker
+from bot.core.config import load_config
 from tests.conftest import test_overrides as overrides
 from tests.support import text_xml
 

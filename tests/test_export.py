@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.export import HEADERS, export_ledger
-from bot.stats import Period
+from bot.reporting.export import HEADERS, export_ledger
+from bot.reporting.stats import Period
 from tests.seed_records import PHONE, seed
 
 YEAR_2026 = Period(date(2026, 1, 1), date(2026, 12, 31))

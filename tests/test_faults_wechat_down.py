@@ -11,12 +11,14 @@ import socket
 
 import pytest
 
-from bot import advisers as adv
-from bot import outbox, tickets, users, worker
-from bot.config import load_config
-from bot.dispatch import Context
-from bot.services import Services
-from bot.wechat_api import WeChatClient
+from bot.escalation import advisers as adv
+from bot.escalation import outbox, tickets
+from bot.core import users
+from bot.app import worker
+from bot.core.config import load_config
+from bot.conversation.dispatch import Context
+from bot.app.services import Services
+from bot.escalation.wechat_api import WeChatClient
 from tests.conftest import test_overrides as overrides_for
 from tests.fake_wechat import FakeWeChat
 

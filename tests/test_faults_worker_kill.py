@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import records
-from bot.config import load_config
+from bot.conversation import records
+from bot.core.config import load_config
 from tests.conftest import test_overrides as overrides_for
 from tests.support import WeChatSender, text_xml
 from bench.run import free_port, worker_pids
@@ -269,7 +269,7 @@ def test_a_death_between_storing_the_reply_and_recording_the_consultation_loses_
     written together with it (one transaction), or it is lost from the township's counts.
     """
     from bot import create_app
-    from bot.dispatch import Consultation, Reply
+    from bot.conversation.dispatch import Consultation, Reply
     app = create_app(load_config(overrides=overrides_for(tmp_path), environ={}))
     app.extensions["legalbot"].registry.register(
         "test.consult", 1, lambda incoming, ctx: Reply(

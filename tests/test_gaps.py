@@ -1,7 +1,7 @@
 """What the knowledge base lacks: unanswered questions grouped by wording, most frequent first."""
 from __future__ import annotations
 
-from bot.gaps import Asked, group, likeness, wording
+from bot.learning.gaps import Asked, group, likeness, wording
 
 
 def asked(*texts: str) -> list[Asked]:

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from bot import users
-from bot.dispatch import Context, Incoming
+from bot.core import users
+from bot.conversation.dispatch import Context, Incoming
 from tests.conftest import test_overrides as overrides_for
 
 VILLAGER = "oVillager0001"
@@ -57,7 +57,7 @@ def test_a_question_that_matches_nothing_offers_a_person(wechat, db):
 def unsure_app(tmp_path):
     """The real app with answer thresholds no score reaches, so every question is clarified."""
     from bot import create_app
-    from bot.config import load_config
+    from bot.core.config import load_config
     config = load_config(overrides=overrides_for(tmp_path, matcher={"answer_min": 1.01, "lead_answer_min": 1.01, "agree_answer_min": 1.01,
                                                                           "model_answer_min": 1.01}), environ={})
     return create_app(config)

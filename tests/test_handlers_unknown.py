@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.matcher import FALLBACK_TEXT
+from bot.retrieval.matcher import FALLBACK_TEXT
 from handlers.unknown import unreadable_kind
 from tests.support import text_xml
 from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures

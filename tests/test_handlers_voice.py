@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.dispatch import Consultation, Reply
+from bot.conversation.dispatch import Consultation, Reply
 from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wechat"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot import tickets
+from bot.escalation import tickets
 from tests.conftest import test_overrides as overrides_for
 from tests.support import WeChatSender, event_xml
 from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
@@ -87,7 +87,7 @@ def test_a_new_question_the_faq_answers_is_answered_not_added(wechat, db):
 def cannot_answer(tmp_path):
     """The real app with thresholds no score reaches: every legal question falls back."""
     from bot import create_app
-    from bot.config import load_config
+    from bot.core.config import load_config
     settings = {"answer_min": 1.01, "lead_answer_min": 1.01, "clarify_min": 1.01, "agree_count": 5}
     config = load_config(overrides=overrides_for(tmp_path, matcher=settings), environ={})
     app = create_app(config)

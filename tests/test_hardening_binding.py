@@ -13,11 +13,12 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from bot import advisers as adv
-from bot import create_app, worker
+from bot.escalation import advisers as adv
+from bot import create_app
+from bot.app import worker
 from bot.cli import main as cli
-from bot.config import load_config
-from bot.console.auth import add_user
+from bot.core.config import load_config
+from bot.app.console.auth import add_user
 from tests.conftest import test_overrides as overrides_for
 from tests.support import WeChatSender
 from tests.test_console import PASSWORD, login

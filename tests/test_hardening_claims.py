@@ -14,15 +14,16 @@ import textwrap
 import time
 from pathlib import Path
 
-from bot import records
-from bot.dispatch import Incoming
+from bot.conversation import records
+from bot.conversation.dispatch import Incoming
 from tests.support import WeChatSender, text_xml
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAIM_THEN_HANG = textwrap.dedent("""
     import sys, time
-    from bot import records, store
-    from bot.dispatch import Incoming
+    from bot.conversation import records
+    from bot.core import store
+    from bot.conversation.dispatch import Incoming
     db = store.connect(sys.argv[1])
     incoming = Incoming(openid=sys.argv[2], msg_type="text", text="借钱不还怎么办", msg_id=sys.argv[3])
     records.claim(db, records.dedupe_key(incoming), incoming, time.time())

@@ -11,10 +11,10 @@ import time
 import pytest
 
 from bot import create_app
-from bot.advisers import backup_adviser
-from bot.config import load_config
-from bot.console import auth
-from bot.console.auth import add_user
+from bot.escalation.advisers import backup_adviser
+from bot.core.config import load_config
+from bot.app.console import auth
+from bot.app.console.auth import add_user
 from tests.conftest import test_overrides as overrides_for
 from tests.seed_records import PHONE
 from tests.test_console import PASSWORD, csrf, login, tickets  # noqa: F401 - the seeded year

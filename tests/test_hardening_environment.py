@@ -16,8 +16,8 @@ from flask import Flask
 
 from bot import create_app
 from bot.cli import main as cli
-from bot.config import ConfigError, load_config
-from bot.console.auth import add_user
+from bot.core.config import ConfigError, load_config
+from bot.app.console.auth import add_user
 from tests.conftest import test_overrides as overrides_for
 from tests.test_configcheck import GOOD_ENV, REAL_LOCAL
 
@@ -54,7 +54,7 @@ def test_the_simulator_is_there_without_real_secrets(tmp_path):
 
 
 def findings(environ) -> dict[str, str]:
-    from bot.configcheck import check_config
+    from bot.core.configcheck import check_config
     config = load_config(environ=environ, overrides={"local": REAL_LOCAL})
     return {f.setting: f.level for f in check_config(config)}
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 import time
 
-from bot import outbox, worker
-from bot.redact import RedactingFilter, without_secrets
+from bot.escalation import outbox
+from bot.app import worker
+from bot.core.redact import RedactingFilter, without_secrets
 from tests.escalation_support import make_services, open_db
 from tests.test_console import PASSWORD, login
 
@@ -39,8 +40,8 @@ def test_a_failed_call_keeps_no_token_in_the_outbox_or_the_worker_log(tmp_path, 
 
 def test_the_console_error_page_shows_no_token(tmp_path):
     from bot import create_app
-    from bot.config import load_config
-    from bot.console.auth import add_user
+    from bot.core.config import load_config
+    from bot.app.console.auth import add_user
     from tests.conftest import test_overrides
     app = create_app(load_config(overrides=test_overrides(tmp_path), environ={}), warm=False)
     db = app.extensions["legalbot"].open_db()
@@ -57,7 +58,7 @@ def test_the_console_error_page_shows_no_token(tmp_path):
 
 
 def test_every_logged_record_is_redacted_tracebacks_too():
-    record = logging.LogRecord("bot.worker", logging.ERROR, __file__, 1,
+    record = logging.LogRecord("bot.app.worker", logging.ERROR, __file__, 1,
                                "call to %s failed", ("http://x/cgi-bin/a?access_token=" + TOKEN,), None)
     try:
         raise RuntimeError(f"Max retries exceeded with url: /cgi-bin/media/get?access_token={TOKEN}&media_id=M")

@@ -6,8 +6,9 @@ import sqlite3
 import threading
 import time
 
-from bot import create_app, store
-from bot.config import load_config
+from bot import create_app
+from bot.core import store
+from bot.core.config import load_config
 from tests.conftest import test_overrides as overrides_for
 from tests.support import WeChatSender, text_xml
 

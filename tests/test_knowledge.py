@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from bot.config import load_config
-from bot.knowledge import (FaqEntry, KnowledgeBase, KnowledgeError, chinese_number, compose_reply,
+from bot.core.config import load_config
+from bot.kb.knowledge import (FaqEntry, KnowledgeBase, KnowledgeError, chinese_number, compose_reply,
                            find_citations, format_article, load_knowledge, load_statutes,
                            parse_citation, shorten, utf8_len)
-from bot.config import PROJECT_ROOT
+from bot.core.config import PROJECT_ROOT
 
 STATUTES = str(PROJECT_ROOT / "knowledge" / "statutes")
 

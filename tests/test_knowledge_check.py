@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.config import PROJECT_ROOT, load_config
-from bot.knowledge import load_knowledge
-from bot.kbcheck import check_knowledge
+from bot.core.config import PROJECT_ROOT, load_config
+from bot.kb.knowledge import load_knowledge
+from bot.kb.kbcheck import check_knowledge
 
 EXCERPT_1079 = "夫妻一方要求离婚的，可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。"
 GOOD = {
@@ -66,7 +66,7 @@ def test_the_project_knowledge_base_passes_kb_check():
 
 
 def test_every_project_entry_passes_the_load_checks_and_is_served():
-    from bot.kbcheck import run_check
+    from bot.kb.kbcheck import run_check
     config = load_config(environ={})
     assert run_check(config).load == []
     assert len(load_knowledge(config).entries) >= 149

@@ -9,16 +9,16 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.config import load_config
-from bot.kbcheck import run_check, shape_errors, stale_findings
-from bot.knowledge import load_knowledge, read_knowledge
+from bot.core.config import load_config
+from bot.kb.kbcheck import run_check, shape_errors, stale_findings
+from bot.kb.knowledge import load_knowledge, read_knowledge
 from tests.test_knowledge_check import GOOD, error_lines, kb_dir, toml_entries  # noqa: F401 (fixture)
 
 LOCAL = {"court": "示例县人民法院"}
 
 
 def shape(answer: str) -> list[str]:
-    from bot.knowledge import FaqEntry
+    from bot.kb.knowledge import FaqEntry
     entry = FaqEntry(id="t.x", category="婚姻家庭", questions=(), keywords=(), answer=answer, citations=(),
                      quote=None, other_sources=(), needs_person=False, reviewed=None, source="t")
     return shape_errors(entry, LOCAL)
@@ -64,7 +64,7 @@ def test_a_misshapen_answer_is_reported(answer, message):
 
 def test_placeholders_are_filled_before_counting():
     long_court = {"court": "很" * 400}
-    from bot.knowledge import FaqEntry
+    from bot.kb.knowledge import FaqEntry
     entry = FaqEntry(id="t.x", category="婚姻家庭", questions=(), keywords=(), source="t",
                      answer="可以。\n1. 到{court}。\n2. 乙。", citations=(), quote=None, other_sources=(),
                      needs_person=False, reviewed=None)
@@ -183,8 +183,8 @@ def test_a_malformed_rule_is_reported_by_name(kb_dir, rule, message):
 
 
 def test_the_project_register_is_well_formed_and_seeded():
-    from bot.config import PROJECT_ROOT
-    from bot.kbcheck import read_rules
+    from bot.core.config import PROJECT_ROOT
+    from bot.kb.kbcheck import read_rules
     rules, errors = read_rules(PROJECT_ROOT / "knowledge")
     assert errors == [] and "bride_price_interpretation" in {r.name for r in rules}
 

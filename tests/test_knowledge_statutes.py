@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
-from bot.knowledge import chinese_number, load_statutes
+from bot.core.config import PROJECT_ROOT
+from bot.kb.knowledge import chinese_number, load_statutes
 
 STATUTES_DIR = PROJECT_ROOT / "knowledge" / "statutes"
 LAW_FILES = sorted(STATUTES_DIR.glob("*.json"))

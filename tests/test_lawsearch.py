@@ -12,14 +12,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from bot import lawsearch, tickets, users
+from bot.retrieval import lawsearch
+from bot.escalation import tickets
+from bot.core import users
 from bot.cli import main
-from bot.config import PROJECT_ROOT, load_config
-from bot.dispatch import Consultation, Incoming
-from bot.knowledge import Article, FaqLink, Law, Statutes, load_knowledge, load_statutes, read_law
-from bot.lawsearch import LawIndex
-from bot.services import Services
-from bot.text import DictionaryError
+from bot.core.config import PROJECT_ROOT, load_config
+from bot.conversation.dispatch import Consultation, Incoming
+from bot.kb.knowledge import Article, FaqLink, Law, Statutes, load_knowledge, load_statutes, read_law
+from bot.retrieval.lawsearch import LawIndex
+from bot.app.services import Services
+from bot.core.text import DictionaryError
 from handlers.lookup import lookup_query, lookup_text
 from tests.escalation_support import START, VILLAGER, context, hand_over, make_services, open_db
 
@@ -316,7 +318,7 @@ def test_the_words_cache_key_follows_the_segmenting_code_not_the_rest_of_its_mod
 
 @pytest.mark.slow
 def test_the_words_cache_key_is_the_same_in_every_process():
-    run = [sys.executable, "-c", "from bot import lawsearch; print(lawsearch.segmentation_key())"]
+    run = [sys.executable, "-c", "from bot.retrieval import lawsearch; print(lawsearch.segmentation_key())"]
     keys = {subprocess.run(run, capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
     assert len(keys) == 1 and keys != {""}
@@ -351,7 +353,7 @@ def test_writing_a_seed_replaces_the_one_of_earlier_dictionaries(tmp_path):
 
 
 def test_the_shipped_seed_is_for_the_current_segmentation():
-    """An edit of bot/text.py's cutting code or of userdict/stopwords changes the key; the seed
+    """An edit of bot/core/text.py's cutting code or of userdict/stopwords changes the key; the seed
     must then be written again, or every new cache segments all articles (seconds at start-up)."""
     assert lawsearch.seed_path().exists(), "run `.venv/bin/legalbot law index --seed` and commit knowledge/index/"
 

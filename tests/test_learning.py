@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from bot import drafts as dr
-from bot.export import ledger_rows
-from bot.privacy import purge
-from bot.stats import Period, compute_stats
+from bot.learning import drafts as dr
+from bot.reporting.export import ledger_rows
+from bot.core.privacy import purge
+from bot.reporting.stats import Period, compute_stats
 from tests.learning_support import (CITED, GOOD, PARAPHRASE, QUESTION, answered, handed_over, published,
                                     written)
 from tests.learning_support import app, config, db, services, small_kb, villager  # noqa: F401 (fixtures)

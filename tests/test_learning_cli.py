@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.config import PROJECT_ROOT
-from bot.drafts import get_draft
-from bot.knowledge import read_entries
+from bot.core.config import PROJECT_ROOT
+from bot.learning.drafts import get_draft
+from bot.kb.knowledge import read_entries
 from tests.learning_support import (QUESTION, answered, handed_over, published, written)
 from tests.learning_support import app, config, db, services, small_kb, villager  # noqa: F401 (fixtures)
 

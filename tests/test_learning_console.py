@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from bot import drafts as dr
-from bot.advisers import ensure_advisers
-from bot.console.auth import add_user
+from bot.learning import drafts as dr
+from bot.escalation.advisers import ensure_advisers
+from bot.app.console.auth import add_user
 from tests.learning_support import (GOOD, QUESTION, answered, handed_over, written)
 from tests.learning_support import app, config, db, services, small_kb, villager  # noqa: F401 (fixtures)
 

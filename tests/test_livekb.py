@@ -1,4 +1,4 @@
-"""bot/livekb.py: the cost per request of watching for published entries, and swapping a new
+"""bot/learning/livekb.py: the cost per request of watching for published entries, and swapping a new
 build in whole, never half-built, never mid-request."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bot import drafts as dr
-from bot import livekb
+from bot.learning import drafts as dr
+from bot.learning import livekb
 from tests.learning_support import app, config, db, services, small_kb  # noqa: F401 (fixtures)
 
 

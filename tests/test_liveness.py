@@ -1,4 +1,4 @@
-"""bot.liveness: whether the process that claimed a message still runs."""
+"""bot.core.liveness: whether the process that claimed a message still runs."""
 from __future__ import annotations
 
 import socket
@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from bot import liveness
+from bot.core import liveness
 
 
 def test_this_process_is_alive():

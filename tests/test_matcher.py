@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import load_config
-from bot.matcher import reply_for
+from bot.core.config import load_config
+from bot.retrieval.matcher import reply_for
 from tests.matcher_support import small_kb, small_matcher
 
 CALIBRATED = dict(answer_min=0.44, answer_margin=0.02, clarify_min=0.30, clarify_margin=0.10,
@@ -129,7 +129,7 @@ def test_replies_quote_the_article_for_answers_and_number_the_choices(matcher):
 
 def entry(faq_id: str, questions: list[str], keywords: list[str], article: str = "民法典第1179条"):
     import datetime as dt
-    from bot.knowledge import FaqEntry
+    from bot.kb.knowledge import FaqEntry
     return FaqEntry(id=faq_id, category="测试", questions=tuple(questions), keywords=tuple(keywords),
                     answer="测试答案。", citations=(article,), quote=article, other_sources=(),
                     needs_person=False, reviewed=dt.date(2026, 11, 30), source="tests")
@@ -138,9 +138,9 @@ def entry(faq_id: str, questions: list[str], keywords: list[str], article: str =
 def test_entries_tied_at_the_shortlist_cut_are_ranked_by_their_closest_phrasing():
     """Twenty entries share the question's words; the one holding the question itself is listed
     last and still reaches the shortlist (ties used to go to the entries listed first)."""
-    from bot.config import MatcherSettings
-    from bot.knowledge import KnowledgeBase
-    from bot.matcher import SHORTLIST, Matcher
+    from bot.core.config import MatcherSettings
+    from bot.kb.knowledge import KnowledgeBase
+    from bot.retrieval.matcher import SHORTLIST, Matcher
     others = [entry(f"tie.{n:02d}", [f"那个人打了招呼 第{n}回说了些什么话 要怎么处理才好呢"], ["处理"])
               for n in range(SHORTLIST + 8)]
     target = entry("tie.target", ["被人打了", "挨了打怎么办"], ["挨打"])
@@ -151,9 +151,9 @@ def test_entries_tied_at_the_shortlist_cut_are_ranked_by_their_closest_phrasing(
 
 
 def test_a_hotline_number_an_entry_names_tells_two_hotlines_apart():
-    from bot.config import MatcherSettings
-    from bot.knowledge import KnowledgeBase
-    from bot.matcher import Matcher
+    from bot.core.config import MatcherSettings
+    from bot.kb.knowledge import KnowledgeBase
+    from bot.retrieval.matcher import Matcher
     kb = KnowledgeBase([entry("line.legal", ["法律咨询打哪个电话", "12348热线是干什么的"], ["12348", "热线"], "法律援助法第1条"),
                         entry("line.security", ["发现间谍打哪个电话", "12339是什么电话"], ["12339", "举报"], "反间谍法第1条")],
                        statutes=None)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench import calibrate
-from bot.config import MatcherSettings
+from bot.core.config import MatcherSettings
 from tests.matcher_support import small_matcher
 
 LABELLED = Path(__file__).parent / "data" / "matcher_labelled.jsonl"

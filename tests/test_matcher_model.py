@@ -1,4 +1,4 @@
-"""The entry model (bot/entrymodel.py): learned from the knowledge base's own phrasings, it tells
+"""The entry model (bot/retrieval/entrymodel.py): learned from the knowledge base's own phrasings, it tells
 neighbouring entries apart, calibrates its probabilities on held-out phrasings, is cached on disk
 under a key of what it was trained on, and its probability is a feature of every candidate."""
 from __future__ import annotations
@@ -9,11 +9,11 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from bot import entrymodel
-from bot.config import MatcherSettings
-from bot.decision import Candidate, Features, Reading, choose
-from bot.knowledge import FaqEntry, KnowledgeBase
-from bot.matcher import Matcher
+from bot.retrieval import entrymodel
+from bot.core.config import MatcherSettings
+from bot.retrieval.decision import Candidate, Features, Reading, choose
+from bot.kb.knowledge import FaqEntry, KnowledgeBase
+from bot.retrieval.matcher import Matcher
 
 
 def faq(faq_id: str, questions: list[str], keywords: list[str], article: str, answer: str = "测试答案。") -> FaqEntry:

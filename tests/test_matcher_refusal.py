@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import MatcherSettings, load_config
-from bot.knowledge import FaqEntry, KnowledgeBase
-from bot.matcher import Matcher
-from bot.services import Services
-from bot.text import normalize, tokenizer
+from bot.core.config import MatcherSettings, load_config
+from bot.kb.knowledge import FaqEntry, KnowledgeBase
+from bot.retrieval.matcher import Matcher
+from bot.app.services import Services
+from bot.core.text import normalize, tokenizer
 from tests.matcher_support import small_matcher
 
 OUT_OF_DOMAIN = [json.loads(line) for line in
@@ -128,5 +128,5 @@ def test_a_question_naming_no_side_sees_both_sides(sides):
     ("孩子在学校被同学欺负了", "victim"), ("我被同学霸凌了", "victim"),
 ])
 def test_bullying_is_read_from_the_side_the_asker_is_on(question, role):
-    from bot.question import load_lexicon
+    from bot.retrieval.question import load_lexicon
     assert load_lexicon().roles_of(normalize(question)) == frozenset({role})

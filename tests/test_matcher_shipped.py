@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from bot.config import load_config
-from bot.services import Services
+from bot.core.config import load_config
+from bot.app.services import Services
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +58,8 @@ def test_a_single_word_whose_entries_quote_one_article_is_answered(matcher):
 
 SAME_IN_EVERY_PROCESS = r"""
 import json, sys
-from bot.config import load_config
-from bot.services import Services
+from bot.core.config import load_config
+from bot.app.services import Services
 matcher = Services(load_config(environ={})).matcher
 print(json.dumps([matcher.decide(q).as_json() for q in sys.argv[1:]], ensure_ascii=False))
 """

@@ -5,10 +5,10 @@ import dataclasses
 
 import pytest
 
-from bot.config import ConfigError, MatcherSettings
-from bot.decision import Candidate, Features, Reading, choose, rank, score
-from bot.question import build_lexicon, clauses, core_flags, load_lexicon
-from bot.text import DictionaryError, word_groups
+from bot.core.config import ConfigError, MatcherSettings
+from bot.retrieval.decision import Candidate, Features, Reading, choose, rank, score
+from bot.retrieval.question import build_lexicon, clauses, core_flags, load_lexicon
+from bot.core.text import DictionaryError, word_groups
 from tests.matcher_support import small_matcher
 
 SETTINGS = MatcherSettings(answer_min=0.6, answer_margin=0.05, lead_answer_min=0.45, lead_answer_margin=0.15,
@@ -148,7 +148,7 @@ def test_background_words_count_less_than_the_asking_clause():
     ("他先打我 我也还手把他打伤了", set()),
 ])
 def test_the_askers_side_is_read_from_the_question(question, roles):
-    from bot.text import normalize
+    from bot.core.text import normalize
     assert load_lexicon().roles_of(normalize(question)) == roles
 
 
@@ -169,7 +169,7 @@ def test_a_villagers_share_in_the_collective_is_not_company_law():
 ])
 def test_a_broken_question_lexicon_is_refused_naming_the_table(broken, message):
     import tomllib
-    from bot.text import DICT_DIR
+    from bot.core.text import DICT_DIR
     data = tomllib.loads((DICT_DIR / "question.toml").read_text(encoding="utf-8")) | broken
     with pytest.raises(DictionaryError, match=message.replace("[", r"\[").replace("]", r"\]")):
         build_lexicon(data)

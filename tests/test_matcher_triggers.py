@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import DictionaryError
-from bot.triggers import build_triggers, count_distinct, largest_amount, load_triggers
+from bot.core.text import DictionaryError
+from bot.retrieval.triggers import build_triggers, count_distinct, largest_amount, load_triggers
 
 MINIMAL = {
     "urgent": {"phrases": ["救命"]},

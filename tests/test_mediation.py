@@ -11,14 +11,14 @@ import time
 
 import pytest
 
-from bot import advisers as adv
-from bot import mediation
-from bot.config import ConfigError, load_config
-from bot.disputes import DisputeRulesError, Kind, load_rules, parse_rules
-from bot.knowledge import knowledge_dir
-from bot.mediation import MediationError, NewCase, Party, Source, Status
-from bot.mediation_stats import mediation_stats
-from bot.stats import Period
+from bot.escalation import advisers as adv
+from bot.community import mediation
+from bot.core.config import ConfigError, load_config
+from bot.retrieval.disputes import DisputeRulesError, Kind, load_rules, parse_rules
+from bot.kb.knowledge import knowledge_dir
+from bot.community.mediation import MediationError, NewCase, Party, Source, Status
+from bot.reporting.mediation_stats import mediation_stats
+from bot.reporting.stats import Period
 from tests.conftest import test_overrides as overrides_for
 
 BOUNDARY = "隔壁把界桩往我家地里挪了，两家为地界吵起来了"
@@ -176,9 +176,9 @@ def test_outcome_words_set_agreement_and_judicial_confirmation(wechat, db, confi
 
 
 def test_an_adviser_refers_a_ticket_to_mediation(wechat, db, config):
-    from bot import tickets
+    from bot.escalation import tickets
     bind(db, config, "覃律师", "oAdviserQin0001")
-    from bot.dispatch import Context
+    from bot.conversation.dispatch import Context
     services = wechat.client.application.extensions["legalbot"]
     ctx = Context(services=services, db=db, now=time.time())
     ticket = tickets.open_ticket(ctx, "oVillagerTicket1", "古坡村", tickets.TicketRequest(
@@ -235,7 +235,7 @@ def test_no_offer_without_another_party_or_with_violence(config, faq_id, words):
 
 
 def test_the_shipped_rules_name_only_entries_the_knowledge_base_has(app, config):
-    from bot.disputes import unknown_entries
+    from bot.retrieval.disputes import unknown_entries
     kb = app.extensions["legalbot"].knowledge
     assert unknown_entries(load_rules(str(knowledge_dir(config))), kb.by_id) == []
 
@@ -274,8 +274,8 @@ def test_a_law_helper_mediator_gets_an_account_bound_like_an_advisers(db, config
 # ---- privacy ----------------------------------------------------------------------------------
 
 def test_purge_keeps_the_mediation_counts_and_removes_the_parties(db, config):
-    from bot.privacy import purge
-    from bot.register_report import ledger_sheets
+    from bot.core.privacy import purge
+    from bot.reporting.register_report import ledger_sheets
     case = open_gupo_case(db, config)
     backup = adv.backup_adviser(db)
     mediation.record_session(db, config, case.id, backup, time.time(), actor="t", via="t", note="韦大强来了")
@@ -291,7 +291,7 @@ def test_purge_keeps_the_mediation_counts_and_removes_the_parties(db, config):
 
 
 def test_lists_and_exports_mask_the_parties(db, config):
-    from bot.register_report import ledger_sheets
+    from bot.reporting.register_report import ledger_sheets
     open_gupo_case(db, config)
     cell = ledger_sheets(db, Period(), village_names=config.village_names)[0]["lines"][1][7]
     assert cell == "申请人：韦** 138****5678；对方：覃* 139****1111"

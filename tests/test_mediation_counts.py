@@ -9,13 +9,13 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from bot import advisers as adv
-from bot import mediation
+from bot.escalation import advisers as adv
+from bot.community import mediation
 from bot.cli import main
-from bot.disputes import Kind
-from bot.mediation import NewCase, Party, Source, Status
-from bot.mediation_stats import percent
-from bot.stats import TOWNSHIP_TZ
+from bot.retrieval.disputes import Kind
+from bot.community.mediation import NewCase, Party, Source, Status
+from bot.reporting.mediation_stats import percent
+from bot.reporting.stats import TOWNSHIP_TZ
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

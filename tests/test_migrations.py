@@ -1,11 +1,11 @@
-"""Named schema migrations (bot/migrations.py): each step, run on a real SQLite file built at the
+"""Named schema migrations (bot/core/migrations.py): each step, run on a real SQLite file built at the
 schema before it, keeps the data and moves it where the new schema wants it."""
 import sqlite3
 
 import pytest
 
-from bot import migrations, store
-from bot.migrations import MIGRATIONS, Migration
+from bot.core import migrations, store
+from bot.core.migrations import MIGRATIONS, Migration
 
 # What each step's schema did not have yet, undone newest first to rebuild the schema before it
 # (from the commits that introduced them: 75e178d, 53c0506).

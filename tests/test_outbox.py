@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import outbox, worker  # noqa: F401 (the worker's import registers every job)
-from bot.config import OutboxSettings
+from bot.escalation import outbox  # noqa: F401 (the worker's import registers every job)
+from bot.app import worker
+from bot.core.config import OutboxSettings
 from tests.escalation_support import START, make_services
 
 LEASE = 60

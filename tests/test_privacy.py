@@ -3,8 +3,8 @@ import sqlite3
 
 import pytest
 
-from bot import store
-from bot.privacy import backup, mask_openid, mask_phone, mask_text, parse_age, purge
+from bot.core import store
+from bot.core.privacy import backup, mask_openid, mask_phone, mask_text, parse_age, purge
 
 DAY = 86400
 NOW = 2_000_000_000.0
@@ -65,9 +65,9 @@ def test_backup_copies_a_live_database(db, tmp_path):
 
 def test_stats_and_the_report_are_unchanged_by_a_purge(tmp_path):
     """The counts for the annual report survive the deletion of what people wrote."""
-    from bot.config import load_config
-    from bot.report import build_report
-    from bot.stats import compute_stats
+    from bot.core.config import load_config
+    from bot.reporting.report import build_report
+    from bot.reporting.stats import compute_stats
     from tests.conftest import test_overrides
     from tests.seed_records import seed
 
@@ -113,7 +113,7 @@ def test_amounts_dates_and_hotlines_stay(text):
 
 
 def test_the_ledger_masks_them_too(db):
-    from bot.export import ledger_lines
+    from bot.reporting.export import ledger_lines
     add_consultation(db, 1, question="地被占了，电话+86 139-1234-5678，身份证450123900101123")
     rows = [dict(r, ticket_id=None) for r in db.query("SELECT * FROM consultations")]
     line = " ".join(str(cell) for cell in ledger_lines(rows)[0])

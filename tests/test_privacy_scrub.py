@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from bot.config import load_config
-from bot.knowledge import load_knowledge
-from bot.privacy import scrub_text
+from bot.core.config import load_config
+from bot.kb.knowledge import load_knowledge
+from bot.core.privacy import scrub_text
 
 VILLAGES = ("大年村", "古坡村", "长安村", "平寨村", "东岭村", "西山村", "新和村", "石门村", "大年乡")
 

@@ -9,14 +9,15 @@ from datetime import date, datetime
 
 import pytest
 
-from bot import advisers as adv
-from bot import publicity, worker
-from bot.config import ConfigError, load_config
-from bot.conversation import converse
-from bot.dispatch import Context, Incoming
-from bot.outbox import enqueue
-from bot.publicity import OfflineEvent, PublicityError
-from bot.stats import TOWNSHIP_TZ
+from bot.escalation import advisers as adv
+from bot.community import publicity
+from bot.app import worker
+from bot.core.config import ConfigError, load_config
+from bot.conversation.pipeline import converse
+from bot.conversation.dispatch import Context, Incoming
+from bot.escalation.outbox import enqueue
+from bot.community.publicity import OfflineEvent, PublicityError
+from bot.reporting.stats import TOWNSHIP_TZ
 from tests.conftest import shipped_publicity
 from tests.conftest import test_overrides as overrides_for
 from tests.support import event_xml
@@ -100,7 +101,7 @@ def mass_config(tmp_path, fake_wechat):
 
 
 def test_a_mass_message_goes_out_once_preview_first_never_twice_on_retry(mass_config, fake_wechat):
-    from bot.services import Services
+    from bot.app.services import Services
     services = Services(mass_config)
     db = services.open_db()
     adv.ensure_advisers(db, mass_config, time.time())
@@ -161,7 +162,7 @@ def test_the_job_report_and_events_make_the_reports_publicity_line(app, db, wech
     assert publicity.year_section(db, 2026)["text"] == (
         "组织开展各类法治宣传活动3场次（线下活动2场，公众号群发1次），发放宣传资料800份，"
         "现场解答群众咨询80人次，受众人数2830人次。")
-    from bot.report import build_report
+    from bot.reporting.report import build_report
     assert build_report(db, 2026)["publicity"]["people"] == 2830
     assert publicity.year_section(db, 2025)["text"] == "2025年普法台账未登记宣传活动。"
 

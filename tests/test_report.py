@@ -7,7 +7,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from bot import report
+from bot.reporting import report
 from bot.cli import main
 from tests.seed_records import seed
 

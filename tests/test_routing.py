@@ -7,11 +7,13 @@ import json
 
 import pytest
 
-from bot import advisers as adv
-from bot import tickets, users, worker
-from bot.dispatch import Consultation, Incoming
-from bot.services import Services
-from bot.wechat_api import NoCredentials, WeChatClient
+from bot.escalation import advisers as adv
+from bot.escalation import tickets
+from bot.core import users
+from bot.app import worker
+from bot.conversation.dispatch import Consultation, Incoming
+from bot.app.services import Services
+from bot.escalation.wechat_api import NoCredentials, WeChatClient
 from tests.escalation_support import (ADVISER_OPENID, BACKUP_OPENID, START, VILLAGER, bind,
                                       context, hand_over, make_services, open_db)
 

@@ -7,7 +7,7 @@ import gc
 import weakref
 
 from bot import create_app
-from bot.config import load_config
+from bot.core.config import load_config
 from tests.conftest import test_overrides as overrides_for
 
 

@@ -3,8 +3,9 @@ would be the same: a test of learning, a temporary knowledge copy or an edited f
 import os
 import sqlite3
 
-from bot import create_app, livekb
-from bot.config import load_config
+from bot import create_app
+from bot.learning import livekb
+from bot.core.config import load_config
 from tests import session_knowledge
 from tests.conftest import test_overrides as overrides_for
 

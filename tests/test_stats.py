@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.stats import Period, compute_stats, percentile
+from bot.reporting.stats import Period, compute_stats, percentile
 from tests.seed_records import seed
 
 YEAR_2026 = Period(date(2026, 1, 1), date(2026, 12, 31))

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from bot import store
-from bot.migrations import MIGRATIONS
+from bot.core import store
+from bot.core.migrations import MIGRATIONS
 
 
 def test_connect_uses_wal_and_a_busy_timeout(tmp_path):

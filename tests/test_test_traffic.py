@@ -11,11 +11,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from bot import advisers as adv
-from bot import report, store
+from bot.escalation import advisers as adv
+from bot.reporting import report
+from bot.core import store
 from bot.cli import main
-from bot.export import export_ledger
-from bot.stats import Period, compute_stats
+from bot.reporting.export import export_ledger
+from bot.reporting.stats import Period, compute_stats
 from tests.seed_records import at, seed
 from tests.support import text_xml
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import text as tx
+from bot.core import text as tx
 
 
 def test_full_width_letters_and_digits_become_half_width_lower_case():
@@ -98,8 +98,8 @@ def test_shipped_dictionaries_load():
 
 def shipped_texts() -> list[str]:
     """Every phrasing, keyword and answer of the shipped knowledge base, and every statute text."""
-    from bot.config import load_config
-    from bot.knowledge import load_knowledge
+    from bot.core.config import load_config
+    from bot.kb.knowledge import load_knowledge
     kb = load_knowledge(load_config(environ={}), strict=False)
     texts = [t for e in kb.entries for t in (*e.questions, *e.keywords, e.answer, e.excerpt or "")]
     return texts + [a.text for a in kb.statutes.articles]

@@ -6,10 +6,12 @@ import json
 
 import pytest
 
-from bot import advisers as adv
-from bot import handover, tickets, users
-from bot.config import Person
-from bot.dispatch import Consultation, Incoming
+from bot.escalation import advisers as adv
+from bot.conversation import handover
+from bot.escalation import tickets
+from bot.core import users
+from bot.core.config import Person
+from bot.conversation.dispatch import Consultation, Incoming
 from tests.escalation_support import (ADVISER_OPENID, BACKUP_OPENID, START, VILLAGER, bind,
                                       context, hand_over, make_services, open_db, say)
 

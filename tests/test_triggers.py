@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import normalize
-from bot.triggers import Reading, build_triggers, largest_amount, load_triggers
+from bot.core.text import normalize
+from bot.retrieval.triggers import Reading, build_triggers, largest_amount, load_triggers
 
 NEEDS_A_PERSON = [
     ("我哥被公安抓了 说是盗窃 家里该怎么办", "criminal"),

@@ -1,5 +1,5 @@
-"""While one message is answered the villager's row is read once (bot.users.read_once), and
-every write to it makes the next read fresh: through bot.users, through bot.delivery's counter,
+"""While one message is answered the villager's row is read once (bot.core.users.read_once), and
+every write to it makes the next read fresh: through bot.core.users, through bot.escalation.delivery's counter,
 through another connection to the same file, and not kept from inside a rolled-back transaction.
 The last test is the conversation that went wrong without it: an answer that offers the
 adviser must not then ask for the village (the offer's "1" would become a village)."""
@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from bot import delivery, users
-from bot.store import connect, transaction
+from bot.escalation import delivery
+from bot.core import users
+from bot.core.store import connect, transaction
 from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
 
 NOW = 1_900_000_000.0

@@ -10,7 +10,7 @@ import pytest
 from wechatpy.crypto import WeChatCrypto
 
 from bot import create_app
-from bot.config import load_config
+from bot.core.config import load_config
 from tests.conftest import test_overrides as overrides_for
 from tests.support import (VECTOR_AES_KEY, VECTOR_APPID, VECTOR_TOKEN, WeChatSender, event_xml,
                            signature, text_xml)
@@ -211,7 +211,7 @@ def test_a_crashing_handler_gets_an_apology_not_a_500(app, wechat, db):
 def test_a_broken_database_answers_success(app, wechat, tmp_path, monkeypatch):
     def broken_claim(*args, **kwargs):
         raise OSError("disk gone")
-    monkeypatch.setattr("bot.records.claim", broken_claim)
+    monkeypatch.setattr("bot.conversation.records.claim", broken_claim)
     response = wechat.post(text_xml("你好"))
     assert (response.status_code, response.get_data(as_text=True)) == (200, "success")
 

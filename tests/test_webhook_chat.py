@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.store import connect
+from bot.core.store import connect
 
 
 def run_chat(tmp_path, monkeypatch, lines: str, *args: str):

@@ -6,8 +6,9 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 
-from bot import create_app, records
-from bot.dispatch import Reply
+from bot import create_app
+from bot.conversation import records
+from bot.conversation.dispatch import Reply
 from tests.support import WeChatSender, event_xml, text_xml
 from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot import create_app
-from bot.config import load_config
+from bot.core.config import load_config
 from tests.conftest import test_overrides as overrides_for
 from tests.support import WeChatSender, event_xml, text_xml
 from tests.webhook_support import SHARED, warm_services  # noqa: F401 - fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from bot.dispatch import Consultation, Reply
+from bot.conversation.dispatch import Consultation, Reply
 from tests.support import event_xml, text_xml
 from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
 

@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 from hypothesis import given, settings, strategies as st
 from wechatpy.parser import parse_message
 
-from bot.dispatch import Reply
-from bot.replies import more_hint, render_text, split_reply, strip_control, utf8_len
+from bot.conversation.dispatch import Reply
+from bot.conversation.replies import more_hint, render_text, split_reply, strip_control, utf8_len
 from tests.support import text_xml
 from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
 

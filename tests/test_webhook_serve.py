@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from bench.run import free_port
-from bot.store import connect
+from bot.core.store import connect
 
 from tests.support import (VECTOR_AES_KEY, VECTOR_APPID, VECTOR_TOKEN, WeChatSender, event_xml,
                            text_xml)

@@ -6,13 +6,15 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from bot import advisers as adv
-from bot import delivery, outbox, tickets, users, worker
+from bot.escalation import advisers as adv
+from bot.escalation import delivery, outbox, tickets
+from bot.core import users
+from bot.app import worker
 from bot.cli import main as cli
-from bot.config import load_config
-from bot.dispatch import Consultation, Incoming
-from bot.services import Services
-from bot.wechat_api import WeChatClient
+from bot.core.config import load_config
+from bot.conversation.dispatch import Consultation, Incoming
+from bot.app.services import Services
+from bot.escalation.wechat_api import WeChatClient
 from tests.escalation_support import (ADVISER_OPENID, BACKUP_OPENID, START, VILLAGER, bind,
                                       context, hand_over, make_services, open_db)
 

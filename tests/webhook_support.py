@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from bot import create_app
-from bot.config import load_config
-from bot.services import Services
+from bot.core.config import load_config
+from bot.app.services import Services
 from tests.conftest import test_overrides as overrides_for
 
 SHARED = ("knowledge", "matcher", "law_index")

@@ -7,10 +7,10 @@ import sys
 import click
 
 from bot.cli.common import make_services, print_json
-from bot.config import ConfigError
-from bot.configcheck import Finding, check_config
-from bot.privacy import backup, parse_age, purge
-from bot.store import now
+from bot.core.config import ConfigError
+from bot.core.configcheck import Finding, check_config
+from bot.core.privacy import backup, parse_age, purge
+from bot.core.store import now
 
 
 @click.command("check-config")

@@ -5,7 +5,7 @@ import time
 
 import click
 
-from bot import advisers as adv
+from bot.escalation import advisers as adv
 from bot.cli.common import make_services, print_json
 
 

@@ -1,6 +1,6 @@
 """`legalbot ask [--json] [QUESTION]`: what the bot would do with a message, from the command line.
 
-Each question is a dry run of the webhook's own path (bot.conversation.DryRun): the same handler
+Each question is a dry run of the webhook's own path (bot.conversation.pipeline.DryRun): the same handler
 chain — urgent words, 转人工, commands such as 查法条, menu numbers, the FAQ and the escalation
 rules — for a user never seen before, recorded only in a throwaway in-memory database. The real
 database is not opened. With no QUESTION, one question per line is read from stdin (the
@@ -38,7 +38,7 @@ def show(result: dict) -> None:
 @click.argument("question", required=False)
 def ask(as_json: bool, question: str | None) -> None:
     """Ask one QUESTION, or one per line on stdin (a dry run: nothing is recorded)."""
-    from bot.conversation import DryRun
+    from bot.conversation.pipeline import DryRun
     dry_run = DryRun(make_services().warm())
     try:
         for text in questions_from(question, sys.stdin if question is None else ()):

@@ -1,6 +1,6 @@
 """`legalbot chat`: talk to the bot in a terminal, as a villager would.
 
-Each line goes through the same path as a WeChat message (``bot.conversation.answer_once``:
+Each line goes through the same path as a WeChat message (``bot.conversation.pipeline.answer_once``:
 the handler registry, dedupe, records, "更多", adviser answers waiting), recorded with channel
 "cli". A quit word (退出, exit, quit, q) ends the chat and is not sent: it is not a question.
 """
@@ -13,10 +13,10 @@ import xml.etree.ElementTree as ET
 
 import click
 
-from bot import users
+from bot.core import users
 from bot.cli.common import make_services
-from bot.dispatch import Incoming
-from bot.conversation import answer_once
+from bot.conversation.dispatch import Incoming
+from bot.conversation.pipeline import answer_once
 
 QUIT = {"退出", "exit", "quit", "q", "/quit", "/exit", "/q"}
 HINT = "（输入“退出”或按 Ctrl-D 结束）"

@@ -5,8 +5,8 @@ import json
 import sys
 from typing import Any
 
-from bot.config import load_config
-from bot.services import Services
+from bot.core.config import load_config
+from bot.app.services import Services
 
 
 def make_services() -> Services:

@@ -26,8 +26,8 @@ def console() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def add_user(username: str, role: str, adviser_name: str | None, password_stdin: bool) -> None:
     """Create an account (or reset its password and role)."""
-    from bot.advisers import ensure_advisers
-    from bot.console.auth import AccountError, add_user as create
+    from bot.escalation.advisers import ensure_advisers
+    from bot.app.console.auth import AccountError, add_user as create
     services = make_services()
     db = services.open_db()
     ensure_advisers(db, services.config, time.time())

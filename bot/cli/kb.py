@@ -6,9 +6,9 @@ import sys
 import click
 
 from bot.cli.common import print_json
-from bot.config import load_config
-from bot.kbcheck import DEFAULT_MAX_AGE_DAYS, run_check, stale_findings
-from bot.knowledge import FaqEntry, read_knowledge
+from bot.core.config import load_config
+from bot.kb.kbcheck import DEFAULT_MAX_AGE_DAYS, run_check, stale_findings
+from bot.kb.knowledge import FaqEntry, read_knowledge
 
 
 def entry_json(entry: FaqEntry) -> dict:

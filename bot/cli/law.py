@@ -8,10 +8,10 @@ from typing import Iterator
 import click
 
 from bot.cli.common import print_json
-from bot import lawsearch
-from bot.config import PROJECT_ROOT, load_config
-from bot.knowledge import KnowledgeBase, format_article, load_knowledge, parse_citation
-from bot.lawsearch import LawHit, LawIndex
+from bot.retrieval import lawsearch
+from bot.core.config import PROJECT_ROOT, load_config
+from bot.kb.knowledge import KnowledgeBase, format_article, load_knowledge, parse_citation
+from bot.retrieval.lawsearch import LawHit, LawIndex
 
 SNIPPET_CHARS = 60
 

@@ -1,5 +1,5 @@
 """`legalbot kb export-drafts DIR` and `legalbot stats --gaps`: the learned entries and the gaps
-from the command line, thin over bot/drafts.py and bot/gaps.py."""
+from the command line, thin over bot/learning/drafts.py and bot/learning/gaps.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,16 +7,16 @@ from pathlib import Path
 import click
 
 from bot.cli.common import make_services, print_json
-from bot.config import Config, load_config, resolve_db_path
-from bot.stats import Period
+from bot.core.config import Config, load_config, resolve_db_path
+from bot.reporting.stats import Period
 
 EXPORT_FILE = "learned.toml"
 
 
 def published_for_check(config: Config, directory: str | None = None) -> list:
     """The entries published in the database, for `kb check` to check beside the files'."""
-    from bot.drafts import read_published
-    from bot.knowledge import knowledge_dir, load_statutes
+    from bot.learning.drafts import read_published
+    from bot.kb.knowledge import knowledge_dir, load_statutes
     statutes = knowledge_dir(config, directory) / "statutes"
     if not statutes.is_dir():
         return []
@@ -28,7 +28,7 @@ def published_for_check(config: Config, directory: str | None = None) -> list:
 def export_drafts(directory: str) -> None:
     """Write the entries published in the console to DIRECTORY/learned.toml, in the knowledge/faq
     format, to be committed into knowledge/faq/ and reviewed as code (`kb check` reads them back)."""
-    from bot.drafts import export_toml
+    from bot.learning.drafts import export_toml
     entries = published_for_check(load_config())
     out = Path(directory) / EXPORT_FILE
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -38,8 +38,8 @@ def export_drafts(directory: str) -> None:
 
 def show_gaps(period: Period, include_test: bool, as_json: bool) -> None:
     """`stats --gaps`: the questions the bot could not answer, grouped, most frequent first."""
-    from bot import gaps
-    from bot.drafts import keep_names
+    from bot.learning import gaps
+    from bot.learning.drafts import keep_names
     services = make_services()
     db = services.open_db()
     found = gaps.group(gaps.unanswered(db, period, include_test))

@@ -1,6 +1,6 @@
 """`legalbot stats --mediation`, `legalbot mediation list`, `legalbot publicity days`.
 
-Thin over bot/mediation_stats.py, bot/mediation.py and bot/publicity.py; the console and the
+Thin over bot/reporting/mediation_stats.py, bot/community/mediation.py and bot/community/publicity.py; the console and the
 report count with the same functions. (Mediators bind their WeChat like advisers:
 `legalbot adviser bind-code NAME`.)
 """
@@ -13,12 +13,12 @@ from typing import Any
 import click
 
 from bot.cli.common import make_services, print_json
-from bot.stats import Period
+from bot.reporting.stats import Period
 
 
 def show_mediation_stats(period: Period, include_test: bool, as_json: bool) -> None:
     """`legalbot stats --mediation [--json]`."""
-    from bot.mediation_stats import mediation_stats, summary_text
+    from bot.reporting.mediation_stats import mediation_stats, summary_text
     services = make_services()
     result = mediation_stats(services.open_db(), period, services.config.village_names,
                              include_test=include_test)
@@ -32,7 +32,7 @@ def show_mediation_stats(period: Period, include_test: bool, as_json: bool) -> N
 
 def extra_sheets(period: Period, include_test: bool) -> list[dict[str, Any]]:
     """The ledger workbook's 调解台账 and 普法活动 sheets."""
-    from bot.register_report import ledger_sheets
+    from bot.reporting.register_report import ledger_sheets
     services = make_services()
     config = services.config
     return ledger_sheets(services.open_db(), period, include_test, config.village_names, config.publicity.days)
@@ -49,7 +49,7 @@ def mediation_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per case (parties masked).")
 def list_command(village: str | None, only_open: bool, as_json: bool) -> None:
     """The cases, newest first; the parties' names and phones are masked."""
-    from bot import mediation
+    from bot.community import mediation
     db = make_services().open_db()
     cases = mediation.list_cases(db, villages=[village] if village else None,
                                  statuses=mediation.ACTIVE if only_open else None)
@@ -74,7 +74,7 @@ def publicity_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="The coming days as JSON.")
 def days_command(as_json: bool) -> None:
     """The coming publicity days, and whether every FAQ entry they name exists (exit 1 if not)."""
-    from bot import publicity
+    from bot.community import publicity
     services = make_services()
     settings = services.config.publicity
     problems = publicity.check_entries(settings, services.knowledge.by_id)

@@ -14,11 +14,11 @@ import os
 import click
 
 from bot import create_app
-from bot.config import DEMO_TOKEN, Config, ConfigError, load_config, refuse_unsafe_start, resolve_db_path
-from bot.redact import redact_logging
-from bot.services import Services
-from bot.store import connect
-from bot.worker import start_thread
+from bot.core.config import DEMO_TOKEN, Config, ConfigError, load_config, refuse_unsafe_start, resolve_db_path
+from bot.core.redact import redact_logging
+from bot.app.services import Services
+from bot.core.store import connect
+from bot.app.worker import start_thread
 
 log = logging.getLogger(__name__)
 

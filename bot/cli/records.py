@@ -1,6 +1,6 @@
 """`legalbot stats`, `legalbot export`, `legalbot report`: the counts staff report, from the records.
 
-Thin over ``bot.stats``, ``bot.export`` and ``bot.report``: the web console calls the same
+Thin over ``bot.reporting.stats``, ``bot.reporting.export`` and ``bot.reporting.report``: the web console calls the same
 functions, so the command line and the dashboard never disagree.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from bot.cli.common import make_services, print_json
-from bot.stats import ACTION_LABELS, GROUPINGS, Period, compute_stats, parse_day
+from bot.reporting.stats import ACTION_LABELS, GROUPINGS, Period, compute_stats, parse_day
 
 INCLUDE_TEST_HELP = ("Also count test traffic (the simulator, `legalbot chat`, advisers' and "
                      "staff's own messages), left out by default.")
@@ -116,7 +116,7 @@ def export(since: date, until: date, fmt: str | None, include_test: bool, out: s
     """Write the consultation ledger (法律咨询台账) to OUT (.xlsx, or .csv with --format csv).
 
     OUT's folder is created if missing (out/ is ignored by git: `legalbot export … out/台账.xlsx`)."""
-    from bot.export import export_ledger
+    from bot.reporting.export import export_ledger
     if since > until:
         raise click.BadParameter("--since 不能晚于 --until")
     fmt = fmt or ("csv" if out.lower().endswith(".csv") else "xlsx")
@@ -135,8 +135,8 @@ def export(since: date, until: date, fmt: str | None, include_test: bool, out: s
 @click.option("--json", "as_json", is_flag=True, help="The paragraph and its figures as JSON.")
 def report(year: int, charts_dir: str | None, include_test: bool, as_json: bool) -> None:
     """The paragraph for the annual rule-of-law report, with the figures behind it."""
-    from bot.report import NO_CJK_FONT, build_report, cjk_font, draw_charts
-    from bot.register_report import draw_chart, paragraphs
+    from bot.reporting.report import NO_CJK_FONT, build_report, cjk_font, draw_charts
+    from bot.reporting.register_report import draw_chart, paragraphs
     result = build_report(open_db(), year, include_test=include_test)
     if charts_dir:
         result["charts"] = [str(p) for p in draw_charts(result, charts_dir)]

@@ -7,10 +7,11 @@ import time
 
 import click
 
-from bot import outbox, worker
+from bot.escalation import outbox
+from bot.app import worker
 from bot.cli.common import make_services, print_json
-from bot.publicity import menu_json
-from bot.redact import redact_logging
+from bot.community.publicity import menu_json
+from bot.core.redact import redact_logging
 
 
 @click.command("worker")

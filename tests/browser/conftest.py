@@ -15,7 +15,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from bot import create_app
-from bot.console.auth import add_user
+from bot.app.console.auth import add_user
 from tests.fake_wechat import POLL_SECONDS
 from tests.seed_records import seed
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from bot.stats import Period, consultation_rows, legal_rows, summarize
+from bot.reporting.stats import Period, consultation_rows, legal_rows, summarize
 from tests.browser.conftest import log_in, screenshot
 
 pytestmark = pytest.mark.browser

@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 
 from bench.run import free_port, worker_pids
-from bot import store
-from bot.advisers import ensure_advisers
-from bot.config import DEMO_TOKEN, PROJECT_ROOT, load_config
-from bot.console.auth import add_user
+from bot.core import store
+from bot.escalation.advisers import ensure_advisers
+from bot.core.config import DEMO_TOKEN, PROJECT_ROOT, load_config
+from bot.app.console.auth import add_user
 from tests.browser.conftest import PASSWORD, PHONE, log_in, screenshot
 from tests.learning_support import CITED, GOOD, PARAPHRASE, QUESTION, private_knowledge
 from tests.support import text_xml

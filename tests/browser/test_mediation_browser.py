@@ -14,10 +14,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from bot import advisers as adv
+from bot.escalation import advisers as adv
 from bot.cli import main
-from bot.console.auth import add_user
-from bot.stats import TOWNSHIP_TZ
+from bot.app.console.auth import add_user
+from bot.reporting.stats import TOWNSHIP_TZ
 from tests.browser.conftest import PASSWORD, PHONE, log_in, screenshot, villager_says
 
 pytestmark = pytest.mark.browser

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from bot import advisers as adv
-from bot import worker
-from bot.config import load_config
-from bot.console.auth import add_user
+from bot.escalation import advisers as adv
+from bot.app import worker
+from bot.core.config import load_config
+from bot.app.console.auth import add_user
 from tests.browser.conftest import PASSWORD, log_in, screenshot
 from tests.conftest import shipped_publicity
 from tests.conftest import test_overrides as overrides_for

@@ -1,0 +1,2 @@
+"""The running processes: the services wiring, the /wechat webhook, the simulator, the web
+console and the outbox worker."""

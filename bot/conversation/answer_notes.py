@@ -1,0 +1,40 @@
+"""What goes under an answer besides the law: the 人民调解 offer and the 普法 day's line.
+
+The reply pipeline (bot/conversation/pipeline.py) calls ``annotate`` once per reply, before it asks for the
+village and cuts the text to WeChat's size. A dispute between people answered from the FAQ gets
+the offer of the village's 人民调解委员会 (bot/conversation/mediation_offers.py); while a legal-publicity day
+is near, an answer ends with a line pointing to it (bot/community/publicity.py). Neither may cost the
+villager their answer: a fault here is logged and the answer goes out as it was.
+"""
+from __future__ import annotations
+
+import logging
+
+from bot.conversation import mediation_offers
+from bot.community import publicity
+from bot.conversation.dispatch import Context, Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+
+def notes_for(ctx: Context, incoming: Incoming, reply: Reply) -> list[str]:
+    consultation = reply.consultation
+    if consultation is None or consultation.action not in ("answer", "escalate"):
+        return []
+    notes = [mediation_offers.offer(ctx, incoming, consultation)]
+    if consultation.action == "answer":
+        notes.append(publicity.line_for(ctx.config, ctx.now, consultation.faq_id))
+    return [note for note in notes if note]
+
+
+def annotate(ctx: Context, incoming: Incoming, reply: Reply) -> None:
+    """Add the notes to ``reply.text`` (in place)."""
+    if reply.text is None:
+        return
+    try:
+        notes = notes_for(ctx, incoming, reply)
+    except Exception:  # noqa: BLE001 - an offer or a calendar line is never worth an answer
+        log.exception("notes under the answer failed for %s", incoming.openid)
+        return
+    if notes:
+        reply.text += "\n\n" + "\n".join(notes)

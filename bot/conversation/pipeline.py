@@ -1,0 +1,181 @@
+"""The reply pipeline: from one incoming message to the reply a villager reads, and its records.
+
+    claim (dedupe) → dispatch to the handlers → ask the village once → adviser answers waiting
+    ride along → cut to WeChat's size ("更多") → render XML → record message and consultation
+
+The webhook (bot/app/webhook.py) checks, decrypts and parses, then calls ``answer_once``;
+`legalbot chat` sends its lines through the same function, and `legalbot ask` makes a dry run
+of it (``DryRun``) against a throwaway database, so all three decide alike.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bot.conversation import records, replies
+from bot.core import users
+from bot.conversation.answer_notes import annotate
+from bot.escalation.delivery import attach_pending_answers
+from bot.conversation.dispatch import Context, Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "抱歉，系统刚才出了点小问题，请过一会儿再发一次；着急的话请回复“转人工”。"
+ASK_VILLAGE_LEAD = "顺便问一下，"
+ASK_VILLAGE_TAIL = "\n不方便说也可以不回。"
+
+
+@dataclass
+class Answered:
+    """One message answered: what the handlers decided and the reply XML sent ('' = no reply)."""
+
+    reply: Reply | None
+    reply_xml: str
+
+
+def answer_once(app_services, db, incoming: Incoming, started: float) -> str:
+    """The plaintext reply XML for a message, computed once however often WeChat retries."""
+    return respond(app_services, db, incoming, started).reply_xml
+
+
+def respond(app_services, db, incoming: Incoming, started: float) -> Answered:
+    """Claim the message, answer it and record it; a retry gets the first attempt's reply."""
+    key = records.dedupe_key(incoming)
+    claim = records.claim(db, key, incoming, time.time())
+    if not claim.mine:
+        stored = claim.reply_xml if claim.reply_xml is not None else records.wait_for_reply(db, key)
+        return Answered(None, stored or "")
+    ctx = Context(services=app_services, db=db, now=time.time(), message_id=claim.message_id)
+    with users.read_once():              # the handlers share one read of the villager's row
+        reply = converse(ctx, incoming)
+    reply_xml = render(incoming, reply, ctx.now)
+    latency = (time.monotonic() - started) * 1000
+    records.finish(db, claim.message_id, incoming, reply, reply_xml, latency, ctx.now)
+    return Answered(reply, reply_xml)
+
+
+def converse(ctx: Context, incoming: Incoming) -> Reply:
+    """Dispatch to the handlers and prepare the text a villager is sent (webhook and CLI).
+
+    Under an answer go the 人民调解 offer and the 普法 day's line (bot/conversation/answer_notes.py); after
+    the first answered question the village is asked, once; adviser answers waiting for
+    this user ride along; a reply longer than WeChat's limit is cut and the rest kept for "更多".
+    """
+    reply = dispatch_safely(ctx, incoming)
+    if reply.text is not None:
+        annotate(ctx, incoming, reply)        # the 人民调解 offer, the 普法 day (bot/conversation/answer_notes.py)
+        ask_village_once(ctx, incoming.openid, reply)
+        text = attach_pending(ctx, incoming.openid, reply.text)
+        reply.text = replies.fit_for_user(ctx.db, incoming.openid, text, ctx.config.reply.max_bytes,
+                                          ctx.config.reply.more_keyword, ctx.now)
+    return reply
+
+
+def dispatch_safely(ctx: Context, incoming: Incoming) -> Reply:
+    try:
+        return ctx.services.registry.dispatch(incoming, ctx)
+    except Exception:  # noqa: BLE001 - a broken handler must not leave the villager unanswered
+        log.exception("handler failed for %s %s", incoming.msg_type, incoming.openid)
+        silent = incoming.msg_type == "event" and incoming.event not in ("click", "subscribe")
+        return Reply(text=None if silent else APOLOGY, handler="error")
+
+
+def ask_village_once(ctx: Context, openid: str, reply: Reply) -> None:
+    """Answer first, then ask: after a villager's first answered question, ask (once) which
+    village they live in, so their questions count for their village and a later hand-over
+    needs no question. Never when another question is pending (a number must mean one thing)."""
+    consultation = reply.consultation
+    if consultation is None or consultation.action != "answer" or not ctx.config.villages:
+        return
+    user = users.get_user(ctx.db, openid)
+    if user and (user["village"] or user.get("village_asked_at")):
+        return
+    if users.get_pending(ctx.db, openid, ctx.now) is not None:
+        return
+    from bot.conversation.handover import ask_village
+    reply.text += "\n\n" + ask_village(ctx, openid, None, ASK_VILLAGE_LEAD) + ASK_VILLAGE_TAIL
+
+
+def attach_pending(ctx: Context, openid: str, text: str) -> str:
+    """Prepend adviser answers waiting for this villager (see bot.escalation.delivery)."""
+    try:
+        return attach_pending_answers(ctx, openid, text)
+    except Exception:  # noqa: BLE001 - a delivery fault must not cost the villager this reply
+        log.exception("attaching pending answers failed for %s", openid)
+        return text
+
+
+def render(incoming: Incoming, reply: Reply, now: float) -> str:
+    """Plaintext reply XML, or '' for "no reply" (sent as ``success``)."""
+    if reply.text is None:
+        return ""
+    return replies.render_text(incoming.openid, account_of(incoming), reply.text, int(now))
+
+
+def account_of(incoming: Incoming) -> str:
+    """Our account's id (the message's ToUserName), the sender of the reply."""
+    to = (incoming.raw or {}).get("ToUserName")
+    return to.strip() if isinstance(to, str) and to.strip() else "legalbot"
+
+
+# ---- `legalbot ask`: a dry run of the same path ---------------------------------------------
+
+# What `ask --json` reports for a reply that decided no question (DESIGN.md's six actions):
+# a command or a menu tap is "chitchat" (a service reply, not a legal decision); the catch-all
+# "cannot read this" is "fallback". Law lookups (查法条) carry their own decision: an answer
+# citing the article.
+SERVICE_ACTION = "chitchat"
+FALLBACK_HANDLERS = {"unknown", "error"}
+
+
+class DryRun:
+    """Messages from new users, answered exactly as the webhook would, recorded only in a
+    throwaway in-memory database (the real one is never opened)."""
+
+    def __init__(self, services: Any):
+        from bot.core.store import connect
+        self.services = services
+        self.db = connect(":memory:")
+        self.numbers = itertools.count(1)
+
+    def ask(self, text: str) -> dict[str, Any]:
+        """DESIGN.md's `ask --json` object for ``text`` sent by a user never seen before."""
+        number = next(self.numbers)
+        incoming = Incoming(openid=f"oAskDryRun{number:07d}", msg_type="text", text=text,
+                            msg_id=f"ask-{number}", create_time=int(time.time()), channel="cli")
+        answered = respond(self.services, self.db, incoming, time.monotonic())
+        return outcome(answered.reply, reply_text(answered.reply))
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+
+def reply_text(reply: Reply | None) -> str:
+    return (reply.text or "") if reply is not None else ""
+
+
+def outcome(reply: Reply | None, text: str) -> dict[str, Any]:
+    """The decision behind a reply as DESIGN.md's JSON object."""
+    decision = reply.decision if reply is not None else None
+    if decision is not None:
+        return decision_json(decision, text)
+    consultation = reply.consultation if reply is not None else None
+    if consultation is not None:
+        return {"action": consultation.action, "faq_id": consultation.faq_id,
+                "score": round(consultation.score or 0.0, 3), "citations": list(consultation.citations),
+                "candidates": [], "category": consultation.category, "reply": text,
+                "reason": consultation.reason or (reply.handler if reply else "")}
+    handler = reply.handler if reply is not None else ""
+    action = "fallback" if handler in FALLBACK_HANDLERS else SERVICE_ACTION
+    return {"action": action, "faq_id": None, "score": 0.0, "citations": [], "candidates": [],
+            "category": None, "reply": text, "reason": handler}
+
+
+def decision_json(decision: Any, text: str) -> dict[str, Any]:
+    return {"action": decision.action, "faq_id": decision.faq_id,
+            "score": round(decision.score or 0.0, 3), "citations": list(decision.citations),
+            "candidates": list(decision.candidates), "category": decision.category,
+            "reply": text, "reason": decision.reason}

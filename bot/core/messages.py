@@ -1,0 +1,86 @@
+"""The things every layer passes along: an incoming message, a handler's reply, the
+consultation it records, and the context a handler runs in.
+
+They live below the dispatch layer so that the records, tickets and delivery, which the
+handlers call, can name them without importing the registry that calls the handlers (bot.conversation.dispatch
+re-exports them for the handlers).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Incoming:
+    """One message or event from a villager or adviser, as the handlers see it."""
+
+    openid: str
+    msg_type: str                    # text | voice | image | video | location | link | file | event | unknown
+    text: str = ""                   # Content, or voice Recognition, or a menu key's reply
+    event: str = ""                  # subscribe | unsubscribe | click | view | scan | ...
+    event_key: str = ""
+    media_id: str = ""
+    msg_id: str = ""
+    create_time: int = 0
+    channel: str = "wechat"          # wechat | cli | simulator
+    raw: Any = None                  # the message's XML fields as a dict, when it came from WeChat
+    _normalized: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def normalized(self) -> str:
+        """The text normalized once (bot.core.text.normalize), however many handlers read it."""
+        if self._normalized is None:
+            from bot.core.text import normalize
+            self._normalized = normalize(self.text or "")
+        return self._normalized
+
+
+@dataclass
+class Consultation:
+    """What was decided about one question; one row of the consultations table.
+
+    A question may take several turns (choices, "都不是", the hand-over): each later turn names
+    the message that asked it (``follows``) and updates that row instead of adding one, so the
+    township counts one consultation per question.
+    """
+
+    question: str
+    action: str                      # answer | clarify | escalate | urgent | chitchat | fallback
+    faq_id: str | None = None
+    category: str | None = None
+    score: float | None = None
+    candidates: list[dict] = field(default_factory=list)
+    citations: list[str] = field(default_factory=list)
+    ticket_id: int | None = None     # a ticket opened for it: linked once, on the ticket's row
+    reason: str = ""                 # why, in a few words (the matcher's or the escalation's)
+    follows: int | None = None       # the message id of the question this turn continues
+
+
+@dataclass
+class Reply:
+    """A handler's answer: text to send (None means answer WeChat with ``success``).
+
+    ``decision`` is what `legalbot ask --json` reports for the message (bot.retrieval.matcher.Decision);
+    ``consultation`` what the records keep. Commands, menu taps and numbers carry no
+    consultation: they are not questions.
+    """
+
+    text: str | None
+    handler: str = ""
+    consultation: Consultation | None = None
+    decision: Any = None
+
+
+@dataclass
+class Context:
+    """What a handler may use: the app's services, this request's database, the clock."""
+
+    services: Any                    # bot.app.services.Services
+    db: Any                          # sqlite_utils.Database
+    now: float
+    message_id: int | None = None    # this message's row (bot.conversation.records.claim), when recorded
+
+    @property
+    def config(self):
+        return self.services.config

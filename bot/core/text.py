@@ -1,0 +1,339 @@
+"""Text in, comparable words out: normalize → segment (jieba + legal dictionary) → synonyms.
+
+Typed questions and voice-recognized ones arrive in every shape: full-width letters, traditional
+characters from relatives in Hong Kong or Taiwan, emoji, "三万块" next to "3万". Everything the
+matcher compares (questions, FAQ phrasings, dictionary words, trigger phrases) goes through the
+same ``normalize``, so both sides of a comparison always look alike.
+
+jieba's dictionary costs about half a second to load; it is loaded once per process, into a
+private ``jieba.Tokenizer`` (never the global one, which other code may configure differently).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import tomllib
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import jieba
+from opencc import OpenCC
+
+# Only single characters are ever converted (homophone typos), so pypinyin's phrase dictionary
+# (tens of MB per process) is not loaded, and its character table is not copied.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
+from pypinyin import Style, lazy_pinyin  # noqa: E402 - after the settings above
+
+DICT_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "dict"
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+# A Chinese numeral is turned into digits only where it is clearly a quantity: several numeral
+# characters ("三十", "八万"), or one followed by a measure word ("两年", "三倍"). "一方",
+# "一起", "万一", "十分" stay words.
+_MEASURES = "个月|个小时|小时|年|岁|月|天|日|周|块|元|倍|亩|次|间|层|套|胎|万|千|百|十"
+_CN_NUMBER = re.compile(
+    rf"[零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]+"
+    rf"|[零〇一二两三四五六七八九十](?={_MEASURES})")
+_ARABIC_WAN = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿])")
+# WeChat's own emoji codes arrive as text: "[微笑]", "/::)".
+_WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]|/:[^\s\u4e00-\u9fff]{1,8}")
+_SPACES = re.compile(r"\s+")
+_CJK_RUN = re.compile("[\u4e00-\u9fff]{2,}")
+_STRAY_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
+
+
+class DictionaryError(ValueError):
+    """A file in knowledge/dict/ is malformed; the message names the file and the entry."""
+
+
+@lru_cache(maxsize=1)
+def _opencc() -> OpenCC:
+    return OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _t2s_changeable() -> frozenset[str]:
+    """Characters without which OpenCC's t2s conversion cannot change a string: every key of
+    its character table, and for a changing phrase none of whose characters is in that table
+    (沈默 → 沉默) the characters it changes. A string holding none of them comes out as it went
+    in, so it need not go through the pure-Python conversion (most of what the bot reads is
+    already simplified)."""
+    converter = _opencc()
+    converter.convert("")  # loads the dictionaries
+    tables = [table for group in converter._dict_chain_data for _, _, table in group]
+    characters = {key for table in tables for key in table if len(key) == 1}
+    for table in tables:
+        for key, value in table.items():
+            first = value.split(" ")[0]
+            if len(key) > 1 and key != first and characters.isdisjoint(key):
+                changed = {a for a, b in zip(key, first) if a != b} if len(key) == len(first) else set(key)
+                characters |= changed
+    return frozenset(characters)
+
+
+def to_simplified(text: str) -> str:
+    """OpenCC's traditional → simplified conversion, skipped when no character could change."""
+    if _t2s_changeable().isdisjoint(text):
+        return text
+    return _opencc().convert(text)
+
+
+def chinese_number(text: str) -> int | None:
+    """The value of a Chinese numeral ("三万五千" → 35000, "二十" → 20), or None if it is not one."""
+    total, section, digit = 0, 0, None
+    for char in text:
+        if char in _CN_DIGITS:
+            if digit is not None:
+                return None  # "一二": a list of digits, not a number
+            digit = _CN_DIGITS[char]
+        elif char in _CN_UNITS:
+            section += (1 if digit is None else digit) * _CN_UNITS[char]
+            digit = None
+        elif char in _CN_BIG:
+            total = (total + section + (digit or 0)) * _CN_BIG[char]
+            section, digit = 0, None
+        else:
+            return None
+    return total + section + (digit or 0)
+
+
+def _numbers_to_digits(text: str) -> str:
+    def chinese(m: re.Match) -> str:
+        value = chinese_number(m.group(0))
+        return m.group(0) if value is None else str(value)
+
+    def arabic(m: re.Match) -> str:
+        return str(round(float(m.group(1)) * _CN_BIG[m.group(2)]))
+
+    return _ARABIC_WAN.sub(arabic, _CN_NUMBER.sub(chinese, text))
+
+
+def _is_symbol(char: str) -> bool:
+    """Emoji, pictographs, control and private-use characters, and punctuation of any script."""
+    category = unicodedata.category(char)
+    return category[0] in "PSCZ" and char not in ".%"
+
+
+def _fold_symbols(text: str) -> str:
+    return "".join(" " if _is_symbol(c) else c for c in text)
+
+
+def normalize(text: str) -> str:
+    """One canonical form for comparison: half-width, simplified, no emoji, digits, single spaces."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = to_simplified(text)
+    text = _WECHAT_EMOJI.sub(" ", text)
+    text = _numbers_to_digits(text)
+    text = _fold_symbols(_STRAY_DOT.sub(" ", text))
+    return _SPACES.sub(" ", text).strip().lower()
+
+
+def read_word_file(path: Path) -> list[list[str]]:
+    """Lines of a word list (comments and blank lines skipped), split on whitespace."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            rows.append(line.split())
+    return rows
+
+
+def load_userdict(tokenizer: jieba.Tokenizer, path: Path) -> int:
+    """Add the legal and colloquial words (``word [freq] [pos]``) to a tokenizer; return the count."""
+    count = 0
+    for number, row in enumerate(read_word_file(path), start=1):
+        if len(row) > 3 or (len(row) > 1 and not row[1].isdigit()):
+            raise DictionaryError(f"{path.name}: line {number} {row!r}: expected 'word [freq] [pos]'")
+        word = normalize(row[0]).replace(" ", "")
+        tokenizer.add_word(word, int(row[1]) if len(row) > 1 else None, row[2] if len(row) > 2 else None)
+        count += 1
+    return count
+
+
+_tokenizer_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def tokenizer() -> jieba.Tokenizer:
+    """jieba with the legal user dictionary, built once per process (it takes ~0.5 s)."""
+    with _tokenizer_lock:
+        jieba.setLogLevel(logging.WARNING)
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        tk = jieba.Tokenizer()
+        tk.initialize()
+        load_userdict(tk, DICT_DIR / "userdict.txt")
+        return tk
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    words = (normalize(w) for row in read_word_file(DICT_DIR / "stopwords.txt") for w in row)
+    return frozenset(w for w in words if w)
+
+
+def segment(normalized: str) -> list[str]:
+    """jieba's words of normalized text, long words also in their dictionary parts (离婚冷静期 → 离婚, 冷静期)."""
+    return [w for w in tokenizer().lcut_for_search(normalized, HMM=False) if w.strip()]
+
+
+def is_content(word: str) -> bool:
+    """A word that says something about the topic: not a function word, not a bare number."""
+    return word not in stopwords() and not word.replace(".", "").replace("%", "").isdigit()
+
+
+def _parts(word: str, freq: dict) -> list[str]:
+    """The dictionary words a long word starts or ends with (离婚冷静期 → 离婚, 冷静期); a word
+    from its middle is left out, it is rarely a part of the meaning (今天天气 is not 天天)."""
+    ends = [word[:n] for n in (2, 3)] + [word[-n:] for n in (3, 2)]
+    return [p for p in dict.fromkeys(ends) if len(p) < len(word) and freq.get(p) and is_content(p)]
+
+
+@lru_cache(maxsize=64)
+def cut(normalized: str) -> tuple[str, ...]:
+    """jieba's words for a normalized text (no HMM guessing of new words).
+
+    The matcher reads the same cut twice for one question (its words, and which characters stand
+    alone); the small cache makes that one segmentation.
+    """
+    return tuple(tokenizer().lcut(normalized, HMM=False))
+
+
+def word_groups(normalized: str) -> list[tuple[str, ...]]:
+    """Each informative word with its parts: one idea per group (一分钱 → 一分钱, 一分, 分钱).
+
+    Grouping keeps a long word from counting three times when the matcher weighs words.
+    """
+    return groups_of(cut(normalized))
+
+
+def groups_of(words: Iterable[str]) -> list[tuple[str, ...]]:
+    """``word_groups`` of words already cut."""
+    freq = tokenizer().FREQ
+    return [tuple(dict.fromkeys([word, *_parts(word, freq)])) for word in words
+            if word.strip() and is_content(word)]
+
+
+def clause_words(normalized: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(clause, its words) for each clause of a normalized text (clauses are separated by single
+    spaces, where the punctuation was), from one segmentation of the whole text: jieba cuts at
+    every space, so this is what cutting each clause alone would give."""
+    clauses, words = [], []
+    for word in cut(normalized) + (" ",):
+        if word == " ":
+            if words:
+                clauses.append(("".join(words), tuple(words)))
+            words = []
+        else:
+            words.append(word)
+    return clauses
+
+
+def tokens(text: str) -> list[str]:
+    """The informative words of a question, in order (normalized, segmented, stopwords dropped)."""
+    return [w for group in word_groups(normalize(text)) for w in group]
+
+
+def validate_synonyms(data: dict, name: str = "synonyms.toml") -> dict[str, tuple[str, ...]]:
+    """Colloquial word → legal words, from the ``[synonyms]`` table; errors name the entry."""
+    table = data.get("synonyms")
+    if not isinstance(table, dict) or not table:
+        raise DictionaryError(f"{name}: needs a non-empty [synonyms] table")
+    mapping: dict[str, list[str]] = {}
+    for legal, words in table.items():
+        if not legal.strip() or not isinstance(words, list) or not words:
+            raise DictionaryError(f"{name}: {legal!r} needs a non-empty list of words")
+        for word in words:
+            if not isinstance(word, str) or not word.strip():
+                raise DictionaryError(f"{name}: {legal!r} lists an empty or non-text word {word!r}")
+            if normalize(word) == normalize(legal):
+                raise DictionaryError(f"{name}: {legal!r} lists itself")
+            mapping.setdefault(normalize(word), []).append(normalize(legal))
+    return {word: tuple(dict.fromkeys(legal)) for word, legal in mapping.items()}
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, tuple[str, ...]]:
+    path = DICT_DIR / "synonyms.toml"
+    return validate_synonyms(read_dictionary(path), path.name)
+
+
+def read_dictionary(path: Path) -> dict:
+    """A TOML file of knowledge/dict, parsed; a syntax error names the file."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DictionaryError(f"{Path(path).name}: {exc}") from exc
+
+
+def expand(words: Iterable[str]) -> list[str]:
+    """The words plus the legal word for each colloquial one (老婆 → 老婆, 妻子); order kept."""
+    table = synonyms()
+    out: dict[str, None] = {}
+    for word in words:
+        out[word] = None
+        for legal in table.get(word, ()):
+            out[legal] = None
+    return list(out)
+
+
+@lru_cache(maxsize=1)
+def _phrases_by_first_char() -> dict[str, tuple[tuple[int, str, tuple[str, ...]], ...]]:
+    """The colloquial phrases (2+ characters) with their legal words, filed by first character
+    and numbered in the synonyms file's order."""
+    by_char: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
+    phrases = ((w, legal) for w, legal in synonyms().items() if len(w) >= 2)
+    for number, (phrase, legal) in enumerate(phrases):
+        by_char.setdefault(phrase[0], []).append((number, phrase, legal))
+    return {char: tuple(found) for char, found in by_char.items()}
+
+
+def phrase_synonyms(normalized: str) -> list[tuple[str, str]]:
+    """(colloquial phrase, legal word) for each phrase found in the text, even across jieba's
+    word boundaries ("过了几年" is four words to jieba but one idea: 诉讼时效); in the synonyms
+    file's order. Only the phrases starting with a character of the text are tried."""
+    compact = normalized.replace(" ", "")
+    table = _phrases_by_first_char()
+    found = sorted(entry for char in set(compact) for entry in table.get(char, ())
+                   if entry[1] in compact)
+    return [(phrase, legal) for _, phrase, legals in found for legal in legals]
+
+
+def char_pairs(text: str) -> set[str]:
+    """Pairs of adjacent Chinese characters: they match where segmentation or a typo splits a word."""
+    return {run[i:i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
+
+
+@lru_cache(maxsize=8192)
+def char_pinyin(char: str) -> str:
+    """Toneless pinyin of one character (the character itself if it has none)."""
+    return lazy_pinyin(char, style=Style.NORMAL, errors=lambda c: c)[0]
+
+
+def pinyin_key(word: str) -> str:
+    """Toneless pinyin of a word, syllables joined by spaces: 彩里 and 彩礼 both give "cai li"."""
+    return " ".join(char_pinyin(c) for c in word)
+
+
+def warm() -> None:
+    """Load the dictionaries now (at start-up) instead of on the first question."""
+    tokenizer(), stopwords(), synonyms(), _t2s_changeable()
+
+
+@lru_cache(maxsize=1)
+def legal_words() -> frozenset[str]:
+    """The user dictionary's words and the synonym map's legal words: what a typo may stand for."""
+    words = {normalize(row[0]).replace(" ", "") for row in read_word_file(DICT_DIR / "userdict.txt")}
+    return frozenset(words | {legal for legals in synonyms().values() for legal in legals})
+
+
+def utf8_len(text: str) -> int:
+    """Bytes in UTF-8: WeChat measures its reply limit in bytes, a Chinese character is 3."""
+    return len(text.encode("utf-8"))

@@ -1,0 +1,97 @@
+"""Per-villager state kept in SQLite, so it survives restarts and is shared by every worker.
+
+One pending question at a time, the last one the bot asked: a clarify choice ("回复数字"), the
+hand-over offered ("回复1"), a village to pick, the story of a hand-over, additions to a ticket
+just opened. It expires, so a "2" sent tomorrow is read as a new message, not as yesterday's
+choice. (A hand-over itself is never only pending state: it is a ticket, bot.escalation.tickets.)
+"""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Iterator
+
+from bot.core.store import fetch_one, write
+
+# The rows read while one message is answered (``read_once``), by (connection, openid).
+_read: ContextVar[dict | None] = ContextVar("legalbot_user_rows", default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """While one message is answered, the villager's row is read once, not by every handler
+    that asks whether something is pending (seven of them did, for every message). A write
+    through this module forgets the row, so the next read sees it; inside a transaction the
+    row is always read afresh and not kept (a rollback must not leave a row that never was)."""
+    token = _read.set({})
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
+
+def get_user(db, openid: str) -> dict[str, Any] | None:
+    rows = _read.get()
+    if rows is None or db.conn.in_transaction:
+        return fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
+    key = (id(db), openid)
+    if key not in rows:
+        rows[key] = fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
+    return rows[key]
+
+
+def forget(db, openid: str) -> None:
+    """The row changed: the next ``get_user`` reads it again, through any connection (a row
+    kept for another connection to the same file is as stale as this one's)."""
+    rows = _read.get()
+    if rows:
+        for key in [key for key in rows if key[1] == openid]:
+            del rows[key]
+
+
+def update_user(db, openid: str, now: float, **fields: Any) -> None:
+    """Set ``fields`` on the user's row, creating it if needed, in one statement."""
+    columns = ", ".join(fields)
+    marks = ", ".join("?" for _ in fields)
+    sets = ", ".join(f"{k} = excluded.{k}" for k in fields)
+    forget(db, openid)
+    write(db, f"INSERT INTO users (openid, first_seen, updated_at, {columns}) VALUES (?, ?, ?, {marks}) "
+              f"ON CONFLICT(openid) DO UPDATE SET {sets}, updated_at = excluded.updated_at",
+          [openid, now, now, *fields.values()])
+
+
+def touch_inbound(db, openid: str, now: float) -> None:
+    """The user just wrote: WeChat's 48-hour customer-service window starts again."""
+    update_user(db, openid, now, last_inbound_at=now, cs_sent_since_inbound=0)
+
+
+def set_pending(db, openid: str, kind: str, data: dict[str, Any], ttl: float, now: float,
+                **also: Any) -> None:
+    """Keep the question the bot just asked (``also``: other fields written in the same statement)."""
+    pending = {"kind": kind, "data": data, "expires": now + ttl}
+    update_user(db, openid, now, pending=json.dumps(pending, ensure_ascii=False), **also)
+
+
+def get_pending(db, openid: str, now: float, kind: str | None = None) -> dict[str, Any] | None:
+    """The user's pending question, if it has not expired (and is of ``kind``, if given)."""
+    user = get_user(db, openid)
+    if not user or not user["pending"]:
+        return None
+    pending = json.loads(user["pending"])
+    if pending["expires"] < now or (kind and pending["kind"] != kind):
+        return None
+    return pending
+
+
+def clear_pending(db, openid: str, now: float) -> None:
+    update_user(db, openid, now, pending=None)
+
+
+def get_village(db, openid: str) -> str | None:
+    user = get_user(db, openid)
+    return user["village"] if user else None
+
+
+def set_village(db, openid: str, village: str, now: float) -> None:
+    update_user(db, openid, now, village=village)

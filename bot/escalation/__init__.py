@@ -1,0 +1,2 @@
+"""Handing a question to a person: advisers, routing, tickets, delivery, the outbox and
+WeChat's API."""

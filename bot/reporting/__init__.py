@@ -1,0 +1,1 @@
+"""Counting and reporting: stats, the ledger export, the annual report and the registers."""

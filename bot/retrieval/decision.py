@@ -1,0 +1,211 @@
+"""The matcher's last step: from the features of each candidate entry to an action and a reason.
+
+``choose`` is a pure function of what was read from the question (``Reading``), the candidates'
+``Features`` and the [matcher] settings. bench/calibrate.py fits the settings by calling this
+same function on labelled questions, so what is calibrated is exactly what runs.
+
+Answer when one entry is clearly best; offer the close ones as numbered choices when two or
+three are near; say "cannot answer" (with the hand-over offer) when nothing fits, when the
+message has no legal word at all, or when it belongs to a field the service does not handle.
+An entry written for the other side of the matter (the wrongdoer's advice to a victim) is
+never answered.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Sequence
+
+
+class Features(NamedTuple):
+    """How one entry relates to one question; every share is of the question's weight.
+
+    A named tuple rather than a dataclass: a dozen are made for every question, and a tuple is
+    built several times faster."""
+
+    coverage: float    # found among the entry's phrasings and keywords
+    focus: float       # the same, each word counted by the share of the entry's phrasings using it
+    closeness: float   # weighted Dice overlap with the entry's closest phrasing
+    shape: float       # character similarity of the question's core with that phrasing
+    keywords: float    # found among the entry's keywords
+    answer: float      # found only in the entry's answer text
+    chars: float       # the question's character pairs found in the entry's phrasings (IDF-weighted)
+    shared: float      # weight (IDF units) found among phrasings and keywords: absolute evidence
+    anchors: int       # legal words the question and the entry share
+    role: int          # +1 written for the asker's side, -1 for the other side, 0 no side
+    model: float = 0.0  # the entry model's probability among the candidates (bot/retrieval/entrymodel.py)
+
+    def as_json(self) -> dict[str, Any]:
+        return {name: round(value, 3) if isinstance(value, float) else value
+                for name, value in zip(self._fields, self)}
+
+
+class Candidate(NamedTuple):
+    """An entry considered for a question, with what the decision needs to know about it."""
+
+    faq_id: str
+    question: str          # its first phrasing, shown when choices are offered
+    citations: tuple[str, ...]
+    quoted: str | None     # the article its reply quotes: two entries quoting one answer alike
+    category: str
+    features: Features
+
+    def same_answer(self, other: "Candidate") -> bool:
+        return self.faq_id == other.faq_id or (self.quoted is not None and self.quoted == other.quoted)
+
+    def as_json(self, score: float) -> dict[str, Any]:
+        return {"faq_id": self.faq_id, "question": self.question, "citations": list(self.citations),
+                "score": round(score, 3), "features": self.features.as_json()}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the question says apart from any entry."""
+
+    ideas: int                     # informative words (one idea each)
+    legal: bool                    # holds a legal word at all
+    outside: str | None = None     # "field: phrase" when outside the service's fields
+    roles: frozenset[str] = frozenset()
+    unknown: int = 0               # words no entry uses (月亮, 理发店)
+
+
+@dataclass
+class Verdict:
+    """The action, why, the candidates ranked by score, and the ones chosen (answer or choices)."""
+
+    action: str                    # answer | clarify | fallback
+    reason: str
+    ranked: list[tuple[float, Candidate]] = field(default_factory=list)
+    chosen: list[Candidate] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return self.ranked[0][0] if self.ranked else 0.0
+
+
+def score(f: Features, s: Any) -> float:
+    """The features blended with the configured weights, scaled so that a perfect match scores 1;
+    an entry written for the other side of the matter is pushed down by ``role_penalty``."""
+    weights = (s.w_coverage, s.w_focus, s.w_closeness, s.w_shape, s.w_keywords, s.w_answer, s.w_chars, s.w_model)
+    values = (f.coverage, f.focus, f.closeness, f.shape, f.keywords, f.answer, f.chars, f.model)
+    blended = sum(w * v for w, v in zip(weights, values)) / (sum(weights) or 1.0)
+    return blended - (s.role_penalty if f.role < 0 else 0.0)
+
+
+def rank(candidates: Sequence[Candidate], s: Any) -> list[tuple[float, Candidate]]:
+    """Best first; on a tie the candidate found first (the same order in every process)."""
+    scored = [(score(c.features, s), n, c) for n, c in enumerate(candidates)]
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    return [(sc, c) for sc, _, c in scored]
+
+
+def choose(reading: Reading, candidates: Sequence[Candidate], s: Any) -> Verdict:
+    """The action for a legal question, from its reading, its candidates and the settings."""
+    return choose_ranked(reading, rank(candidates, s), s)
+
+
+def choose_ranked(reading: Reading, ranked: list[tuple[float, Candidate]], s: Any) -> Verdict:
+    """``choose`` once the candidates are ranked (the thresholds' part of the decision)."""
+    if reading.outside:
+        return Verdict("fallback", f"outside the service ({reading.outside})", ranked)
+    if not reading.legal:
+        return Verdict("fallback", "no legal word", ranked)
+    if not ranked:
+        return Verdict("fallback", "no entry shares a word", ranked)
+    top_score, top = ranked[0]
+    rival = next((sc for sc, c in ranked[1:] if not c.same_answer(top)), 0.0)
+    why = (answer_reason(top_score, rival, top.features, reading, s) or agreed_reason(ranked, reading, s)
+           or model_reason(ranked, reading, s))
+    if why:
+        return Verdict("answer", why, ranked, [top])
+    return offer_or_give_up(ranked, rival, reading, s)
+
+
+def answer_reason(top: float, rival: float, f: Features, reading: Reading, s: Any) -> str | None:
+    """Why the top entry may be answered, or None. A high score with a small lead, or a modest
+    score with a wide lead (a short question about one topic only); a one-word topic with several
+    entries is asked back; an entry sharing no legal word, or written for the other side, never."""
+    lead = top - rival
+    if f.role < 0 or f.anchors == 0:
+        return None
+    if reading.ideas <= 1 and lead < s.lead_answer_margin:
+        return None
+    over = f"a lead of {lead:.2f} over the next entry" if rival else "no entry with another answer near it"
+    if top >= s.answer_min and lead >= s.answer_margin:
+        return f"high score {top:.2f}, {over}"
+    if top >= s.lead_answer_min and lead >= s.lead_answer_margin and f.shared >= s.clarify_min_weight:
+        return f"score {top:.2f}, {over}"
+    return None
+
+
+# The single measures that can each put an entry first on their own.
+AGREEING = ("coverage", "focus", "closeness", "chars")
+
+
+def agreement(ranked: list[tuple[float, Candidate]]) -> int:
+    """On how many single measures the top entry is also first (or tied first): an entry every
+    measure puts first is more often right than its blended score alone says."""
+    top = ranked[0][1].features
+    return sum(all(getattr(top, name) >= getattr(c.features, name) for _, c in ranked[1:])
+               for name in AGREEING)
+
+
+def agreed_reason(ranked: list[tuple[float, Candidate]], reading: Reading, s: Any) -> str | None:
+    """Answer a modest score when the single measures agree on the entry and nothing ties with
+    it. One legal word shared is enough only when the question holds no word the knowledge base
+    never uses: in "月亮上的土地归谁" 土地 is legal, but the question is about the moon."""
+    top_score, top = ranked[0]
+    f = top.features
+    if f.role < 0 or f.anchors == 0 or reading.ideas <= 1 or top_score < s.agree_answer_min:
+        return None
+    if f.anchors == 1 and reading.unknown:
+        return None
+    if s.agree_count > len(AGREEING) or len(ranked) > 1 and ranked[1][0] >= top_score:
+        return None
+    agreed = agreement(ranked)
+    return f"every measure puts it first ({agreed}/{len(AGREEING)})" if agreed >= s.agree_count else None
+
+
+def model_reason(ranked: list[tuple[float, Candidate]], reading: Reading, s: Any) -> str | None:
+    """Answer a modest score when the entry model, which learned from the phrasings what tells
+    neighbouring entries apart, also puts the entry first with probability ``model_answer_min``
+    or more among the candidates. Not for one topic word, not when the entry shares no legal
+    word or speaks for the other side, not when its one legal word sits among words no entry
+    uses (the moon's land), and not for a lone candidate (the model then has nothing to compare)."""
+    top_score, top = ranked[0]
+    f = top.features
+    if f.role < 0 or f.anchors == 0 or reading.ideas <= 1 or len(ranked) < 2:
+        return None
+    if f.anchors == 1 and reading.unknown:
+        return None
+    if top_score < s.model_score_min or f.model < s.model_answer_min:
+        return None
+    if any(c.features.model >= f.model for _, c in ranked[1:]):
+        return None
+    return f"the entry model puts it first too ({f.model:.2f})"
+
+
+def offer_or_give_up(ranked: list[tuple[float, Candidate]], rival: float, reading: Reading,
+                     s: Any) -> Verdict:
+    """Numbered choices when entries are close and the question shares enough with them; else
+    the "cannot answer" reply."""
+    top_score, top = ranked[0]
+    if top_score < s.clarify_min:
+        return Verdict("fallback", f"nothing close enough (best {top_score:.2f})", ranked)
+    f = top.features
+    if f.shared < s.clarify_min_weight and f.coverage < 0.999:
+        return Verdict("fallback", f"too little in common with any entry (weight {f.shared:.1f})", ranked)
+    vague = reading.ideas <= 1
+    margin = s.lead_answer_margin if vague else s.clarify_margin
+    floor = max(s.clarify_min, top_score - margin)
+    close = [c for sc, c in ranked if sc >= floor and c.features.role >= 0][: s.max_choices]
+    if not close:
+        return Verdict("fallback", "only the other side's entries fit", ranked)
+    return Verdict("clarify", clarify_reason(top_score, rival, vague, s), ranked, close)
+
+
+def clarify_reason(top: float, rival: float, vague: bool, s: Any) -> str:
+    if vague:
+        return "one topic word: which question?"
+    if top - rival < s.clarify_margin:
+        return f"close entries ({top:.2f} vs {rival:.2f})"
+    return f"not sure enough to answer (best {top:.2f})"

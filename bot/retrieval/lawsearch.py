@@ -1,0 +1,769 @@
+"""Law search: the articles most relevant to a question in plain words.
+
+Advisers see these suggestions on each ticket, and `legalbot law search` prints them. Villagers
+rarely use the law's own words (快递丢了, not 货物毁损、灭失), so one article is found by
+several kinds of evidence, added up:
+
+- BM25 over each article's fields (its text; its law's title with the chapter and section; the
+  phrasings of every FAQ entry that cites it: the vetted entries are a hand-made map from how
+  people ask to which article answers), each field saturating on its own;
+- the same over character pairs (欠款 and 拖欠款项 share 欠款; a typo spoils one pair, not the
+  whole word; legal terms jieba does not know still meet);
+- law-level and chapter-level evidence: the question scored against each law and each chapter
+  as a whole, so a question about 承运人 looks in 运输合同 first;
+- a law named in the question (劳动合同法第几条) counts for that law's articles, and a citation
+  (民法典1079, 刑法第133条之一) puts that article first.
+
+That first stage's 50 best articles are then re-ordered by a linear score over a few general
+features of each (how much of the question's words it holds, whether it opens its chapter, whether
+its source text is garbled, the size of its law …: see LawIndex.candidates), so that an article
+holding every idea of the question beats one repeating a single rare word.
+
+Below MIN_EVIDENCE no article is shown at all: "转人工" or "你好" must not fill a ticket with
+noise. The weights are general (see WEIGHTS and RERANK) and were fitted on one half of the
+labelled real questions and checked on the other (BENCHMARKS.md).
+
+Segmenting ~8,000 articles with jieba takes seconds, so the built index is cached on disk as
+plain arrays (numpy's .npz, read without pickle) and JSON, keyed by everything it depends on, and
+the statutes' words ship with the project (SEED_DIR) so that a new cache does not segment them.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.metadata
+import inspect
+import io
+import json
+import os
+import re
+import tempfile
+import time
+import tomllib
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from itertools import chain
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from bot.core import text
+from bot.kb.knowledge import Article, Statutes, parse_citation
+
+CACHE_VERSION = "3"
+RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Every tunable number of the ranking, in one place (part of the cache key)."""
+
+    k1: float = 0.6               # BM25 term-frequency saturation
+    b: float = 0.75               # length normalization of an article's text and FAQ phrasings
+    b_header: float = 0.3         # ... of its law title + chapter (short, similar lengths)
+    text: float = 1.0             # field weights
+    header: float = 0.3
+    faq: float = 1.0
+    pairs: float = 1.3            # character pairs, next to jieba's words (weight 1)
+    synonym: float = 1.0          # a legal word added for a colloquial one (欠钱 → 借款)
+    law_term: float = 0.4         # the law's word for an everyday one (快递公司 → 承运人)
+    law: float = 30.0             # the whole law's score, 0-1, scaled to article scores
+    chapter: float = 5.0          # the chapter's (and section's) score, likewise
+    named_law: float = 0.5        # a law named in the question: share of the best score added
+    cited: float = 1000.0         # a citation in the question: that article first
+
+
+WEIGHTS = Weights()
+# Least evidence for showing anything: the best article's own score (BM25 over its fields, before
+# law and chapter evidence). `bench/lawsearch_eval.py --calibrate` shows how many real questions
+# each threshold would silence and which short messages it would answer: one legal word
+# (彩礼, 继承) must pass, a lone function word (可以, 怎么办) must not.
+MIN_EVIDENCE = 10.0
+# The second stage: the first stage's best CANDIDATES re-ordered by a linear score over a few
+# general features of each article (see `LawIndex.features`). Fitted on half A of the dev
+# questions by `bench/lawsearch_eval.py --fit` (listwise softmax), checked on half B; the same
+# signs and sizes come out of either half. Kept apart from Weights: they do not change the index.
+CANDIDATES = 50
+FEATURES = ("first_stage", "coverage", "chapter_best", "opens_group", "length", "damaged", "law_size")
+RERANK = (6.0, 4.5, 1.2, 0.7, -0.15, -4.0, 0.6)
+# A question is searched by its first this many characters: a pasted document must not cost a
+# worker a tenth of a second (the matcher cuts at 500).
+MAX_QUERY_CHARS = 1000
+# Words of the conversation, not of the matter: asking for a person, greeting, thanking. They are
+# taken out before searching, so a ticket opened by "转人工" alone gets no articles.
+CHATTER = re.compile(
+    "转人工|人工客服|人工服务|找人工|要人工|找真人|要真人|真人|客服|你好|您好|在吗|在不在|有人吗|"
+    "谢谢|多谢|感谢|好的|收到|知道了|明白了|懂了|早上好|上午好|中午好|下午好|晚上好|不用了|没事了|"
+    "请问|问个问题|问一下|咨询一下|我想咨询|我想问|哈哈|嗯嗯|^喂|^人工$|^律师$|^顾问$")
+
+
+@dataclass(frozen=True)
+class LawHit:
+    citation: str
+    law: str
+    article: str          # the article's label, 第一千零七十九条
+    text: str
+    score: float
+
+    def as_json(self) -> dict:
+        return {"citation": self.citation, "law": self.law, "article": self.article,
+                "text": self.text, "score": round(self.score, 4)}
+
+
+# --- terms ----------------------------------------------------------------------------------
+
+def char_pairs(normalized: str) -> list[str]:
+    """Overlapping character pairs of each run of Chinese (or of letters and digits); a run of
+    one character stands as itself."""
+    out: list[str] = []
+    for run in RUN.findall(normalized):
+        out.extend(map(str.__add__, run, run[1:]) if len(run) > 1 else (run,))
+    return out
+
+
+def words_of(normalized: str) -> list[str]:
+    """jieba's informative words of normalized text (bot.core.text's segmentation)."""
+    return [w for group in text.word_groups(normalized) for w in group]
+
+
+class Segmenter:
+    """The normalized text and words of many strings, each distinct string done once and
+    remembered on disk by its digest (the file is keyed by the segmenting code and dictionaries):
+    when a law is added, only its articles are normalized and segmented anew.
+
+    Within one build each distinct run of text between spaces is cut once, and each distinct word
+    grouped once: jieba cuts at every space, so this is exactly what cutting the whole string
+    gives, and statutes repeat their clauses (违反本法规定，……) and words."""
+
+    def __init__(self, path: Path | None, seed: Path | None = None):
+        self.path, self.changed = path, False
+        self.seeded = read_words(seed)
+        self.known: dict[str, list] = {**self.seeded, **read_words(path)}
+        self.used: set[str] = set()
+        self.blocks: dict[str, list[str]] = {}
+        self.groups: dict[str, tuple[str, ...]] = {}
+        self.paired: dict[str, list[str]] = {}
+
+    def read(self, raw: str) -> tuple[str, list[str]]:
+        key = hashlib.sha1(raw.encode()).hexdigest()[:20]
+        self.used.add(key)
+        if key not in self.known:
+            normalized = text.normalize(raw)
+            self.known[key], self.changed = [normalized, self.words(normalized)], True
+        normalized, words = self.known[key]
+        return normalized, words
+
+    def words(self, normalized: str) -> list[str]:
+        """``words_of(normalized)``, each run between spaces and each word done once."""
+        out: list[str] = []
+        for block in normalized.split(" "):
+            if block and block not in self.blocks:
+                self.blocks[block] = [w for word in text.cut(block) for w in self.group(word)]
+            out.extend(self.blocks.get(block, ()))
+        return out
+
+    def group(self, word: str) -> tuple[str, ...]:
+        if word not in self.groups:
+            self.groups[word] = tuple(w for group in text.groups_of((word,)) for w in group)
+        return self.groups[word]
+
+    def terms(self, strings: Sequence[str]) -> tuple[list[list[str]], list[list[str]]]:
+        """jieba's informative words and the character pairs of each string."""
+        done = [self.read(s) for s in strings]
+        return [words for _, words in done], [self.pairs(normalized) for normalized, _ in done]
+
+    def pairs(self, normalized: str) -> list[str]:
+        """``char_pairs``, once per distinct string (every article of a chapter has its header)."""
+        if normalized not in self.paired:
+            self.paired[normalized] = char_pairs(normalized)
+        return self.paired[normalized]
+
+    def save(self) -> None:
+        """Write the strings of this build only (a replaced article's words are not kept), less
+        those the seed holds."""
+        own = self.used.difference(self.seeded)
+        if self.path and (self.changed or len(own) < len(self.known) - len(self.seeded)):
+            kept = {key: self.known[key] for key in sorted(own)}
+            write_atomically(self.path, json.dumps(kept, ensure_ascii=False).encode())
+
+
+def read_words(path: Path | None) -> dict[str, list]:
+    """A words file ({digest: [normalized, words]}, gzipped if its name says so), or nothing when
+    it is missing or unreadable (then its strings are segmented again)."""
+    if not path or not path.exists():
+        return {}
+    try:
+        raw = path.read_bytes()
+        found = json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
+    except (OSError, ValueError, EOFError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+# The statutes' segmentation as shipped with the project (`legalbot law index --seed`), so that a
+# fresh clone or a new cache directory does not segment ~8,000 articles (seconds) at start-up. Its
+# name carries the segmentation key: after a change of the dictionaries or of how text is cut it is
+# simply not found, and the statutes are segmented as before until it is written again.
+SEED_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "index"
+
+
+def seed_path(directory: Path = SEED_DIR) -> Path:
+    return directory / f"lawwords-{segmentation_key()}.json.gz"
+
+
+def write_seed(statutes: Statutes, directory: Path = SEED_DIR) -> Path:
+    """Write the segmentation of the searchable articles and their headers (not the FAQ, which
+    changes daily and is quick to segment) and remove seeds of earlier keys."""
+    segmenter = Segmenter(None, seed_path(directory))
+    body, header, _ = article_fields(statutes, searchable(statutes))
+    segmenter.terms(body + header)
+    words = {key: segmenter.known[key] for key in sorted(segmenter.used)}
+    path = seed_path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    data = gzip.compress(json.dumps(words, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)
+    if not path.exists() or path.read_bytes() != data:
+        write_atomically(path, data)
+    for old in directory.glob("lawwords-*.json.gz"):
+        if old != path:
+            old.unlink()
+    return path
+
+
+LAWTERMS = text.DICT_DIR / "lawterms.toml"
+
+
+@lru_cache(maxsize=4)
+def law_terms(path: Path = LAWTERMS) -> dict[str, tuple[str, ...]]:
+    """Everyday word → the law's words for it (knowledge/dict/lawterms.toml), validated at load;
+    a missing file means no such words."""
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise text.DictionaryError(f"{path.name}: {exc}") from exc
+    return text.validate_synonyms({"synonyms": data.get("terms")}, path.name)
+
+
+def everyday_words(normalized: str, table: Mapping[str, tuple[str, ...]], own: Iterable[str]) -> list[str]:
+    """The law's words for the everyday words in the question: a phrase of two or more characters
+    anywhere in it (across jieba's word boundaries), a single character only as a word of its own."""
+    compact, words = normalized.replace(" ", ""), set(own)
+    found = [legal for lay, legals in table.items()
+             if (lay in compact if len(lay) > 1 else lay in words) for legal in legals]
+    return list(dict.fromkeys(found))
+
+
+def query_terms(normalized: str, weights: Weights | None = None) -> tuple[dict[str, float], dict[str, float]]:
+    """The question's words and character pairs, weighted: its own count fully, the legal words
+    its colloquial ones stand for (synonyms.toml) and the law's words for its everyday ones
+    (lawterms.toml) less."""
+    weights = weights or WEIGHTS
+    own = words_of(normalized)
+    words, pairs = {}, {}
+    for legal in everyday_words(normalized, law_terms(), own):
+        words.update({w: weights.law_term for w in words_of(legal)})
+        pairs.update({p: weights.law_term for p in char_pairs(legal)})
+    added = text.expand(own) + [legal for _, legal in text.phrase_synonyms(normalized)]
+    words.update({word: weights.synonym for word in added})
+    words.update({word: 1.0 for word in own})
+    pairs.update({pair: 1.0 for pair in char_pairs(normalized)})
+    return words, pairs
+
+
+# --- BM25 over fields, as arrays -------------------------------------------------------------
+
+@dataclass
+class Postings:
+    """For each term, the documents holding it and the term's BM25 impact in each, summed over
+    the fields (CSR form: the documents of term t are docs[ptr[t]:ptr[t + 1]])."""
+
+    ptr: np.ndarray       # int32, one more than the vocabulary
+    docs: np.ndarray      # int32
+    impact: np.ndarray    # float32
+    ceiling: np.ndarray   # float32: the most a term can give one document (every field saturated)
+    size: int             # number of documents
+
+    def scores(self, ids: Sequence[int], weights: Sequence[float], normalize: bool = False) -> np.ndarray:
+        """Each document's score for the weighted terms (0 where none occurs); ``normalize``
+        divides by the best score the terms could reach, so it lies in 0..1 (for group scores)."""
+        if not ids:
+            return np.zeros(self.size, dtype=np.float32)
+        spans = [(self.ptr[t], self.ptr[t + 1]) for t in ids]
+        docs = np.concatenate([self.docs[a:b] for a, b in spans])
+        values = np.concatenate([self.impact[a:b] * w for (a, b), w in zip(spans, weights)])
+        out = np.bincount(docs, weights=values, minlength=self.size).astype(np.float32)
+        if normalize:
+            reach = float(np.dot(self.ceiling[list(ids)], weights))
+            out /= reach if reach > 0 else 1.0
+        return out
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of every document as arrays: the term id and the document of each token."""
+
+    terms: np.ndarray     # int64
+    docs: np.ndarray      # int64
+    size: int             # number of documents
+
+    def pooled(self, group_of: np.ndarray, groups: int) -> "Field":
+        """The same tokens, each group (law or chapter) one document."""
+        return Field(self.terms, group_of[self.docs].astype(np.int64), groups)
+
+
+def encode(field: Sequence[Sequence[str]], vocab: dict[str, int]) -> Field:
+    """A field's term lists as arrays; grows ``vocab``."""
+    for term in dict.fromkeys(chain.from_iterable(field)):   # new terms numbered in order of appearance
+        vocab.setdefault(term, len(vocab))
+    lengths = [len(terms) for terms in field]
+    ids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(field)), dtype=np.int64, count=sum(lengths))
+    return Field(ids, np.repeat(np.arange(len(field), dtype=np.int64), lengths), len(field))
+
+
+def field_postings(field: Field, terms: int, weight: float, b: float,
+                   k1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(term ids, docs, BM25 impacts, per-term ceilings) of one field."""
+    keys, counts = np.unique(field.terms * field.size + field.docs, return_counts=True)
+    ids, docs = keys // field.size, keys % field.size
+    lengths = np.bincount(field.docs, minlength=field.size).astype(np.float64)
+    average = max(float(lengths.mean()) if field.size else 1.0, 1.0)
+    tf = counts / (1 - b + b * lengths[docs] / average)
+    df = np.bincount(ids, minlength=terms).astype(np.float64)
+    idf = np.log(1 + (field.size - df + 0.5) / (df + 0.5))
+    impact = weight * idf[ids] * tf * (k1 + 1) / (tf + k1)
+    return ids, docs, impact, weight * idf * (k1 + 1) * (df > 0)
+
+
+def build_postings(fields: Iterable[tuple[Field, float, float]], terms: int, k1: float) -> Postings:
+    """BM25 of each (field, weight, b), summed per term and document, as one Postings."""
+    parts = [field_postings(field, terms, weight, b, k1) for field, weight, b in fields if weight]
+    size = max(field.size for field, _, _ in fields)
+    keys, inverse = np.unique(np.concatenate([ids * size + docs for ids, docs, _, _ in parts]),
+                              return_inverse=True)
+    impact = np.bincount(inverse, weights=np.concatenate([p[2] for p in parts]))
+    per_term = np.bincount(keys // size, minlength=terms)
+    return Postings(ptr=np.concatenate([[0], np.cumsum(per_term)]).astype(np.int32),
+                    docs=(keys % size).astype(np.int32), impact=impact.astype(np.float32),
+                    ceiling=sum(p[3] for p in parts).astype(np.float32), size=size)
+
+
+def group_numbers(keys: Sequence) -> tuple[np.ndarray, int]:
+    """Each item's group number, groups numbered in order of first appearance."""
+    numbers: dict = {}
+    return np.array([numbers.setdefault(key, len(numbers)) for key in keys], dtype=np.int32), len(numbers)
+
+
+# --- the index ------------------------------------------------------------------------------
+
+INDEX_NAMES = ("article_words", "article_pairs", "law_words", "law_pairs",
+               "chapter_words", "chapter_pairs")
+
+
+@dataclass
+class Built:
+    """What the cache holds: the vocabulary, the six postings and the article→group maps."""
+
+    vocab: dict[str, int]
+    postings: dict[str, Postings]
+    law_of: np.ndarray
+    chapter_of: np.ndarray
+
+
+def searchable(statutes: Statutes) -> list[Article]:
+    """The articles that may be shown: of laws in force today (not repealed, not yet to come)."""
+    return [a for a in statutes.articles if statutes.in_force(a.citation)]
+
+
+def faq_phrasings(statutes: Statutes) -> dict[str, list[str]]:
+    """Citation → the phrasings of every FAQ entry citing it."""
+    out: dict[str, list[str]] = {}
+    for link in statutes.links:
+        for citation in link.citations:
+            out.setdefault(citation, []).extend(link.phrasings)
+    return out
+
+
+def article_fields(statutes: Statutes, articles: Sequence[Article]) -> tuple[list[str], list[str], list[str]]:
+    """The three fields of each article: text; law title + chapter + section; FAQ phrasings."""
+    faq = faq_phrasings(statutes)
+    headers = [" ".join((statutes.law_of(a).title, a.chapter, a.section)) for a in articles]
+    return ([a.text for a in articles], headers, [" ".join(faq.get(a.citation, ())) for a in articles])
+
+
+def build(statutes: Statutes, articles: Sequence[Article], weights: Weights = WEIGHTS,
+          segmenter: Segmenter | None = None) -> Built:
+    """Segment every field and compute the postings (seconds: hence the caches)."""
+    segmenter = segmenter or Segmenter(None)
+    body, header, faq = article_fields(statutes, articles)
+    (bw, bp), (hw, hp), (fw, fp) = segmenter.terms(body), segmenter.terms(header), segmenter.terms(faq)
+    segmenter.save()
+    law_of, laws = group_numbers([a.law for a in articles])
+    chapter_of, chapters = group_numbers([(a.law, a.chapter, a.section) for a in articles])
+    vocab: dict[str, int] = {}
+    words = [encode(f, vocab) for f in (bw, hw, fw)]
+    pairs = [encode(f, vocab) for f in (bp, hp, fp)]
+    terms, k1 = len(vocab), weights.k1
+
+    def article_level(fields: list[Field]) -> Postings:
+        body_f, header_f, faq_f = fields
+        return build_postings([(body_f, weights.text, weights.b), (header_f, weights.header, weights.b_header),
+                               (faq_f, weights.faq, weights.b)], terms, k1)
+
+    def group_level(fields: list[Field], group_of: np.ndarray, count: int) -> Postings:
+        return build_postings([(f.pooled(group_of, count), 1.0, 0.5) for f in fields], terms, k1)
+
+    postings = {"article_words": article_level(words), "article_pairs": article_level(pairs),
+                "law_words": group_level(words, law_of, laws), "law_pairs": group_level(pairs, law_of, laws),
+                "chapter_words": group_level(words, chapter_of, chapters),
+                "chapter_pairs": group_level(pairs, chapter_of, chapters)}
+    return Built(vocab, postings, law_of, chapter_of)
+
+
+# --- the disk cache -------------------------------------------------------------------------
+
+SEGMENTING_FILES = ("userdict.txt", "stopwords.txt")   # what bot.core.text's words depend on
+SEGMENTING_CODE = (text.normalize, text.word_groups, text.cut, text.groups_of)
+
+
+def names_read(code) -> set[str]:
+    """The global names a function's code (and the code nested in it) reads."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= names_read(const)
+    return names
+
+
+def stable_repr(value: object) -> str:
+    """A value as text that is the same in every process (sets sorted, paths by name; an object
+    such as a lock or a module by its type: its contents are keyed elsewhere)."""
+    if isinstance(value, (str, bytes, int, float, bool, type(None))):
+        return repr(value)
+    if isinstance(value, re.Pattern):
+        return f"re({value.pattern!r}, {value.flags})"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(stable_repr(v) for v in value) + "]"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(stable_repr(v) for v in value)) + "}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(sorted(f"{stable_repr(k)}: {stable_repr(v)}" for k, v in value.items())) + "}"
+    if isinstance(value, Path):
+        return f"Path({value.name!r})"
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def same_module_function(value: object, caller) -> bool:
+    return (callable(value) and inspect.isfunction(inspect.unwrap(value))
+            and inspect.unwrap(value).__module__ == caller.__module__)
+
+
+def code_digest(roots: Iterable) -> str:
+    """A digest of the source of the functions given, of every function of their module they
+    call, and of the module-level values they read: unrelated edits of bot/core/text.py (the matcher's
+    parts) leave the words cache valid, any edit of how text is normalized or cut does not."""
+    digest, seen, todo = hashlib.sha256(), set(), list(roots)
+    while todo:
+        function = inspect.unwrap(todo.pop())
+        if function in seen:
+            continue
+        seen.add(function)
+        digest.update(inspect.getsource(function).encode())
+        module = vars(inspect.getmodule(function))
+        for name in sorted(names_read(function.__code__)):
+            value = module.get(name)
+            if same_module_function(value, function):
+                todo.append(value)
+            elif name in module:
+                digest.update(f"{name}={stable_repr(value)};".encode())
+    return digest.hexdigest()
+
+
+def library_versions() -> str:
+    """jieba's and OpenCC's versions: their dictionaries come with them."""
+    found = []
+    for name in ("jieba", "opencc-python-reimplemented"):
+        try:
+            found.append(f"{name}={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"{name}=?")
+    return ";".join(found)
+
+
+@lru_cache(maxsize=1)
+def segmenting_code_key() -> str:
+    return hashlib.sha256((code_digest(SEGMENTING_CODE) + library_versions()).encode()).hexdigest()
+
+
+def segmentation_key() -> str:
+    """Changes when the segmenting code (bot.core.text's functions that normalize and cut, and what
+    they read), the libraries or the dictionaries change."""
+    digest = hashlib.sha256(CACHE_VERSION.encode() + segmenting_code_key().encode())
+    for name in SEGMENTING_FILES:
+        path = text.DICT_DIR / name
+        digest.update(name.encode() + (path.read_bytes() if path.exists() else b""))
+    return digest.hexdigest()[:24]
+
+
+def cache_key(statutes: Statutes, articles: Sequence[Article] | None = None,
+              weights: Weights = WEIGHTS) -> str:
+    """Changes when any searchable article, FAQ phrasing, weight or the segmenting changes (a
+    law coming into force changes the searchable articles). Synonyms apply to questions only."""
+    articles = searchable(statutes) if articles is None else articles
+    digest = hashlib.sha256(segmentation_key().encode())
+    digest.update(json.dumps(asdict(weights), sort_keys=True).encode())
+    for a in articles:
+        title = statutes.law_of(a).title
+        digest.update(f"{a.citation}\0{title}\0{a.chapter}\0{a.section}\0{a.text}\0".encode())
+    for link in statutes.links:
+        digest.update(("\0".join((*link.citations, "|", *link.phrasings)) + "\1").encode())
+    return digest.hexdigest()[:24]
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("LEGALBOT_CACHE") or Path(tempfile.gettempdir()) / "legalbot-cache")
+
+
+def usable_dir(directory: Path) -> bool:
+    """Ours and not writable by others: a shared temporary directory must not let another user
+    plant an index (the cache is read without pickle, but a planted one could still mislead)."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.stat()
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+STALE_SECONDS = 3600
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write, so that a concurrent reader (another worker) sees the old file or the whole new
+    one; then remove the same kind's files unused for an hour (earlier statutes, dictionaries)."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial.write_bytes(data)
+    partial.replace(path)
+    kind = path.name.split("-", 1)[0]
+    for old in path.parent.glob(f"{kind}-*"):
+        try:
+            if old != path and time.time() - old.stat().st_mtime > STALE_SECONDS:
+                old.unlink()
+        except OSError:
+            pass  # another process removed it first
+
+
+def save(built: Built, path: Path) -> None:
+    arrays = {"law_of": built.law_of, "chapter_of": built.chapter_of}
+    for name, p in built.postings.items():
+        arrays.update({f"{name}.ptr": p.ptr, f"{name}.docs": p.docs, f"{name}.impact": p.impact,
+                       f"{name}.ceiling": p.ceiling, f"{name}.size": np.array([p.size])})
+    vocab = sorted(built.vocab, key=built.vocab.get)
+    out = io.BytesIO()
+    np.savez(out, vocab=np.frombuffer(json.dumps(vocab, ensure_ascii=False).encode(), np.uint8), **arrays)
+    write_atomically(path, out.getvalue())
+
+
+def load(path: Path) -> Built | None:
+    """The cached index, or None if it is missing or unreadable (then it is rebuilt)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            vocab = json.loads(data["vocab"].tobytes().decode())
+            postings = {name: Postings(data[f"{name}.ptr"], data[f"{name}.docs"], data[f"{name}.impact"],
+                                       data[f"{name}.ceiling"], int(data[f"{name}.size"][0]))
+                        for name in INDEX_NAMES}
+            return Built({term: i for i, term in enumerate(vocab)}, postings,
+                         data["law_of"], data["chapter_of"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def cached_build(statutes: Statutes, articles: Sequence[Article], cache_dir: Path | None,
+                 weights: Weights = WEIGHTS, seed_dir: Path | None = SEED_DIR) -> Built:
+    """The index from the disk cache when it is fresh, else built (and saved), reusing the words
+    of the cache's last build and of the shipped seed."""
+    seed = seed_path(seed_dir) if seed_dir else None
+    path = cache_dir / f"lawindex-{cache_key(statutes, articles, weights)}.npz" if cache_dir else None
+    if path and usable_dir(cache_dir):
+        found = load(path) if path.exists() else None
+        if found is not None:
+            return found
+        segmenter = Segmenter(cache_dir / f"lawwords-{segmentation_key()}.json", seed)
+        built = build(statutes, articles, weights, segmenter)
+        save(built, path)
+        return built
+    return build(statutes, articles, weights, Segmenter(None, seed))
+
+
+# --- searching ------------------------------------------------------------------------------
+
+def named_laws(compact: str, laws: Mapping[str, object]) -> list[str]:
+    """Laws named in the question by short name (劳动合同法), longest first, none inside another."""
+    found: list[str] = []
+    for law in sorted(laws, key=len, reverse=True):
+        if law in compact and not any(law in longer for longer in found):
+            found.append(law)
+    return found
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question as law search reads it: normalized without chatter, its weighted words and
+    character pairs, and its own words (one per jieba word, for coverage)."""
+
+    raw: str
+    compact: str
+    words: dict[str, float]
+    pairs: dict[str, float]
+    heads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The first stage's best articles for a question, with the features the second stage weighs
+    (one row per article, columns in FEATURES' order)."""
+
+    ids: np.ndarray          # article positions, best first-stage score first
+    features: np.ndarray     # float64, len(ids) x len(FEATURES)
+    evidence: float          # the best article's own score (the no-result threshold reads it)
+    cited: int | None        # the article the question cites, if we hold it
+
+
+def opens_group(group_of: np.ndarray) -> np.ndarray:
+    """1 for the first article of each chapter (or section): where its general rule stands."""
+    first = np.ones(len(group_of), dtype=bool)
+    first[1:] = group_of[1:] != group_of[:-1]
+    return first
+
+
+class LawIndex:
+    """The articles most relevant to a question (see the module's docstring)."""
+
+    def __init__(self, statutes: Statutes, cache_dir: Path | None | str = "default",
+                 weights: Weights = WEIGHTS, min_evidence: float = MIN_EVIDENCE,
+                 rerank: Sequence[float] = RERANK, seed_dir: Path | None = SEED_DIR):
+        cache = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
+        self.statutes, self.weights, self.min_evidence = statutes, weights, min_evidence
+        self.rerank = np.asarray(rerank, dtype=np.float64)
+        self.articles = searchable(statutes)
+        self.position = {a.citation: i for i, a in enumerate(self.articles)}
+        built = cached_build(statutes, self.articles, cache, weights, seed_dir)
+        self.vocab, self.postings = built.vocab, built.postings
+        self.law_of, self.chapter_of = built.law_of, built.chapter_of
+        self.law_numbers = {self.articles[i].law: int(g) for i, g in enumerate(self.law_of)}
+        self.static = self.article_features()
+        # the articles ordered by chapter, and where each chapter starts: a chapter's best article
+        # is then one vectorized reduction (a chapter's articles need not be contiguous)
+        self.by_chapter = np.argsort(self.chapter_of, kind="stable")
+        self.chapter_starts = np.searchsorted(self.chapter_of[self.by_chapter],
+                                              np.arange(int(self.chapter_of.max()) + 1 if len(self.articles) else 0))
+
+    def article_features(self) -> np.ndarray:
+        """The features of an article alone: opens its chapter, log length, garbled source text,
+        log size of its law (a big code answers more questions than a narrow law)."""
+        law_sizes = np.bincount(self.law_of)
+        return np.stack([opens_group(self.chapter_of).astype(np.float64),
+                         np.log1p([len(a.text) for a in self.articles]),
+                         np.array([bool(a.damage) for a in self.articles], dtype=np.float64),
+                         np.log(law_sizes[self.law_of])], axis=1) if self.articles else np.zeros((0, 4))
+
+    def level(self, kind: str, words: Mapping[str, float], pairs: Mapping[str, float],
+              normalize: bool = False) -> np.ndarray:
+        """Word and pair scores of one level (article, law, chapter), added."""
+        total = None
+        for suffix, terms in (("words", words), ("pairs", pairs)):
+            known = [(self.vocab[t], w) for t, w in terms.items() if t in self.vocab]
+            scale = self.weights.pairs if suffix == "pairs" else 1.0
+            part = self.postings[f"{kind}_{suffix}"].scores([i for i, _ in known], [w * scale for _, w in known],
+                                                          normalize)
+            total = part if total is None else total + part
+        return total
+
+    def read(self, query: str) -> Reading:
+        """The question's terms; chatter (转人工, 你好) taken out first."""
+        query = query[:MAX_QUERY_CHARS]
+        normalized = CHATTER.sub(" ", text.normalize(query)).strip()
+        words, pairs = query_terms(normalized, self.weights)
+        heads = tuple(dict.fromkeys(group[0] for group in text.word_groups(normalized)))
+        return Reading(query, normalized.replace(" ", ""), words, pairs, heads)
+
+    def first_stage(self, reading: Reading) -> tuple[np.ndarray, np.ndarray]:
+        """Every article's score (its own, its law's and its chapter's, a named law's lift) and
+        its own score alone."""
+        own = self.level("article", reading.words, reading.pairs)
+        scores = own.copy()
+        if len(own) and own.max() > 0:
+            scores += self.weights.law * self.level("law", reading.words, reading.pairs, True)[self.law_of]
+            scores += self.weights.chapter * self.level("chapter", reading.words, reading.pairs, True)[self.chapter_of]
+        best = float(scores.max()) if len(scores) else 0.0
+        for law in named_laws(reading.compact, self.law_numbers):
+            scores[self.law_of == self.law_numbers[law]] += self.weights.named_law * max(best, self.min_evidence)
+        return scores, own
+
+    def scores(self, query: str) -> tuple[np.ndarray, float]:
+        """The first stage's score of every article, and the evidence for showing any (the best
+        article's own score; a cited article always counts as enough)."""
+        reading = self.read(query)
+        scores, own = self.first_stage(reading)
+        evidence = float(own.max()) if len(own) else 0.0
+        cited = self.cited(reading)
+        if cited is not None:
+            scores[cited] += self.weights.cited
+            evidence = max(evidence, self.min_evidence)
+        return scores, evidence
+
+    def cited(self, reading: Reading) -> int | None:
+        return self.position.get(parse_citation(reading.raw, self.statutes.laws))
+
+    def coverage(self, heads: Sequence[str], ids: np.ndarray) -> np.ndarray:
+        """How much of the question's own words (weighted by rarity) each article holds in any
+        field: a story's every idea present beats one rare word repeated."""
+        postings, total = self.postings["article_words"], 0.0
+        held, holds = np.zeros(len(ids)), np.zeros(postings.size, dtype=bool)
+        for word in heads:
+            term = self.vocab.get(word)
+            docs = postings.docs[postings.ptr[term]:postings.ptr[term + 1]] if term is not None else ()
+            if len(docs):
+                rarity = np.log(1 + postings.size / (len(docs) + 1))
+                total += rarity
+                holds[docs] = True
+                held += rarity * holds[ids]
+                holds[docs] = False
+        return held / total if total else held
+
+    def candidates(self, query: str, n: int = CANDIDATES) -> Candidates:
+        """The first stage's n best articles and their features for the second stage."""
+        reading = self.read(query)
+        scores, own = self.first_stage(reading)
+        evidence = float(own.max()) if len(own) else 0.0
+        ids = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
+        ids = ids[scores[ids] > 0]
+        ids = ids[np.argsort(-scores[ids], kind="stable")]
+        if not len(ids):
+            return Candidates(ids, np.zeros((0, len(FEATURES))), evidence, self.cited(reading))
+        chapter_best = np.maximum.reduceat(own[self.by_chapter], self.chapter_starts)
+        features = np.column_stack([scores[ids] / scores[ids[0]], self.coverage(reading.heads, ids),
+                                    chapter_best[self.chapter_of[ids]] / (evidence or 1.0), self.static[ids]])
+        return Candidates(ids, features, evidence, self.cited(reading))
+
+    def search(self, query: str, k: int = 5) -> list[LawHit]:
+        """The k best articles for the question; none when the evidence is too thin. Each hit's
+        score is the second stage's belief that it is the right one among the candidates."""
+        found = self.candidates(query)
+        if k <= 0 or (found.cited is None and found.evidence < self.min_evidence):
+            return []
+        ranked: list[tuple[int, float]] = []
+        if len(found.ids):
+            logits = found.features @ self.rerank
+            belief = np.exp(logits - logits.max())
+            belief /= belief.sum()
+            order = np.argsort(-belief, kind="stable")
+            ranked = [(int(found.ids[j]), float(belief[j])) for j in order]
+        if found.cited is not None:
+            ranked = [(found.cited, 1.0)] + [(i, b) for i, b in ranked if i != found.cited]
+        return [self.hit(self.articles[i], b) for i, b in ranked[:k]]
+
+    def hit(self, article: Article, score: float) -> LawHit:
+        return LawHit(citation=article.citation, law=article.law, article=article.label,
+                      text=article.text, score=score)

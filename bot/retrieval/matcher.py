@@ -1,0 +1,649 @@
+"""From a villager's question to one of six decisions: urgent, escalate, chitchat, answer, clarify, fallback.
+
+The steps, each visible in ``legalbot ask --json``:
+
+1. **Read** the question: normalize → correct homophone typos by pinyin (彩里 → 彩礼; never a
+   word the dictionary knows) → split into clauses and find the core (the clauses that ask;
+   the story around them counts at ``background_weight``) → segment with the legal dictionary →
+   add legal synonyms. Also read whether it holds a legal word at all, whether it belongs to a
+   field the service does not handle, and which side the asker is on (bot/retrieval/question.py).
+2. **Candidates**: the entries sharing a word with it, from an inverted index over each entry's
+   phrasings, keywords and answer text.
+3. **Features** per candidate (bot/retrieval/decision.py ``Features``): how much of the question the entry
+   explains (phrasings and keywords, the answer text apart), closeness to its nearest phrasing,
+   character similarity, the legal words shared, and whether the entry is written for the
+   asker's side. Rare words weigh more than common ones (inverse document frequency):
+   "宅基地" says far more about a question than "怎么办".
+4. **Decision** (bot/retrieval/decision.py ``choose``): a pure function of the features and the [matcher]
+   settings, with a short reason. bench/calibrate.py fits the settings through that function.
+
+The index makes the cost per question grow with the entries sharing a word with it, not with
+the size of the knowledge base.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable
+
+from rapidfuzz import fuzz
+
+from bot.core import text as tx
+from bot.retrieval.decision import Candidate, Features, Reading, Verdict, choose
+from bot.retrieval.entrymodel import EntryModel, entry_model, sorted_terms, weighted_terms, with_pairs
+from bot.retrieval.question import OPPOSITE, QuestionLexicon, core_flags, load_lexicon
+from bot.retrieval.triggers import Triggers, load_triggers
+
+# Words the FAQ never uses still carry meaning ("股票"): they count against coverage, at the
+# weight of a word found in this share of entries.
+UNKNOWN_WORD_DF = 0.02
+# A part of a long word found alone counts at this share of its weight.
+PART_CREDIT = 0.7
+# Entries scored in full per question (the rest are ruled out by a cheap first pass).
+SHORTLIST = 12
+# In that first pass a word found only in an entry's answer text counts at this share, and an
+# idea held by more than this share of the entries is left out (see ``Matcher.shortlist``).
+ANSWER_SHORTLIST_CREDIT = 0.5
+COMMON_SHARE = 0.25
+# ... and an entry whose first-pass weight is under this share of the best one's is not scored.
+SHORTLIST_FLOOR = 0.5
+CJK_MIN, CJK_MAX = "\u4e00", "\u9fff"
+# A run containing these is grammar, a pronoun or a question word, not a mistyped legal word
+# ("家的" is not "假的"; "谁管" is not "水管").
+PARTICLES = frozenset("的了是在我你他她它不吗呢吧啊也都就和跟谁啥哪怎咋么什几这那被把给让有没要会能可对")
+
+
+@dataclass
+class Decision:
+    """What the bot does with one question; ``as_json`` is DESIGN.md's `ask --json` object."""
+
+    action: str
+    faq_id: str | None = None
+    score: float = 0.0
+    citations: list[str] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    category: str | None = None
+    reply: str = ""
+    reason: str = ""
+    question: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"action": self.action, "faq_id": self.faq_id, "score": round(self.score, 3),
+                "citations": list(self.citations), "candidates": self.candidates,
+                "category": self.category, "reply": self.reply, "reason": self.reason}
+
+
+Idea = tuple[frozenset[str], ...]     # alternatives: the word with its synonyms, then each part with its synonyms
+Group = tuple[tuple[frozenset[str], float], ...]   # an idea's alternatives with weights, heaviest first
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question made comparable: groups of words (one idea each: a word, its parts, its legal
+    synonyms), each weighted by its most informative known member and by where it stands (the
+    asking clause counts in full, the story around it less)."""
+
+    normalized: str
+    groups: tuple[Group, ...]
+    weights: tuple[float, ...]
+    legal: tuple[bool, ...]           # per group: is it a legal word (not a person, not grammar)
+    core: str                         # the core clauses without spaces (for character similarity)
+    reading: Reading
+    pairs: tuple[tuple[str, float], ...] = ()   # its character pairs with their weights
+    terms: tuple[tuple[str, float], ...] = ()   # its words as the entry model reads them
+
+    @cached_property
+    def total(self) -> float:
+        return sum(self.weights) or 1.0
+
+    @cached_property
+    def pair_weights(self) -> dict[str, float]:
+        return dict(self.pairs)
+
+    @cached_property
+    def pair_set(self) -> frozenset[str]:
+        return frozenset(self.pair_weights)
+
+    @cached_property
+    def pair_total(self) -> float:
+        return sum(w for _, w in self.pairs) or 1.0
+
+    @cached_property
+    def compact(self) -> str:
+        """The normalized question without spaces."""
+        return self.normalized.replace(" ", "")
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """Every word of every idea: a phrasing sharing none of them cannot score."""
+        return frozenset(self.slots)
+
+    @cached_property
+    def slots(self) -> dict[str, tuple[tuple[int, float], ...]]:
+        """Word → the ideas it stands for, with the weight it gives each (number of the idea,
+        weight). Matching starts from the few words a question shares with a phrasing instead
+        of walking every idea's alternatives."""
+        found: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for number, group in enumerate(self.groups):
+            for alternative, weight in group:
+                for word in alternative:
+                    found[word].append((number, weight))
+        return {word: tuple(places) for word, places in found.items()}
+
+
+@dataclass
+class Phrasing:
+    text: str                          # normalized, spaces removed (for character similarity)
+    ideas: list[Idea]
+    words: frozenset[str]              # every word of every idea
+    weight: float = 0.0                # sum of its ideas' weights (set once IDF is known)
+
+
+@dataclass
+class Indexed:
+    """One FAQ entry as the matcher sees it, field by field."""
+
+    entry: Any
+    phrasings: list[Phrasing]
+    bag: frozenset[str]       # every word of every phrasing and keyword, expanded
+    keywords: frozenset[str]
+    answer: frozenset[str]    # words of the answer text (and the quoted excerpt) not in the bag
+    focus: dict[str, float]   # per word of the bag: the share of the phrasings holding it (keywords: 1)
+    bigrams: frozenset[str] = frozenset()   # character pairs of the phrasings and keywords
+    where: dict[str, tuple[int, ...]] = field(default_factory=dict)   # word → the phrasings holding it
+
+
+def is_cjk(chars: str) -> bool:
+    return all(CJK_MIN <= c <= CJK_MAX for c in chars)
+
+
+def ideas_of(normalized: str, groups: list[tuple[str, ...]] | None = None) -> list[Idea]:
+    """The ideas of a normalized text: each jieba word (and its parts), each colloquial phrase,
+    every alternative carrying its legal synonyms (老婆 → {老婆, 妻子}). ``groups`` are the
+    text's ``word_groups`` when the caller has them."""
+    groups = tx.word_groups(normalized) if groups is None else groups
+    ideas = [tuple(frozenset(tx.expand([w])) for w in group) for group in groups]
+    seen = {w for idea in ideas for alt in idea for w in alt}
+    for phrase, legal in tx.phrase_synonyms(normalized):
+        if legal not in seen:
+            ideas.append((frozenset((legal, phrase)),))
+            seen.add(legal)
+    return list(dict.fromkeys(ideas))
+
+
+def words_of(ideas: Iterable[Idea]) -> frozenset[str]:
+    return frozenset(w for idea in ideas for alt in idea for w in alt)
+
+
+def answer_text(entry: Any) -> str:
+    """The answer and the quoted sentence of the law, without {placeholders}."""
+    text = f"{entry.answer} {getattr(entry, 'excerpt', '') or ''}"
+    return "".join(" " if c in "{}" else c for c in text)
+
+
+def focus_of(phrasings: list[Phrasing], keywords: set[str]) -> dict[str, float]:
+    """How central each word is to an entry: the share of its phrasings using it; a keyword is
+    central by definition. An entry asked about 离婚 in every phrasing is about divorce; one
+    that mentions it once is about something else that happens around a divorce."""
+    counts: dict[str, int] = defaultdict(int)
+    for phrasing in phrasings:
+        for word in phrasing.words:
+            counts[word] += 1
+    n = max(1, len(phrasings))
+    focus = {w: c / n for w, c in counts.items()}
+    focus.update(dict.fromkeys(keywords, 1.0))
+    return focus
+
+
+def role_relation(asker: frozenset[str], entry_role: str | None) -> int:
+    """+1 the entry speaks to the asker's side, -1 to the other side, 0 no side involved."""
+    if not entry_role or not asker:
+        return 0
+    if entry_role in asker:
+        return 1
+    return -1 if OPPOSITE.get(entry_role) in asker else 0
+
+
+class Matcher:
+    """Built once per process from the knowledge base; ``decide`` is pure and fast."""
+
+    def __init__(self, kb: Any, settings: Any, triggers: Triggers | None = None,
+                 lexicon: QuestionLexicon | None = None, model_cache: Path | str | None = "default"):
+        self.kb = kb
+        self.settings = settings
+        self.triggers = triggers or load_triggers()
+        self.lexicon = lexicon or load_lexicon()
+        self.entries = [self._index_entry(e) for e in kb.entries]
+        self._group_weights: dict[frozenset[str], float] = {}
+        self._holder_cache: dict[frozenset[str], tuple[frozenset[int], frozenset[int]]] = {}
+        self.idf = self._idf()
+        self.postings = self._postings(lambda item: item.bag)
+        self.answer_postings = self._postings(lambda item: item.answer)
+        for item in self.entries:
+            for phrasing in item.phrasings:
+                phrasing.weight = sum(self.weigh(idea)[0][1] for idea in phrasing.ideas)
+        self.pinyin_words = self._pinyin_vocabulary()
+        self.legal_words = self._legal_vocabulary()
+        self.bigram_idf = self._bigram_idf()
+        # which entry a question is about, learned from the entries' own phrasings (bot/retrieval/entrymodel.py)
+        self.model: EntryModel = entry_model(self.entries, self.postings, self.idf, model_cache)
+
+    def _bigram_idf(self) -> dict[str, float]:
+        df: dict[str, int] = defaultdict(int)
+        for item in self.entries:
+            for pair in item.bigrams:
+                df[pair] += 1
+        return {p: self._idf_of(f) for p, f in df.items()}
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _index_entry(self, entry: Any) -> Indexed:
+        phrasings = []
+        for question in entry.questions:
+            normalized = tx.normalize(question)
+            ideas = ideas_of(normalized)
+            phrasings.append(Phrasing(normalized.replace(" ", ""), ideas, words_of(ideas)))
+        keywords = {w for k in entry.keywords for w in words_of(ideas_of(tx.normalize(k)))}
+        keywords |= {tx.normalize(k).replace(" ", "") for k in entry.keywords}
+        bag = frozenset().union(keywords, *(p.words for p in phrasings))
+        answer = words_of(ideas_of(tx.normalize(answer_text(entry)))) - bag
+        pairs = frozenset(b for text in [*(p.text for p in phrasings), *entry.keywords] for b in tx.char_pairs(text))
+        where: dict[str, list[int]] = defaultdict(list)
+        for index, phrasing in enumerate(phrasings):
+            for word in phrasing.words:
+                where[word].append(index)
+        return Indexed(entry, phrasings, bag, frozenset(keywords), answer, focus_of(phrasings, keywords), pairs,
+                       {w: tuple(ns) for w, ns in where.items()})
+
+    def _idf(self) -> dict[str, float]:
+        """Document frequency over entries: a word counts for an entry found in any of its fields."""
+        df: dict[str, int] = defaultdict(int)
+        for item in self.entries:
+            for word in item.bag | item.answer:
+                df[word] += 1
+        self.unknown_weight = math.log(1 + 1 / UNKNOWN_WORD_DF)
+        return {w: self._idf_of(f) for w, f in df.items()}
+
+    def _idf_of(self, df: int) -> float:
+        return math.log(1 + max(1, len(self.entries)) / df) if df else self.unknown_weight
+
+    def alternative_weight(self, alternative: frozenset[str]) -> float:
+        """An alternative (a word and its synonyms) is one concept: its IDF counts the entries
+        holding any of its words, so a rare colloquial spelling does not outweigh its meaning."""
+        if len(alternative) == 1:
+            return self.idf.get(next(iter(alternative)), self.unknown_weight)
+        weight = self._group_weights.get(alternative)
+        if weight is None:  # a word with its synonyms: as many as the dictionary has groups
+            holders = set().union(*(self.postings.get(w, ()) for w in alternative),
+                                  *(self.answer_postings.get(w, ()) for w in alternative))
+            weight = self._group_weights[alternative] = self._idf_of(len(holders))
+        return weight
+
+    def weigh(self, idea: Idea, factor: float = 1.0) -> Group:
+        """An idea's alternatives with their weights, heaviest first; a part of a long word
+        (仲裁 of 劳动仲裁) says less than the whole, so it counts at PART_CREDIT of its weight."""
+        weighted = [(alt, factor * self.alternative_weight(alt) * (PART_CREDIT if n else 1.0))
+                    for n, alt in enumerate(idea)]
+        return tuple(sorted(weighted, key=lambda pair: -pair[1]))
+
+    def _postings(self, field_of) -> dict[str, frozenset[int]]:
+        postings: dict[str, set[int]] = defaultdict(set)
+        for number, item in enumerate(self.entries):
+            for word in field_of(item):
+                postings[word].add(number)
+        return {w: frozenset(ns) for w, ns in postings.items()}
+
+    def _pinyin_vocabulary(self) -> dict[str, str]:
+        """Pinyin → legal word a homophone typo may stand for: the dictionary's and the
+        keywords' words of 2–4 characters, where the pinyin is not shared by another such word."""
+        words = {w for w in tx.legal_words() if 2 <= len(w) <= 4 and is_cjk(w)}
+        words |= {w for item in self.entries for w in item.keywords if 2 <= len(w) <= 4 and is_cjk(w)}
+        by_key: dict[str, set[str]] = defaultdict(set)
+        for word in words:
+            by_key[tx.pinyin_key(word)].add(word)
+        return {key: next(iter(ws)) for key, ws in by_key.items() if len(ws) == 1}
+
+    def _legal_vocabulary(self) -> frozenset[str]:
+        """Words that make a message a legal question: the legal dictionary, the synonym map's
+        legal words, every entry's keywords and question.toml's list, less the words for people."""
+        words = set(tx.legal_words()) | set(self.lexicon.legal)
+        words |= {tx.normalize(k).replace(" ", "") for item in self.entries for k in item.entry.keywords}
+        return frozenset(w for w in words if w not in self.lexicon.people and not w.isdigit())
+
+    # --- understanding a question -----------------------------------------------------------
+
+    def correct_homophones(self, normalized: str) -> str:
+        """Replace an unknown 2–4 character run that sounds like a legal word (宅急地 → 宅基地).
+        Only characters jieba leaves alone are candidates, so a word the dictionary knows
+        (月亮, 遗嘱) is never rewritten; nor is a pronoun or question word (谁管 is not 水管)."""
+        runs = loose_runs(loose_characters(normalized))
+        if max(runs, default=0) < 2:  # most questions: no two loose characters side by side
+            return normalized
+        known, out, i = tx.tokenizer().FREQ, [], 0
+        while i < len(normalized):
+            replaced = self._homophone_at(normalized, i, known, runs[i]) if runs[i] >= 2 else None
+            if replaced:
+                out.append(replaced)
+                i += len(replaced)
+            else:
+                out.append(normalized[i])
+                i += 1
+        return "".join(out)
+
+    def _homophone_at(self, text: str, i: int, known: dict, run: int) -> str | None:
+        """The legal word a run of ``run`` loose characters starting at ``i`` may stand for."""
+        for size in (4, 3, 2):
+            chunk = text[i:i + size]
+            if size > run or not is_cjk(chunk) or known.get(chunk) or PARTICLES & set(chunk):
+                continue
+            word = self.pinyin_words.get(tx.pinyin_key(chunk))
+            shared = sum(a == b for a, b in zip(chunk, word or ""))
+            if word and word != chunk and shared >= max(1, size - 1):
+                return word
+        return None
+
+    def query(self, question: str, normalized: str | None = None) -> Query:
+        """The question read: its ideas weighted by rarity and by clause, and its ``Reading``."""
+        normalized = tx.normalize(question) if normalized is None else normalized
+        normalized = self.correct_homophones(normalized)
+        parts = [(text, self._groups_of(words)) for text, words in tx.clause_words(normalized)]
+        grouped = dict(parts)
+        flags = core_flags([text for text, _ in parts], self.lexicon, grouped.__getitem__)
+        factors: dict[Idea, float] = {}
+        for (part, groups), core in zip(parts, flags):
+            factor = 1.0 if core else self.settings.background_weight
+            for idea in ideas_of(part, groups):
+                factors[idea] = max(factors.get(idea, 0.0), factor)
+        legal = tuple(not words_of([idea]).isdisjoint(self.legal_words) for idea in factors)
+        groups = tuple(self.weigh(idea, f * self._word_factor(idea, is_legal))
+                       for (idea, f), is_legal in zip(factors.items(), legal))
+        core = "".join(p for (p, _), f in zip(parts, flags) if f)
+        unknown = sum(not any(w in self.idf for alt in idea for w in alt) for idea in factors)
+        reading = Reading(ideas=len(groups), legal=any(legal),
+                          outside=self.lexicon.field_outside(normalized),
+                          roles=self.lexicon.roles_of(normalized), unknown=unknown)
+        pairs = tuple((p, self.bigram_idf.get(p, self.unknown_weight)) for p in sorted(tx.char_pairs(normalized.replace(" ", ""))))
+        terms = with_pairs(weighted_terms(factors), (p for p, _ in pairs))
+        return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, sorted_terms(terms))
+
+    def _groups_of(self, words: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """``text.groups_of``, keeping a number an entry names as a keyword (12348, 12339: the
+        hotlines): a bare number says nothing elsewhere ("借了2000"), but a hotline's number is
+        what the question is about."""
+        groups = tx.groups_of(words)
+        numbers = [(w,) for w in words if w.isdigit() and w in self.idf]
+        return groups + numbers if numbers else groups
+
+    def _word_factor(self, idea: Idea, is_legal: bool) -> float:
+        """A legal word counts in full; a word the knowledge base uses that is not a legal one
+        (同意, 一个, 老婆) at ``nonlegal_weight``; a word it never uses (月亮, 股票, 理发店) at
+        ``unknown_weight``: it may say the question is about something no entry covers, or be
+        a detail of the story."""
+        if is_legal:
+            return 1.0
+        if any(w in self.idf for alternative in idea for w in alternative):
+            return self.settings.nonlegal_weight
+        return self.settings.unknown_weight
+
+    # --- candidates and their features ------------------------------------------------------
+
+    def shortlist(self, query: Query) -> list[int]:
+        """Entries sharing a word with the question, best first by shared weight (a cheap pass).
+
+        An idea counts for an entry at its heaviest alternative found among the entry's phrasings
+        and keywords, or at ANSWER_SHORTLIST_CREDIT of it when found only in the answer text.
+        Alternatives held by more than COMMON_SHARE of the entries are left out of this pass
+        (they still count in the features) unless the question has nothing rarer: in a large
+        knowledge base they would cost a pass over most entries and change the shortlist little."""
+        cap = COMMON_SHARE * len(self.entries)
+        hits = [self._hits(group, cap) for group in query.groups]
+        if not any(hits):
+            hits = [self._hits(group, float("inf")) for group in query.groups]
+        totals: dict[int, float] = {}
+        for best in hits:
+            for number, weight in best.items():
+                totals[number] = totals.get(number, 0.0) + weight
+        best = heapq.nsmallest(SHORTLIST, totals, key=lambda number: (-totals[number], number))
+        if len(totals) > SHORTLIST:
+            best = self._break_ties(query, totals, best)
+        floor = SHORTLIST_FLOOR * totals[best[0]] if best else 0.0
+        return [number for number in best if totals[number] >= floor]
+
+    def _break_ties(self, query: Query, totals: dict[int, float], best: list[int]) -> list[int]:
+        """When more entries tie at the shortlist's last weight than there are places left (a
+        short question of common words: "被人打了"), the places go to the entries with the closest
+        phrasing, then to the entry listed first, so that the same question gets the same
+        shortlist in every process whatever order the hash seed gives the words."""
+        last = totals[best[-1]]
+        tied = [n for n, total in totals.items() if total == last]
+        kept = [n for n in best if totals[n] != last]
+        if len(kept) + len(tied) <= SHORTLIST:
+            return best
+        closeness = {n: closest(query, self.entries[n], query.words & self.entries[n].bag)[0] for n in tied}
+        tied.sort(key=lambda n: (-closeness[n], n))
+        return kept + tied[: SHORTLIST - len(kept)]
+
+    def _hits(self, group: Group, cap: float) -> dict[int, float]:
+        """Entry number → the weight this idea brings it in the shortlist pass (alternatives held
+        by more than ``cap`` entries left out)."""
+        best: dict[int, float] = {}
+        held = [(self._holders(alternative), weight) for alternative, weight in reversed(group)]
+        held = [(holders, weight) for holders, weight in held if len(holders[0]) + len(holders[1]) <= cap]
+        for (_, in_answer), weight in held:          # lightest first: heavier ones overwrite
+            best.update(dict.fromkeys(in_answer, weight * ANSWER_SHORTLIST_CREDIT))
+        for (in_bag, _), weight in held:
+            best.update(dict.fromkeys(in_bag, weight))
+        return best
+
+    def _holders(self, alternative: frozenset[str]) -> tuple[frozenset[int], frozenset[int]]:
+        """The entries holding any word of the alternative among phrasings and keywords, and
+        those holding one only in their answer text (memoized: the vocabulary is small)."""
+        found = self._holder_cache.get(alternative)
+        if found is None:
+            bag = frozenset().union(*(self.postings.get(w, ()) for w in alternative))
+            answer = frozenset().union(*(self.answer_postings.get(w, ()) for w in alternative)) - bag
+            found = self._holder_cache[alternative] = (bag, answer)
+        return found
+
+    def features(self, query: Query, item: Indexed, model: float = 0.0) -> Features:
+        """The entry's ``Features`` for this question (see bot/retrieval/decision.py for what each means);
+        ``model`` is the entry model's probability for it among the candidates."""
+        in_bag = query.words & item.bag
+        shared, central, keywords, answer, anchors = overlap(query, item, in_bag)
+        closeness, phrasing = closest(query, item, in_bag)
+        shape = fuzz.ratio(query.core, phrasing.text) / 100
+        found = query.pair_set & item.bigrams   # set & set walks the smaller one
+        chars = sum(map(query.pair_weights.__getitem__, found)) / query.pair_total
+        total = query.total
+        return Features(shared / total, central / total, closeness, shape, keywords / total,
+                        answer / total, chars, shared, anchors,
+                        role_relation(query.reading.roles, entry_role(item.entry)), model)
+
+    def candidates(self, query: Query) -> list[Candidate]:
+        """The shortlisted entries with their features, in shortlist order."""
+        numbers = self.shortlist(query)
+        shares = self.model.probabilities(query.terms, numbers)
+        return [candidate(self.entries[n].entry, self.features(query, self.entries[n], share))
+                for n, share in zip(numbers, shares)]
+
+    # --- deciding ---------------------------------------------------------------------------
+
+    def examine(self, question: str, normalized: str | None = None) -> tuple[Decision | None, Query | None, list[Candidate]]:
+        """The steps before the decision: an early decision (danger, a matter for a person, small
+        talk), or the question read and its candidates with their features."""
+        question = (question or "")[: self.settings.max_question_chars]
+        if normalized is None or len(question) < len(normalized):
+            normalized = tx.normalize(question)
+        early = self._before_faq(normalized)
+        if early:
+            early.question = question
+            return early, None, []
+        query = self.query(question, normalized)
+        return None, query, self.candidates(query)
+
+    def decide(self, question: str, normalized: str | None = None) -> Decision:
+        """The decision for one question (reply text is added by ``reply_for``).
+
+        ``normalized`` is the question already normalized, when the caller has it.
+        """
+        early, query, candidates = self.examine(question, normalized)
+        if early:
+            return early
+        decision = decision_of(choose(query.reading, candidates, self.settings), self.kb, self.settings)
+        decision.question = (question or "")[: self.settings.max_question_chars]
+        return decision
+
+    def _before_faq(self, normalized: str) -> Decision | None:
+        reason = self.triggers.urgent_reason(normalized)
+        if reason:
+            return Decision("urgent", reason=reason, score=1.0)
+        reason = self.triggers.escalate_reason(normalized)
+        if reason:
+            return Decision("escalate", reason=reason, score=1.0)
+        if not normalized:
+            return Decision("chitchat", reason="help")
+        chat = self.triggers.chitchat_kind(normalized)
+        return Decision("chitchat", reason=chat.kind) if chat else None
+
+
+def entry_role(entry: Any) -> str | None:
+    """The entry's optional side of a two-sided matter (kb-entry-spec: victim, wrongdoer, creditor, debtor)."""
+    return getattr(entry, "role", None) or None
+
+
+def candidate(entry: Any, features: Features) -> Candidate:
+    return Candidate(entry.id, entry.questions[0], tuple(entry.citations), entry.quoted,
+                     entry.category, features)
+
+
+def decision_of(verdict: Verdict, kb: Any, s: Any) -> Decision:
+    """The verdict as the handlers and `ask --json` see it."""
+    shown = [c.as_json(sc) for sc, c in verdict.ranked[: s.max_choices + 2]]
+    if verdict.action == "answer":
+        top = verdict.chosen[0]
+        return Decision("answer", faq_id=top.faq_id, score=verdict.score, citations=list(top.citations),
+                        candidates=shown, category=top.category, reason=verdict.reason)
+    if verdict.action == "clarify":
+        scores = {c.faq_id: sc for sc, c in verdict.ranked}
+        choices = [c.as_json(scores[c.faq_id]) for c in verdict.chosen]
+        return Decision("clarify", score=verdict.score, candidates=choices,
+                        category=verdict.chosen[0].category, reason=verdict.reason)
+    return Decision("fallback", score=verdict.score, candidates=shown[: s.max_choices], reason=verdict.reason)
+
+
+def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float, float, float, float, int]:
+    """The weight of the question's ideas found among the entry's phrasings and keywords
+    (``in_bag``: the question's words there), that weight scaled by how central each word is to
+    the entry, the weight among its keywords, the weight found only in its answer text, and how
+    many legal ideas it shares."""
+    found: dict[int, tuple[float, float]] = {}
+    focus = item.focus
+    for word in in_bag:
+        centrality = focus.get(word, 0.0)
+        for number, weight in query.slots[word]:
+            old = found.get(number)
+            if old is None or (weight, centrality) > old:
+                found[number] = (weight, centrality)
+    in_answer = best_per_idea(query, query.words & item.answer)
+    shared = sum(weight for weight, _ in found.values())
+    central = sum(weight * centrality for weight, centrality in found.values())
+    answer = sum(weight for number, weight in in_answer.items() if number not in found)
+    anchors = sum(query.legal[number] for number in found)
+    keywords = sum(best_per_idea(query, in_bag & item.keywords).values())
+    return shared, central, keywords, answer, anchors
+
+
+def best_per_idea(query: Query, found: Iterable[str]) -> dict[int, float]:
+    """Idea number → the weight of its heaviest alternative among the words ``found``."""
+    best: dict[int, float] = {}
+    for word in found:
+        for number, weight in query.slots[word]:
+            if weight > best.get(number, 0.0):
+                best[number] = weight
+    return best
+
+
+def loose_characters(normalized: str) -> list[bool]:
+    """Per character: does jieba leave it alone (a one-character word)? Only such runs can be a
+    mistyped word; a run across a real word ("遗嘱要") is not one, though "嘱要" sounds like 主要."""
+    loose: list[bool] = []
+    for word in tx.cut(normalized):
+        loose += [len(word) == 1] * len(word)
+    return loose
+
+
+def closest(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float, Phrasing]:
+    """The phrasing with the highest weighted Dice overlap with the question (the first, on a tie).
+
+    Built from the few words the question shares with the entry (``in_bag``) and the phrasings
+    each is in, rather than by comparing every phrasing: this runs for every shortlisted entry."""
+    found: dict[int, dict[int, float]] = {}
+    for word in in_bag:
+        places = query.slots[word]
+        for index in item.where.get(word, ()):
+            best = found.get(index)
+            if best is None:
+                best = found[index] = {}
+            for number, weight in places:
+                if weight > best.get(number, 0.0):
+                    best[number] = weight
+    top, top_index = 0.0, 0
+    for index in sorted(found):
+        dice = 2 * sum(found[index].values()) / (query.total + item.phrasings[index].weight)
+        if dice > top:
+            top, top_index = dice, index
+    return top, item.phrasings[top_index]
+
+
+def loose_runs(loose: list[bool]) -> list[int]:
+    """Per character: how many loose characters run from it onwards (0 where it is not loose)."""
+    runs = [0] * (len(loose) + 1)
+    for i in range(len(loose) - 1, -1, -1):
+        runs[i] = runs[i + 1] + 1 if loose[i] else 0
+    return runs[:-1]
+
+
+def covered(query: Query, words: frozenset[str]) -> float:
+    """The weight of the question's ideas found in ``words`` (an idea counts at its best word found)."""
+    found = query.words & words
+    return sum(best_per_idea(query, found).values()) if found else 0.0
+
+
+# --- what the villager reads ----------------------------------------------------------------
+
+FALLBACK_TEXT = ("抱歉，这个问题我还答不上来。您可以换个说法再问一次：说清楚是什么事、跟谁、想怎么办，"
+                 "比如“邻居不让过路怎么办”。需要真人帮忙请回复“转人工”，我会转给您村的法律顾问。")
+ESCALATE_TEXT = "这件事比较复杂，需要法律顾问帮您看看。我会把您的问题转给您村的法律顾问，请留意回复。"
+URGENT_TEXT = ("如果现在有危险，请马上拨打110报警；有人受伤请打120；心里很难受、想不开，"
+               "请打12356心理援助热线，有人愿意听您说。先保护好自己，到邻居家或人多的地方去。")
+CLARIFY_HEAD = "您想问的是哪一个？"
+CLARIFY_TAIL = "回复数字即可；都不是请回复“都不是”，我转给法律顾问。"
+
+
+def clarify_text(candidates: list[dict[str, Any]]) -> str:
+    """The numbered choices; a number sent back selects one (handlers/clarify.py)."""
+    lines = [f"{n}. {c['question']}" for n, c in enumerate(candidates, start=1)]
+    return "\n".join([CLARIFY_HEAD, *lines, CLARIFY_TAIL])
+
+
+def chitchat_text(kind: str, triggers: Triggers, local: dict[str, str]) -> str:
+    """A short friendly reply with example questions, so the villager knows what to ask."""
+    chat = next((c for c in triggers.chitchat if c.kind == kind), triggers.chitchat[0])
+    examples = "；".join(f"“{e}”" for e in triggers.examples)
+    return chat.reply.format_map(defaultdict(str, local)) + examples
+
+
+def reply_for(decision: Decision, kb: Any, config: Any, triggers: Triggers | None = None) -> str:
+    """The full text the villager gets for a decision (without a ticket: handlers add that)."""
+    if decision.action == "answer":
+        from bot.kb.knowledge import compose_reply
+        return compose_reply(kb.by_id[decision.faq_id], kb, config)
+    if decision.action == "clarify":
+        return clarify_text(decision.candidates)
+    if decision.action == "chitchat":
+        return chitchat_text(decision.reason or "greeting", triggers or load_triggers(), dict(config.local))
+    return {"urgent": URGENT_TEXT, "escalate": ESCALATE_TEXT}.get(decision.action, FALLBACK_TEXT)

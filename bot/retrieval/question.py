@@ -1,0 +1,134 @@
+"""What a question says besides its words: where it asks, whether it is legal, whose side it is on.
+
+Real questions tell a story first ("我去年借给邻居两万块 … 现在他说没借过") and ask at the end;
+the clause that asks carries the topic, the story around it adds detail. People also ask about
+things the village legal service does not handle (company shares, patents, tax, visas) and
+things that are not legal at all ("月亮归谁管"); and in a two-sided matter (hit or was hit, lent
+or borrowed) the right answer depends on the side the asker is on. The lexicons are data
+(knowledge/dict/question.toml), validated at load; the functions here are pure.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+from bot.core.text import DICT_DIR, DictionaryError, normalize, read_dictionary, synonyms
+
+ROLES = ("victim", "wrongdoer", "creditor", "debtor")
+OPPOSITE = {"victim": "wrongdoer", "wrongdoer": "victim", "creditor": "debtor", "debtor": "creditor"}
+
+
+@dataclass(frozen=True)
+class QuestionLexicon:
+    """knowledge/dict/question.toml, validated and normalized."""
+
+    cues: tuple[str, ...]
+    min_core_words: int
+    legal: frozenset[str]
+    people: frozenset[str]
+    out_of_scope: tuple[tuple[str, tuple[str, ...]], ...]   # (field, phrases), in file order
+    unless: tuple[str, ...]
+    roles: tuple[tuple[str, tuple[re.Pattern, ...]], ...]   # (role, patterns)
+
+    def asks(self, clause: str) -> bool:
+        """Does this clause ask something (吗, 怎么, 能不能, 合法 …)?"""
+        return self.cue_pattern.search(clause) is not None
+
+    @cached_property
+    def cue_pattern(self) -> re.Pattern:
+        return re.compile("|".join(map(re.escape, self.cues)))
+
+    def field_outside(self, normalized: str) -> str | None:
+        """``field: phrase`` when the question belongs to a field the service does not handle."""
+        compact = normalized.replace(" ", "")
+        for name, phrases in self.out_of_scope:
+            found = next((p for p in phrases if p in compact), None)
+            if found and not any(u in compact for u in self.unless):
+                return f"{name}: {found}"
+        return None
+
+    def roles_of(self, normalized: str) -> frozenset[str]:
+        """The asker's sides; a question matching both sides of a pair has neither."""
+        compact = normalized.replace(" ", "")
+        found = {role for role, patterns in self.roles if any(p.search(compact) for p in patterns)}
+        return frozenset(r for r in found if OPPOSITE[r] not in found)
+
+
+def clauses(normalized: str) -> list[str]:
+    """The clauses of a normalized question (punctuation was folded into spaces)."""
+    return [c for c in normalized.split(" ") if c]
+
+
+def core_flags(parts: list[str], lexicon: QuestionLexicon, content_words) -> list[bool]:
+    """Per clause: is it the question's core? The clauses that ask, each with the clause before
+    it when it asks with too few content words of its own ("我们该怎么解决"). A message that
+    asks nowhere (a bare story, "被人在网上骂了 有截图") is all core."""
+    asking = [lexicon.asks(c) for c in parts]
+    if not any(asking):
+        return [True] * len(parts)
+    core = list(asking)
+    for i, asks in enumerate(asking):
+        if asks and i > 0 and len(content_words(parts[i])) < lexicon.min_core_words:
+            core[i - 1] = True
+    return core
+
+
+def _strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    values = raw.get(key)
+    if not isinstance(values, list) or not values:
+        raise DictionaryError(f"question.toml [{where}] {key}: expected a non-empty list of words")
+    words = []
+    for value in values:
+        if not isinstance(value, str) or not normalize(value):
+            raise DictionaryError(f"question.toml [{where}] {key}: {value!r} is empty or not text")
+        words.append(normalize(value).replace(" ", ""))
+    return tuple(dict.fromkeys(words))
+
+
+def _patterns(raw: Mapping[str, Any], role: str) -> tuple[re.Pattern, ...]:
+    values = raw.get(role)
+    if not isinstance(values, list) or not values:
+        raise DictionaryError(f"question.toml [roles] {role}: expected a non-empty list of patterns")
+    try:
+        return tuple(re.compile(v) for v in values)
+    except (re.error, TypeError) as exc:
+        raise DictionaryError(f"question.toml [roles] {role}: {exc}") from exc
+
+
+def people_words(people: tuple[str, ...]) -> frozenset[str]:
+    """The words for people and every colloquial word the synonym map turns into one (老婆 → 妻子)."""
+    base = set(people)
+    return frozenset(base | {w for w, legal in synonyms().items() if base & set(legal)})
+
+
+def build_lexicon(data: Mapping[str, Any]) -> QuestionLexicon:
+    """Validate parsed question.toml; an error names the table and the entry."""
+    for table in ("question", "legal", "out_of_scope", "out_of_scope_unless", "roles"):
+        if not isinstance(data.get(table), dict):
+            raise DictionaryError(f"question.toml: missing [{table}]")
+    unknown = set(data["roles"]) - set(ROLES)
+    if unknown:
+        raise DictionaryError(f"question.toml [roles]: unknown role(s) {sorted(unknown)}; use {ROLES}")
+    min_core = data["question"].get("min_core_words", 2)
+    if not isinstance(min_core, int) or min_core < 0:
+        raise DictionaryError("question.toml [question] min_core_words: expected a whole number ≥ 0")
+    fields = tuple((name, _strings(raw, "phrases", f"out_of_scope.{name}"))
+                   for name, raw in data["out_of_scope"].items())
+    return QuestionLexicon(
+        cues=_strings(data["question"], "cues", "question"),
+        min_core_words=min_core,
+        legal=frozenset(_strings(data["legal"], "words", "legal")),
+        people=people_words(_strings(data["legal"], "people", "legal")),
+        out_of_scope=fields,
+        unless=_strings(data["out_of_scope_unless"], "phrases", "out_of_scope_unless"),
+        roles=tuple((role, _patterns(data["roles"], role)) for role in ROLES if role in data["roles"]),
+    )
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: Path = DICT_DIR / "question.toml") -> QuestionLexicon:
+    """The question lexicon, read and validated once per process."""
+    return build_lexicon(read_dictionary(path))

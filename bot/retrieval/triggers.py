@@ -1,0 +1,364 @@
+"""The lexicons that decide before the FAQ is consulted: danger now, matters for a person, small talk.
+
+They are data (knowledge/dict/triggers.toml) so the township can add a word without a
+release; they are validated at load, and every phrase is normalized like a question, so
+"拿著刀" (traditional) and "拿着刀" both match.
+
+A matter for a person is read from what people actually write: the words of one matter need
+not stand together ("我哥被公安抓了": 被 … 抓), several words may have to occur in one message
+(住院 with 被打), and a word counts only when the message says it happened: "没被抓" is not an
+arrest, "会不会被起诉" is a worry, not a summons. "还没开庭" still means a case is running.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from bot.core.text import DICT_DIR, DictionaryError, is_content, normalize, segment
+
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)多?(万|亿)?")
+_UNITS = {"": 1, "万": 10_000, "亿": 100_000_000}
+LOOK_BACK = 5          # characters before a cue read for a negation or a worry
+CLAUSE_BACK = 10       # characters of the clause before a cue read for a doubt
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Whether a cue found at some place in a message says the thing happened.
+
+    ``negators`` right before a cue deny it (没被抓, 未起诉); ``not_yet`` before a negator
+    turns it into "still to come" (还没开庭: the case exists). ``worries`` right before a cue
+    make it a fear or a hypothesis (会被抓, 要坐牢吗, 能强拆吗), unless they end a longer word
+    (``compounds``: 村委会 is no 会); ``doubts`` do so from anywhere in the clause before it
+    (会不会起诉坐牢, 万一被抓). Small linking characters (``links``: 被, 给 …) between the
+    marker and the cue are skipped.
+    """
+
+    negators: tuple[str, ...] = ()
+    not_yet: tuple[str, ...] = ()
+    worries: tuple[str, ...] = ()
+    doubts: tuple[str, ...] = ()
+    compounds: tuple[str, ...] = ()
+    links: str = ""
+
+    def counts(self, text: str, start: int) -> bool:
+        """True when the cue starting at ``start`` in normalized ``text`` is asserted."""
+        before = text[max(0, start - LOOK_BACK):start].rstrip(" " + self.links)
+        clause = text[max(0, start - CLAUSE_BACK):start].rsplit(" ", 1)[-1]
+        return not (self.denied(before) or self.worried(before)
+                    or any(doubt in clause for doubt in self.doubts))
+
+    def worried(self, before: str) -> bool:
+        return before.endswith(self.worries) and not before.endswith(self.compounds)
+
+    def denied(self, before: str) -> bool:
+        for negator in self.negators:
+            if before.endswith(negator):
+                rest = before[: len(before) - len(negator)]
+                return not rest.endswith(self.not_yet)
+        return False
+
+
+ASSERTED = Reading()   # every occurrence counts (urgent words: a false alarm costs little)
+
+
+def occurrences(text: str, phrase: str) -> Iterator[int]:
+    start = text.find(phrase)
+    while start != -1:
+        yield start
+        start = text.find(phrase, start + 1)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Phrases (substrings) and regular expressions over normalized text."""
+
+    phrases: tuple[str, ...] = ()
+    patterns: tuple[re.Pattern, ...] = ()
+
+    def find(self, text: str, reading: Reading = ASSERTED) -> str | None:
+        """The first phrase or pattern asserted in normalized ``text``, or None."""
+        hit = next(self.spans(text, reading), None)
+        return hit[2] if hit else None
+
+    def spans(self, text: str, reading: Reading = ASSERTED) -> Iterator[tuple[int, int, str]]:
+        """Every asserted (start, end, words) in the text: phrases first, then patterns.
+
+        Most phrases are absent from a given message: a plain ``in`` rules each out before any
+        generator is made (the escalation rules hold some 350 phrases, read for every question)."""
+        for phrase in self.phrases:
+            if phrase not in text:
+                continue
+            for start in occurrences(text, phrase):
+                if reading.counts(text, start):
+                    yield start, start + len(phrase), phrase
+        for pattern in self.patterns:
+            for found in pattern.finditer(text):
+                if reading.counts(text, found.start()):
+                    yield found.start(), found.end(), found.group(0)
+
+
+@dataclass(frozen=True)
+class Together:
+    """Words of several groups in one stretch of text: 住院 with 被打, 醉驾 with 撞."""
+
+    groups: tuple[Lexicon, ...]
+    within: int
+
+    def find(self, text: str, reading: Reading = ASSERTED) -> str | None:
+        found = []
+        for group in self.groups:            # a group with no word here ends the search
+            spans = list(group.spans(text, reading))
+            if not spans:
+                return None
+            found.append(spans)
+        for anchor in found[0]:
+            chosen = [anchor] + [near(anchor, spans, self.within) for spans in found[1:]]
+            if all(chosen):
+                return "+".join(span[2] for span in chosen)
+        return None
+
+
+def near(anchor: tuple[int, int, str], spans: list[tuple[int, int, str]],
+         within: int) -> tuple[int, int, str] | None:
+    """The first span whose distance from ``anchor`` (gap between them) is at most ``within``."""
+    for span in spans:
+        gap = max(span[0] - anchor[1], anchor[0] - span[1], 0)
+        if gap <= within:
+            return span
+    return None
+
+
+@dataclass(frozen=True)
+class Tangle:
+    """Several parties and several claims in one message: too tangled for a FAQ answer."""
+
+    parties: tuple[str, ...]
+    issues: tuple[str, ...]
+    min_parties: int
+    min_issues: int
+
+    def find(self, text: str, reading: Reading = ASSERTED) -> str | None:
+        parties, issues = count_distinct(text, self.parties), count_distinct(text, self.issues)
+        if parties >= self.min_parties and issues >= self.min_issues:
+            return f"{parties} parties, {issues} issues"
+        return None
+
+
+@dataclass(frozen=True)
+class Fraud:
+    """Fraud words with a large sum of money: a police matter."""
+
+    lexicon: Lexicon
+    min_amount: float
+    large: tuple[str, ...] = ()          # 十几万, 几十万: sums written in words
+
+    def find(self, text: str, reading: Reading = ASSERTED) -> str | None:
+        word = self.lexicon.find(text, reading)
+        big = largest_amount(text) >= self.min_amount or any(w in text for w in self.large)
+        return word if word and big else None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One reason to hand over: any of its parts found, none of its ``unless`` words present."""
+
+    parts: tuple[Any, ...]                # Lexicon | Together | Fraud | Tangle
+    unless: tuple[str, ...] = ()
+    category: str | None = None           # the kind of matter, for the records
+
+    def find(self, text: str, reading: Reading = ASSERTED) -> str | None:
+        if any(word in text for word in self.unless):
+            return None
+        return next((hit for part in self.parts if (hit := part.find(text, reading))), None)
+
+
+@dataclass(frozen=True)
+class Chitchat:
+    kind: str
+    lexicon: Lexicon
+    reply: str
+
+
+@dataclass(frozen=True)
+class Triggers:
+    urgent: Lexicon
+    escalate: dict[str, Rule]                     # reason → rule, in the file's order
+    chitchat: tuple[Chitchat, ...]
+    examples: tuple[str, ...] = field(default=())
+    reading: Reading = ASSERTED
+
+    def urgent_reason(self, text: str) -> str | None:
+        """What in the normalized text says someone is in danger now."""
+        return self.urgent.find(text)
+
+    def escalate_reason(self, text: str) -> str | None:
+        """``reason: what matched`` when the normalized text is a matter for a person."""
+        for reason, rule in self.escalate.items():
+            found = rule.find(text, self.reading)
+            if found:
+                return f"{reason}: {found}"
+        return None
+
+    def category_of(self, reason: str | None) -> str | None:
+        """The kind of matter an escalation reason names ("court: 传票" → its table's category)."""
+        rule = self.escalate.get((reason or "").split(":")[0])
+        return rule.category if rule else None
+
+    def without_escalation(self) -> "Triggers":
+        """The same lexicons with no escalation rules: for reading a question against the FAQ
+        even when it is a matter for a person (its general answer goes with the hand-over)."""
+        return dataclasses.replace(self, escalate={})
+
+    def chitchat_kind(self, text: str) -> Chitchat | None:
+        """The kind of small talk when nothing but small talk and function words is left."""
+        rest, first = text, None
+        for chat in self.chitchat:
+            for phrase in chat.lexicon.phrases:
+                if phrase in rest:
+                    first = first or chat
+                    rest = rest.replace(phrase, " ")
+        if first is None or any(is_content(w) and w.strip() for w in segment(rest)):
+            return None
+        return first
+
+
+def count_distinct(text: str, phrases: tuple[str, ...]) -> int:
+    """How many phrases occur, a longer phrase hiding the shorter ones inside it (宅基地 ⊃ 地)."""
+    count = 0
+    for phrase in phrases:  # sorted longest first at load
+        if phrase in text:
+            count += 1
+            text = text.replace(phrase, " ")
+    return count
+
+
+def largest_amount(text: str) -> float:
+    """The largest sum in normalized text: 三万块 is already "30000块"; "20多万" (二十多万) is read
+    here as 200000, since normalization leaves 万 after 多."""
+    return max((float(n) * _UNITS[unit] for n, unit in _AMOUNT.findall(text)), default=0.0)
+
+
+# ---- loading and validating triggers.toml ------------------------------------------------
+
+def _words(raw: Mapping[str, Any], key: str, where: str, required: bool = False) -> tuple[str, ...]:
+    values = raw.get(key, [])
+    if not isinstance(values, list) or (required and not values):
+        raise DictionaryError(f"triggers.toml [{where}] {key}: expected a non-empty list of words")
+    return _normalized_words(values, f"[{where}] {key}")
+
+
+def _normalized_words(values: list, where: str) -> tuple[str, ...]:
+    words = []
+    for value in values:
+        if not isinstance(value, str) or not normalize(value):
+            raise DictionaryError(f"triggers.toml {where}: {value!r} is empty or not text")
+        words.append(normalize(value))
+    return tuple(sorted(dict.fromkeys(words), key=len, reverse=True))
+
+
+def _patterns(raw: Mapping[str, Any], where: str) -> tuple[re.Pattern, ...]:
+    compiled = []
+    for value in raw.get("patterns", []):
+        try:
+            compiled.append(re.compile(value))
+        except (re.error, TypeError) as exc:
+            raise DictionaryError(f"triggers.toml [{where}] pattern {value!r}: {exc}") from exc
+    return tuple(compiled)
+
+
+def build_lexicon(raw: Mapping[str, Any], where: str) -> Lexicon:
+    lexicon = Lexicon(_words(raw, "phrases", where), _patterns(raw, where))
+    if not lexicon.phrases and not lexicon.patterns:
+        raise DictionaryError(f"triggers.toml [{where}]: needs phrases or patterns")
+    return lexicon
+
+
+def _number(raw: Mapping[str, Any], key: str, where: str) -> float:
+    value = raw.get(key)
+    if not isinstance(value, (int, float)) or value <= 0:
+        raise DictionaryError(f"triggers.toml [{where}] {key}: expected a positive number")
+    return value
+
+
+def build_together(raw: Mapping[str, Any], where: str) -> Together:
+    """Groups of words; ``patterns``, if given, lists each group's regular expressions in turn."""
+    groups, patterns = raw.get("groups"), raw.get("patterns", [])
+    if not isinstance(groups, list) or len(groups) < 2 or not all(isinstance(g, list) and g for g in groups):
+        raise DictionaryError(f"triggers.toml [{where}] groups: expected two or more lists of words")
+    if not isinstance(patterns, list) or len(patterns) > len(groups):
+        raise DictionaryError(f"triggers.toml [{where}] patterns: expected one list per group at most")
+    padded = [*patterns, *([[]] * (len(groups) - len(patterns)))]
+    lexicons = tuple(build_lexicon({"phrases": g, "patterns": p}, f"{where} groups")
+                     for g, p in zip(groups, padded))
+    return Together(lexicons, int(_number(raw, "within", where)))
+
+
+def build_parts(reason: str, raw: Mapping[str, Any]) -> tuple[Any, ...]:
+    where = f"escalate.{reason}"
+    if "parties" in raw:
+        return (Tangle(_words(raw, "parties", where, True), _words(raw, "issues", where, True),
+                       int(_number(raw, "min_parties", where)), int(_number(raw, "min_issues", where))),)
+    if "min_amount" in raw:
+        return (Fraud(build_lexicon(raw, where), _number(raw, "min_amount", where),
+                      _words(raw, "large", where)),)
+    togethers = tuple(build_together(t, f"{where}.together") for t in raw.get("together", []))
+    if togethers and not (raw.get("phrases") or raw.get("patterns")):
+        return togethers
+    return (build_lexicon(raw, where), *togethers)
+
+
+def build_rule(reason: str, raw: Mapping[str, Any]) -> Rule:
+    category = raw.get("category")
+    if category is not None and (not isinstance(category, str) or not category.strip()):
+        raise DictionaryError(f"triggers.toml [escalate.{reason}] category: expected a category name")
+    return Rule(build_parts(reason, raw), _words(raw, "unless", f"escalate.{reason}"), category)
+
+
+def build_reading(raw: Mapping[str, Any]) -> Reading:
+    if not raw:
+        return ASSERTED
+    where = "reading"
+    links = raw.get("links", "")
+    if not isinstance(links, str):
+        raise DictionaryError("triggers.toml [reading] links: expected a string of characters")
+    return Reading(_words(raw, "negators", where, True), _words(raw, "not_yet", where),
+                   _words(raw, "worries", where), _words(raw, "doubts", where),
+                   _words(raw, "compounds", where), links)
+
+
+def build_chitchat(kind: str, raw: Mapping[str, Any]) -> Chitchat:
+    reply = raw.get("reply")
+    if not isinstance(reply, str) or not reply.strip():
+        raise DictionaryError(f"triggers.toml [chitchat.{kind}]: needs a reply")
+    return Chitchat(kind, Lexicon(_words(raw, "phrases", f"chitchat.{kind}", True)), reply.strip())
+
+
+def build_triggers(data: Mapping[str, Any]) -> Triggers:
+    """Validate the parsed triggers.toml; an error names the table and the word."""
+    for section in ("urgent", "escalate", "chitchat"):
+        if not isinstance(data.get(section), dict):
+            raise DictionaryError(f"triggers.toml: missing [{section}]")
+    chitchat = data["chitchat"]
+    return Triggers(
+        urgent=build_lexicon(data["urgent"], "urgent"),
+        escalate={reason: build_rule(reason, raw) for reason, raw in data["escalate"].items()},
+        chitchat=tuple(build_chitchat(k, v) for k, v in chitchat.items() if isinstance(v, dict)),
+        examples=tuple(chitchat.get("examples", ())),
+        reading=build_reading(data.get("reading", {})),
+    )
+
+
+@lru_cache(maxsize=4)
+def load_triggers(path: Path = DICT_DIR / "triggers.toml") -> Triggers:
+    """The trigger lexicons, read and validated once per process."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DictionaryError(f"{Path(path).name}: {exc}") from exc
+    return build_triggers(data)
