@@ -23,14 +23,15 @@ run: $(STAMP)
 	$(BIN)/legalbot serve --host $(HOST) --port $(PORT)
 
 # Two test processes (pytest-xdist), one per core of the small machine the bot runs on; each
-# builds the knowledge base, matcher and law index once (tests/session_knowledge.py).
+# builds the knowledge base, matcher and law index once (tests/session_knowledge.py). Whole modules
+# are handed out, slow ones first (tests/conftest.py's long_first), as each worker is free.
 # `make test TEST_WORKERS=0` runs in one process; `.venv/bin/python -m pytest -m "not slow"`
 # leaves out the fuzzers, browser walks and real servers while developing.
 TEST_WORKERS ?= 2
 
 test: $(STAMP)
 	$(BIN)/legalbot kb check
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 # wrk drives the load; as .ci/run does for Chromium, it is installed with apt when we are root
 # (CI, a fresh container). Otherwise bench/run.py falls back to its Python load generator and

@@ -38,12 +38,19 @@ def pytest_collection_modifyitems(items):
 
 
 def long_first(items: list) -> None:
-    """Modules with a ``slow`` test run first, each kept whole (its module fixtures are set up
-    once). With two workers (pytest-xdist hands out the first tests alternately) the long servers,
-    browser walks and fuzzers start early and the many short tests fill in the end, instead of a
-    20-second test starting last while the other worker has nothing left to do."""
-    slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.module not in slow_modules)
+    """Modules with a ``slow`` test run first: the long servers, browser walks and fuzzers start
+    early and the many short tests fill in the end, instead of a 20-second test starting last
+    while the other worker has nothing left to do. `make test` hands out whole modules in this
+    order (``--dist loadscope --no-loadscope-reorder``), so each module's fixtures (a gunicorn,
+    an index) are set up once and the slow modules alternate between the two workers; xdist's
+    default, ``load``, gave the first 187 tests (all the slow ones) to one worker."""
+    slow = {module_of(item) for item in items if item.get_closest_marker("slow")} - {None}
+    items.sort(key=lambda item: module_of(item) not in slow)
+
+
+def module_of(item):
+    """The test's module; None for an item that is not a Python test (a doctest, a plugin's)."""
+    return getattr(item, "module", None)
 
 
 @pytest.fixture(scope="session", autouse=True)
