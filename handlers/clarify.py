@@ -31,8 +31,8 @@ def chosen_number(normalized: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def selected(ctx: Context, incoming: Incoming, pending: dict, number: int) -> Reply:
-    ids = pending["data"]["faq_ids"]
+def selected(ctx: Context, incoming: Incoming, pending: users.Pending, number: int) -> Reply:
+    ids = pending.data["faq_ids"]
     if not 1 <= number <= len(ids):
         choices = "、".join(str(n) for n in range(1, len(ids) + 1))
         return Reply(text=OUT_OF_RANGE.format(choices=choices), handler="clarify")
@@ -41,7 +41,7 @@ def selected(ctx: Context, incoming: Incoming, pending: dict, number: int) -> Re
     entry = kb.by_id.get(ids[number - 1])
     if entry is None:                 # taken down (a learned entry) since the choices were offered
         return Reply(text=GONE, handler="clarify")
-    data = pending["data"]
+    data = pending.data
     consultation = Consultation(question=data.get("question") or entry.questions[0],
                                 action="answer", faq_id=entry.id, category=entry.category,
                                 citations=list(entry.citations), reason=f"choice {number}",
@@ -54,9 +54,9 @@ def selected(ctx: Context, incoming: Incoming, pending: dict, number: int) -> Re
     return Reply(text=text, handler="clarify", consultation=consultation, decision=decision)
 
 
-def none_of_them(ctx: Context, incoming: Incoming, pending: dict) -> Reply:
+def none_of_them(ctx: Context, incoming: Incoming, pending: users.Pending) -> Reply:
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
-    data = pending["data"]
+    data = pending.data
     if not data.get("question"):      # a menu's examples: nothing was asked yet
         return Reply(text="好的，请直接打字说您的问题，我来帮您查。", handler="clarify")
     told, consultation = handover.hand_over_asked(ctx, incoming, data, "clarify: 都不是")

@@ -113,7 +113,7 @@ def contact(incoming: Incoming, ctx: Context) -> Reply | None:
     if pending is None or not any(found):
         return None
     phone, name, other = (m.group(1) if m else "" for m in found)
-    case = mediation.villager_contact(ctx.db, pending["data"]["case_id"], incoming.openid, ctx.now,
+    case = mediation.villager_contact(ctx.db, pending.data["case_id"], incoming.openid, ctx.now,
                                       name=name, phone=phone, other=other)
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
     if case is None:

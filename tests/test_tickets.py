@@ -46,7 +46,7 @@ def test_first_escalation_asks_the_village_and_keeps_a_draft_nobody_is_told_of(s
     [draft] = tickets.list_tickets(db, status=["draft"])
     assert (draft.question, draft.waiting_for, draft.adviser_id) == ("邻居占了我家宅基地怎么办", "village", None)
     assert ticket_id == draft.id
-    assert users.get_pending(db, VILLAGER, START, kind="village")["data"] == {"ticket_id": draft.id}
+    assert users.get_pending(db, VILLAGER, START, kind="village").data == {"ticket_id": draft.id}
     assert outbox_rows(db) == []
 
 
@@ -59,7 +59,7 @@ def test_the_village_number_opens_the_waiting_ticket_for_that_villages_adviser(s
     assert adv.get_adviser(db, ticket.adviser_id).name == "覃律师"
     assert f"#{ticket.id}" in told and "古坡村" in told
     assert users.get_village(db, VILLAGER) == "古坡村"
-    assert users.get_pending(db, VILLAGER, START + 30)["kind"] == "more"    # what follows is added
+    assert users.get_pending(db, VILLAGER, START + 30).kind == "more"    # what follows is added
 
 
 def test_a_known_village_opens_the_ticket_at_once_with_a_number(services, db):

@@ -41,7 +41,7 @@ def test_a_pending_question_written_is_read_back_in_the_same_message(two_dbs):
     with users.read_once():
         assert users.get_pending(db, OPENID, NOW) is None
         users.set_pending(db, OPENID, "offer", {"question": "q"}, 600, NOW)
-        assert users.get_pending(db, OPENID, NOW)["kind"] == "offer"
+        assert users.get_pending(db, OPENID, NOW).kind == "offer"
         users.clear_pending(db, OPENID, NOW)
         assert users.get_pending(db, OPENID, NOW) is None
 
@@ -81,7 +81,7 @@ def test_a_new_villager_offered_the_adviser_is_not_asked_for_the_village(wechat,
         assert services.knowledge.by_id[services.matcher.decide(question).faq_id].needs_person
     answered = wechat.say(question, openid="oReadOnce0002")
     assert "回复1" in answered and "哪个村" not in answered
-    assert users.get_pending(db, "oReadOnce0002", time.time())["kind"] == "offer"
+    assert users.get_pending(db, "oReadOnce0002", time.time()).kind == "offer"
     told = wechat.say("1", openid="oReadOnce0002")
     [ticket] = list(db.query("SELECT question FROM tickets"))
     assert ticket["question"] == question and "哪个村" in told

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
 from bot.core.store import fetch_one, write
@@ -66,22 +67,41 @@ def touch_inbound(db, openid: str, now: float) -> None:
     update_user(db, openid, now, last_inbound_at=now, cs_sent_since_inbound=0)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """The question the bot last asked this villager: what kind of answer it waits for, what
+    the handler of that kind needs to act on it (``data``), and until when (epoch seconds)."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+    expires: float = 0.0
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Pending":
+        stored = json.loads(text)
+        return cls(kind=stored["kind"], data=stored.get("data") or {}, expires=float(stored["expires"]))
+
+    def waits_for(self, now: float, kind: str | None = None) -> bool:
+        """Not expired, and of ``kind`` when one is asked for."""
+        return self.expires >= now and (not kind or self.kind == kind)
+
+
 def set_pending(db, openid: str, kind: str, data: dict[str, Any], ttl: float, now: float,
                 **also: Any) -> None:
     """Keep the question the bot just asked (``also``: other fields written in the same statement)."""
-    pending = {"kind": kind, "data": data, "expires": now + ttl}
-    update_user(db, openid, now, pending=json.dumps(pending, ensure_ascii=False), **also)
+    update_user(db, openid, now, pending=Pending(kind, data, now + ttl).as_json(), **also)
 
 
-def get_pending(db, openid: str, now: float, kind: str | None = None) -> dict[str, Any] | None:
+def get_pending(db, openid: str, now: float, kind: str | None = None) -> Pending | None:
     """The user's pending question, if it has not expired (and is of ``kind``, if given)."""
     user = get_user(db, openid)
     if not user or not user["pending"]:
         return None
-    pending = json.loads(user["pending"])
-    if pending["expires"] < now or (kind and pending["kind"] != kind):
-        return None
-    return pending
+    pending = Pending.from_json(user["pending"])
+    return pending if pending.waits_for(now, kind) else None
 
 
 def clear_pending(db, openid: str, now: float) -> None:
