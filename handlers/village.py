@@ -1,15 +1,16 @@
 """Which village a villager lives in: asked once after the first answered question, and at a
 hand-over when it is still unknown; "改村" (typed or from the menu) asks again.
 
-The answer is a number from the list (or the village's name). Every hand-over that waited for
-the village (a draft ticket, bot/conversation/handover.py) goes out as soon as it is known (bot/conversation/villages.py).
+The answer is a number from the list, or the village's name — a name alone is taken whenever it
+comes (a villager who asked something else first may answer the question later). Every hand-over
+that waited for the village (a draft ticket, bot/conversation/handover.py) goes out as soon as it
+is known (bot/conversation/villages.py).
 """
 from __future__ import annotations
 
 import re
 
 from bot.conversation import handover
-from bot.escalation import tickets
 from bot.core import users
 from bot.conversation.villages import settle_village
 from bot.core.config import Config
@@ -35,23 +36,18 @@ def is_number(text: str) -> bool:
     return bool(re.match(r"^\s*[0-9０-９]{1,3}\s*$", text or ""))
 
 
-def waits_for_village(ctx: Context, openid: str) -> bool:
-    drafts = tickets.list_tickets(ctx.db, openid=openid, status=[tickets.S.DRAFT])
-    return any(t.waiting_for == "village" for t in drafts)
-
-
 def village_choice(incoming: Incoming, ctx: Context) -> Reply | None:
-    """A number after the village question, or a village's name while a hand-over waits for it."""
+    """A number after the village question, or a village's name at any time."""
     village = chosen_village(incoming.text, ctx.config)
     if village is None and not is_number(incoming.text):
         return None                   # not an answer to the question: treat it as a new message
     pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="village")
-    if pending is None and not (village and not is_number(incoming.text)
-                                and waits_for_village(ctx, incoming.openid)):
+    if pending is None and (village is None or is_number(incoming.text)):
         return None
     if village is None:               # a number out of range: ask again, keep the question
         return Reply(text="没有这个序号。" + handover.village_prompt(ctx.config), handler="village")
-    users.clear_pending(ctx.db, incoming.openid, ctx.now)
+    if pending is not None:
+        users.clear_pending(ctx.db, incoming.openid, ctx.now)
     return Reply(text=settle_village(ctx, incoming.openid, village), handler="village")
 
 

@@ -205,6 +205,14 @@ def test_the_village_is_asked_once_after_the_first_answer(wechat, db, app):
     assert rows["oH13"] == "平寨村" and rows["oH14"] is None
 
 
+def test_a_village_name_typed_after_another_question_is_still_taken(wechat, db):
+    wechat.reply_text(wechat.post(event_xml("CLICK", key="TOPIC_MARRIAGE", openid="oH19")))
+    assert "哪个村" in wechat.say("1", openid="oH19")             # asked after the first answer
+    wechat.say("借钱不还怎么办", openid="oH19")                    # something else first
+    assert "记下了" in wechat.say("古坡村", openid="oH19")          # the name, late, is still taken
+    assert next(db.query("SELECT village FROM users WHERE openid = 'oH19'"))["village"] == "古坡村"
+
+
 def test_the_menu_can_change_the_village(wechat, db):
     with_village(db, "oH15", "大年村")
     asked = wechat.reply_text(wechat.post(event_xml("CLICK", key="CHANGE_VILLAGE", openid="oH15")))

@@ -65,6 +65,16 @@ def test_on_12_04_the_menu_is_the_constitution_days(app, db, config):
     assert "村委会" in chosen and "【普法】" not in chosen     # no line under the day's own entries
 
 
+def test_a_villager_reads_the_same_line_once_and_a_changed_line_again(app, db):
+    assert CONSTITUTION_DAY in say(app, db, "借钱不还怎么办", DEC_4)
+    assert "【普法】" not in say(app, db, "离婚了孩子归谁", DEC_4 + 60)           # the same day: not again
+    assert CONSTITUTION_DAY in say(app, db, "借钱不还怎么办", DEC_4, openid="oVillagerPufa003")
+    assert "还有2天" in say(app, db, "借钱不还怎么办", at("2026-06-24 09:00"), openid="oVillagerPufa004")
+    assert "还有1天" in say(app, db, "借钱不还怎么办", at("2026-06-25 09:00"), openid="oVillagerPufa004")
+    assert "宪法宣传周" in say(app, db, "借钱不还怎么办", at("2026-12-02 09:00"), openid="oVillagerPufa004")
+    assert "【普法】" not in say(app, db, "借钱不还怎么办", at("2026-12-03 09:00"), openid="oVillagerPufa004")
+
+
 def test_days_ahead_the_line_counts_down_and_a_week_under_way_names_its_dates(app, db):
     assert "【普法】6月26日是国际禁毒日（还有2天）" in say(app, db, "借钱不还怎么办", at("2026-06-24 09:00"))
     assert "【普法】现在是宪法宣传周（12月1日至7日）" in say(app, db, "借钱不还怎么办", at("2026-12-02 09:00"),

@@ -3,7 +3,8 @@
 The reply pipeline (bot/conversation/pipeline.py) calls ``annotate`` once per reply, before it asks for the
 village and cuts the text to WeChat's size. A dispute between people answered from the FAQ gets
 the offer of the village's 人民调解委员会 (bot/conversation/mediation_offers.py); while a legal-publicity day
-is near, an answer ends with a line pointing to it (bot/community/publicity.py). Neither may cost the
+is near, an answer ends with a line pointing to it (bot/community/publicity.py) — once: the same line is
+not put under a villager's next answer again (it changes when the day comes nearer). Neither may cost the
 villager their answer: a fault here is logged and the answer goes out as it was.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 
 from bot.conversation import mediation_offers
 from bot.community import publicity
+from bot.core import users
 from bot.conversation.dispatch import Context, Incoming, Reply
 
 log = logging.getLogger(__name__)
@@ -23,8 +25,18 @@ def notes_for(ctx: Context, incoming: Incoming, reply: Reply) -> list[str]:
         return []
     notes = [mediation_offers.offer(ctx, incoming, consultation)]
     if consultation.action == "answer":
-        notes.append(publicity.line_for(ctx.config, ctx.now, consultation.faq_id))
+        notes.append(publicity_note(ctx, incoming.openid, consultation.faq_id))
     return [note for note in notes if note]
+
+
+def publicity_note(ctx: Context, openid: str, faq_id: str | None) -> str | None:
+    """The 普法 line, unless this villager was already shown the very same line."""
+    line = publicity.line_for(ctx.config, ctx.now, faq_id)
+    user = users.get_user(ctx.db, openid) if line else None
+    if line is None or (user is not None and user.get("publicity_noted") == line):
+        return None
+    users.update_user(ctx.db, openid, ctx.now, publicity_noted=line)
+    return line
 
 
 def annotate(ctx: Context, incoming: Incoming, reply: Reply) -> None:

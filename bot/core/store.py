@@ -100,7 +100,8 @@ CREATE TABLE IF NOT EXISTS users (
     pending TEXT,                  -- JSON: {"kind": "clarify"|"village"|..., ..., "expires": t}
     more_text TEXT,                -- the rest of a reply split at the byte limit
     updated_at REAL,
-    village_asked_at REAL          -- when the bot asked which village (asked once, unprompted)
+    village_asked_at REAL,         -- when the bot asked which village (asked once, unprompted)
+    publicity_noted TEXT           -- the last 普法 line put under an answer to this villager
 );
 
 -- Legal advisers (one per village, from config.toml or `legalbot adviser add`) and the backup.
