@@ -50,6 +50,13 @@ STATUS_OVERRIDES = {
              "amended it; that amendment is applied here, so the text held is the one in force"),
 }
 
+# Where the database's effective_date is the adoption date of the text's last amendment, not the
+# day that text took effect: law → (effective date, why).
+EFFECTIVE_OVERRIDES = {
+    "民事诉讼法": ("2024-01-01", "effective date corrected: the 2023 amendment was adopted on "
+                "2023-09-01 and took effect on 2024-01-01"),
+}
+
 # Amendments adopted after the text the database holds, applied in order (law → amendment titles).
 # The import refuses to run if the database holds a later amendment not listed here.
 AMENDMENTS = {"刑法": ["中华人民共和国刑法修正案（十二）"]}
@@ -251,6 +258,9 @@ def article_record(article: dict) -> dict:
 def provenance(law: sqlite3.Row, name: str, db_sha: str, amendments: list[dict], deleted: list[str]) -> dict:
     out = {"source": PACKAGE, "licence": LICENCE, "sha256": db_sha, "law_id": law["law_id"],
            "source_status": law["status"], "note": STATUS_OVERRIDES.get(name, ("", ""))[1]}
+    if name in EFFECTIVE_OVERRIDES:
+        out["source_effective_date"] = law["effective_date"]
+        out["effective_note"] = EFFECTIVE_OVERRIDES[name][1]
     if amendments:
         out["source_version_date"] = law["version_date"]
         out["amendments"] = amendments
@@ -273,7 +283,7 @@ def export_law(db: sqlite3.Connection, name: str, db_sha: str) -> dict:
         "law": short_name(law["law_name"]),
         "title": law["law_name"],
         "version_date": last["version_date"],
-        "effective_date": last["effective_date"],
+        "effective_date": EFFECTIVE_OVERRIDES.get(name, (last["effective_date"],))[0],
         "status": status,
         "in_force": status == "现行有效",
         "provenance": provenance(law, name, db_sha, amendments, deleted),

@@ -157,6 +157,12 @@ def test_a_deleted_article_is_not_held():
     assert load_statutes(str(STATUTES_DIR)).get("刑法第199条") is None
 
 
+def test_civil_procedure_law_records_the_day_its_2023_text_took_effect():
+    law = read(STATUTES_DIR / "民事诉讼法.json")
+    assert (law["version_date"], law["effective_date"]) == ("2023-09-01", "2024-01-01")
+    assert law["provenance"]["source_effective_date"] == "2023-09-01"       # the source's, kept
+
+
 def test_rural_land_contract_law_is_imported_as_in_force():
     law = read(STATUTES_DIR / "农村土地承包法.json")
     assert (law["status"], law["in_force"], law["version_date"]) == ("现行有效", True, "2018-12-29")
