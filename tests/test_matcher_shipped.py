@@ -1,6 +1,7 @@
 """The matcher on the shipped knowledge base: questions written here, not taken from any eval set."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -65,16 +66,27 @@ print(json.dumps([matcher.decide(q).as_json() for q in sys.argv[1:]], ensure_asc
 """
 
 
+def other_seeds(count: int) -> list[str]:
+    """``count`` hash seeds, none of them the one this process may have been started with."""
+    return [seed for seed in "1234" if seed != os.environ.get("PYTHONHASHSEED")][:count]
+
+
 @pytest.mark.slow
-def test_a_question_gets_the_same_decision_and_choices_in_every_worker():
-    """Each gunicorn worker hashes words with its own seed: ties must not follow that order."""
+def test_a_question_gets_the_same_decision_and_choices_in_every_worker(matcher):
+    """Each gunicorn worker hashes words with its own seed: ties must not follow that order.
+    Four seeds: this process's own (its matcher is the one the session built) and three fresh
+    processes, each building its matcher under another seed, started together."""
     questions = ["老人每年都要刷脸认证吗", "私生子有没有继承权", "娃能跟妈姓吗"]
-    outputs = set()
-    for seed in ("1", "2", "3", "4"):
-        done = subprocess.run([sys.executable, "-c", SAME_IN_EVERY_PROCESS, *questions],
-                              capture_output=True, text=True, timeout=120, check=True,
-                              env={**os.environ, "PYTHONHASHSEED": seed})
-        outputs.add(done.stdout)
+    here = json.dumps([matcher.decide(q).as_json() for q in questions], ensure_ascii=False)
+    children = [subprocess.Popen([sys.executable, "-c", SAME_IN_EVERY_PROCESS, *questions],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env={**os.environ, "PYTHONHASHSEED": seed})
+                for seed in other_seeds(3)]
+    outputs = {here + "\n"}
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+        outputs.add(out)
     assert len(outputs) == 1
 
 
