@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from bot.conversation.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.retrieval.matcher import chitchat_text
-from bot.retrieval.triggers import load_triggers
 from handlers import add
 
 
 def chitchat(incoming: Incoming, ctx: Context) -> Reply | None:
-    triggers = load_triggers()
+    triggers = ctx.services.lexicons.triggers
     normalized = incoming.normalized
     chat = triggers.chitchat_kind(normalized) if normalized else None
     if chat is None:

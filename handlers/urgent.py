@@ -13,7 +13,6 @@ from bot.escalation import tickets
 from bot.conversation.dispatch import Consultation, Context, Incoming, Registry, Reply
 from bot.retrieval.matcher import URGENT_TEXT
 from bot.escalation.routing import advisers_reached
-from bot.retrieval.triggers import load_triggers
 from handlers import add
 
 MENU_ACTION = "emergency"
@@ -22,7 +21,7 @@ MENU_ASK = "方便的话，打字告诉我们发生了什么、您在哪里。"
 
 
 def urgent(incoming: Incoming, ctx: Context) -> Reply | None:
-    reason = load_triggers().urgent_reason(incoming.normalized)
+    reason = ctx.services.lexicons.triggers.urgent_reason(incoming.normalized)
     if reason is None:
         return None
     consultation = Consultation(question=incoming.text, action="urgent", score=1.0)

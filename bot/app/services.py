@@ -52,6 +52,12 @@ class Services:
         return LiveKnowledge(self.config, self.db_path)
 
     @cached_property
+    def lexicons(self):
+        """Trigger phrases and question words from the configured knowledge_dir's dict/."""
+        from bot.retrieval.lexicons import lexicons_for
+        return lexicons_for(self.config)
+
+    @cached_property
     def registry(self):
         from bot.conversation.dispatch import load_handlers
         from handlers import DEFAULT_HANDLERS

@@ -56,8 +56,15 @@ class Snapshot:
 
     @property
     def matcher(self):
+        return self._part("matcher", self._build_matcher)
+
+    def _build_matcher(self):
+        """The matcher, reading the configured knowledge directory's dictionaries."""
+        from bot.retrieval.lexicons import lexicons_for
         from bot.retrieval.matcher import Matcher
-        return self._part("matcher", lambda: Matcher(self.knowledge, self.config.matcher))
+        lexicons = lexicons_for(self.config)
+        return Matcher(self.knowledge, self.config.matcher, triggers=lexicons.triggers,
+                       lexicon=lexicons.question)
 
     @property
     def law_index(self):
