@@ -153,3 +153,10 @@ def test_the_writers_copy_the_wal_into_the_database_every_so_many_turns(tmp_path
     assert path.stat().st_size > size + (store.CHECKPOINT_TURNS - 1) * 2000
     reader = sqlite3.connect(path)
     assert reader.execute("SELECT count(*) FROM users").fetchone()[0] == store.CHECKPOINT_TURNS
+
+
+def test_a_follow_up_turn_finds_its_consultation_by_index_not_by_scanning(tmp_path):
+    db = store.connect(str(tmp_path / "t.db"))
+    plan = " ".join(str(row[-1]) for row in db.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM consultations WHERE message_id = ?", [1]))
+    assert "consultations_message" in plan

@@ -87,6 +87,8 @@ CREATE TABLE IF NOT EXISTS consultations (
 );
 CREATE INDEX IF NOT EXISTS consultations_asked ON consultations(asked_at);
 CREATE INDEX IF NOT EXISTS consultations_openid ON consultations(openid, asked_at);
+-- a follow-up turn (a chosen number, a 补充) finds the consultation its question started
+CREATE INDEX IF NOT EXISTS consultations_message ON consultations(message_id);
 
 -- Per-villager state: village, pending clarify choices, the rest of a long answer, the
 -- customer-service window (48 h after the user's last message).
