@@ -13,6 +13,7 @@ from bot.escalation import advisers as adv
 from bot.escalation import tickets
 from bot.escalation.advisers import Adviser
 from bot.conversation.dispatch import Context, Incoming, Registry, Reply
+from bot.conversation.replies import capped_list, one_line
 from bot.escalation.tickets import Ticket, TicketError
 from handlers import add
 
@@ -27,10 +28,8 @@ def todo_text(ctx: Context, adviser: Adviser, _match) -> str:
     waiting = tickets.adviser_todo(ctx.db, adviser)
     if not waiting:
         return "目前没有待答复的咨询。"
-    lines = [f"#{t.id} {t.village or ''} {hours_ago(ctx, t)}：{short(t.question)}"
-             for t in waiting[:TODO_LIMIT]]
-    more = f"\n……还有{len(waiting) - TODO_LIMIT}条，请到后台查看。" if len(waiting) > TODO_LIMIT else ""
-    return f"待答复 {len(waiting)} 条：\n" + "\n".join(lines) + more + "\n回复“详情 编号”看全文。"
+    lines = [f"#{t.id} {t.village or ''} {hours_ago(ctx, t)}：{short(t.question)}" for t in waiting]
+    return capped_list(f"待答复 {len(waiting)} 条：", lines, TODO_LIMIT, "条", "回复“详情 编号”看全文。")
 
 
 def hours_ago(ctx: Context, ticket: Ticket) -> str:
@@ -39,8 +38,7 @@ def hours_ago(ctx: Context, ticket: Ticket) -> str:
 
 
 def short(text: str, limit: int = 24) -> str:
-    text = (text or "（语音）").replace("\n", " ")
-    return text if len(text) <= limit else text[:limit] + "…"
+    return one_line(text, limit, "（语音）")
 
 
 def detail_text(ctx: Context, adviser: Adviser, match) -> str:

@@ -28,6 +28,7 @@ from bot.core import users
 from bot.escalation.advisers import Adviser
 from bot.core.config import Config
 from bot.conversation.dispatch import Context, Incoming, Registry, Reply
+from bot.conversation.replies import capped_list, one_line
 from bot.retrieval.disputes import KIND_LABELS, Kind
 from bot.community.mediation import Case, MediationError, NewCase, Party, Source, Status
 from bot.conversation.mediation_offers import (committee_name, expect_contact, fresh_offer, open_from_offer,
@@ -155,14 +156,12 @@ def list_text(ctx: Context, adviser: Adviser, _match) -> str:
     if not cases:
         return "目前没有待调解的案件。"
     lines = [f"调解#{c.id} {c.village} {c.kind_label} {c.status_label}（{c.sessions}次）：{short(c.summary)}"
-             for c in cases[:LIST_LIMIT]]
-    more = f"\n……还有{len(cases) - LIST_LIMIT}件，请到后台查看。" if len(cases) > LIST_LIMIT else ""
-    return f"待调解 {len(cases)} 件：\n" + "\n".join(lines) + more + "\n回复“调解 编号”看详情。"
+             for c in cases]
+    return capped_list(f"待调解 {len(cases)} 件：", lines, LIST_LIMIT, "件", "回复“调解 编号”看详情。")
 
 
 def short(text: str, limit: int = 20) -> str:
-    text = (text or "（未填）").replace("\n", " ")
-    return text if len(text) <= limit else text[:limit] + "…"
+    return one_line(text, limit, "（未填）")
 
 
 def detail_text(ctx: Context, adviser: Adviser, match) -> str:

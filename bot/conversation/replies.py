@@ -82,3 +82,18 @@ def has_more_text(db, openid: str) -> bool:
     the one the handlers read for this message (bot.core.users.read_once)."""
     user = users.get_user(db, openid)
     return user is not None and user["more_text"] is not None
+
+
+# ---- lists sent to an adviser's or mediator's phone ----------------------------------------
+
+def one_line(text: str | None, limit: int, empty: str) -> str:
+    """``text`` on one line, cut to ``limit`` characters (``empty`` when there is none)."""
+    text = (text or empty).replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def capped_list(heading: str, lines: list[str], limit: int, unit: str, hint: str) -> str:
+    """At most ``limit`` lines under ``heading``; the rest is counted and left to the console."""
+    more = f"\n……还有{len(lines) - limit}{unit}，请到后台查看。" if len(lines) > limit else ""
+    return heading + "\n" + "\n".join(lines[:limit]) + more + "\n" + hint
+
