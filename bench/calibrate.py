@@ -62,6 +62,7 @@ GRID: dict[str, list[float]] = {
     "w_model": [x / 10 for x in range(0, 16)],
     "model_answer_min": [x / 100 for x in range(30, 101, 5)],
     "model_score_min": [x / 100 for x in range(10, 71, 2)],
+    "counterpart_penalty": [x / 100 for x in range(0, 31, 2)],
 }
 # The settings that change how a question is read (so the questions are read again for each).
 READING = {"nonlegal_weight": [0.3, 0.5], "unknown_weight": [0.3, 0.6, 1.0]}
@@ -101,7 +102,8 @@ def hit(citations: Iterable[str], wanted: Iterable[str]) -> bool:
     return bool(set(citations or ()) & set(wanted or ()))
 
 
-WEIGHTS = ("w_coverage", "w_focus", "w_closeness", "w_shape", "w_keywords", "w_answer", "w_chars", "w_model", "role_penalty")
+WEIGHTS = ("w_coverage", "w_focus", "w_closeness", "w_shape", "w_keywords", "w_answer", "w_chars", "w_model", "role_penalty",
+           "counterpart_penalty")
 
 
 def ranked_for(obs: Observation, s: Any) -> list:

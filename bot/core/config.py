@@ -136,6 +136,7 @@ class MatcherSettings:
     w_chars: float = 0.05
     w_model: float = 0.0              # the entry model's probability (bot/retrieval/entrymodel.py)
     role_penalty: float = 0.3         # taken off an entry written for the other side
+    counterpart_penalty: float = 0.0  # taken off an entry whose texts name none of the question's parties
     agree_answer_min: float = 0.46    # answer from this score when the single measures agree on the entry
     agree_count: int = 3              # on how many of the four measures (5: never)
     model_answer_min: float = 1.01    # answer when the entry model gives the top entry this probability …
@@ -147,7 +148,7 @@ class MatcherSettings:
     def __post_init__(self) -> None:
         shares = ("answer_min", "answer_margin", "clarify_min", "clarify_margin", "lead_answer_min",
                   "lead_answer_margin", "w_coverage", "w_focus", "w_closeness", "w_shape", "w_keywords", "w_answer", "w_chars",
-                  "w_model", "role_penalty", "background_weight", "nonlegal_weight", "unknown_weight", "agree_answer_min",
+                  "w_model", "role_penalty", "counterpart_penalty", "background_weight", "nonlegal_weight", "unknown_weight", "agree_answer_min",
                   "model_answer_min", "model_score_min")
         for name in shares:
             if not 0.0 <= getattr(self, name) <= 1.5:

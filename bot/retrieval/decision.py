@@ -33,6 +33,7 @@ class Features(NamedTuple):
     anchors: int       # legal words the question and the entry share
     role: int          # +1 written for the asker's side, -1 for the other side, 0 no side
     model: float = 0.0  # the entry model's probability among the candidates (bot/retrieval/entrymodel.py)
+    counterpart: int = 0  # +1 the entry's texts name a party the question names, -1 none of them, 0 it names none
 
     def as_json(self) -> dict[str, Any]:
         return {name: round(value, 3) if isinstance(value, float) else value
@@ -66,6 +67,7 @@ class Reading:
     outside: str | None = None     # "field: phrase" when outside the service's fields
     roles: frozenset[str] = frozenset()
     unknown: int = 0               # words no entry uses (月亮, 理发店)
+    parties: frozenset[str] = frozenset()   # kinds of party it names (bot/retrieval/counterparts.py)
 
 
 @dataclass
@@ -84,11 +86,14 @@ class Verdict:
 
 def score(f: Features, s: Any) -> float:
     """The features blended with the configured weights, scaled so that a perfect match scores 1;
-    an entry written for the other side of the matter is pushed down by ``role_penalty``."""
+    an entry written for the other side of the matter is pushed down by ``role_penalty``, one
+    whose texts never name the party the question is against (the village, not the neighbour)
+    by ``counterpart_penalty``."""
     weights = (s.w_coverage, s.w_focus, s.w_closeness, s.w_shape, s.w_keywords, s.w_answer, s.w_chars, s.w_model)
     values = (f.coverage, f.focus, f.closeness, f.shape, f.keywords, f.answer, f.chars, f.model)
     blended = sum(w * v for w, v in zip(weights, values)) / (sum(weights) or 1.0)
-    return blended - (s.role_penalty if f.role < 0 else 0.0)
+    return (blended - (s.role_penalty if f.role < 0 else 0.0)
+            - (s.counterpart_penalty if f.counterpart < 0 else 0.0))
 
 
 def rank(candidates: Sequence[Candidate], s: Any) -> list[tuple[float, Candidate]]:

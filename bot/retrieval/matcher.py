@@ -33,6 +33,7 @@ from typing import Any, Iterable
 from rapidfuzz import fuzz
 
 from bot.core import text as tx
+from bot.retrieval.counterparts import Counterparts, load_counterparts, relation
 from bot.retrieval.decision import Candidate, Features, Reading, Verdict, choose
 from bot.retrieval.entrymodel import EntryModel, entry_model, sorted_terms, weighted_terms, with_pairs
 from bot.retrieval.question import OPPOSITE, QuestionLexicon, core_flags, load_lexicon
@@ -155,6 +156,7 @@ class Indexed:
     focus: dict[str, float]   # per word of the bag: the share of the phrasings holding it (keywords: 1)
     bigrams: frozenset[str] = frozenset()   # character pairs of the phrasings and keywords
     where: dict[str, tuple[int, ...]] = field(default_factory=dict)   # word → the phrasings holding it
+    parties: frozenset[str] = frozenset()   # kinds of party its phrasings and keywords name
 
 
 def is_cjk(chars: str) -> bool:
@@ -212,11 +214,13 @@ class Matcher:
     """Built once per process from the knowledge base; ``decide`` is pure and fast."""
 
     def __init__(self, kb: Any, settings: Any, triggers: Triggers | None = None,
-                 lexicon: QuestionLexicon | None = None, model_cache: Path | str | None = "default"):
+                 lexicon: QuestionLexicon | None = None, model_cache: Path | str | None = "default",
+                 counterparts: Counterparts | None = None):
         self.kb = kb
         self.settings = settings
         self.triggers = triggers or load_triggers()
         self.lexicon = lexicon or load_lexicon()
+        self.counterparts = counterparts or load_counterparts()
         self.entries = [self._index_entry(e) for e in kb.entries]
         self._group_weights: dict[frozenset[str], float] = {}
         self._holder_cache: dict[frozenset[str], tuple[frozenset[int], frozenset[int]]] = {}
@@ -256,8 +260,9 @@ class Matcher:
         for index, phrasing in enumerate(phrasings):
             for word in phrasing.words:
                 where[word].append(index)
+        parties = self.counterparts.named_in_any([*(p.text for p in phrasings), *map(tx.normalize, entry.keywords)])
         return Indexed(entry, phrasings, bag, frozenset(keywords), answer, focus_of(phrasings, keywords), pairs,
-                       {w: tuple(ns) for w, ns in where.items()})
+                       {w: tuple(ns) for w, ns in where.items()}, parties)
 
     def _idf(self) -> dict[str, float]:
         """Document frequency over entries: a word counts for an entry found in any of its fields."""
@@ -365,7 +370,8 @@ class Matcher:
         unknown = sum(not any(w in self.idf for alt in idea for w in alt) for idea in factors)
         reading = Reading(ideas=len(groups), legal=any(legal),
                           outside=self.lexicon.field_outside(normalized),
-                          roles=self.lexicon.roles_of(normalized), unknown=unknown)
+                          roles=self.lexicon.roles_of(normalized), unknown=unknown,
+                          parties=self.counterparts.named_in(normalized))
         pairs = tuple((p, self.bigram_idf.get(p, self.unknown_weight)) for p in sorted(tx.char_pairs(normalized.replace(" ", ""))))
         terms = with_pairs(weighted_terms(factors), (p for p, _ in pairs))
         return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, sorted_terms(terms))
@@ -461,7 +467,8 @@ class Matcher:
         total = query.total
         return Features(shared / total, central / total, closeness, shape, keywords / total,
                         answer / total, chars, shared, anchors,
-                        role_relation(query.reading.roles, entry_role(item.entry)), model)
+                        role_relation(query.reading.roles, entry_role(item.entry)), model,
+                        relation(query.reading.parties, item.parties))
 
     def candidates(self, query: Query) -> list[Candidate]:
         """The shortlisted entries with their features, in shortlist order."""
