@@ -12,7 +12,8 @@ import pytest
 from bot.core.config import PROJECT_ROOT, ConfigError, MatcherSettings
 from bot.core.text import DictionaryError
 from bot.kb.knowledge import KnowledgeBase, load_statutes, read_entries
-from bot.retrieval.counterparts import build_counterparts, load_counterparts, relation
+from bot.retrieval.counterparts import build_counterparts, relation
+from bot.retrieval.lexicons import default_lexicons
 from bot.retrieval.decision import Features, score
 from bot.retrieval.matcher import Matcher
 
@@ -84,7 +85,7 @@ def test_the_score_loses_the_counterpart_penalty_only_for_a_mismatch():
 
 
 def test_the_shipped_lexicon_loads_and_names_the_kinds_the_issue_needs():
-    shipped = load_counterparts()
+    shipped = default_lexicons().counterparts
     kinds = {kind for kind, _ in shipped.kinds}
     assert {"neighbour", "relative", "village", "government", "business"} <= kinds
     assert shipped.named_in("老板不给工钱") == {"business"}

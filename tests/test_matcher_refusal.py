@@ -16,7 +16,8 @@ from bot.core.config import MatcherSettings, load_config
 from bot.kb.knowledge import FaqEntry, KnowledgeBase
 from bot.retrieval.matcher import Matcher
 from bot.app.services import Services
-from bot.core.text import normalize, tokenizer
+from bot.core.text import normalize
+from bot.retrieval.lexicons import default_lexicons
 from tests.matcher_support import small_matcher
 
 OUT_OF_DOMAIN = [json.loads(line) for line in
@@ -64,8 +65,8 @@ def test_mars_land_does_not_get_the_custody_answer(shipped):
 def test_the_homophone_pass_never_rewrites_a_known_word(sentence):
     matcher = small_matcher()
     corrected = matcher.correct_homophones(normalize(sentence))
-    known = tokenizer().FREQ
-    for word in tokenizer().lcut(normalize(sentence), HMM=False):
+    known = matcher.dictionaries.tokenizer.FREQ
+    for word in matcher.dictionaries.tokenizer.lcut(normalize(sentence), HMM=False):
         if len(word) > 1 and known.get(word):
             assert word in corrected, f"{word} was rewritten in {corrected}"
 
@@ -128,5 +129,4 @@ def test_a_question_naming_no_side_sees_both_sides(sides):
     ("孩子在学校被同学欺负了", "victim"), ("我被同学霸凌了", "victim"),
 ])
 def test_bullying_is_read_from_the_side_the_asker_is_on(question, role):
-    from bot.retrieval.question import load_lexicon
-    assert load_lexicon().roles_of(normalize(question)) == frozenset({role})
+    assert default_lexicons().question.roles_of(normalize(question)) == frozenset({role})

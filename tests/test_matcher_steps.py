@@ -7,8 +7,9 @@ import pytest
 
 from bot.core.config import ConfigError, MatcherSettings
 from bot.retrieval.decision import Candidate, Features, Reading, choose, rank, score
-from bot.retrieval.question import build_lexicon, clauses, core_flags, load_lexicon
-from bot.core.text import DictionaryError, word_groups
+from bot.retrieval.lexicons import default_lexicons
+from bot.retrieval.question import build_lexicon, clauses, core_flags
+from bot.core.text import DictionaryError
 from tests.matcher_support import small_matcher
 
 SETTINGS = MatcherSettings(answer_min=0.6, answer_margin=0.05, lead_answer_min=0.45, lead_answer_margin=0.15,
@@ -23,7 +24,7 @@ def features(level: float, *, shared: float = 8.0, anchors: int = 2, role: int =
 
 
 def entry(faq_id: str, level: float, quoted: str | None = None, **kw) -> Candidate:
-    return Candidate(faq_id, f"{faq_id}?", (quoted or f"民法典第{len(faq_id)}条",), quoted or faq_id,
+    return Candidate(faq_id, f"{faq_id}?", (quoted or f"民法典第{ord(faq_id[0])}条",), quoted or faq_id,
                      "测试", features(level, **kw))
 
 
@@ -117,18 +118,18 @@ def test_matcher_settings_out_of_range_are_refused(bad):
 
 def test_the_clause_that_asks_is_the_core_of_a_story():
     parts = clauses("我家去年盖了新房 邻居说占了他家的地 现在他天天来闹 宅基地到底归谁")
-    flags = core_flags(parts, load_lexicon(), word_groups)
+    flags = core_flags(parts, default_lexicons().question, default_lexicons().dictionaries.word_groups)
     assert [p for p, f in zip(parts, flags) if f] == ["宅基地到底归谁"]
 
 
 def test_a_bare_question_clause_leans_on_the_clause_before_it():
     parts = clauses("昨天晚上我爸被人用砖头砸伤了 我们该怎么办")
-    assert core_flags(parts, load_lexicon(), word_groups) == [True, True]
+    assert core_flags(parts, default_lexicons().question, default_lexicons().dictionaries.word_groups) == [True, True]
 
 
 def test_a_story_without_a_question_is_all_core():
     parts = clauses("被人在网上骂了 有截图")
-    assert core_flags(parts, load_lexicon(), word_groups) == [True, True]
+    assert core_flags(parts, default_lexicons().question, default_lexicons().dictionaries.word_groups) == [True, True]
 
 
 def test_background_words_count_less_than_the_asking_clause():
@@ -149,17 +150,17 @@ def test_background_words_count_less_than_the_asking_clause():
 ])
 def test_the_askers_side_is_read_from_the_question(question, roles):
     from bot.core.text import normalize
-    assert load_lexicon().roles_of(normalize(question)) == roles
+    assert default_lexicons().question.roles_of(normalize(question)) == roles
 
 
 @pytest.mark.parametrize("question, field", [("我想申请一个专利", "intellectual_property"),
                                              ("公司股东怎么退股", "company"), ("个人所得税怎么算", "tax")])
 def test_fields_outside_the_service_are_named(question, field):
-    assert load_lexicon().field_outside(question).startswith(field)
+    assert default_lexicons().question.field_outside(question).startswith(field)
 
 
 def test_a_villagers_share_in_the_collective_is_not_company_law():
-    assert load_lexicon().field_outside("村集体股份分红外嫁女有没有份") is None
+    assert default_lexicons().question.field_outside("村集体股份分红外嫁女有没有份") is None
 
 
 @pytest.mark.parametrize("broken, message", [

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.text import DictionaryError
-from bot.retrieval.triggers import build_triggers, count_distinct, largest_amount, load_triggers
+from bot.retrieval.lexicons import default_lexicons
+from bot.retrieval.triggers import build_triggers, count_distinct, largest_amount
 
 MINIMAL = {
     "urgent": {"phrases": ["救命"]},
@@ -20,7 +21,7 @@ def with_change(section: str, key: str, value) -> dict:
 
 
 def test_the_shipped_triggers_load_and_cover_every_escalation_reason():
-    triggers = load_triggers()
+    triggers = default_lexicons().triggers
     assert {"person", "court", "criminal", "land_taking", "fraud", "tangle"} <= set(triggers.escalate)
     assert {c.kind for c in triggers.chitchat} >= {"greeting", "thanks", "identity", "help"}
 

@@ -1,9 +1,15 @@
 """Normalization, segmentation and synonyms: both sides of every comparison look alike."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from bot.core import text as tx
+from bot.core.config import PROJECT_ROOT
+
+SHIPPED = PROJECT_ROOT / "knowledge" / "dict"
+WORDS = tx.dictionaries_in(SHIPPED)
 
 
 def test_full_width_letters_and_digits_become_half_width_lower_case():
@@ -42,30 +48,32 @@ def test_chinese_number_parses_sections_and_refuses_lists():
 
 
 def test_legal_words_from_the_user_dictionary_stay_whole():
-    words = tx.tokens("申请人身安全保护令要去哪里 宅基地和采伐证")
+    words = WORDS.tokens("申请人身安全保护令要去哪里 宅基地和采伐证")
     assert {"人身安全保护令", "宅基地", "采伐证"} <= set(words)
 
 
 def test_long_words_also_yield_their_leading_and_trailing_parts():
-    assert {"离婚冷静期", "离婚", "冷静期"} <= set(tx.tokens("离婚冷静期"))
-    assert "天天" not in tx.tokens("今天天气")
+    assert {"离婚冷静期", "离婚", "冷静期"} <= set(WORDS.tokens("离婚冷静期"))
+    assert "天天" not in WORDS.tokens("今天天气")
 
 
 def test_function_words_and_bare_numbers_are_dropped():
-    words = tx.tokens("我想问一下彩礼30000能要回来吗")
+    words = WORDS.tokens("我想问一下彩礼30000能要回来吗")
     assert "我" not in words and "吗" not in words and "30000" not in words and "彩礼" in words
 
 
 def test_expand_keeps_the_colloquial_word_and_adds_the_legal_one():
-    assert tx.expand(["老婆", "娃"]) == ["老婆", "妻子", "娃", "子女"]
+    assert WORDS.expand(["老婆", "娃"]) == ["老婆", "妻子", "娃", "子女"]
 
 
 def test_phrases_across_word_boundaries_map_to_legal_words():
-    assert ("过了几年", "诉讼时效") in tx.phrase_synonyms("欠钱过了几年还能要吗")
+    assert ("过了几年", "诉讼时效") in WORDS.phrase_synonyms("欠钱过了几年还能要吗")
 
 
-def test_the_tokenizer_is_built_once_per_process():
-    assert tx.tokenizer() is tx.tokenizer()
+def test_the_dictionaries_of_one_folder_are_built_once_per_process(tmp_path):
+    (tmp_path / "dict").symlink_to(SHIPPED)
+    assert tx.dictionaries_in(SHIPPED) is WORDS
+    assert tx.dictionaries_in(tmp_path / "dict") is WORDS   # a symlink is the same folder
 
 
 def test_homophones_share_a_pinyin_key():
@@ -92,8 +100,8 @@ def test_synonym_map_is_validated_at_load(table, message):
 
 
 def test_shipped_dictionaries_load():
-    assert len(tx.synonyms()) > 100
-    assert "宅基地" in tx.legal_words()
+    assert len(WORDS.synonyms) > 100
+    assert "宅基地" in WORDS.legal_words
 
 
 def shipped_texts() -> list[str]:
@@ -114,3 +122,50 @@ def test_the_conversion_is_skipped_only_where_it_would_change_nothing():
 @pytest.mark.parametrize("raw, simplified", [("沈默", "沉默"), ("乾燥", "干燥"), ("乾隆", "乾隆"), ("於是", "于是")])
 def test_a_phrase_or_character_that_converts_is_still_converted(raw, simplified):
     assert tx.to_simplified(raw) == simplified
+
+
+# --- the words of the folder given, not of the shipped one ---------------------------------------
+
+INVENTED = "乌龙地契"    # no shipped dictionary knows it: jieba cuts it in two
+
+
+def copied_dict(tmp_path):
+    folder = tmp_path / "dict"
+    shutil.copytree(SHIPPED, folder)
+    return folder
+
+
+def test_a_word_added_to_a_copied_user_dictionary_is_one_word_only_there(tmp_path):
+    folder = copied_dict(tmp_path)
+    with (folder / "userdict.txt").open("a", encoding="utf-8") as out:
+        out.write(f"\n{INVENTED} 20 n\n")
+    assert INVENTED in tx.dictionaries_in(folder).tokens(f"我家的{INVENTED}丢了")
+    assert INVENTED not in WORDS.tokens(f"我家的{INVENTED}丢了")
+    assert INVENTED in tx.dictionaries_in(folder).legal_words and INVENTED not in WORDS.legal_words
+
+
+def test_a_synonym_changed_in_a_copied_folder_changes_only_that_folder(tmp_path):
+    folder = copied_dict(tmp_path)
+    path = folder / "synonyms.toml"
+    original = path.read_text(encoding="utf-8")
+    changed = original.replace('"妻子" = [', f'"妻子" = ["{INVENTED}", ', 1)
+    assert changed != original
+    path.write_text(changed, encoding="utf-8")
+    assert "妻子" in tx.dictionaries_in(folder).expand([INVENTED])
+    assert WORDS.expand([INVENTED]) == [INVENTED]
+
+
+def test_an_edited_dictionary_file_is_read_again(tmp_path):
+    folder = copied_dict(tmp_path)
+    before = tx.dictionaries_in(folder)
+    with (folder / "stopwords.txt").open("a", encoding="utf-8") as out:
+        out.write("\n宅基地\n")
+    after = tx.dictionaries_in(folder)
+    assert after is not before
+    assert before.is_content("宅基地") and not after.is_content("宅基地")
+
+
+def test_a_folder_without_its_dictionary_files_is_refused_naming_the_file(tmp_path):
+    (tmp_path / "dict").mkdir()
+    with pytest.raises(tx.DictionaryError, match="userdict.txt"):
+        tx.dictionaries_in(tmp_path / "dict")

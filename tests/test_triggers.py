@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.text import normalize
-from bot.retrieval.triggers import Reading, build_triggers, largest_amount, load_triggers
+from bot.retrieval.lexicons import default_lexicons
+from bot.retrieval.triggers import Reading, build_triggers, largest_amount
 
 NEEDS_A_PERSON = [
     ("我哥被公安抓了 说是盗窃 家里该怎么办", "criminal"),
@@ -50,7 +51,7 @@ STAYS_WITH_THE_FAQ = [
 
 
 def reason_of(text: str) -> str | None:
-    return load_triggers().escalate_reason(normalize(text))
+    return default_lexicons().triggers.escalate_reason(normalize(text))
 
 
 @pytest.mark.parametrize("text, reason", NEEDS_A_PERSON)
@@ -85,7 +86,7 @@ def test_reading_skips_small_linking_words_between_the_marker_and_the_cue():
 
 
 def test_each_escalation_rule_names_its_category_for_the_records():
-    triggers = load_triggers()
+    triggers = default_lexicons().triggers
     assert triggers.category_of("court: 传票") == "纠纷解决与法律服务"
     assert triggers.category_of("land_taking: 强拆") == "土地与宅基地"
     assert triggers.category_of("nothing") is None
@@ -107,7 +108,7 @@ def test_a_together_rule_needs_every_group_within_reach():
 
 
 def test_escalation_rules_are_not_read_by_the_faq_view():
-    assert load_triggers().without_escalation().escalate_reason(normalize("法院传票")) is None
+    assert default_lexicons().triggers.without_escalation().escalate_reason(normalize("法院传票")) is None
 
 
 LONG_SERIOUS = (

@@ -42,8 +42,9 @@ def show_gaps(period: Period, include_test: bool, as_json: bool) -> None:
     from bot.learning.drafts import keep_names
     services = make_services()
     db = services.open_db()
-    found = gaps.group(gaps.unanswered(db, period, include_test))
-    groups = gaps.gaps_json(found, keep_names(services.config), gaps.answering_entry(services))
+    words = services.lexicons.dictionaries
+    found = gaps.group(gaps.unanswered(db, period, include_test), words)
+    groups = gaps.gaps_json(found, keep_names(services.config), words, gaps.answering_entry(services))
     if as_json:
         print_json({**period.as_json(), "questions": sum(g.count for g in found), "groups": groups})
         return

@@ -24,9 +24,14 @@ import json
 import re
 import sqlite3
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from bot.core.store import transaction
+
+if TYPE_CHECKING:   # not imported at run time: loading jieba is for the callers that scrub text
+    import jieba
+
+    from bot.core.text import Dictionaries
 
 UNITS = {"d": 86400, "w": 7 * 86400, "m": 30 * 86400, "y": 365 * 86400}
 
@@ -132,11 +137,12 @@ SOMEBODY = "某人"
 COUNTED = frozenset("一二两三四五六七八九十几每这那哪了")
 
 
-def scrub_text(text: str | None, keep: Iterable[str] = ()) -> str:
+def scrub_text(text: str | None, keep: Iterable[str], words: Dictionaries) -> str:
     """The text with people's names, phone and ID numbers, bank accounts, number plates, chat
     handles and places below the village taken out: a name becomes 某人 (某 before a title:
     某律师), so the sentence still reads; the rest is removed. ``keep``: names that stay (the
-    township's villages).
+    township's villages); ``words``: the configured knowledge directory's dictionaries (a word
+    jieba knows with them is no name).
 
     Names are found by cue (我叫…, 老王, 黄某, 李老板) and by the shape jieba gives an unknown
     name (a surname starting a word it does not know). It errs on the side of masking: a person
@@ -150,14 +156,13 @@ def scrub_text(text: str | None, keep: Iterable[str] = ()) -> str:
         text = pattern.sub("", text)
     text = HANDLE.sub(r"\1", text)
     text = NAME_CUE.sub(lambda m: m[1] + SOMEBODY, text)
-    return scrub_names(scrub_places(text, keep), keep)
+    return scrub_names(scrub_places(text, keep, words.tokenizer), keep, words.tokenizer)
 
 
-def scrub_places(text: str, keep: tuple[str, ...]) -> str:
+def scrub_places(text: str, keep: tuple[str, ...], tk: jieba.Tokenizer) -> str:
     """Remove places below the village: a hamlet or group jieba does not know as a word (隔壁屯
     is no place name), a numbered group, a house number. A kept name is never cut into."""
-    from bot.core.text import tokenizer
-    freq = tokenizer().FREQ
+    freq = tk.FREQ
 
     def hamlet(match: re.Match) -> str:
         name = match[1] or match[2]
@@ -167,17 +172,15 @@ def scrub_places(text: str, keep: tuple[str, ...]) -> str:
     return NUMBERED_PLACE.sub(lambda m: m[0] if any(m[0] in k for k in keep) else "", text)
 
 
-def scrub_names(text: str, keep: tuple[str, ...]) -> str:
+def scrub_names(text: str, keep: tuple[str, ...], tk: jieba.Tokenizer) -> str:
     """Each word jieba cuts is a name, the start of one, or left alone (``name_at``). A kept
     name and a 村, 乡 or 镇 end a word first: jieba would glue 古坡村莫小红 into 古坡 + 村莫小红."""
     bounds = "|".join([*(re.escape(k) for k in sorted(keep, key=len, reverse=True)), "[村乡镇]"])
     pieces = re.split(f"({bounds})", text)
-    return "".join(piece if n % 2 else names_in(piece, keep) for n, piece in enumerate(pieces))
+    return "".join(piece if n % 2 else names_in(piece, keep, tk) for n, piece in enumerate(pieces))
 
 
-def names_in(text: str, keep: tuple[str, ...]) -> str:
-    from bot.core.text import tokenizer
-    tk = tokenizer()
+def names_in(text: str, keep: tuple[str, ...], tk: jieba.Tokenizer) -> str:
     words = tk.lcut(text, HMM=True) if text else []
     out, n = [], 0
     while n < len(words):

@@ -5,8 +5,9 @@ characters from relatives in Hong Kong or Taiwan, emoji, "三万块" next to "3�
 matcher compares (questions, FAQ phrasings, dictionary words, trigger phrases) goes through the
 same ``normalize``, so both sides of a comparison always look alike.
 
-jieba's dictionary costs about half a second to load; it is loaded once per process, into a
-private ``jieba.Tokenizer`` (never the global one, which other code may configure differently).
+The words themselves (jieba's user dictionary, stopwords, synonyms) belong to a knowledge
+directory: ``Dictionaries`` holds one folder's, built once per configuration by
+``dictionaries_in`` and passed to whoever segments text. Nothing here reads a folder of its own.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import re
 import threading
 import tomllib
 import unicodedata
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -29,6 +30,8 @@ os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
 from pypinyin import Style, lazy_pinyin  # noqa: E402 - after the settings above
 
+# The shipped knowledge/dict. Nothing here reads it: the dictionaries are those of the configured
+# knowledge_dir (``dictionaries_in``); it stays for the law index's law terms until they move too.
 DICT_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "dict"
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
@@ -158,87 +161,161 @@ def load_userdict(tokenizer: jieba.Tokenizer, path: Path) -> int:
     return count
 
 
-_tokenizer_lock = threading.Lock()
+DICTIONARY_FILES = ("userdict.txt", "stopwords.txt", "synonyms.toml")
 
 
-@lru_cache(maxsize=1)
-def tokenizer() -> jieba.Tokenizer:
-    """jieba with the legal user dictionary, built once per process (it takes ~0.5 s)."""
-    with _tokenizer_lock:
-        jieba.setLogLevel(logging.WARNING)
-        logging.getLogger("jieba").setLevel(logging.WARNING)
-        tk = jieba.Tokenizer()
-        tk.initialize()
-        load_userdict(tk, DICT_DIR / "userdict.txt")
-        return tk
+def new_tokenizer(userdict: Path) -> jieba.Tokenizer:
+    """A private jieba tokenizer (never jieba's global one, which other code may configure
+    differently) with jieba's words and ``userdict``'s; it takes ~0.5 s, hence ``dictionaries_in``."""
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    load_userdict(tk, userdict)
+    return tk
 
 
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    words = (normalize(w) for row in read_word_file(DICT_DIR / "stopwords.txt") for w in row)
-    return frozenset(w for w in words if w)
+class Dictionaries:
+    """The words of one knowledge directory's dict/: jieba's tokenizer with its user dictionary,
+    its stopwords and its synonyms, and everything the bot derives from them (cutting a text into
+    words, grouping them, adding legal synonyms).
 
-
-def segment(normalized: str) -> list[str]:
-    """jieba's words of normalized text, long words also in their dictionary parts (离婚冷静期 → 离婚, 冷静期)."""
-    return [w for w in tokenizer().lcut_for_search(normalized, HMM=False) if w.strip()]
-
-
-def is_content(word: str) -> bool:
-    """A word that says something about the topic: not a function word, not a bare number."""
-    return word not in stopwords() and not word.replace(".", "").replace("%", "").isdigit()
-
-
-def _parts(word: str, freq: dict) -> list[str]:
-    """The dictionary words a long word starts or ends with (离婚冷静期 → 离婚, 冷静期); a word
-    from its middle is left out, it is rarely a part of the meaning (今天天气 is not 天天)."""
-    ends = [word[:n] for n in (2, 3)] + [word[-n:] for n in (3, 2)]
-    return [p for p in dict.fromkeys(ends) if len(p) < len(word) and freq.get(p) and is_content(p)]
-
-
-@lru_cache(maxsize=64)
-def cut(normalized: str) -> tuple[str, ...]:
-    """jieba's words for a normalized text (no HMM guessing of new words).
-
-    The matcher reads the same cut twice for one question (its words, and which characters stand
-    alone); the small cache makes that one segmentation.
+    Built once per configuration (``dictionaries_in``) and passed to whoever reads text — the
+    matcher, the trigger and question lexicons, the law index, the gap report, the privacy
+    scrubber — so an app configured with another ``knowledge_dir`` reads with that folder's words.
     """
-    return tuple(tokenizer().lcut(normalized, HMM=False))
+
+    def __init__(self, directory: Path | str):
+        self.directory = Path(directory)
+        self.tokenizer = new_tokenizer(self.directory / "userdict.txt")
+        words = (normalize(w) for row in read_word_file(self.directory / "stopwords.txt") for w in row)
+        self.stopwords: frozenset[str] = frozenset(w for w in words if w)
+        path = self.directory / "synonyms.toml"
+        self.synonyms: dict[str, tuple[str, ...]] = validate_synonyms(read_dictionary(path), path.name)
+        self.phrases = phrases_by_first_char(self.synonyms)
+        # The matcher reads the same cut twice for one question (its words, and which characters
+        # stand alone); the small cache makes that one segmentation.
+        self.cut = lru_cache(maxsize=64)(self._cut)
+
+    def __repr__(self) -> str:
+        return f"Dictionaries({str(self.directory)!r})"
+
+    def _cut(self, normalized: str) -> tuple[str, ...]:
+        """jieba's words for a normalized text (no HMM guessing of new words)."""
+        return tuple(self.tokenizer.lcut(normalized, HMM=False))
+
+    def segment(self, normalized: str) -> list[str]:
+        """jieba's words of normalized text, long words also in their dictionary parts (离婚冷静期 → 离婚, 冷静期)."""
+        return [w for w in self.tokenizer.lcut_for_search(normalized, HMM=False) if w.strip()]
+
+    def is_content(self, word: str) -> bool:
+        """A word that says something about the topic: not a function word, not a bare number."""
+        return word not in self.stopwords and not word.replace(".", "").replace("%", "").isdigit()
+
+    def parts(self, word: str) -> list[str]:
+        """The dictionary words a long word starts or ends with (离婚冷静期 → 离婚, 冷静期); a word
+        from its middle is left out, it is rarely a part of the meaning (今天天气 is not 天天)."""
+        ends = [word[:n] for n in (2, 3)] + [word[-n:] for n in (3, 2)]
+        freq = self.tokenizer.FREQ
+        return [p for p in dict.fromkeys(ends) if len(p) < len(word) and freq.get(p) and self.is_content(p)]
+
+    def word_groups(self, normalized: str) -> list[tuple[str, ...]]:
+        """Each informative word with its parts: one idea per group (一分钱 → 一分钱, 一分, 分钱).
+
+        Grouping keeps a long word from counting three times when the matcher weighs words.
+        """
+        return self.groups_of(self.cut(normalized))
+
+    def groups_of(self, words: Iterable[str]) -> list[tuple[str, ...]]:
+        """``word_groups`` of words already cut."""
+        return [tuple(dict.fromkeys([word, *self.parts(word)])) for word in words
+                if word.strip() and self.is_content(word)]
+
+    def clause_words(self, normalized: str) -> list[tuple[str, tuple[str, ...]]]:
+        """(clause, its words) for each clause of a normalized text (clauses are separated by
+        single spaces, where the punctuation was), from one segmentation of the whole text: jieba
+        cuts at every space, so this is what cutting each clause alone would give."""
+        clauses, words = [], []
+        for word in self.cut(normalized) + (" ",):
+            if word == " ":
+                if words:
+                    clauses.append(("".join(words), tuple(words)))
+                words = []
+            else:
+                words.append(word)
+        return clauses
+
+    def tokens(self, text: str) -> list[str]:
+        """The informative words of a question, in order (normalized, segmented, stopwords dropped)."""
+        return [w for group in self.word_groups(normalize(text)) for w in group]
+
+    def expand(self, words: Iterable[str]) -> list[str]:
+        """The words plus the legal word for each colloquial one (老婆 → 老婆, 妻子); order kept."""
+        out: dict[str, None] = {}
+        for word in words:
+            out[word] = None
+            for legal in self.synonyms.get(word, ()):
+                out[legal] = None
+        return list(out)
+
+    def phrase_synonyms(self, normalized: str) -> list[tuple[str, str]]:
+        """(colloquial phrase, legal word) for each phrase found in the text, even across jieba's
+        word boundaries ("过了几年" is four words to jieba but one idea: 诉讼时效); in the synonyms
+        file's order. Only the phrases starting with a character of the text are tried."""
+        compact = normalized.replace(" ", "")
+        found = sorted(entry for char in set(compact) for entry in self.phrases.get(char, ())
+                       if entry[1] in compact)
+        return [(phrase, legal) for _, phrase, legals in found for legal in legals]
+
+    @cached_property
+    def legal_words(self) -> frozenset[str]:
+        """The user dictionary's words and the synonym map's legal words: what a typo may stand for."""
+        rows = read_word_file(self.directory / "userdict.txt")
+        words = {normalize(row[0]).replace(" ", "") for row in rows}
+        return frozenset(words | {legal for legals in self.synonyms.values() for legal in legals})
 
 
-def word_groups(normalized: str) -> list[tuple[str, ...]]:
-    """Each informative word with its parts: one idea per group (一分钱 → 一分钱, 一分, 分钱).
-
-    Grouping keeps a long word from counting three times when the matcher weighs words.
-    """
-    return groups_of(cut(normalized))
-
-
-def groups_of(words: Iterable[str]) -> list[tuple[str, ...]]:
-    """``word_groups`` of words already cut."""
-    freq = tokenizer().FREQ
-    return [tuple(dict.fromkeys([word, *_parts(word, freq)])) for word in words
-            if word.strip() and is_content(word)]
+def phrases_by_first_char(synonyms: dict[str, tuple[str, ...]]) -> dict[str, tuple[tuple[int, str, tuple[str, ...]], ...]]:
+    """The colloquial phrases (2+ characters) with their legal words, filed by first character
+    and numbered in the synonyms file's order."""
+    by_char: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
+    phrases = ((w, legal) for w, legal in synonyms.items() if len(w) >= 2)
+    for number, (phrase, legal) in enumerate(phrases):
+        by_char.setdefault(phrase[0], []).append((number, phrase, legal))
+    return {char: tuple(found) for char, found in by_char.items()}
 
 
-def clause_words(normalized: str) -> list[tuple[str, tuple[str, ...]]]:
-    """(clause, its words) for each clause of a normalized text (clauses are separated by single
-    spaces, where the punctuation was), from one segmentation of the whole text: jieba cuts at
-    every space, so this is what cutting each clause alone would give."""
-    clauses, words = [], []
-    for word in cut(normalized) + (" ",):
-        if word == " ":
-            if words:
-                clauses.append(("".join(words), tuple(words)))
-            words = []
-        else:
-            words.append(word)
-    return clauses
+def stamps(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """(name, mtime in ns, size) of each dictionary file: an edited file makes a new key."""
+    found = []
+    for name in DICTIONARY_FILES:
+        stat = (directory / name).stat()
+        found.append((name, stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
 
 
-def tokens(text: str) -> list[str]:
-    """The informative words of a question, in order (normalized, segmented, stopwords dropped)."""
-    return [w for group in word_groups(normalize(text)) for w in group]
+_built: dict[tuple, Dictionaries] = {}
+_built_lock = threading.Lock()
+KEPT_DICTIONARIES = 4   # tokenizers kept per process (each holds jieba's ~350,000 words)
+
+
+def dictionaries_in(dict_dir: Path | str) -> Dictionaries:
+    """The dictionaries of ``dict_dir`` (a knowledge directory's dict/), validated at load.
+
+    Kept per process by resolved folder and the files' times and sizes: apps and CLI commands on
+    the same folder (or a symlink to it) share one tokenizer, and an edited file is read anew."""
+    directory = Path(dict_dir).resolve()
+    try:
+        key = (directory, stamps(directory))
+    except FileNotFoundError as exc:
+        raise DictionaryError(f"{directory}: missing {Path(exc.filename).name}") from exc
+    with _built_lock:
+        found = _built.get(key)
+        if found is None:
+            found = _built[key] = Dictionaries(directory)
+            while len(_built) > KEPT_DICTIONARIES:
+                del _built[next(iter(_built))]
+        return found
 
 
 def validate_synonyms(data: dict, name: str = "synonyms.toml") -> dict[str, tuple[str, ...]]:
@@ -259,51 +336,12 @@ def validate_synonyms(data: dict, name: str = "synonyms.toml") -> dict[str, tupl
     return {word: tuple(dict.fromkeys(legal)) for word, legal in mapping.items()}
 
 
-@lru_cache(maxsize=1)
-def synonyms() -> dict[str, tuple[str, ...]]:
-    path = DICT_DIR / "synonyms.toml"
-    return validate_synonyms(read_dictionary(path), path.name)
-
-
 def read_dictionary(path: Path) -> dict:
     """A TOML file of knowledge/dict, parsed; a syntax error names the file."""
     try:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise DictionaryError(f"{Path(path).name}: {exc}") from exc
-
-
-def expand(words: Iterable[str]) -> list[str]:
-    """The words plus the legal word for each colloquial one (老婆 → 老婆, 妻子); order kept."""
-    table = synonyms()
-    out: dict[str, None] = {}
-    for word in words:
-        out[word] = None
-        for legal in table.get(word, ()):
-            out[legal] = None
-    return list(out)
-
-
-@lru_cache(maxsize=1)
-def _phrases_by_first_char() -> dict[str, tuple[tuple[int, str, tuple[str, ...]], ...]]:
-    """The colloquial phrases (2+ characters) with their legal words, filed by first character
-    and numbered in the synonyms file's order."""
-    by_char: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
-    phrases = ((w, legal) for w, legal in synonyms().items() if len(w) >= 2)
-    for number, (phrase, legal) in enumerate(phrases):
-        by_char.setdefault(phrase[0], []).append((number, phrase, legal))
-    return {char: tuple(found) for char, found in by_char.items()}
-
-
-def phrase_synonyms(normalized: str) -> list[tuple[str, str]]:
-    """(colloquial phrase, legal word) for each phrase found in the text, even across jieba's
-    word boundaries ("过了几年" is four words to jieba but one idea: 诉讼时效); in the synonyms
-    file's order. Only the phrases starting with a character of the text are tried."""
-    compact = normalized.replace(" ", "")
-    table = _phrases_by_first_char()
-    found = sorted(entry for char in set(compact) for entry in table.get(char, ())
-                   if entry[1] in compact)
-    return [(phrase, legal) for _, phrase, legals in found for legal in legals]
 
 
 def char_pairs(text: str) -> set[str]:
@@ -322,18 +360,33 @@ def pinyin_key(word: str) -> str:
     return " ".join(char_pinyin(c) for c in word)
 
 
-def warm() -> None:
-    """Load the dictionaries now (at start-up) instead of on the first question."""
-    tokenizer(), stopwords(), synonyms(), _t2s_changeable()
-
-
-@lru_cache(maxsize=1)
-def legal_words() -> frozenset[str]:
-    """The user dictionary's words and the synonym map's legal words: what a typo may stand for."""
-    words = {normalize(row[0]).replace(" ", "") for row in read_word_file(DICT_DIR / "userdict.txt")}
-    return frozenset(words | {legal for legals in synonyms().values() for legal in legals})
-
-
 def utf8_len(text: str) -> int:
     """Bytes in UTF-8: WeChat measures its reply limit in bytes, a Chinese character is 3."""
     return len(text.encode("utf-8"))
+
+
+# --- for the law index only, until it is handed its Dictionaries (LAWSEARCH-4's part of issue 18) ---
+# These read the shipped folder whatever knowledge_dir says; nothing else may call them.
+
+def _shipped() -> Dictionaries:
+    return dictionaries_in(DICT_DIR)
+
+
+def cut(normalized: str) -> tuple[str, ...]:
+    return _shipped().cut(normalized)
+
+
+def word_groups(normalized: str) -> list[tuple[str, ...]]:
+    return _shipped().word_groups(normalized)
+
+
+def groups_of(words: Iterable[str]) -> list[tuple[str, ...]]:
+    return _shipped().groups_of(words)
+
+
+def expand(words: Iterable[str]) -> list[str]:
+    return _shipped().expand(words)
+
+
+def phrase_synonyms(normalized: str) -> list[tuple[str, str]]:
+    return _shipped().phrase_synonyms(normalized)

@@ -194,15 +194,15 @@ def draft_from_ticket(db, services, ticket, username: str, now: float) -> Draft:
         raise DraftError(f"咨询 #{ticket.id} 还没有答复，答复以后才能转为常见问题。")
     if not_general_by(db, ticket.id):
         raise DraftError(f"咨询 #{ticket.id} 的答复已标记为不适合推广。")
-    keep = keep_names(services.config)
-    asked = scrub_text(ticket.question, keep).strip()
+    keep, words = keep_names(services.config), services.lexicons.dictionaries
+    asked = scrub_text(ticket.question, keep, words).strip()
     with transaction(db):
         db.execute(
             "INSERT OR IGNORE INTO kb_drafts (ticket_id, entry_id, category, questions, answer, asked,"
             " author, editors, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [ticket.id, f"{ENTRY_ID_PREFIX}{ticket.id}", ticket.category,
              json.dumps([asked] if asked else [], ensure_ascii=False),
-             scrub_text(ticket.answer, keep).strip(), asked or None, username,
+             scrub_text(ticket.answer, keep, words).strip(), asked or None, username,
              json.dumps([username]), now, now])
     return draft_for_ticket(db, ticket.id)
 

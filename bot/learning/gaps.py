@@ -70,17 +70,35 @@ class Gap:
 
 @dataclass(frozen=True)
 class Wording:
-    """What a question is compared by: its informative words and its compact characters."""
+    """What a question is compared by: its informative words, each with how much it says (a
+    word rare in jieba's dictionary, 毒死 or 宅基地, far more than a common one, 谁, 找, 人, by
+    inverse frequency), and its compact characters."""
 
-    words: frozenset[str]
+    weights: dict[str, float]
     chars: str
 
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(self.weights)
 
-def wording(question: str) -> Wording:
+    def weight(self, words: Iterable[str]) -> float:
+        return sum(self.weights[w] for w in words)
+
+
+def compact(question: str) -> str:
+    """The question normalized, chatter (转人工, 你好) and spaces taken out."""
+    from bot.retrieval.lawsearch import CHATTER
+    return CHATTER.sub(" ", tx.normalize(question)).replace(" ", "")
+
+
+def wording(question: str, words: tx.Dictionaries) -> Wording:
+    """The question read with a knowledge directory's dictionaries ``words``."""
     from bot.retrieval.lawsearch import CHATTER
     normalized = CHATTER.sub(" ", tx.normalize(question)).strip()
-    words = [group[0] for group in tx.word_groups(normalized)]
-    return Wording(frozenset(words) | frozenset(tx.expand(words)), normalized.replace(" ", ""))
+    heads = [group[0] for group in words.word_groups(normalized)]
+    tk = words.tokenizer
+    weights = {w: math.log(tk.total / ((tk.FREQ.get(w) or 0) + 1)) for w in words.expand(heads)}
+    return Wording(weights, normalized.replace(" ", ""))
 
 
 def likeness(a: Wording, b: Wording) -> float:
@@ -88,20 +106,13 @@ def likeness(a: Wording, b: Wording) -> float:
     (weighted Dice: 毒死 and 牛 shared say more than 谁 and 找)."""
     if a.chars == b.chars:
         return 1.0
-    total = weight(a.words) + weight(b.words)
-    return 2 * weight(a.words & b.words) / total if total else 0.0
+    total = a.weight(a.words) + b.weight(b.words)
+    return 2 * a.weight(a.words & b.words) / total if total else 0.0
 
 
-def weight(words: Iterable[str]) -> float:
-    """How much words say: a word rare in jieba's dictionary (毒死, 宅基地) far more than a
-    common one (谁, 找, 人), by inverse frequency."""
-    tk = tx.tokenizer()
-    return sum(math.log(tk.total / ((tk.FREQ.get(w) or 0) + 1)) for w in words)
-
-
-def group(questions: Iterable[Asked], similar: float = SIMILAR) -> list[Gap]:
+def group(questions: Iterable[Asked], words: tx.Dictionaries, similar: float = SIMILAR) -> list[Gap]:
     """The questions in groups of like wording, the largest group first (then the latest)."""
-    items = [(q, wording(q.text)) for q in questions]
+    items = [(q, wording(q.text, words)) for q in questions]
     items = [(q, w) for q, w in items if w.chars]
     frequency = Counter(w.chars for _, w in items)
     items.sort(key=lambda pair: (-frequency[pair[1].chars], pair[0].asked_at))
@@ -138,21 +149,22 @@ def unanswered(db, period: Period = Period(), include_test: bool = False) -> lis
     found = []
     for row in (dict(zip(names, r)) for r in rows.fetchall()):
         asked = row["question"] or ""
-        if not wording(asked).chars and row["ticket_question"]:
+        if not compact(asked) and row["ticket_question"]:
             asked = row["ticket_question"]
         found.append(Asked(row["id"], row["asked_at"], asked, row["category"], row["ticket_id"],
                            row["ticket_status"] in ("answered", "delivered", "closed")))
     return found
 
 
-def gaps_json(gaps: list[Gap], keep: tuple[str, ...], decide: Callable[[str], str | None] | None = None,
-              limit: int | None = None) -> list[dict[str, Any]]:
-    """The groups as `stats --gaps --json` prints them: counts, scrubbed examples, category,
-    tickets, and (with ``decide``) the entry that would answer the wording now, if any."""
+def gaps_json(gaps: list[Gap], keep: tuple[str, ...], words: tx.Dictionaries,
+              decide: Callable[[str], str | None] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """The groups as `stats --gaps --json` prints them: counts, scrubbed examples (names found
+    with the dictionaries ``words``), category, tickets, and (with ``decide``) the entry that
+    would answer the wording now, if any."""
     from bot.core.privacy import scrub_text
     out = []
     for gap in gaps[:limit]:
-        examples = list(dict.fromkeys(scrub_text(q.text, keep) for q in gap.questions))
+        examples = list(dict.fromkeys(scrub_text(q.text, keep, words) for q in gap.questions))
         lead = gap.questions[0].text
         out.append({"count": gap.count, "question": examples[0], "examples": examples[1:EXAMPLES + 1],
                     "category": gap.category, "last_asked": gap.last_asked,

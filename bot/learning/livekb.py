@@ -62,9 +62,7 @@ class Snapshot:
         """The matcher, reading the configured knowledge directory's dictionaries."""
         from bot.retrieval.lexicons import lexicons_for
         from bot.retrieval.matcher import Matcher
-        lexicons = lexicons_for(self.config)
-        return Matcher(self.knowledge, self.config.matcher, triggers=lexicons.triggers,
-                       lexicon=lexicons.question)
+        return Matcher(self.knowledge, self.config.matcher, lexicons_for(self.config))
 
     @property
     def law_index(self):

@@ -17,8 +17,6 @@ from typing import Any, Iterable, Mapping
 
 from bot.core.text import DictionaryError, normalize, read_dictionary
 
-SHIPPED = Path(__file__).resolve().parents[2] / "knowledge" / "dict" / "counterparts.toml"
-
 
 @dataclass(frozen=True)
 class Counterparts:
@@ -66,6 +64,7 @@ def _words(kind: str, raw: Any) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4)
-def load_counterparts(path: Path = SHIPPED) -> Counterparts:
-    """The counterpart lexicon at ``path``, read and validated once per process."""
+def load_counterparts(path: Path) -> Counterparts:
+    """The counterpart lexicon at ``path`` (a knowledge directory's dict/counterparts.toml, see
+    bot/retrieval/lexicons.py), read and validated once per process."""
     return build_counterparts(read_dictionary(path))

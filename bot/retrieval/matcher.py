@@ -33,11 +33,12 @@ from typing import Any, Iterable
 from rapidfuzz import fuzz
 
 from bot.core import text as tx
-from bot.retrieval.counterparts import Counterparts, load_counterparts, relation
+from bot.retrieval.counterparts import Counterparts, relation
 from bot.retrieval.decision import Candidate, Features, Reading, Verdict, choose
 from bot.retrieval.entrymodel import EntryModel, entry_model, sorted_terms, weighted_terms, with_pairs
-from bot.retrieval.question import OPPOSITE, QuestionLexicon, core_flags, load_lexicon
-from bot.retrieval.triggers import Triggers, load_triggers
+from bot.retrieval.lexicons import Lexicons, default_lexicons
+from bot.retrieval.question import OPPOSITE, core_flags
+from bot.retrieval.triggers import Triggers
 
 # Words the FAQ never uses still carry meaning ("股票"): they count against coverage, at the
 # weight of a word found in this share of entries.
@@ -163,14 +164,14 @@ def is_cjk(chars: str) -> bool:
     return all(CJK_MIN <= c <= CJK_MAX for c in chars)
 
 
-def ideas_of(normalized: str, groups: list[tuple[str, ...]] | None = None) -> list[Idea]:
+def ideas_of(words: tx.Dictionaries, normalized: str, groups: list[tuple[str, ...]] | None = None) -> list[Idea]:
     """The ideas of a normalized text: each jieba word (and its parts), each colloquial phrase,
-    every alternative carrying its legal synonyms (老婆 → {老婆, 妻子}). ``groups`` are the
-    text's ``word_groups`` when the caller has them."""
-    groups = tx.word_groups(normalized) if groups is None else groups
-    ideas = [tuple(frozenset(tx.expand([w])) for w in group) for group in groups]
+    every alternative carrying its legal synonyms (老婆 → {老婆, 妻子}), by the dictionaries
+    ``words``. ``groups`` are the text's ``word_groups`` when the caller has them."""
+    groups = words.word_groups(normalized) if groups is None else groups
+    ideas = [tuple(frozenset(words.expand([w])) for w in group) for group in groups]
     seen = {w for idea in ideas for alt in idea for w in alt}
-    for phrase, legal in tx.phrase_synonyms(normalized):
+    for phrase, legal in words.phrase_synonyms(normalized):
         if legal not in seen:
             ideas.append((frozenset((legal, phrase)),))
             seen.add(legal)
@@ -213,14 +214,14 @@ def role_relation(asker: frozenset[str], entry_role: str | None) -> int:
 class Matcher:
     """Built once per process from the knowledge base; ``decide`` is pure and fast."""
 
-    def __init__(self, kb: Any, settings: Any, triggers: Triggers | None = None,
-                 lexicon: QuestionLexicon | None = None, model_cache: Path | str | None = "default",
+    def __init__(self, kb: Any, settings: Any, lexicons: Lexicons | None = None,
+                 model_cache: Path | str | None = "default",
                  counterparts: Counterparts | None = None):
         self.kb = kb
         self.settings = settings
-        self.triggers = triggers or load_triggers()
-        self.lexicon = lexicon or load_lexicon()
-        self.counterparts = counterparts or load_counterparts()
+        lexicons = lexicons or default_lexicons()   # an app passes its configured knowledge_dir's
+        self.dictionaries, self.triggers, self.lexicon = lexicons.dictionaries, lexicons.triggers, lexicons.question
+        self.counterparts = counterparts or lexicons.counterparts
         self.entries = [self._index_entry(e) for e in kb.entries]
         self._group_weights: dict[frozenset[str], float] = {}
         self._holder_cache: dict[frozenset[str], tuple[frozenset[int], frozenset[int]]] = {}
@@ -249,12 +250,12 @@ class Matcher:
         phrasings = []
         for question in entry.questions:
             normalized = tx.normalize(question)
-            ideas = ideas_of(normalized)
+            ideas = ideas_of(self.dictionaries, normalized)
             phrasings.append(Phrasing(normalized.replace(" ", ""), ideas, words_of(ideas)))
-        keywords = {w for k in entry.keywords for w in words_of(ideas_of(tx.normalize(k)))}
+        keywords = {w for k in entry.keywords for w in words_of(ideas_of(self.dictionaries, tx.normalize(k)))}
         keywords |= {tx.normalize(k).replace(" ", "") for k in entry.keywords}
         bag = frozenset().union(keywords, *(p.words for p in phrasings))
-        answer = words_of(ideas_of(tx.normalize(answer_text(entry)))) - bag
+        answer = words_of(ideas_of(self.dictionaries, tx.normalize(answer_text(entry)))) - bag
         pairs = frozenset(b for text in [*(p.text for p in phrasings), *entry.keywords] for b in tx.char_pairs(text))
         where: dict[str, list[int]] = defaultdict(list)
         for index, phrasing in enumerate(phrasings):
@@ -305,7 +306,7 @@ class Matcher:
     def _pinyin_vocabulary(self) -> dict[str, str]:
         """Pinyin → legal word a homophone typo may stand for: the dictionary's and the
         keywords' words of 2–4 characters, where the pinyin is not shared by another such word."""
-        words = {w for w in tx.legal_words() if 2 <= len(w) <= 4 and is_cjk(w)}
+        words = {w for w in self.dictionaries.legal_words if 2 <= len(w) <= 4 and is_cjk(w)}
         words |= {w for item in self.entries for w in item.keywords if 2 <= len(w) <= 4 and is_cjk(w)}
         by_key: dict[str, set[str]] = defaultdict(set)
         for word in words:
@@ -315,7 +316,7 @@ class Matcher:
     def _legal_vocabulary(self) -> frozenset[str]:
         """Words that make a message a legal question: the legal dictionary, the synonym map's
         legal words, every entry's keywords and question.toml's list, less the words for people."""
-        words = set(tx.legal_words()) | set(self.lexicon.legal)
+        words = set(self.dictionaries.legal_words) | set(self.lexicon.legal)
         words |= {tx.normalize(k).replace(" ", "") for item in self.entries for k in item.entry.keywords}
         return frozenset(w for w in words if w not in self.lexicon.people and not w.isdigit())
 
@@ -325,10 +326,10 @@ class Matcher:
         """Replace an unknown 2–4 character run that sounds like a legal word (宅急地 → 宅基地).
         Only characters jieba leaves alone are candidates, so a word the dictionary knows
         (月亮, 遗嘱) is never rewritten; nor is a pronoun or question word (谁管 is not 水管)."""
-        runs = loose_runs(loose_characters(normalized))
+        runs = loose_runs(loose_characters(self.dictionaries, normalized))
         if max(runs, default=0) < 2:  # most questions: no two loose characters side by side
             return normalized
-        known, out, i = tx.tokenizer().FREQ, [], 0
+        known, out, i = self.dictionaries.tokenizer.FREQ, [], 0
         while i < len(normalized):
             replaced = self._homophone_at(normalized, i, known, runs[i]) if runs[i] >= 2 else None
             if replaced:
@@ -355,13 +356,13 @@ class Matcher:
         """The question read: its ideas weighted by rarity and by clause, and its ``Reading``."""
         normalized = tx.normalize(question) if normalized is None else normalized
         normalized = self.correct_homophones(normalized)
-        parts = [(text, self._groups_of(words)) for text, words in tx.clause_words(normalized)]
+        parts = [(text, self._groups_of(words)) for text, words in self.dictionaries.clause_words(normalized)]
         grouped = dict(parts)
         flags = core_flags([text for text, _ in parts], self.lexicon, grouped.__getitem__)
         factors: dict[Idea, float] = {}
         for (part, groups), core in zip(parts, flags):
             factor = 1.0 if core else self.settings.background_weight
-            for idea in ideas_of(part, groups):
+            for idea in ideas_of(self.dictionaries, part, groups):
                 factors[idea] = max(factors.get(idea, 0.0), factor)
         legal = tuple(not words_of([idea]).isdisjoint(self.legal_words) for idea in factors)
         groups = tuple(self.weigh(idea, f * self._word_factor(idea, is_legal))
@@ -377,10 +378,10 @@ class Matcher:
         return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, sorted_terms(terms))
 
     def _groups_of(self, words: tuple[str, ...]) -> list[tuple[str, ...]]:
-        """``text.groups_of``, keeping a number an entry names as a keyword (12348, 12339: the
+        """``Dictionaries.groups_of``, keeping a number an entry names as a keyword (12348, 12339: the
         hotlines): a bare number says nothing elsewhere ("借了2000"), but a hotline's number is
         what the question is about."""
-        groups = tx.groups_of(words)
+        groups = self.dictionaries.groups_of(words)
         numbers = [(w,) for w in words if w.isdigit() and w in self.idf]
         return groups + numbers if numbers else groups
 
@@ -574,11 +575,11 @@ def best_per_idea(query: Query, found: Iterable[str]) -> dict[int, float]:
     return best
 
 
-def loose_characters(normalized: str) -> list[bool]:
+def loose_characters(words: tx.Dictionaries, normalized: str) -> list[bool]:
     """Per character: does jieba leave it alone (a one-character word)? Only such runs can be a
     mistyped word; a run across a real word ("遗嘱要") is not one, though "嘱要" sounds like 主要."""
     loose: list[bool] = []
-    for word in tx.cut(normalized):
+    for word in words.cut(normalized):
         loose += [len(word) == 1] * len(word)
     return loose
 
@@ -652,5 +653,5 @@ def reply_for(decision: Decision, kb: Any, config: Any, triggers: Triggers | Non
     if decision.action == "clarify":
         return clarify_text(decision.candidates)
     if decision.action == "chitchat":
-        return chitchat_text(decision.reason or "greeting", triggers or load_triggers(), dict(config.local))
+        return chitchat_text(decision.reason or "greeting", triggers or default_lexicons().triggers, dict(config.local))
     return {"urgent": URGENT_TEXT, "escalate": ESCALATE_TEXT}.get(decision.action, FALLBACK_TEXT)

@@ -15,7 +15,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from bot.core.text import DICT_DIR, DictionaryError, normalize, read_dictionary, synonyms
+from bot.core.text import Dictionaries, DictionaryError, normalize, read_dictionary
 
 ROLES = ("victim", "wrongdoer", "creditor", "debtor")
 OPPOSITE = {"victim": "wrongdoer", "wrongdoer": "victim", "creditor": "debtor", "debtor": "creditor"}
@@ -98,13 +98,13 @@ def _patterns(raw: Mapping[str, Any], role: str) -> tuple[re.Pattern, ...]:
         raise DictionaryError(f"question.toml [roles] {role}: {exc}") from exc
 
 
-def people_words(people: tuple[str, ...]) -> frozenset[str]:
+def people_words(people: tuple[str, ...], synonyms: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
     """The words for people and every colloquial word the synonym map turns into one (老婆 → 妻子)."""
     base = set(people)
-    return frozenset(base | {w for w, legal in synonyms().items() if base & set(legal)})
+    return frozenset(base | {w for w, legal in synonyms.items() if base & set(legal)})
 
 
-def build_lexicon(data: Mapping[str, Any]) -> QuestionLexicon:
+def build_lexicon(data: Mapping[str, Any], synonyms: Mapping[str, tuple[str, ...]] | None = None) -> QuestionLexicon:
     """Validate parsed question.toml; an error names the table and the entry."""
     for table in ("question", "legal", "out_of_scope", "out_of_scope_unless", "roles"):
         if not isinstance(data.get(table), dict):
@@ -121,7 +121,7 @@ def build_lexicon(data: Mapping[str, Any]) -> QuestionLexicon:
         cues=_strings(data["question"], "cues", "question"),
         min_core_words=min_core,
         legal=frozenset(_strings(data["legal"], "words", "legal")),
-        people=people_words(_strings(data["legal"], "people", "legal")),
+        people=people_words(_strings(data["legal"], "people", "legal"), synonyms or {}),
         out_of_scope=fields,
         unless=_strings(data["out_of_scope_unless"], "phrases", "out_of_scope_unless"),
         roles=tuple((role, _patterns(data["roles"], role)) for role in ROLES if role in data["roles"]),
@@ -129,6 +129,8 @@ def build_lexicon(data: Mapping[str, Any]) -> QuestionLexicon:
 
 
 @lru_cache(maxsize=4)
-def load_lexicon(path: Path = DICT_DIR / "question.toml") -> QuestionLexicon:
-    """The question lexicon, read and validated once per process."""
-    return build_lexicon(read_dictionary(path))
+def load_lexicon(path: Path, dictionaries: Dictionaries) -> QuestionLexicon:
+    """The question lexicon of a dict/ folder (its people words widened by that folder's
+    synonyms), read and validated once per process."""
+    return build_lexicon(read_dictionary(path), dictionaries.synonyms)
+

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from bot.core.text import DICT_DIR, DictionaryError, is_content, normalize, segment
+from bot.core.text import Dictionaries, DictionaryError, normalize
 
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)多?(万|亿)?")
 _UNITS = {"": 1, "万": 10_000, "亿": 100_000_000}
@@ -192,6 +192,7 @@ class Triggers:
     chitchat: tuple[Chitchat, ...]
     examples: tuple[str, ...] = field(default=())
     reading: Reading = ASSERTED
+    dictionaries: Dictionaries | None = field(default=None, compare=False, repr=False)   # its folder's words
 
     def urgent_reason(self, text: str) -> str | None:
         """What in the normalized text says someone is in danger now."""
@@ -223,7 +224,10 @@ class Triggers:
                 if phrase in rest:
                     first = first or chat
                     rest = rest.replace(phrase, " ")
-        if first is None or any(is_content(w) and w.strip() for w in segment(rest)):
+        words = self.dictionaries
+        if words is None:
+            raise DictionaryError("triggers built without dictionaries cannot read small talk")
+        if first is None or any(words.is_content(w) and w.strip() for w in words.segment(rest)):
             return None
         return first
 
@@ -339,7 +343,7 @@ def build_chitchat(kind: str, raw: Mapping[str, Any]) -> Chitchat:
     return Chitchat(kind, Lexicon(_words(raw, "phrases", f"chitchat.{kind}", True)), reply.strip())
 
 
-def build_triggers(data: Mapping[str, Any]) -> Triggers:
+def build_triggers(data: Mapping[str, Any], dictionaries: Dictionaries | None = None) -> Triggers:
     """Validate the parsed triggers.toml; an error names the table and the word."""
     for section in ("urgent", "escalate", "chitchat"):
         if not isinstance(data.get(section), dict):
@@ -351,14 +355,16 @@ def build_triggers(data: Mapping[str, Any]) -> Triggers:
         chitchat=tuple(build_chitchat(k, v) for k, v in chitchat.items() if isinstance(v, dict)),
         examples=tuple(chitchat.get("examples", ())),
         reading=build_reading(data.get("reading", {})),
+        dictionaries=dictionaries,
     )
 
 
 @lru_cache(maxsize=4)
-def load_triggers(path: Path = DICT_DIR / "triggers.toml") -> Triggers:
-    """The trigger lexicons, read and validated once per process."""
+def load_triggers(path: Path, dictionaries: Dictionaries) -> Triggers:
+    """The trigger lexicons of a dict/ folder, read and validated once per process; small talk
+    is told from a question with that folder's words."""
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise DictionaryError(f"{Path(path).name}: {exc}") from exc
-    return build_triggers(data)
+    return build_triggers(data, dictionaries)

@@ -205,8 +205,9 @@ def changed(draft_id: int, change: Callable[[Any], Any], done: str, then: str | 
 def gaps():
     period = requested_period(default_to_year=False)
     include_test = request.args.get("include_test") == "1"
-    found = gp.group(gp.unanswered(get_db(), period, include_test))
-    groups = gp.gaps_json(found, dr.keep_names(services().config), gp.answering_entry(services()),
+    words = services().lexicons.dictionaries
+    found = gp.group(gp.unanswered(get_db(), period, include_test), words)
+    groups = gp.gaps_json(found, dr.keep_names(services().config), words, gp.answering_entry(services()),
                           limit=GAPS_SHOWN)
     return render_template("console/gaps.html", groups=groups, total=sum(g.count for g in found),
                            group_count=len(found), period=period, include_test=include_test)
