@@ -249,8 +249,9 @@ def two_fold(matcher, items: list[dict], s: MatcherSettings, penalty: float, see
                 counts = tally([observations[i] for i in test_half if observations[i].item.get("file", "") == name], fitted)
                 judged[name] = judged.get(name, Counter()) + counts
                 halves.setdefault(name, []).append(half_figures(counts))
+    held_out = sum(objective(counts, penalty) for counts in judged.values())
     return [f"{summary(f'held-out halves of {name}', counts)}\n  each half: {'; '.join(halves[name])}"
-            for name, counts in judged.items()]
+            for name, counts in judged.items()] + [f"held-out objective (penalty {penalty}): {held_out:.1f}"]
 
 
 def half_figures(c: Counter) -> str:

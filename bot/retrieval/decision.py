@@ -51,7 +51,13 @@ class Candidate(NamedTuple):
     features: Features
 
     def same_answer(self, other: "Candidate") -> bool:
+        """The same entry, or one quoting the same article: the villager reads the same rule."""
         return self.faq_id == other.faq_id or (self.quoted is not None and self.quoted == other.quoted)
+
+    def same_law(self, other: "Candidate") -> bool:
+        """``same_answer``, or an entry citing an article this one cites: the two answer from
+        the same law, so for a question that says what it asks neither is a rival of the other."""
+        return self.same_answer(other) or not set(self.citations).isdisjoint(other.citations)
 
     def as_json(self, score: float) -> dict[str, Any]:
         return {"faq_id": self.faq_id, "question": self.question, "citations": list(self.citations),
@@ -117,12 +123,21 @@ def choose_ranked(reading: Reading, ranked: list[tuple[float, Candidate]], s: An
     if not ranked:
         return Verdict("fallback", "no entry shares a word", ranked)
     top_score, top = ranked[0]
-    rival = next((sc for sc, c in ranked[1:] if not c.same_answer(top)), 0.0)
+    rival = rival_score(ranked, reading)
     why = (answer_reason(top_score, rival, top.features, reading, s) or agreed_reason(ranked, reading, s)
            or model_reason(ranked, reading, s))
     if why:
         return Verdict("answer", why, ranked, [top])
     return offer_or_give_up(ranked, rival, reading, s)
+
+
+def rival_score(ranked: list[tuple[float, Candidate]], reading: Reading) -> float:
+    """The score of the best entry answering otherwise than the top one: resting on other
+    articles, or for a one-word question ("打架", whose entries share the topic's articles but
+    answer different questions) quoting another article."""
+    top = ranked[0][1]
+    differs = (lambda c: not c.same_answer(top)) if reading.ideas <= 1 else (lambda c: not c.same_law(top))
+    return next((sc for sc, c in ranked[1:] if differs(c)), 0.0)
 
 
 def answer_reason(top: float, rival: float, f: Features, reading: Reading, s: Any) -> str | None:
