@@ -32,7 +32,7 @@ def chosen_number(normalized: str) -> int | None:
 
 
 def selected(ctx: Context, incoming: Incoming, pending: users.Pending, number: int) -> Reply:
-    ids = pending.data["faq_ids"]
+    ids = pending.data.faq_ids
     if not 1 <= number <= len(ids):
         choices = "、".join(str(n) for n in range(1, len(ids) + 1))
         return Reply(text=OUT_OF_RANGE.format(choices=choices), handler="clarify")
@@ -41,11 +41,11 @@ def selected(ctx: Context, incoming: Incoming, pending: users.Pending, number: i
     entry = kb.by_id.get(ids[number - 1])
     if entry is None:                 # taken down (a learned entry) since the choices were offered
         return Reply(text=GONE, handler="clarify")
-    data = pending.data
-    consultation = Consultation(question=data.get("question") or entry.questions[0],
+    offered = pending.data
+    consultation = Consultation(question=offered.question or entry.questions[0],
                                 action="answer", faq_id=entry.id, category=entry.category,
                                 citations=list(entry.citations), reason=f"choice {number}",
-                                follows=data.get("message_id"))
+                                follows=offered.message_id)
     text = compose_reply(entry, kb, ctx.config)
     if getattr(entry, "needs_person", False):
         text = f"{text}\n\n" + handover.offer(ctx, consultation, incoming.openid, handover.PERSON_OFFERED)
@@ -56,10 +56,9 @@ def selected(ctx: Context, incoming: Incoming, pending: users.Pending, number: i
 
 def none_of_them(ctx: Context, incoming: Incoming, pending: users.Pending) -> Reply:
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
-    data = pending.data
-    if not data.get("question"):      # a menu's examples: nothing was asked yet
+    if not pending.data.question:     # a menu's examples: nothing was asked yet
         return Reply(text="好的，请直接打字说您的问题，我来帮您查。", handler="clarify")
-    told, consultation = handover.hand_over_asked(ctx, incoming, data, "clarify: 都不是")
+    told, consultation = handover.hand_over_asked(ctx, incoming, pending.data, "clarify: 都不是")
     return Reply(text="好的，我请法律顾问来看。" + told, handler="clarify", consultation=consultation)
 
 

@@ -86,7 +86,7 @@ def story(incoming: Incoming, ctx: Context) -> Reply | None:
     pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="story")
     if pending is None:
         return None
-    ticket = tickets.get_ticket(ctx.db, pending.data["ticket_id"])
+    ticket = tickets.get_ticket(ctx.db, pending.data.ticket_id)
     if ticket is None or ticket.status != tickets.S.DRAFT:
         users.clear_pending(ctx.db, incoming.openid, ctx.now)
         return None
@@ -103,8 +103,8 @@ def more(incoming: Incoming, ctx: Context) -> Reply | None:
     pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="more")
     if pending is None or not handover.is_story(incoming.text):
         return None
-    ticket = tickets.get_ticket(ctx.db, pending.data["ticket_id"])
-    asked = pending.data.get("asked", False)       # after "补充": always an addition
+    ticket = tickets.get_ticket(ctx.db, pending.data.ticket_id)
+    asked = pending.data.asked                     # after "补充": always an addition
     if ticket is None or not ticket.waiting or (not asked and answered_outright(ctx, incoming)):
         return None
     return Reply(text=handover.add(ctx, ticket, incoming.text.strip()), handler="handover.more")

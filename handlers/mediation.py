@@ -60,7 +60,7 @@ def accept(incoming: Incoming, ctx: Context) -> Reply | None:
         return Reply(text=ASK_DISPUTE, handler="mediation.accept") if APPLY.match(incoming.normalized) else None
     village = known_village(ctx, incoming.openid)
     if village is None and ctx.config.villages:
-        users.set_pending(ctx.db, incoming.openid, "mediation_village", {}, VILLAGE_TTL, ctx.now)
+        users.set_pending(ctx.db, incoming.openid, users.MediationVillageAsked(), VILLAGE_TTL, ctx.now)
         return Reply(text="好的。先说一下您是哪个村的，好交给您村的调解委员会。" + village_list(ctx.config),
                      handler="mediation.accept")
     return Reply(text="好的，" + open_case_text(ctx, incoming, offer, village or ""), handler="mediation.accept")
@@ -114,7 +114,7 @@ def contact(incoming: Incoming, ctx: Context) -> Reply | None:
     if pending is None or not any(found):
         return None
     phone, name, other = (m.group(1) if m else "" for m in found)
-    case = mediation.villager_contact(ctx.db, pending.data["case_id"], incoming.openid, ctx.now,
+    case = mediation.villager_contact(ctx.db, pending.data.case_id, incoming.openid, ctx.now,
                                       name=name, phone=phone, other=other)
     users.clear_pending(ctx.db, incoming.openid, ctx.now)
     if case is None:

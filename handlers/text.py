@@ -24,20 +24,18 @@ STILL_NEEDS_PERSON = "这件事还要请法律顾问帮您看看。"
 
 def consultation_of(decision: Decision, question: str) -> Consultation:
     """What the records keep about a decision: action, entry, category, score, reason, and the
-    entries considered with their scores (their texts and articles are in the knowledge base)."""
-    candidates = [{"faq_id": c["faq_id"], "score": c["score"]} for c in decision.candidates]
+    entries considered (the decision's own, typed; the record keeps their ids and scores)."""
     return Consultation(question=question, action=decision.action, faq_id=decision.faq_id,
                         category=decision.category, score=round(decision.score, 3),
-                        candidates=candidates, citations=list(decision.citations),
+                        candidates=list(decision.candidates), citations=list(decision.citations),
                         reason=decision.reason or "")
 
 
 def remember_choices(ctx: Context, decision: Decision, openid: str) -> None:
     """Keep the offered entries so that "1", "2" or "3" sent back within the TTL selects one."""
-    data = {"faq_ids": [c["faq_id"] for c in decision.candidates], "question": decision.question,
-            "message_id": ctx.message_id, "category": decision.category}
-    users.set_pending(ctx.db, openid, "clarify", data,
-                      ttl=ctx.config.matcher.clarify_ttl_seconds, now=ctx.now)
+    offered = users.ChoicesOffered(tuple(c.faq_id for c in decision.candidates), decision.question,
+                                   ctx.message_id, decision.category)
+    users.set_pending(ctx.db, openid, offered, ttl=ctx.config.matcher.clarify_ttl_seconds, now=ctx.now)
 
 
 def escalation_reply(ctx: Context, incoming: Incoming, decision: Decision,

@@ -9,6 +9,7 @@ import pytest
 
 from bot.retrieval import categories, triage as escalation
 from bot.core.config import MatcherSettings
+from bot.core.messages import Considered
 from bot.kb.knowledge import KnowledgeBase
 from bot.retrieval.lawsearch import LawIndex
 from bot.retrieval.matcher import Matcher
@@ -79,7 +80,7 @@ def test_the_faq_view_shares_the_matchers_index_and_ignores_escalation_rules(ser
 
 
 def test_a_question_without_an_answer_gets_the_category_of_its_words(services):
-    candidates = [{"faq_id": "test.homestead", "score": 0.25}, {"faq_id": "test.custody", "score": 0.05}]
+    candidates = [Considered("test.homestead", 0.25), Considered("test.custody", 0.05)]
     assert categories.infer(services, "农村村民建房申请宅基地", candidates) == "土地与宅基地"
     assert categories.infer(services, "上山砍树要办采伐证吗", []) == "土地与宅基地"   # law search alone
     assert categories.infer(services, "", []) is None

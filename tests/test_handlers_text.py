@@ -1,6 +1,7 @@
 """Questions through the webhook: answers, numbered choices, small talk, danger, hand-over."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -81,7 +82,7 @@ def test_a_number_sent_back_selects_the_offered_entry(unsure):
     services, db = unsure
     offered = say(services, db, "彩礼能要回来吗")
     assert offered.startswith("您想问的是") and "\n1. " in offered
-    first = users.get_pending(db, VILLAGER, 1_900_000_001.0, kind="clarify").data["faq_ids"][0]
+    first = users.get_pending(db, VILLAGER, 1_900_000_001.0, kind="clarify").data.faq_ids[0]
     answer = say(services, db, "1", now=1_900_000_010.0)
     entry = services.knowledge.by_id[first]
     assert answer.startswith(entry.answer.strip()[:10])
@@ -115,8 +116,8 @@ def test_a_number_for_an_entry_taken_down_since_asks_again_instead_of_failing(un
     """A learned entry may be unpublished between the choices and the villager's number."""
     services, db = unsure
     say(services, db, "彩礼能要回来吗")
-    pending = users.get_pending(db, VILLAGER, 1_900_000_001.0, kind="clarify")
-    pending.data["faq_ids"][0] = "learned.taken_down"
-    users.set_pending(db, VILLAGER, "clarify", pending.data, ttl=600, now=1_900_000_002.0)
+    offered = users.get_pending(db, VILLAGER, 1_900_000_001.0, kind="clarify").data
+    taken_down = dataclasses.replace(offered, faq_ids=("learned.taken_down", *offered.faq_ids[1:]))
+    users.set_pending(db, VILLAGER, taken_down, ttl=600, now=1_900_000_002.0)
     reply = say(services, db, "1", now=1_900_000_010.0)
     assert "再发一次" in reply and "【法条】" not in reply

@@ -60,7 +60,7 @@ def test_close_entries_are_offered_as_numbered_choices_when_none_is_clear():
     decision = unsure.decide("离婚了孩子归谁 要起诉吗")
     assert decision.action == "clarify"
     assert 1 <= len(decision.candidates) <= 3
-    assert decision.candidates[0]["faq_id"] in {"test.custody", "test.divorce_lawsuit"}
+    assert decision.candidates[0].faq_id in {"test.custody", "test.divorce_lawsuit"}
 
 
 def test_a_question_sharing_no_informative_word_falls_back(matcher):
@@ -158,6 +158,6 @@ def test_a_hotline_number_an_entry_names_tells_two_hotlines_apart():
                         entry("line.security", ["发现间谍打哪个电话", "12339是什么电话"], ["12339", "举报"], "反间谍法第1条")],
                        statutes=None)
     matcher = Matcher(kb, MatcherSettings())
-    assert matcher.decide("12348是什么电话").candidates[0]["faq_id"] == "line.legal"
-    assert matcher.decide("12339是什么电话").candidates[0]["faq_id"] == "line.security"
+    assert matcher.decide("12348是什么电话").candidates[0].faq_id == "line.legal"
+    assert matcher.decide("12339是什么电话").candidates[0].faq_id == "line.security"
     assert "2000" not in matcher.query("借了2000块不还").words   # a number no entry names stays out

@@ -27,7 +27,7 @@ def scored_like_score_py(item: dict, decision) -> str:
         if decision.action == "answer":
             return "ok" if hit(decision.citations) else "wrong"
         if decision.action == "clarify":
-            return "choice" if any(hit(c["citations"]) for c in decision.candidates) else "badchoice"
+            return "choice" if any(hit(c.citations) for c in decision.candidates) else "badchoice"
         return "miss"
     if item["expect"] == "urgent":
         return "ok" if decision.action == "urgent" else "miss"

@@ -46,7 +46,7 @@ def test_first_escalation_asks_the_village_and_keeps_a_draft_nobody_is_told_of(s
     [draft] = tickets.list_tickets(db, status=["draft"])
     assert (draft.question, draft.waiting_for, draft.adviser_id) == ("邻居占了我家宅基地怎么办", "village", None)
     assert ticket_id == draft.id
-    assert users.get_pending(db, VILLAGER, START, kind="village").data == {"ticket_id": draft.id}
+    assert users.get_pending(db, VILLAGER, START, kind="village").data == users.VillageAsked(draft.id)
     assert outbox_rows(db) == []
 
 

@@ -40,7 +40,7 @@ def test_a_pending_question_written_is_read_back_in_the_same_message(two_dbs):
     db, _ = two_dbs
     with users.read_once():
         assert users.get_pending(db, OPENID, NOW) is None
-        users.set_pending(db, OPENID, "offer", {"question": "q"}, 600, NOW)
+        users.set_pending(db, OPENID, users.PersonOffered("q"), 600, NOW)
         assert users.get_pending(db, OPENID, NOW).kind == "offer"
         users.clear_pending(db, OPENID, NOW)
         assert users.get_pending(db, OPENID, NOW) is None

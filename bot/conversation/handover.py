@@ -66,16 +66,15 @@ def opened(ctx: Context, ticket: Ticket) -> str:
 def offer(ctx: Context, consultation: Consultation, openid: str, text: str) -> str:
     """The adviser one reply ("1") away, for a question not answered or answered only in
     general; handlers/handover.py takes the "1". Returns ``text``, the offer's wording."""
-    data = {"question": consultation.question, "message_id": ctx.message_id,
-            "category": consultation.category}
-    users.set_pending(ctx.db, openid, "offer", data, OFFER_TTL, ctx.now)
+    offered = users.PersonOffered(consultation.question, ctx.message_id, consultation.category)
+    users.set_pending(ctx.db, openid, offered, OFFER_TTL, ctx.now)
     return text
 
 
 def ask_village(ctx: Context, openid: str, ticket_id: int | None, lead: str = "") -> str:
     """Ask for the village; the number comes back to handlers/village.py. The question and
     when it was asked (asked unprompted only once) are one write."""
-    users.set_pending(ctx.db, openid, "village", {"ticket_id": ticket_id}, VILLAGE_TTL, ctx.now,
+    users.set_pending(ctx.db, openid, users.VillageAsked(ticket_id), VILLAGE_TTL, ctx.now,
                       village_asked_at=ctx.now)
     return lead + village_prompt(ctx.config)
 
@@ -113,14 +112,13 @@ def hand_over_now(ctx: Context, incoming: Incoming, consultation: Consultation |
     return opened(ctx, ticket), linked(consultation, ticket)
 
 
-def hand_over_asked(ctx: Context, incoming: Incoming, asked: dict[str, Any],
+def hand_over_asked(ctx: Context, incoming: Incoming, asked: users.ChoicesOffered | users.PersonOffered,
                     reason: str) -> tuple[str, Consultation]:
     """A question asked a turn or two ago ("都不是", "1" after the offer) goes to a person now;
     ``asked`` is what was kept of it (question, category, the message that asked it), so the
     consultation of that message is completed rather than a second one counted."""
-    consultation = Consultation(question=asked["question"], action="escalate",
-                                category=asked.get("category"), reason=reason,
-                                follows=asked.get("message_id"))
+    consultation = Consultation(question=asked.question, action="escalate",
+                                category=asked.category, reason=reason, follows=asked.message_id)
     told, linked_consultation = hand_over_now(ctx, incoming, consultation, reason=reason)
     return told, linked_consultation or consultation
 
@@ -133,14 +131,14 @@ def linked(consultation: Consultation | None, ticket: Ticket) -> Consultation | 
 def expect_more(ctx: Context, openid: str, ticket_id: int, asked: bool = False) -> None:
     """For the next minutes, what the villager writes is added to the ticket (``asked``: they
     said "补充", so the next message is an addition whatever it says)."""
-    users.set_pending(ctx.db, openid, "more", {"ticket_id": ticket_id, "asked": asked}, MORE_TTL, ctx.now)
+    users.set_pending(ctx.db, openid, users.MoreExpected(ticket_id, asked), MORE_TTL, ctx.now)
 
 
 def ask_for_story(ctx: Context, incoming: Incoming, reason: str) -> str:
     """转人工 without the matter: a draft that waits for the story, and the question for it."""
     ticket = tickets.write_ticket(ctx, incoming.openid, TicketRequest(reason=reason), None,
                                   "story")
-    users.set_pending(ctx.db, incoming.openid, "story", {"ticket_id": ticket.id}, STORY_TTL, ctx.now)
+    users.set_pending(ctx.db, incoming.openid, users.StoryAsked(ticket.id), STORY_TTL, ctx.now)
     return ASK_STORY
 
 
@@ -158,8 +156,7 @@ def story_consultation(ctx: Context, story: str, reason: str, follows: int | Non
     cited = list(decision.citations) if decision.action in ("answer", "escalate") else []
     consultation = Consultation(question=story, action="escalate", faq_id=None, category=category,
                                 score=round(decision.score, 3), citations=cited,
-                                candidates=[{"faq_id": c["faq_id"], "score": c["score"]}
-                                            for c in decision.candidates],
+                                candidates=list(decision.candidates),
                                 reason=reason, follows=follows)
     return consultation, decision
 

@@ -117,4 +117,4 @@ CONTACT_TTL = 1800
 
 
 def expect_contact(ctx: Context, openid: str, case_id: int) -> None:
-    users.set_pending(ctx.db, openid, "mediation_contact", {"case_id": case_id}, CONTACT_TTL, ctx.now)
+    users.set_pending(ctx.db, openid, users.MediationContactAsked(case_id), CONTACT_TTL, ctx.now)

@@ -177,5 +177,5 @@ def outcome(reply: Reply | None, text: str) -> dict[str, Any]:
 def decision_json(decision: Any, text: str) -> dict[str, Any]:
     return {"action": decision.action, "faq_id": decision.faq_id,
             "score": round(decision.score or 0.0, 3), "citations": list(decision.citations),
-            "candidates": list(decision.candidates), "category": decision.category,
+            "candidates": [c.as_json() for c in decision.candidates], "category": decision.category,
             "reply": text, "reason": decision.reason}

@@ -133,7 +133,7 @@ def consultation_row(message_id: int | None, incoming: Incoming, reply: Reply,
         "message_id": message_id, "openid": incoming.openid,
         "asked_at": now, "channel": incoming.channel, "question": c.question, "action": c.action,
         "faq_id": c.faq_id, "category": c.category, "score": c.score,
-        "candidates": json.dumps(c.candidates, ensure_ascii=False),
+        "candidates": json.dumps([k.as_record() for k in c.candidates], ensure_ascii=False),
         "citations": json.dumps(c.citations, ensure_ascii=False),
         "reply": reply.text, "latency_ms": round(latency_ms, 2), "reason": c.reason or None,
     }

@@ -14,6 +14,5 @@ from bot.core.messages import Context
 def offer_entries(ctx: Context, openid: str, faq_ids: list[str]) -> None:
     """Numbered examples offered with no question asked: a number sent back within the TTL
     answers that entry ("都不是" then only asks for the question)."""
-    users.set_pending(ctx.db, openid, "clarify", {"faq_ids": faq_ids, "question": None,
-                                                   "message_id": None},
+    users.set_pending(ctx.db, openid, users.ChoicesOffered(tuple(faq_ids)),
                       ttl=ctx.config.matcher.clarify_ttl_seconds, now=ctx.now)

@@ -8,7 +8,7 @@ re-exports them for the handlers).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 
 @dataclass
@@ -36,6 +36,28 @@ class Incoming:
         return self._normalized
 
 
+@dataclass(frozen=True)
+class Considered:
+    """An FAQ entry the matcher considered for a question, with its score.
+
+    One shape from the matcher to the record: the decision carries these, `ask --json` prints
+    them (``as_json``: DESIGN.md's candidate object) and the consultation's row keeps the entry
+    and its score (``as_record``; its texts and articles are in the knowledge base)."""
+
+    faq_id: str
+    score: float
+    question: str = ""                 # the entry's first phrasing, shown when choices are offered
+    citations: tuple[str, ...] = ()
+    features: Mapping[str, Any] = field(default_factory=dict)   # for people tuning the matcher
+
+    def as_json(self) -> dict[str, Any]:
+        return {"faq_id": self.faq_id, "question": self.question, "citations": list(self.citations),
+                "score": round(self.score, 3), "features": dict(self.features)}
+
+    def as_record(self) -> dict[str, Any]:
+        return {"faq_id": self.faq_id, "score": round(self.score, 3)}
+
+
 @dataclass
 class Consultation:
     """What was decided about one question; one row of the consultations table.
@@ -50,7 +72,7 @@ class Consultation:
     faq_id: str | None = None
     category: str | None = None
     score: float | None = None
-    candidates: list[dict] = field(default_factory=list)
+    candidates: list[Considered] = field(default_factory=list)   # the decision's, as they were
     citations: list[str] = field(default_factory=list)
     ticket_id: int | None = None     # a ticket opened for it: linked once, on the ticket's row
     reason: str = ""                 # why, in a few words (the matcher's or the escalation's)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Iterator
 
 from bot.core.store import fetch_one, write
 
@@ -67,32 +67,118 @@ def touch_inbound(db, openid: str, now: float) -> None:
     update_user(db, openid, now, last_inbound_at=now, cs_sent_since_inbound=0)
 
 
+# ---- what the bot waits for: one dataclass per kind -------------------------------------------
+
+@dataclass(frozen=True)
+class ChoicesOffered:
+    """Numbered entries offered (handlers/clarify.py): a number picks one, "都不是" hands the
+    question over. ``question`` is None for a menu's examples, where nothing was asked yet."""
+
+    KIND: ClassVar[str] = "clarify"
+    faq_ids: tuple[str, ...]
+    question: str | None = None
+    message_id: int | None = None     # the message that asked it: its consultation is completed
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonOffered:
+    """The adviser offered in one tap ("回复1", handlers/handover.py) for a question asked."""
+
+    KIND: ClassVar[str] = "offer"
+    question: str
+    message_id: int | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class VillageAsked:
+    """Which village the villager lives in (handlers/village.py); the ticket that waits for it."""
+
+    KIND: ClassVar[str] = "village"
+    ticket_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StoryAsked:
+    """The matter of a hand-over asked for after "转人工" (its draft ticket)."""
+
+    KIND: ClassVar[str] = "story"
+    ticket_id: int
+
+
+@dataclass(frozen=True)
+class MoreExpected:
+    """What the villager writes next is added to a ticket just opened (``asked``: they said 补充)."""
+
+    KIND: ClassVar[str] = "more"
+    ticket_id: int
+    asked: bool = False
+
+
+@dataclass(frozen=True)
+class MediationVillageAsked:
+    """The village asked for before a mediation case is opened (handlers/mediation.py)."""
+
+    KIND: ClassVar[str] = "mediation_village"
+
+
+@dataclass(frozen=True)
+class MediationContactAsked:
+    """A phone number or the other party's name asked for a mediation case."""
+
+    KIND: ClassVar[str] = "mediation_contact"
+    case_id: int
+
+
+Waiting = (ChoicesOffered | PersonOffered | VillageAsked | StoryAsked | MoreExpected
+           | MediationVillageAsked | MediationContactAsked)
+KINDS: dict[str, type] = {cls.KIND: cls for cls in (ChoicesOffered, PersonOffered, VillageAsked, StoryAsked,
+                                                   MoreExpected, MediationVillageAsked, MediationContactAsked)}
+
+
+def waiting_from(kind: str, data: dict[str, Any]) -> Waiting:
+    """A stored kind and its data as the typed object (JSON lists become tuples); ValueError for
+    a kind or a field this version does not know."""
+    cls = KINDS.get(kind)
+    if cls is None:
+        raise ValueError(f"unknown pending kind {kind!r}")
+    try:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+    except TypeError as exc:
+        raise ValueError(f"pending {kind!r}: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class Pending:
-    """The question the bot last asked this villager: what kind of answer it waits for, what
-    the handler of that kind needs to act on it (``data``), and until when (epoch seconds)."""
+    """The question the bot last asked this villager: what it waits for (``data``, typed by
+    kind) and until when (epoch seconds). Stored as JSON ``{"kind", "data", "expires"}``, read
+    and written only here."""
 
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Waiting
     expires: float = 0.0
 
+    @property
+    def kind(self) -> str:
+        return self.data.KIND
+
     def as_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        return json.dumps({"kind": self.kind, "data": asdict(self.data), "expires": self.expires},
+                          ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> "Pending":
         stored = json.loads(text)
-        return cls(kind=stored["kind"], data=stored.get("data") or {}, expires=float(stored["expires"]))
+        return cls(waiting_from(stored["kind"], stored.get("data") or {}), float(stored["expires"]))
 
     def waits_for(self, now: float, kind: str | None = None) -> bool:
         """Not expired, and of ``kind`` when one is asked for."""
         return self.expires >= now and (not kind or self.kind == kind)
 
 
-def set_pending(db, openid: str, kind: str, data: dict[str, Any], ttl: float, now: float,
-                **also: Any) -> None:
+def set_pending(db, openid: str, data: Waiting, ttl: float, now: float, **also: Any) -> None:
     """Keep the question the bot just asked (``also``: other fields written in the same statement)."""
-    update_user(db, openid, now, pending=Pending(kind, data, now + ttl).as_json(), **also)
+    update_user(db, openid, now, pending=Pending(data, now + ttl).as_json(), **also)
 
 
 def get_pending(db, openid: str, now: float, kind: str | None = None) -> Pending | None:
@@ -100,7 +186,10 @@ def get_pending(db, openid: str, now: float, kind: str | None = None) -> Pending
     user = get_user(db, openid)
     if not user or not user["pending"]:
         return None
-    pending = Pending.from_json(user["pending"])
+    try:
+        pending = Pending.from_json(user["pending"])
+    except (ValueError, KeyError):    # written by another version: nothing the bot now waits for
+        return None
     return pending if pending.waits_for(now, kind) else None
 
 

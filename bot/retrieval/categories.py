@@ -14,6 +14,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from bot.core.messages import Considered
+
 log = logging.getLogger(__name__)
 
 CANDIDATES = 3          # the matcher's best few entries vote with their scores
@@ -72,15 +74,15 @@ def build_map(entries: Iterable[Any], statutes: Any) -> CategoryMap:
     return CategoryMap(dict(by_article), dict(by_chapter), dict(by_law), by_entry)
 
 
-def infer(services: Any, question: str, candidates: list[dict], rule_category: str | None = None) -> str | None:
+def infer(services: Any, question: str, candidates: list[Considered], rule_category: str | None = None) -> str | None:
     """The most likely category of ``question`` from its candidates, law search and the rule."""
     kb = services.knowledge
     cmap = category_map(kb)
     votes: Counter = Counter()
     for candidate in candidates[:CANDIDATES]:
-        category = cmap.by_entry.get(candidate.get("faq_id", ""))
+        category = cmap.by_entry.get(candidate.faq_id)
         if category:
-            votes[category] += max(float(candidate.get("score") or 0.0), 0.0)
+            votes[category] += max(candidate.score, 0.0)
     for category, weight in law_votes(services, cmap, question):
         votes[category] += weight
     if rule_category:

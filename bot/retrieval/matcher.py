@@ -33,6 +33,7 @@ from typing import Any, Iterable
 from rapidfuzz import fuzz
 
 from bot.core import text as tx
+from bot.core.messages import Considered
 from bot.retrieval.counterparts import Counterparts, relation
 from bot.retrieval.decision import Candidate, Features, Reading, Verdict, choose
 from bot.retrieval.entrymodel import EntryModel, entry_model, sorted_terms, weighted_terms, with_pairs
@@ -67,7 +68,7 @@ class Decision:
     faq_id: str | None = None
     score: float = 0.0
     citations: list[str] = field(default_factory=list)
-    candidates: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[Considered] = field(default_factory=list)   # the entries weighed, best first
     category: str | None = None
     reply: str = ""
     reason: str = ""
@@ -75,7 +76,7 @@ class Decision:
 
     def as_json(self) -> dict[str, Any]:
         return {"action": self.action, "faq_id": self.faq_id, "score": round(self.score, 3),
-                "citations": list(self.citations), "candidates": self.candidates,
+                "citations": list(self.citations), "candidates": [c.as_json() for c in self.candidates],
                 "category": self.category, "reply": self.reply, "reason": self.reason}
 
 
@@ -528,16 +529,21 @@ def candidate(entry: Any, features: Features) -> Candidate:
                      entry.category, features)
 
 
+def considered(c: Candidate, score: float) -> Considered:
+    """A candidate with its score, as the decision carries it to the reply and the record."""
+    return Considered(c.faq_id, score, c.question, tuple(c.citations), c.features.as_json())
+
+
 def decision_of(verdict: Verdict, kb: Any, s: Any) -> Decision:
     """The verdict as the handlers and `ask --json` see it."""
-    shown = [c.as_json(sc) for sc, c in verdict.ranked[: s.max_choices + 2]]
+    shown = [considered(c, sc) for sc, c in verdict.ranked[: s.max_choices + 2]]
     if verdict.action == "answer":
         top = verdict.chosen[0]
         return Decision("answer", faq_id=top.faq_id, score=verdict.score, citations=list(top.citations),
                         candidates=shown, category=top.category, reason=verdict.reason)
     if verdict.action == "clarify":
         scores = {c.faq_id: sc for sc, c in verdict.ranked}
-        choices = [c.as_json(scores[c.faq_id]) for c in verdict.chosen]
+        choices = [considered(c, scores[c.faq_id]) for c in verdict.chosen]
         return Decision("clarify", score=verdict.score, candidates=choices,
                         category=verdict.chosen[0].category, reason=verdict.reason)
     return Decision("fallback", score=verdict.score, candidates=shown[: s.max_choices], reason=verdict.reason)
@@ -632,9 +638,9 @@ CLARIFY_HEAD = "您想问的是哪一个？"
 CLARIFY_TAIL = "回复数字即可；都不是请回复“都不是”，我转给法律顾问。"
 
 
-def clarify_text(candidates: list[dict[str, Any]]) -> str:
+def clarify_text(candidates: list[Considered]) -> str:
     """The numbered choices; a number sent back selects one (handlers/clarify.py)."""
-    lines = [f"{n}. {c['question']}" for n, c in enumerate(candidates, start=1)]
+    lines = [f"{n}. {c.question}" for n, c in enumerate(candidates, start=1)]
     return "\n".join([CLARIFY_HEAD, *lines, CLARIFY_TAIL])
 
 

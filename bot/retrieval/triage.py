@@ -71,7 +71,7 @@ def general_help(kb: Any, faq: Any, serious: bool) -> Any | None:
         entry = kb.by_id.get(faq.faq_id)
         return entry if entry is not None and needs_person(entry) else None
     if faq.action == "clarify" and faq.candidates:
-        entry = kb.by_id.get(faq.candidates[0].get("faq_id"))
+        entry = kb.by_id.get(faq.candidates[0].faq_id)
         return entry if entry is not None and needs_person(entry) else None
     return None
 
