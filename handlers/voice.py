@@ -24,18 +24,17 @@ def voice(incoming: Incoming, ctx: Context) -> Reply:
 
 def as_text_question(incoming: Incoming, ctx: Context) -> Reply:
     """Offer the transcript to the whole registry as text; the record says it came by voice."""
-    incoming.channel = "voice"
-    question = dataclasses.replace(incoming, msg_type="text", text=incoming.text.strip())
-    return ctx.services.registry.dispatch(question, ctx)
+    question = dataclasses.replace(incoming, msg_type="text", text=incoming.text.strip(), channel="voice")
+    return dataclasses.replace(ctx.services.registry.dispatch(question, ctx), channel="voice")
 
 
 def to_adviser(incoming: Incoming, ctx: Context) -> Reply:
     """Open a ticket the adviser can listen to (the ticket keeps the MediaId)."""
     from bot.conversation.handover import hand_over_now
-    incoming.channel = "voice"
+    voiced = dataclasses.replace(incoming, channel="voice")
     consultation = Consultation(question="[语音留言]", action="escalate", reason="voice without text")
-    told, consultation = hand_over_now(ctx, incoming, consultation, reason="语音留言，没有文字，请听录音")
-    return Reply(text=HEARD + told, handler="voice", consultation=consultation)
+    told, consultation = hand_over_now(ctx, voiced, consultation, reason="语音留言，没有文字，请听录音")
+    return Reply(text=HEARD + told, handler="voice", consultation=consultation, channel="voice")
 
 
 def register(registry: Registry) -> None:

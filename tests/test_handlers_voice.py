@@ -50,3 +50,20 @@ def test_voice_without_recognition_field_asks_the_village_then_keeps_the_audio(w
     draft = next(db.query("SELECT status, waiting_for, media_id FROM tickets WHERE openid = 'fromUser'"))
     assert draft == {"status": "draft", "waiting_for": "village", "media_id": "media_id"}
     assert next(db.query("SELECT media_id FROM messages"))["media_id"] == "media_id"
+
+
+def test_the_voice_handler_leaves_the_message_it_was_given_as_it_was(app):
+    """The record learns "voice" from the reply (``Reply.channel``), not from the handler
+    rewriting the caller's message."""
+    from bot.conversation.dispatch import Context, Incoming
+    from handlers.voice import voice
+    echo_questions(app)
+    services = app.extensions["legalbot"]
+    incoming = Incoming(openid="oVoiceArgument01", msg_type="voice", text="借钱不还怎么办", channel="wechat")
+    db = services.open_db()
+    try:
+        reply = voice(incoming, Context(services, db, 1_900_000_000.0))
+    finally:
+        db.conn.close()
+    assert incoming.channel == "wechat" and incoming.msg_type == "voice"
+    assert reply.channel == "voice" and reply.text == "答：借钱不还怎么办"

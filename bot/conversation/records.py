@@ -131,7 +131,7 @@ def consultation_row(message_id: int | None, incoming: Incoming, reply: Reply,
     c = reply.consultation
     return {
         "message_id": message_id, "openid": incoming.openid,
-        "asked_at": now, "channel": incoming.channel, "question": c.question, "action": c.action,
+        "asked_at": now, "channel": reply.channel or incoming.channel, "question": c.question, "action": c.action,
         "faq_id": c.faq_id, "category": c.category, "score": c.score,
         "candidates": json.dumps([k.as_record() for k in c.candidates], ensure_ascii=False),
         "citations": json.dumps(c.citations, ensure_ascii=False),

@@ -92,6 +92,8 @@ class Reply:
     handler: str = ""
     consultation: Consultation | None = None
     decision: Any = None
+    channel: str | None = None       # the channel the record names when the handler knows better
+                                     # than the message (a voice message answered as text)
 
 
 @dataclass
