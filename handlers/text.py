@@ -22,15 +22,6 @@ from handlers import add
 STILL_NEEDS_PERSON = "这件事还要请法律顾问帮您看看。"
 
 
-def consultation_of(decision: Decision, question: str) -> Consultation:
-    """What the records keep about a decision: action, entry, category, score, reason, and the
-    entries considered (the decision's own, typed; the record keeps their ids and scores)."""
-    return Consultation(question=question, action=decision.action, faq_id=decision.faq_id,
-                        category=decision.category, score=round(decision.score, 3),
-                        candidates=list(decision.candidates), citations=list(decision.citations),
-                        reason=decision.reason or "")
-
-
 def remember_choices(ctx: Context, decision: Decision, openid: str) -> None:
     """Keep the offered entries so that "1", "2" or "3" sent back within the TTL selects one."""
     offered = users.ChoicesOffered(tuple(c.faq_id for c in decision.candidates), decision.question,
@@ -84,7 +75,7 @@ def question(incoming: Incoming, ctx: Context) -> Reply | None:
     if not (incoming.text or "").strip():
         return None
     decision = placed(ctx, escalation.decide(ctx.services, incoming.text, incoming.normalized))
-    consultation = consultation_of(decision, incoming.text)
+    consultation = Consultation.of(decision, incoming.text)
     if decision.action == "escalate":
         return escalation_reply(ctx, incoming, decision, consultation)
     text = reply_text(ctx, incoming, decision, consultation)

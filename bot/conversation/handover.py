@@ -154,10 +154,8 @@ def story_consultation(ctx: Context, story: str, reason: str, follows: int | Non
     """The consultation of a hand-over told in the villager's own words."""
     decision, category = story_decision(ctx, story)
     cited = list(decision.citations) if decision.action in ("answer", "escalate") else []
-    consultation = Consultation(question=story, action="escalate", faq_id=None, category=category,
-                                score=round(decision.score, 3), citations=cited,
-                                candidates=list(decision.candidates),
-                                reason=reason, follows=follows)
+    consultation = Consultation.of(decision, story, action="escalate", faq_id=None, category=category,
+                                   citations=cited, reason=reason, follows=follows)
     return consultation, decision
 
 

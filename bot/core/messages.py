@@ -7,8 +7,9 @@ re-exports them for the handlers).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 
 @dataclass
@@ -58,6 +59,18 @@ class Considered:
         return {"faq_id": self.faq_id, "score": round(self.score, 3)}
 
 
+class Decided(Protocol):
+    """What a decision about a question says (bot.retrieval.matcher.Decision), as the record reads it."""
+
+    action: str
+    faq_id: str | None
+    category: str | None
+    score: float
+    candidates: list[Considered]
+    citations: list[str]
+    reason: str
+
+
 @dataclass
 class Consultation:
     """What was decided about one question; one row of the consultations table.
@@ -77,6 +90,17 @@ class Consultation:
     ticket_id: int | None = None     # a ticket opened for it: linked once, on the ticket's row
     reason: str = ""                 # why, in a few words (the matcher's or the escalation's)
     follows: int | None = None       # the message id of the question this turn continues
+
+    @classmethod
+    def of(cls, decision: Decided, question: str, **changes: Any) -> "Consultation":
+        """The record of a decision: its action, entry, category, score, reason, articles and
+        the entries it weighed (the same ``Considered``), for ``question``; ``changes`` are the
+        fields a turn sets otherwise (a hand-over's action, the message it continues)."""
+        made = cls(question=question, action=decision.action, faq_id=decision.faq_id,
+                   category=decision.category, score=round(decision.score, 3),
+                   candidates=list(decision.candidates), citations=list(decision.citations),
+                   reason=decision.reason or "")
+        return dataclasses.replace(made, **changes) if changes else made
 
 
 @dataclass
