@@ -213,7 +213,7 @@ def main() -> None:
     index, times = build_times(statutes)
     index.search("预热")  # the first query loads jieba's dictionary; not a query's cost
     gc.collect()
-    seeded = "" if lawsearch.seed_path().exists() else " (no seed for the current dictionaries: as cold)"
+    seeded = "" if lawsearch.seed_path(index.dictionaries).exists() else " (no seed for the current dictionaries: as cold)"
     print(f"index: {len(index.articles)} articles in force; built cold {times['cold']:.2f} s, from the seed "
           f"{times['seeded']:.2f} s{seeded}, from cached words {times['words cached']:.2f} s, from the index "
           f"cache {times['index cached']:.2f} s (memory per worker: bench/run.py)")

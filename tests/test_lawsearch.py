@@ -21,10 +21,14 @@ from bot.conversation.dispatch import Consultation, Incoming
 from bot.kb.knowledge import Article, FaqLink, Law, Statutes, load_knowledge, load_statutes, read_law
 from bot.retrieval.lawsearch import LawIndex
 from bot.app.services import Services
+from bot.core import text
 from bot.core.text import DictionaryError
+from bot.cli import law as law_cli
 from handlers.lookup import lookup_query, lookup_text
 from tests.escalation_support import START, VILLAGER, context, hand_over, make_services, open_db
 
+SHIPPED_DICT = PROJECT_ROOT / "knowledge" / "dict"
+SHIPPED_LAWTERMS = SHIPPED_DICT / "lawterms.toml"
 LOAN_ARTICLES = {"民法典第667条", "民法典第668条", "民法典第675条", "民法典第679条", "民法典第680条"}
 OWN_QUESTIONS = PROJECT_ROOT / "tests" / "data" / "lawsearch_questions.jsonl"
 
@@ -203,7 +207,7 @@ def test_an_everyday_word_finds_the_laws_word_for_it(tmp_path):
     statutes = Statutes([law("民法典")], [*tiny_statutes().articles[:3], carrier])
     index = LawIndex(statutes, cache_dir=tmp_path, min_evidence=0.0)
     assert index.search("快递公司把我的包裹弄丢了")[0].citation == "民法典第4条"
-    assert lawsearch.everyday_words("房东不退押金", lawsearch.law_terms(), []) [:1] == ["出租人"]
+    assert lawsearch.everyday_words("房东不退押金", lawsearch.law_terms(SHIPPED_LAWTERMS), []) [:1] == ["出租人"]
 
 
 def test_a_single_everyday_character_counts_only_as_a_word_of_its_own():
@@ -220,12 +224,45 @@ def test_a_malformed_law_terms_file_names_the_file(tmp_path):
         lawsearch.law_terms(bad)
 
 
+INVENTED_WORD = "黑屋子症"   # no shipped dictionary or article holds it, nor any of its character pairs
+
+
+def dict_with_law_term(root, lay: str, legal: str):
+    """A copy of the shipped dict/ whose lawterms.toml is one line: ``lay`` stands for ``legal``."""
+    folder = root / "dict"
+    folder.mkdir(parents=True)
+    for name in ("userdict.txt", "stopwords.txt", "synonyms.toml"):
+        (folder / name).write_bytes((SHIPPED_DICT / name).read_bytes())
+    (folder / "lawterms.toml").write_text(f'[terms]\n"{legal}" = ["{lay}"]\n', encoding="utf-8")
+    return folder
+
+
+def test_the_law_terms_come_from_the_dictionaries_folder_the_index_is_given(tmp_path):
+    own = text.dictionaries_in(dict_with_law_term(tmp_path, INVENTED_WORD, "采光"))
+    given = LawIndex(tiny_statutes(), cache_dir=tmp_path / "cache", min_evidence=0.0, dictionaries=own)
+    shipped = LawIndex(tiny_statutes(), cache_dir=tmp_path / "cache", min_evidence=0.0)
+    scores, evidence = given.scores(INVENTED_WORD)
+    assert given.articles[int(np.argmax(scores))].citation == "民法典第3条" and evidence > 0
+    assert shipped.scores(INVENTED_WORD)[1] == 0 and shipped.search(INVENTED_WORD) == []
+
+
+def test_law_search_on_the_command_line_reads_the_configured_knowledge_dirs_dict(tmp_path, monkeypatch):
+    kb = tmp_path / "kb"
+    dict_with_law_term(kb, INVENTED_WORD, "采光")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[app]\nknowledge_dir = "{kb}"\n', encoding="utf-8")
+    monkeypatch.setenv("LEGALBOT_CONFIG", str(config))
+    words = law_cli.dictionaries()
+    assert words.directory == (kb / "dict").resolve()
+    assert LawIndex(tiny_statutes(), cache_dir=None, dictionaries=words).scores(INVENTED_WORD)[1] > 0
+
+
 def test_every_legal_word_in_law_terms_is_a_word_the_statutes_use():
     """lawterms.toml maps everyday words to the statutes' own words; a key no article holds
     (交通肇事 where 刑法 says 交通运输肇事) could only ever meet FAQ phrasings and headers."""
     statutes = load_statutes(str(PROJECT_ROOT / "knowledge" / "statutes"))
     held = "".join(a.text for a in lawsearch.searchable(statutes))
-    legal_words = {legal for legals in lawsearch.law_terms().values() for legal in legals}
+    legal_words = {legal for legals in lawsearch.law_terms(SHIPPED_LAWTERMS).values() for legal in legals}
     assert len(legal_words) > 50 and sorted(w for w in legal_words if w not in held) == []
 
 
@@ -268,21 +305,22 @@ def test_after_a_statute_changes_only_its_new_text_is_segmented(tmp_path, monkey
     statutes_dir, cache = tmp_path / "statutes", tmp_path / "cache"
     write_law(statutes_dir, "建造建筑物，不得妨碍相邻建筑物的通风、采光和日照。")
     LawIndex(statutes_from(statutes_dir), cache_dir=cache)
-    segmented = []
-    real = lawsearch.text.cut
-    monkeypatch.setattr(lawsearch.text, "cut", lambda normalized: segmented.append(normalized) or real(normalized))
+    segmented, words = [], lawsearch.shipped_dictionaries()
+    real = words.cut
+    monkeypatch.setattr(words, "cut", lambda normalized: segmented.append(normalized) or real(normalized))
     write_law(statutes_dir, "宅基地使用权人依法对集体所有的土地享有占有和使用的权利。")
     LawIndex(statutes_from(statutes_dir), cache_dir=cache)
     assert segmented == ["宅基地使用权人依法对集体所有的土地享有占有和使用的权利"]
 
 
 def test_a_statute_is_cut_as_a_whole_would_be_though_each_clause_is_cut_once():
-    segmenter = lawsearch.Segmenter(None)
+    words = lawsearch.shipped_dictionaries()
+    segmenter = lawsearch.Segmenter(words, None)
     for raw in ("违反本法规定，处五日以上十日以下拘留；情节较重的，处十日以上十五日以下拘留。",
                 "有下列情形之一的，劳动合同终止：（一）劳动合同期满的；（二）劳动者死亡的。",
                 "违反本法规定，擅自出租宅基地使用权的，责令改正。"):
         normalized = lawsearch.text.normalize(raw)
-        assert segmenter.words(normalized) == lawsearch.words_of(normalized)
+        assert segmenter.words(normalized) == lawsearch.words_of(normalized, words)
     assert "违反本法规定" in segmenter.blocks
 
 
@@ -318,15 +356,16 @@ def test_the_words_cache_key_follows_the_segmenting_code_not_the_rest_of_its_mod
 
 @pytest.mark.slow
 def test_the_words_cache_key_is_the_same_in_every_process():
-    run = [sys.executable, "-c", "from bot.retrieval import lawsearch; print(lawsearch.segmentation_key())"]
+    run = [sys.executable, "-c", "from bot.retrieval import lawsearch; print(lawsearch.segmentation_key(lawsearch.shipped_dictionaries()))"]
     keys = {subprocess.run(run, capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
     assert len(keys) == 1 and keys != {""}
 
 
 def cuts_while_building(monkeypatch, **where) -> list[str]:
-    cut, real = [], lawsearch.text.cut
-    monkeypatch.setattr(lawsearch.text, "cut", lambda normalized: cut.append(normalized) or real(normalized))
+    cut, words = [], lawsearch.shipped_dictionaries()
+    real = words.cut
+    monkeypatch.setattr(words, "cut", lambda normalized: cut.append(normalized) or real(normalized))
     index = LawIndex(tiny_statutes(), min_evidence=0.0, **where)
     while_building = list(cut)
     assert index.search("采光")[0].citation == "民法典第3条"
@@ -334,13 +373,13 @@ def cuts_while_building(monkeypatch, **where) -> list[str]:
 
 
 def test_a_seed_of_the_statutes_words_spares_segmenting_them_in_a_new_cache(tmp_path, monkeypatch):
-    lawsearch.write_seed(tiny_statutes(), tmp_path / "seed")
+    lawsearch.write_seed(tiny_statutes(), lawsearch.shipped_dictionaries(), tmp_path / "seed")
     assert cuts_while_building(monkeypatch, cache_dir=tmp_path / "a", seed_dir=tmp_path / "seed") == []
     assert cuts_while_building(monkeypatch, cache_dir=tmp_path / "b", seed_dir=None) != []
 
 
 def test_a_seed_written_for_other_dictionaries_is_not_read(tmp_path, monkeypatch):
-    lawsearch.write_seed(tiny_statutes(), tmp_path / "seed")
+    lawsearch.write_seed(tiny_statutes(), lawsearch.shipped_dictionaries(), tmp_path / "seed")
     [seed] = (tmp_path / "seed").iterdir()
     seed.rename(seed.with_name("lawwords-0123456789abcdef01234567.json.gz"))
     assert cuts_while_building(monkeypatch, cache_dir=None, seed_dir=tmp_path / "seed") != []
@@ -348,14 +387,15 @@ def test_a_seed_written_for_other_dictionaries_is_not_read(tmp_path, monkeypatch
 
 def test_writing_a_seed_replaces_the_one_of_earlier_dictionaries(tmp_path):
     (tmp_path / "lawwords-0123456789abcdef01234567.json.gz").write_bytes(b"old")
-    path = lawsearch.write_seed(tiny_statutes(), tmp_path)
-    assert list(tmp_path.iterdir()) == [path] and path == lawsearch.seed_path(tmp_path)
+    words = lawsearch.shipped_dictionaries()
+    path = lawsearch.write_seed(tiny_statutes(), words, tmp_path)
+    assert list(tmp_path.iterdir()) == [path] and path == lawsearch.seed_path(words, tmp_path)
 
 
 def test_the_shipped_seed_is_for_the_current_segmentation():
     """An edit of bot/core/text.py's cutting code or of userdict/stopwords changes the key; the seed
     must then be written again, or every new cache segments all articles (seconds at start-up)."""
-    assert lawsearch.seed_path().exists(), "run `.venv/bin/legalbot law index --seed` and commit knowledge/index/"
+    assert lawsearch.seed_path(lawsearch.shipped_dictionaries()).exists(), "run `.venv/bin/legalbot law index --seed` and commit knowledge/index/"
 
 
 def test_a_damaged_cache_file_is_rebuilt_not_trusted(tmp_path):
@@ -376,8 +416,9 @@ def test_a_cache_directory_others_can_write_is_not_used(tmp_path):
 def test_the_cache_key_changes_with_the_text_and_the_faq():
     changed = Statutes([law("民法典")], [article("民法典", 1, "另一段话。")])
     link = FaqLink("x.y", ("民法典第1条",), None, ("借钱不还",))
-    assert lawsearch.cache_key(tiny_statutes()) != lawsearch.cache_key(changed)
-    assert lawsearch.cache_key(tiny_statutes()) != lawsearch.cache_key(tiny_statutes([link]))
+    words = lawsearch.shipped_dictionaries()
+    assert lawsearch.cache_key(tiny_statutes(), words) != lawsearch.cache_key(changed, words)
+    assert lawsearch.cache_key(tiny_statutes(), words) != lawsearch.cache_key(tiny_statutes([link]), words)
 
 
 def test_postings_prefer_the_document_with_the_rarer_word():

@@ -10,7 +10,8 @@ import click
 from bot.cli.common import print_json
 from bot.retrieval import lawsearch
 from bot.core.config import PROJECT_ROOT, load_config
-from bot.kb.knowledge import KnowledgeBase, format_article, load_knowledge, parse_citation
+from bot.core.text import Dictionaries, dictionaries_in
+from bot.kb.knowledge import KnowledgeBase, format_article, knowledge_dir, load_knowledge, parse_citation
 from bot.retrieval.lawsearch import LawHit, LawIndex
 
 SNIPPET_CHARS = 60
@@ -24,6 +25,11 @@ def law() -> None:
 def knowledge() -> KnowledgeBase:
     """The knowledge base, leniently: a broken FAQ entry (see `kb check`) must not hide the law."""
     return load_knowledge(load_config(), strict=False)
+
+
+def dictionaries() -> Dictionaries:
+    """The configured knowledge directory's words (its dict/, lawterms.toml included)."""
+    return dictionaries_in(knowledge_dir(load_config()) / "dict")
 
 
 @law.command("show")
@@ -63,7 +69,7 @@ def hit_line(rank: int, hit: LawHit) -> str:
 @click.argument("query", nargs=-1)
 def search(as_json: bool, k: int, query: tuple[str, ...]) -> None:
     """The most relevant articles for a question in plain words (or one a line on stdin)."""
-    index = LawIndex(knowledge().statutes)
+    index = LawIndex(knowledge().statutes, dictionaries=dictionaries())
     for question in queries(query):
         hits = index.search(question, k=k)
         if as_json:
@@ -80,17 +86,17 @@ def search(as_json: bool, k: int, query: tuple[str, ...]) -> None:
 @click.option("--seed", is_flag=True, help="Also write the statutes' segmentation to knowledge/index/.")
 def index_command(seed: bool) -> None:
     """Build law search's index into its disk cache now (a deployment step: start-up then reads it)."""
-    statutes = knowledge().statutes
+    statutes, words = knowledge().statutes, dictionaries()
     if seed:
         started = time.perf_counter()
-        path = lawsearch.write_seed(statutes)
+        path = lawsearch.write_seed(statutes, words)
         click.echo(f"seed: {path.relative_to(PROJECT_ROOT)} ({path.stat().st_size // 1024} KB, "
                    f"{time.perf_counter() - started:.1f} s)")
-    elif not lawsearch.seed_path().exists():
+    elif not lawsearch.seed_path(words).exists():
         click.echo("seed: none for the current dictionaries (a cold build segments every article; "
                    "`legalbot law index --seed` writes one)")
     started = time.perf_counter()
-    found = LawIndex(statutes)
+    found = LawIndex(statutes, dictionaries=words)
     click.echo(f"index: {len(found.articles)} articles in {time.perf_counter() - started:.2f} s, "
                f"cached in {lawsearch.default_cache_dir()}")
 

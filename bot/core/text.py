@@ -31,7 +31,8 @@ os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
 from pypinyin import Style, lazy_pinyin  # noqa: E402 - after the settings above
 
 # The shipped knowledge/dict. Nothing here reads it: the dictionaries are those of the configured
-# knowledge_dir (``dictionaries_in``); it stays for the law index's law terms until they move too.
+# knowledge_dir (``dictionaries_in``); it names the shipped folder for what is built without a
+# configuration (the law index in benches and tests).
 DICT_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "dict"
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
@@ -363,30 +364,3 @@ def pinyin_key(word: str) -> str:
 def utf8_len(text: str) -> int:
     """Bytes in UTF-8: WeChat measures its reply limit in bytes, a Chinese character is 3."""
     return len(text.encode("utf-8"))
-
-
-# --- for the law index only, until it is handed its Dictionaries (LAWSEARCH-4's part of issue 18) ---
-# These read the shipped folder whatever knowledge_dir says; nothing else may call them.
-
-def _shipped() -> Dictionaries:
-    return dictionaries_in(DICT_DIR)
-
-
-def cut(normalized: str) -> tuple[str, ...]:
-    return _shipped().cut(normalized)
-
-
-def word_groups(normalized: str) -> list[tuple[str, ...]]:
-    return _shipped().word_groups(normalized)
-
-
-def groups_of(words: Iterable[str]) -> list[tuple[str, ...]]:
-    return _shipped().groups_of(words)
-
-
-def expand(words: Iterable[str]) -> list[str]:
-    return _shipped().expand(words)
-
-
-def phrase_synonyms(normalized: str) -> list[tuple[str, str]]:
-    return _shipped().phrase_synonyms(normalized)

@@ -66,23 +66,25 @@ class Snapshot:
 
     @property
     def law_index(self):
-        return self._part("law_index", lambda: law_index_for(self.knowledge.statutes))
+        from bot.retrieval.lexicons import lexicons_for
+        return self._part("law_index", lambda: law_index_for(self.knowledge.statutes,
+                                                              lexicons_for(self.config).dictionaries))
 
     def complete(self) -> "Snapshot":
         _ = self.matcher, self.law_index
         return self
 
 
-def law_index_for(statutes):
+def law_index_for(statutes, dictionaries=None):
     """The law index, built under a file lock beside its disk cache: of several processes
     rebuilding for the same change, one segments and the others load its result."""
     from bot.retrieval.lawsearch import LawIndex, default_cache_dir, usable_dir
     cache = default_cache_dir()
     if not usable_dir(cache):
-        return LawIndex(statutes)
+        return LawIndex(statutes, dictionaries=dictionaries)
     with open(cache / "lawindex.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return LawIndex(statutes)
+        return LawIndex(statutes, dictionaries=dictionaries)
 
 
 def read_knowledge_now(config: Config, db_path: Path | str, strict: bool = True) -> tuple[int, Any]:

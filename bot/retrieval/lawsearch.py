@@ -122,9 +122,15 @@ def char_pairs(normalized: str) -> list[str]:
     return out
 
 
-def words_of(normalized: str) -> list[str]:
-    """jieba's informative words of normalized text (bot.core.text's segmentation)."""
-    return [w for group in text.word_groups(normalized) for w in group]
+def shipped_dictionaries() -> text.Dictionaries:
+    """The shipped knowledge/dict's words: for an index built without a configuration (benches,
+    tests); apps and CLI commands pass their knowledge directory's."""
+    return text.dictionaries_in(text.DICT_DIR)
+
+
+def words_of(normalized: str, words: text.Dictionaries) -> list[str]:
+    """jieba's informative words of normalized text (the dictionaries' segmentation)."""
+    return [w for group in words.word_groups(normalized) for w in group]
 
 
 class Segmenter:
@@ -136,8 +142,8 @@ class Segmenter:
     grouped once: jieba cuts at every space, so this is exactly what cutting the whole string
     gives, and statutes repeat their clauses (违反本法规定，……) and words."""
 
-    def __init__(self, path: Path | None, seed: Path | None = None):
-        self.path, self.changed = path, False
+    def __init__(self, words: text.Dictionaries, path: Path | None, seed: Path | None = None):
+        self.dictionaries, self.path, self.changed = words, path, False
         self.seeded = read_words(seed)
         self.known: dict[str, list] = {**self.seeded, **read_words(path)}
         self.used: set[str] = set()
@@ -159,13 +165,13 @@ class Segmenter:
         out: list[str] = []
         for block in normalized.split(" "):
             if block and block not in self.blocks:
-                self.blocks[block] = [w for word in text.cut(block) for w in self.group(word)]
+                self.blocks[block] = [w for word in self.dictionaries.cut(block) for w in self.group(word)]
             out.extend(self.blocks.get(block, ()))
         return out
 
     def group(self, word: str) -> tuple[str, ...]:
         if word not in self.groups:
-            self.groups[word] = tuple(w for group in text.groups_of((word,)) for w in group)
+            self.groups[word] = tuple(w for group in self.dictionaries.groups_of((word,)) for w in group)
         return self.groups[word]
 
     def terms(self, strings: Sequence[str]) -> tuple[list[list[str]], list[list[str]]]:
@@ -208,20 +214,20 @@ def read_words(path: Path | None) -> dict[str, list]:
 SEED_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "index"
 
 
-def seed_path(directory: Path = SEED_DIR) -> Path:
-    return directory / f"lawwords-{segmentation_key()}.json.gz"
+def seed_path(words: text.Dictionaries, directory: Path = SEED_DIR) -> Path:
+    return directory / f"lawwords-{segmentation_key(words)}.json.gz"
 
 
-def write_seed(statutes: Statutes, directory: Path = SEED_DIR) -> Path:
+def write_seed(statutes: Statutes, words: text.Dictionaries, directory: Path = SEED_DIR) -> Path:
     """Write the segmentation of the searchable articles and their headers (not the FAQ, which
     changes daily and is quick to segment) and remove seeds of earlier keys."""
-    segmenter = Segmenter(None, seed_path(directory))
+    path = seed_path(words, directory)
+    segmenter = Segmenter(words, None, path)
     body, header, _ = article_fields(statutes, searchable(statutes))
     segmenter.terms(body + header)
-    words = {key: segmenter.known[key] for key in sorted(segmenter.used)}
-    path = seed_path(directory)
+    found = {key: segmenter.known[key] for key in sorted(segmenter.used)}
     directory.mkdir(parents=True, exist_ok=True)
-    data = gzip.compress(json.dumps(words, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)
+    data = gzip.compress(json.dumps(found, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)
     if not path.exists() or path.read_bytes() != data:
         write_atomically(path, data)
     for old in directory.glob("lawwords-*.json.gz"):
@@ -230,13 +236,13 @@ def write_seed(statutes: Statutes, directory: Path = SEED_DIR) -> Path:
     return path
 
 
-LAWTERMS = text.DICT_DIR / "lawterms.toml"
+LAWTERMS = "lawterms.toml"   # in a knowledge directory's dict/, beside the other dictionaries
 
 
 @lru_cache(maxsize=4)
-def law_terms(path: Path = LAWTERMS) -> dict[str, tuple[str, ...]]:
-    """Everyday word → the law's words for it (knowledge/dict/lawterms.toml), validated at load;
-    a missing file means no such words."""
+def law_terms(path: Path) -> dict[str, tuple[str, ...]]:
+    """Everyday word → the law's words for it (a knowledge directory's dict/lawterms.toml),
+    validated at load; a missing file means no such words."""
     if not path.exists():
         return {}
     try:
@@ -255,17 +261,18 @@ def everyday_words(normalized: str, table: Mapping[str, tuple[str, ...]], own: I
     return list(dict.fromkeys(found))
 
 
-def query_terms(normalized: str, weights: Weights | None = None) -> tuple[dict[str, float], dict[str, float]]:
+def query_terms(normalized: str, words_in: text.Dictionaries, lay: Mapping[str, tuple[str, ...]],
+                weights: Weights | None = None) -> tuple[dict[str, float], dict[str, float]]:
     """The question's words and character pairs, weighted: its own count fully, the legal words
-    its colloquial ones stand for (synonyms.toml) and the law's words for its everyday ones
-    (lawterms.toml) less."""
+    its colloquial ones stand for (the dictionaries' synonyms) and the law's words for its
+    everyday ones (``lay``, from lawterms.toml) less."""
     weights = weights or WEIGHTS
-    own = words_of(normalized)
+    own = words_of(normalized, words_in)
     words, pairs = {}, {}
-    for legal in everyday_words(normalized, law_terms(), own):
-        words.update({w: weights.law_term for w in words_of(legal)})
+    for legal in everyday_words(normalized, lay, own):
+        words.update({w: weights.law_term for w in words_of(legal, words_in)})
         pairs.update({p: weights.law_term for p in char_pairs(legal)})
-    added = text.expand(own) + [legal for _, legal in text.phrase_synonyms(normalized)]
+    added = words_in.expand(own) + [legal for _, legal in words_in.phrase_synonyms(normalized)]
     words.update({word: weights.synonym for word in added})
     words.update({word: 1.0 for word in own})
     pairs.update({pair: 1.0 for pair in char_pairs(normalized)})
@@ -395,7 +402,7 @@ def article_fields(statutes: Statutes, articles: Sequence[Article]) -> tuple[lis
 def build(statutes: Statutes, articles: Sequence[Article], weights: Weights = WEIGHTS,
           segmenter: Segmenter | None = None) -> Built:
     """Segment every field and compute the postings (seconds: hence the caches)."""
-    segmenter = segmenter or Segmenter(None)
+    segmenter = segmenter or Segmenter(shipped_dictionaries(), None)
     body, header, faq = article_fields(statutes, articles)
     (bw, bp), (hw, hp), (fw, fp) = segmenter.terms(body), segmenter.terms(header), segmenter.terms(faq)
     segmenter.save()
@@ -424,7 +431,12 @@ def build(statutes: Statutes, articles: Sequence[Article], weights: Weights = WE
 # --- the disk cache -------------------------------------------------------------------------
 
 SEGMENTING_FILES = ("userdict.txt", "stopwords.txt")   # what bot.core.text's words depend on
-SEGMENTING_CODE = (text.normalize, text.word_groups, text.cut, text.groups_of)
+# How text is normalized and cut into grouped words: the code that runs (and, through
+# ``code_digest``, the module's functions it calls, such as building the tokenizer), not the
+# Dictionaries' other methods (the matcher's clause_words, expand …).
+SEGMENTING_CODE = (text.normalize, text.Dictionaries.__init__, text.Dictionaries._cut,
+                   text.Dictionaries.word_groups, text.Dictionaries.groups_of,
+                   text.Dictionaries.parts, text.Dictionaries.is_content)
 
 
 def names_read(code) -> set[str]:
@@ -496,22 +508,22 @@ def segmenting_code_key() -> str:
     return hashlib.sha256((code_digest(SEGMENTING_CODE) + library_versions()).encode()).hexdigest()
 
 
-def segmentation_key() -> str:
+def segmentation_key(words: text.Dictionaries) -> str:
     """Changes when the segmenting code (bot.core.text's functions that normalize and cut, and what
-    they read), the libraries or the dictionaries change."""
+    they read), the libraries or the dictionaries' files change."""
     digest = hashlib.sha256(CACHE_VERSION.encode() + segmenting_code_key().encode())
     for name in SEGMENTING_FILES:
-        path = text.DICT_DIR / name
+        path = words.directory / name
         digest.update(name.encode() + (path.read_bytes() if path.exists() else b""))
     return digest.hexdigest()[:24]
 
 
-def cache_key(statutes: Statutes, articles: Sequence[Article] | None = None,
+def cache_key(statutes: Statutes, words: text.Dictionaries, articles: Sequence[Article] | None = None,
               weights: Weights = WEIGHTS) -> str:
     """Changes when any searchable article, FAQ phrasing, weight or the segmenting changes (a
     law coming into force changes the searchable articles). Synonyms apply to questions only."""
     articles = searchable(statutes) if articles is None else articles
-    digest = hashlib.sha256(segmentation_key().encode())
+    digest = hashlib.sha256(segmentation_key(words).encode())
     digest.update(json.dumps(asdict(weights), sort_keys=True).encode())
     for a in articles:
         title = statutes.law_of(a).title
@@ -580,20 +592,21 @@ def load(path: Path) -> Built | None:
 
 
 def cached_build(statutes: Statutes, articles: Sequence[Article], cache_dir: Path | None,
-                 weights: Weights = WEIGHTS, seed_dir: Path | None = SEED_DIR) -> Built:
+                 words: text.Dictionaries, weights: Weights = WEIGHTS,
+                 seed_dir: Path | None = SEED_DIR) -> Built:
     """The index from the disk cache when it is fresh, else built (and saved), reusing the words
     of the cache's last build and of the shipped seed."""
-    seed = seed_path(seed_dir) if seed_dir else None
-    path = cache_dir / f"lawindex-{cache_key(statutes, articles, weights)}.npz" if cache_dir else None
+    seed = seed_path(words, seed_dir) if seed_dir else None
+    path = cache_dir / f"lawindex-{cache_key(statutes, words, articles, weights)}.npz" if cache_dir else None
     if path and usable_dir(cache_dir):
         found = load(path) if path.exists() else None
         if found is not None:
             return found
-        segmenter = Segmenter(cache_dir / f"lawwords-{segmentation_key()}.json", seed)
+        segmenter = Segmenter(words, cache_dir / f"lawwords-{segmentation_key(words)}.json", seed)
         built = build(statutes, articles, weights, segmenter)
         save(built, path)
         return built
-    return build(statutes, articles, weights, Segmenter(None, seed))
+    return build(statutes, articles, weights, Segmenter(words, None, seed))
 
 
 # --- searching ------------------------------------------------------------------------------
@@ -642,13 +655,18 @@ class LawIndex:
 
     def __init__(self, statutes: Statutes, cache_dir: Path | None | str = "default",
                  weights: Weights = WEIGHTS, min_evidence: float = MIN_EVIDENCE,
-                 rerank: Sequence[float] = RERANK, seed_dir: Path | None = SEED_DIR):
+                 rerank: Sequence[float] = RERANK, seed_dir: Path | None = SEED_DIR,
+                 dictionaries: text.Dictionaries | None = None):
+        """``dictionaries``: the configured knowledge directory's words (jieba's user dictionary,
+        stopwords, synonyms; lawterms.toml is read from the same dict/); the shipped ones if None."""
         cache = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
         self.statutes, self.weights, self.min_evidence = statutes, weights, min_evidence
+        self.dictionaries = dictionaries or shipped_dictionaries()
+        self.lay_terms = law_terms(self.dictionaries.directory / LAWTERMS)
         self.rerank = np.asarray(rerank, dtype=np.float64)
         self.articles = searchable(statutes)
         self.position = {a.citation: i for i, a in enumerate(self.articles)}
-        built = cached_build(statutes, self.articles, cache, weights, seed_dir)
+        built = cached_build(statutes, self.articles, cache, self.dictionaries, weights, seed_dir)
         self.vocab, self.postings = built.vocab, built.postings
         self.law_of, self.chapter_of = built.law_of, built.chapter_of
         self.law_numbers = {self.articles[i].law: int(g) for i, g in enumerate(self.law_of)}
@@ -684,8 +702,8 @@ class LawIndex:
         """The question's terms; chatter (转人工, 你好) taken out first."""
         query = query[:MAX_QUERY_CHARS]
         normalized = CHATTER.sub(" ", text.normalize(query)).strip()
-        words, pairs = query_terms(normalized, self.weights)
-        heads = tuple(dict.fromkeys(group[0] for group in text.word_groups(normalized)))
+        words, pairs = query_terms(normalized, self.dictionaries, self.lay_terms, self.weights)
+        heads = tuple(dict.fromkeys(group[0] for group in self.dictionaries.word_groups(normalized)))
         return Reading(query, normalized.replace(" ", ""), words, pairs, heads)
 
     def first_stage(self, reading: Reading) -> tuple[np.ndarray, np.ndarray]:
