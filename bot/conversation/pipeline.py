@@ -17,6 +17,8 @@ from typing import Any
 
 from bot.conversation import records, replies
 from bot.core import users
+from bot.core.store import transaction
+from bot.retrieval import triggers
 from bot.conversation.answer_notes import annotate
 from bot.escalation.delivery import attach_pending_answers
 from bot.conversation.dispatch import Context, Incoming, Reply
@@ -49,29 +51,42 @@ def respond(app_services, db, incoming: Incoming, started: float) -> Answered:
         stored = claim.reply_xml if claim.reply_xml is not None else records.wait_for_reply(db, key)
         return Answered(None, stored or "")
     ctx = Context(services=app_services, db=db, now=time.time(), message_id=claim.message_id)
-    with users.read_once():              # the handlers share one read of the villager's row
-        reply = converse(ctx, incoming)
-    reply_xml = render(incoming, reply, ctx.now)
-    latency = (time.monotonic() - started) * 1000
-    records.finish(db, claim.message_id, incoming, reply, reply_xml, latency, ctx.now)
+    with users.read_once(), triggers.reading_once():   # the villager's row and the lexicons'
+        reply = dispatch_safely(ctx, incoming)         # findings are read once per message
+        with transaction(db):            # one write turn from the notes to the records
+            prepare(ctx, incoming, reply)
+            reply_xml = render(incoming, reply, ctx.now)
+            latency = (time.monotonic() - started) * 1000
+            records.finish(db, claim.message_id, incoming, reply, reply_xml, latency, ctx.now)
     return Answered(reply, reply_xml)
 
 
 def converse(ctx: Context, incoming: Incoming) -> Reply:
-    """Dispatch to the handlers and prepare the text a villager is sent (webhook and CLI).
+    """Dispatch to the handlers and prepare the text a villager is sent (``respond`` does the
+    same and records the message in the same write turn)."""
+    reply = dispatch_safely(ctx, incoming)
+    with transaction(ctx.db):
+        prepare(ctx, incoming, reply)
+    return reply
+
+
+def prepare(ctx: Context, incoming: Incoming, reply: Reply) -> None:
+    """The text a villager is sent, from the handlers' reply (in place).
 
     Under an answer go the 人民调解 offer and the 普法 day's line (bot/conversation/answer_notes.py); after
     the first answered question the village is asked, once; adviser answers waiting for
     this user ride along; a reply longer than WeChat's limit is cut and the rest kept for "更多".
+    The caller holds one write transaction around it: these steps write up to four small rows
+    (the offer, the line shown, the village asked, the rest for "更多"), which as statements of
+    their own were four more turns on the write lock for every answered message.
     """
-    reply = dispatch_safely(ctx, incoming)
-    if reply.text is not None:
-        annotate(ctx, incoming, reply)        # the 人民调解 offer, the 普法 day (bot/conversation/answer_notes.py)
-        ask_village_once(ctx, incoming.openid, reply)
-        text = attach_pending(ctx, incoming.openid, reply.text)
-        reply.text = replies.fit_for_user(ctx.db, incoming.openid, text, ctx.config.reply.max_bytes,
-                                          ctx.config.reply.more_keyword, ctx.now)
-    return reply
+    if reply.text is None:
+        return
+    annotate(ctx, incoming, reply)        # the 人民调解 offer, the 普法 day (bot/conversation/answer_notes.py)
+    ask_village_once(ctx, incoming.openid, reply)
+    text = attach_pending(ctx, incoming.openid, reply.text)
+    reply.text = replies.fit_for_user(ctx.db, incoming.openid, text, ctx.config.reply.max_bytes,
+                                      ctx.config.reply.more_keyword, ctx.now)
 
 
 def dispatch_safely(ctx: Context, incoming: Incoming) -> Reply:

@@ -14,10 +14,12 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from bot.core.text import Dictionaries, DictionaryError, normalize
 
@@ -65,6 +67,36 @@ class Reading:
 
 
 ASSERTED = Reading()   # every occurrence counts (urgent words: a false alarm costs little)
+
+# What the lexicons found in the message being answered (``reading_once``), by (what was
+# asked, the lexicon's identity, the text).
+_found: ContextVar[dict | None] = ContextVar("legalbot_trigger_findings", default=None)
+
+
+@contextmanager
+def reading_once() -> Iterator[None]:
+    """While one message is answered, each lexicon reads its text once: the urgent and
+    small-talk handlers read it first, then the matcher's first step asks the very same
+    questions of the same lexicons (its view shares them) before it reads the FAQ. The
+    findings live as long as the message; nothing is kept from one message to the next."""
+    token = _found.set({})
+    try:
+        yield
+    finally:
+        _found.reset(token)
+
+
+def once(kind: str, lexicon: object, text: str, find: Callable[[], Any]) -> Any:
+    """``find()``, or what it gave for this lexicon and text earlier in the same message.
+    The lexicon is named by identity: the memo does not outlive the message, so neither can
+    an identity be reused while it is kept."""
+    found = _found.get()
+    if found is None:
+        return find()
+    key = (kind, id(lexicon), text)
+    if key not in found:
+        found[key] = find()
+    return found[key]
 
 
 def occurrences(text: str, phrase: str) -> Iterator[int]:
@@ -196,7 +228,7 @@ class Triggers:
 
     def urgent_reason(self, text: str) -> str | None:
         """What in the normalized text says someone is in danger now."""
-        return self.urgent.find(text)
+        return once("urgent", self.urgent, text, lambda: self.urgent.find(text))
 
     def escalate_reason(self, text: str) -> str | None:
         """``reason: what matched`` when the normalized text is a matter for a person."""
@@ -218,6 +250,9 @@ class Triggers:
 
     def chitchat_kind(self, text: str) -> Chitchat | None:
         """The kind of small talk when nothing but small talk and function words is left."""
+        return once("chitchat", self.chitchat, text, lambda: self.small_talk(text))
+
+    def small_talk(self, text: str) -> Chitchat | None:
         rest, first = text, None
         for chat in self.chitchat:
             for phrase in chat.lexicon.phrases:

@@ -1,0 +1,113 @@
+"""What one message costs the store and the lexicons: each thing done once per message.
+
+A first answered question writes the message claim, then everything else — the village asked,
+the notes under the answer, the consultation and the stored reply — in one write turn; the
+urgent and small-talk lexicons read a message's text once although the handlers and the
+matcher's first step both ask them. Nothing is kept from one message to the next.
+"""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from bot.conversation import records
+from bot.conversation.dispatch import Consultation, Registry, Reply
+from bot.retrieval import triggers as triggers_module
+from tests.support import text_xml
+from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
+
+
+def answered(incoming, ctx):
+    """Stands in for the matcher: an answer from the knowledge base."""
+    consultation = Consultation(question=incoming.text, action="answer", faq_id="debt.iou",
+                                category="借贷", score=0.83)
+    return Reply(text="借钱要写借条。", consultation=consultation)
+
+
+def use_answer(app):
+    app.extensions["legalbot"].registry.register("test.answered", 1, answered, types={"text"})
+
+
+def write_turns(app) -> int:
+    return app.extensions["legalbot"].request_db().write_queue.turns
+
+
+def test_a_first_answered_question_is_claimed_then_written_in_one_turn(app, wechat, db):
+    use_answer(app)
+    before = write_turns(app)
+    text = wechat.say("借钱不还怎么办", openid="oTurns1")
+    assert "您是哪个村的" in text, "a first answered question asks the village"
+    assert write_turns(app) - before == 2
+    user = db.execute("SELECT pending, village_asked_at, last_inbound_at FROM users"
+                      " WHERE openid = 'oTurns1'").fetchone()
+    assert '"village"' in user[0] and user[1] is not None and user[2] is not None
+    assert db.execute("SELECT count(*) FROM consultations WHERE openid = 'oTurns1'").fetchone()[0] == 1
+    assert db.execute("SELECT state FROM messages WHERE openid = 'oTurns1'").fetchone()[0] == "done"
+
+
+def test_the_village_question_is_not_kept_when_the_reply_cannot_be_stored(app, wechat, db, monkeypatch):
+    """The notes and the record are one transaction: a failure storing the reply leaves no
+    village question pending for an answer the villager never got (WeChat retries the message)."""
+    use_answer(app)
+
+    def broken(*_args, **_kw):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(records, "finish_message", broken)
+    response = wechat.post(text_xml("借钱不还怎么办", openid="oTurns2"))
+    assert response.status_code == 200
+    user = db.execute("SELECT pending, village_asked_at FROM users WHERE openid = 'oTurns2'").fetchone()
+    assert user is None or (user[0] is None and user[1] is None)
+    assert db.execute("SELECT count(*) FROM consultations").fetchone()[0] == 0
+    assert db.execute("SELECT state FROM messages WHERE openid = 'oTurns2'").fetchone()[0] == "processing"
+
+
+@pytest.fixture
+def reads(app, monkeypatch):
+    """Counts the urgent lexicon's reads, and the small-talk check's cutting of what is left
+    of a message into words (its costly part)."""
+    lexicons = app.extensions["legalbot"].lexicons
+    counted = {"urgent": 0, "segment": 0}
+    real_find, words = triggers_module.Lexicon.find, type(lexicons.dictionaries)
+    real_segment = words.segment
+
+    def find(self, text, *args, **kw):
+        counted["urgent"] += self is lexicons.triggers.urgent
+        return real_find(self, text, *args, **kw)
+
+    def segment(self, *args, **kw):
+        counted["segment"] += sys._getframe(1).f_code.co_filename == triggers_module.__file__
+        return real_segment(self, *args, **kw)
+    monkeypatch.setattr(triggers_module.Lexicon, "find", find)
+    monkeypatch.setattr(words, "segment", segment)
+    return counted
+
+
+def test_the_urgent_and_small_talk_lexicons_read_a_question_once(app, wechat, reads):
+    wechat.say("你好，借钱不还怎么办", openid="oTurns3")       # small talk, then a question
+    assert (reads["urgent"], reads["segment"]) == (1, 1)
+
+
+def test_nothing_read_is_kept_from_one_message_to_the_next(app, wechat, reads):
+    wechat.say("你好，借钱不还怎么办", openid="oTurns4", msg_id=1)
+    wechat.say("你好，借钱不还怎么办", openid="oTurns4", msg_id=2)
+    assert (reads["urgent"], reads["segment"]) == (2, 2)
+
+
+def test_outside_a_message_every_question_is_read_afresh(app):
+    lexicon = app.extensions["legalbot"].lexicons.triggers
+    assert lexicon.urgent_reason("他拿刀要砍我") is not None
+    with triggers_module.reading_once():
+        assert lexicon.urgent_reason("他拿刀要砍我") is not None
+        assert lexicon.urgent_reason("借钱不还怎么办") is None
+    assert lexicon.urgent_reason("借钱不还怎么办") is None
+
+
+def test_a_handler_registered_after_messages_were_dispatched_is_offered_the_next_one():
+    registry = Registry()
+    registry.register("late", 50, lambda incoming, ctx: Reply(text="late"), types={"text"})
+    incoming = type("Incoming", (), {"msg_type": "text"})()
+    assert registry.dispatch(incoming, None).text == "late"
+    registry.register("early", 10, lambda incoming, ctx: Reply(text="early"), types={"text"})
+    assert registry.dispatch(incoming, None).text == "early"
+    assert [e.name for e in registry.candidates(incoming)] == ["early", "late"]
