@@ -108,3 +108,13 @@ def test_a_story_whose_question_clause_says_nothing_still_finds_its_matter(match
     decision = matcher.decide("我家前年盖房的时候跟隔壁说好了留一条路 现在他家把路堵了 车都开不进来 我该怎么办")
     assert decision.action in ("answer", "clarify")
     assert decision.candidates[0]["faq_id"] == "neighbor.passage"
+
+
+@pytest.mark.parametrize("question", ["隔壁那户把我家宅基地占了一块", "我哥把爸妈留下的宅基地占了不让我盖房"])
+def test_land_taken_by_a_neighbour_or_a_relative_is_not_answered_as_land_taken_by_the_village(matcher, question):
+    """land.public_works_land is about the village or the township taking land; its phrasings
+    name no neighbour and no relative, so the counterpart feature holds it down."""
+    decision = matcher.decide(question).as_json()
+    assert decision["faq_id"] != "land.public_works_land"
+    village = next((c for c in decision["candidates"] if c["faq_id"] == "land.public_works_land"), None)
+    assert village is None or village["features"]["counterpart"] == -1
