@@ -1,11 +1,30 @@
 """Shared fixtures: an app on a fresh SQLite file with the official test vector's credentials."""
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from bot import create_app
 from bot.core.config import load_config
 from tests.support import VECTOR_AES_KEY, VECTOR_APPID, VECTOR_TOKEN, WeChatSender
+
+TMPFS = "/dev/shm"
+
+
+def temp_files_in_memory() -> None:
+    """Tests' temporary files (tmp_path, each test's fresh SQLite file) go to /dev/shm, a RAM
+    filesystem, unless TMPDIR names a folder. A new SQLite database in WAL mode syncs to the
+    disk as it is made: 60-80 ms on this machine's shared disk, 15 ms in memory, and the suite
+    makes a thousand of them. Still real files, real SQLite, real file locks; pytest's
+    numbered folders under /dev/shm/pytest-of-<user> keep concurrent runs apart."""
+    if os.environ.get("TMPDIR") or tempfile.tempdir or not os.access(TMPFS, os.W_OK):
+        return
+    tempfile.tempdir = TMPFS
+
+
+temp_files_in_memory()
 
 
 def test_overrides(tmp_path, **extra) -> dict:
@@ -77,6 +96,29 @@ def cheaper_password_hashing():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(auth, "generate_password_hash", cheap)
         patch.setattr(auth, "_DUMMY_HASH", cheap("not-a-real-password"))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def url_builders_compiled_once():
+    """Werkzeug writes and compiles Python source for each URL rule of each app (two builder
+    functions a rule, for ``url_for``): 40 rules, 13 ms of every create_app, 6 CPU-seconds of
+    the suite. The builder is a function of the rule alone (its text, parts, defaults and
+    converters; the converters themselves are looked up on the rule when it runs), so here each
+    distinct rule is compiled once per process and every app's rule gets that function."""
+    from werkzeug.routing.rules import Rule
+    compile_builder = Rule._compile_builder
+    built: dict = {}
+
+    def compiled_once(rule, append_unknown=True):
+        key = (rule.rule, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())),
+               tuple((name, type(converter)) for name, converter in rule._converters.items()),
+               append_unknown)
+        if key not in built:
+            built[key] = compile_builder(rule, append_unknown)
+        return built[key]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", compiled_once)
         yield
 
 
