@@ -7,6 +7,7 @@ from flask import Flask, g
 
 from bot.core.config import Config, load_config, refuse_unsafe_start
 from bot.learning.livekb import watch_knowledge
+from bot.app import TEMPLATE_CODE
 from bot.app.services import Services
 
 EXTENSION = "legalbot"
@@ -22,6 +23,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None, *, warm: bool =
     refuse_unsafe_start(config)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook enforces its own limit (413)
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
     trust_proxies(app, config.app.trusted_proxies, config.app.trusted_proxy_addresses)
     services = Services(config)
     app.extensions[EXTENSION] = services
