@@ -1,6 +1,7 @@
 """The store: WAL, busy timeout, writers taking turns, and an older database gains new columns."""
 import sqlite3
 import threading
+import time
 
 import pytest
 
@@ -150,9 +151,49 @@ def test_the_writers_copy_the_wal_into_the_database_every_so_many_turns(tmp_path
         store.write(db, "INSERT INTO users (openid, pending) VALUES (?, ?)", [f"o{n}", "x" * 2000])
     assert path.stat().st_size == size, "the WAL was copied back before its turn count"
     store.write(db, "INSERT INTO users (openid) VALUES ('oLast')")
+    checkpoints_done(str(path), 1)
     assert path.stat().st_size > size + (store.CHECKPOINT_TURNS - 1) * 2000
     reader = sqlite3.connect(path)
     assert reader.execute("SELECT count(*) FROM users").fetchone()[0] == store.CHECKPOINT_TURNS
+
+
+def checkpoints_done(path: str, count: int, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while store.checkpointer(path).done < count:
+        assert time.monotonic() < deadline, "the checkpoint thread did not run"
+        time.sleep(0.01)
+
+
+def test_a_writer_does_not_wait_for_the_checkpoint_it_asked_for(tmp_path, monkeypatch):
+    """The copy and its fsyncs run in a thread of their own: the turn that asks for them returns
+    at once, and the worker goes on answering."""
+    path = tmp_path / "b.db"
+    db = store.connect(path)
+    db.write_queue.turns = 0
+    size = path.stat().st_size
+    release, started, threads = threading.Event(), threading.Event(), []
+    real = store.checkpoint_file
+
+    def slow_disk(file: str) -> None:
+        threads.append(threading.current_thread().name)
+        started.set()
+        release.wait(10)
+        real(file)
+    monkeypatch.setattr(store, "checkpoint_file", slow_disk)
+    for n in range(store.CHECKPOINT_TURNS):
+        store.write(db, "INSERT INTO users (openid, pending) VALUES (?, ?)", [f"o{n}", "x" * 2000])
+    assert started.wait(10)
+    assert threads == ["legalbot-checkpoint"], "the checkpoint ran on the writer's thread"
+    assert path.stat().st_size == size, "the writer came back while its checkpoint still waits"
+    release.set()
+    checkpoints_done(str(path), 1)
+    assert path.stat().st_size > size + store.CHECKPOINT_TURNS * 2000
+
+
+def test_a_checkpoint_never_creates_a_database_deleted_meanwhile(tmp_path):
+    gone = tmp_path / "gone.db"
+    store.checkpoint_file(str(gone))
+    assert not gone.exists()
 
 
 def test_a_follow_up_turn_finds_its_consultation_by_index_not_by_scanning(tmp_path):

@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -23,10 +24,11 @@ import sqlite_utils
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-# The writers copy the WAL back into the database themselves, every CHECKPOINT_TURNS turns and
-# after giving up the turn. SQLite's own checkpoint runs inside a commit, so inside the turn:
-# every other writer would wait for its fsync. It stays only as a backstop for writers that do
-# not queue, at a size the queued checkpoints never let the WAL reach.
+# The writers have the WAL copied back into the database every CHECKPOINT_TURNS turns, after
+# giving up the turn, by a thread of their process (``Checkpointer``): the copy and its two
+# fsyncs took a worker 2-20 ms, in which it answered nobody. SQLite's own checkpoint runs inside
+# a commit, so inside the turn: every other writer would wait for its fsync. It stays only as a
+# backstop for writers that do not queue, at a size the queued checkpoints never let the WAL reach.
 CHECKPOINT_TURNS = 100
 BACKSTOP_CHECKPOINT_PAGES = 10_000
 
@@ -388,7 +390,8 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     db = sqlite_utils.Database(conn)
-    db.write_queue = WriteQueue(None if in_memory else f"{path}-writers", conn)
+    db.write_queue = WriteQueue(None if in_memory else f"{path}-writers", conn,
+                                None if in_memory else str(path))
     ensure_schema(db)
     return db
 
@@ -411,14 +414,17 @@ class WriteQueue:
     wakes the waiter as soon as the lock is released. Writers that do not queue (another tool,
     the sqlite3 shell) are still handled by the busy timeout.
 
-    Every CHECKPOINT_TURNS turns, the connection checkpoints the WAL once its turn is over.
+    Every CHECKPOINT_TURNS turns, once its turn is over, the WAL is checkpointed: by this
+    process's checkpoint thread when the database file is known (``db_path``), else here.
     """
 
-    def __init__(self, path: str | None, conn: sqlite3.Connection | None = None):
+    def __init__(self, path: str | None, conn: sqlite3.Connection | None = None,
+                 db_path: str | None = None):
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600) if path else None
         if self.fd is not None:
             weakref.finalize(self, os.close, self.fd)
         self.conn = conn
+        self.db_path = db_path
         self.depth = 0      # a write inside a transaction is already in turn
         self.turns = 0
 
@@ -440,12 +446,75 @@ class WriteQueue:
     def checkpoint(self) -> None:
         """Copy the WAL into the database without blocking anyone (PASSIVE); if it cannot run
         now, the next one will."""
+        if self.db_path is not None:
+            checkpointer(self.db_path).request()
+            return
         if self.conn is None or self.conn.in_transaction:
             return
         try:
             self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.OperationalError as exc:
             log.info("checkpoint skipped: %s", exc)
+
+
+class Checkpointer:
+    """Copies one database's WAL back into it in a thread of its own, so that the worker that
+    asked goes on answering while the pages are copied and synced to disk (SQLite releases the
+    GIL meanwhile). Requests made while a checkpoint runs are folded into one more; the thread
+    ends when nothing is asked, and the next request starts another."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.lock = threading.Lock()
+        self.wanted = self.running = False
+        self.done = 0                        # checkpoints run (tests wait on it)
+
+    def request(self) -> None:
+        with self.lock:
+            self.wanted = True
+            if self.running:
+                return
+            self.running = True
+        threading.Thread(target=self.run, name="legalbot-checkpoint", daemon=True).start()
+
+    def run(self) -> None:
+        while True:
+            with self.lock:
+                if not self.wanted:
+                    self.running = False
+                    return
+                self.wanted = False
+            checkpoint_file(self.path)
+            self.done += 1
+
+
+_checkpointers: dict[tuple[int, str], Checkpointer] = {}
+_checkpointers_lock = threading.Lock()
+
+
+def checkpointer(path: str) -> Checkpointer:
+    """This process's checkpointer for ``path`` (a forked worker gets its own: threads do not
+    survive a fork)."""
+    key = (os.getpid(), path)
+    with _checkpointers_lock:
+        found = _checkpointers.get(key)
+        if found is None:
+            found = _checkpointers[key] = Checkpointer(path)
+        return found
+
+
+def checkpoint_file(path: str) -> None:
+    """A PASSIVE checkpoint through a connection of its own (the request's connection stays
+    free). ``mode=rw``: a database deleted meanwhile is not created again."""
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=rw", uri=True,
+                               timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        log.info("checkpoint skipped: %s", exc)
 
 
 def write(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> sqlite3.Cursor:
