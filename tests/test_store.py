@@ -201,3 +201,25 @@ def test_a_follow_up_turn_finds_its_consultation_by_index_not_by_scanning(tmp_pa
     plan = " ".join(str(row[-1]) for row in db.conn.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM consultations WHERE message_id = ?", [1]))
     assert "consultations_message" in plan
+
+
+def test_one_checkpoint_thread_serves_request_after_request_and_ends_when_idle(tmp_path, monkeypatch):
+    """Starting a thread waits for it to run: the thread stays for the next request, and goes
+    when none comes (then the next request starts one again)."""
+    path = str(tmp_path / "i.db")
+    store.connect(path)
+    idents = []
+    monkeypatch.setattr(store, "checkpoint_file", lambda file: idents.append(threading.current_thread()))
+    monkeypatch.setattr(store.Checkpointer, "IDLE_SECONDS", 0.5)
+    checkpointer = store.checkpointer(path)
+    checkpointer.request()
+    checkpoints_done(path, 1)
+    checkpointer.request()
+    checkpoints_done(path, 2)
+    assert idents[0] is idents[1]
+    deadline = time.monotonic() + 10
+    while checkpointer.running:
+        assert time.monotonic() < deadline, "the idle thread did not end"
+        time.sleep(0.05)
+    checkpointer.request()
+    checkpoints_done(path, 3)

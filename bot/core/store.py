@@ -460,32 +460,42 @@ class WriteQueue:
 class Checkpointer:
     """Copies one database's WAL back into it in a thread of its own, so that the worker that
     asked goes on answering while the pages are copied and synced to disk (SQLite releases the
-    GIL meanwhile). Requests made while a checkpoint runs are folded into one more; the thread
-    ends when nothing is asked, and the next request starts another."""
+    GIL meanwhile). Requests made while a checkpoint runs are folded into one more. The thread
+    waits for the next request, and ends after IDLE_SECONDS without one (a test suite opens
+    hundreds of databases); starting a thread waits for it to run, so it is not done per turn."""
+
+    IDLE_SECONDS = 60.0
 
     def __init__(self, path: str):
         self.path = path
-        self.lock = threading.Lock()
+        self.changed = threading.Condition()
         self.wanted = self.running = False
         self.done = 0                        # checkpoints run (tests wait on it)
 
     def request(self) -> None:
-        with self.lock:
+        with self.changed:
             self.wanted = True
             if self.running:
+                self.changed.notify()
                 return
             self.running = True
         threading.Thread(target=self.run, name="legalbot-checkpoint", daemon=True).start()
 
     def run(self) -> None:
-        while True:
-            with self.lock:
-                if not self.wanted:
-                    self.running = False
-                    return
-                self.wanted = False
+        while self.next_request():
             checkpoint_file(self.path)
             self.done += 1
+
+    def next_request(self) -> bool:
+        """Wait for a request; False (and the thread ends) after IDLE_SECONDS without one."""
+        with self.changed:
+            if not self.wanted:
+                self.changed.wait(self.IDLE_SECONDS)
+            if not self.wanted:
+                self.running = False
+                return False
+            self.wanted = False
+            return True
 
 
 _checkpointers: dict[tuple[int, str], Checkpointer] = {}
