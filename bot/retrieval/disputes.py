@@ -9,7 +9,7 @@ entry that answered and the villager's own words.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -70,9 +70,13 @@ class DisputeRules:
     kinds: tuple[KindRule, ...]
     parties: tuple[str, ...]
     never_words: tuple[str, ...] = ()
+    # entry id → its rule: every answer asks, and the entries are a fixed, finite set
+    _rules: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def rule_of(self, faq_id: str | None) -> KindRule | None:
-        return next((r for r in self.kinds if faq_id and r.covers(faq_id)), None)
+        if faq_id not in self._rules:
+            self._rules[faq_id] = next((r for r in self.kinds if faq_id and r.covers(faq_id)), None)
+        return self._rules[faq_id]
 
     def names_a_party(self, text: str) -> bool:
         for blind in NOT_PARTIES:
