@@ -71,8 +71,8 @@ def test_a_question_naming_no_party_compares_nothing():
 
 def test_the_penalty_moves_the_entry_against_the_other_party_down():
     question = "村里要把我家盖房的地基收回去 凭什么"
-    before = {c["faq_id"]: c["score"] for c in matcher().decide(question).candidates}
-    after = {c["faq_id"]: c["score"] for c in matcher(counterpart_penalty=0.3).decide(question).candidates}
+    before = {c.faq_id: c.score for c in matcher().decide(question).candidates}
+    after = {c.faq_id: c.score for c in matcher(counterpart_penalty=0.3).decide(question).candidates}
     assert after["test.village_took_land"] == pytest.approx(before["test.village_took_land"])
     assert after["test.neighbour_took_land"] == pytest.approx(before["test.neighbour_took_land"] - 0.3, abs=2e-3)
 

@@ -63,15 +63,15 @@ AMBIGUOUS = "离婚后孩子跟对方 我想接孩子"
 
 def test_each_candidate_carries_the_model_probability_in_its_features(matcher):
     decision = matcher.decide(AMBIGUOUS)
-    models = {c["faq_id"]: c["features"]["model"] for c in decision.candidates}
+    models = {c.faq_id: c.features["model"] for c in decision.candidates}
     assert models["child.visit"] > models["child.support"]
     assert sum(models.values()) == pytest.approx(1.0, abs=0.01)
 
 
 def test_the_model_raises_the_right_neighbour_in_the_ranking(matcher):
     without = Matcher(matcher.kb, dataclasses.replace(SETTINGS, w_model=0.0), model_cache=None)
-    lift = [next(c["score"] for c in m.decide(AMBIGUOUS).candidates if c["faq_id"] == "child.visit")
-            - next(c["score"] for c in m.decide(AMBIGUOUS).candidates if c["faq_id"] == "child.support")
+    lift = [next(c.score for c in m.decide(AMBIGUOUS).candidates if c.faq_id == "child.visit")
+            - next(c.score for c in m.decide(AMBIGUOUS).candidates if c.faq_id == "child.support")
             for m in (without, matcher)]
     assert lift[1] > lift[0]
 
@@ -110,7 +110,7 @@ def test_an_unreadable_cached_model_is_trained_again(tmp_path, monkeypatch):
 
 
 def test_a_knowledge_base_of_one_entry_or_none_still_builds():
-    assert matcher_of([LOAN]).decide("借条丢了 钱还能要回来吗").candidates[0]["features"]["model"] == 1.0
+    assert matcher_of([LOAN]).decide("借条丢了 钱还能要回来吗").candidates[0].features["model"] == 1.0
     assert matcher_of([]).decide("借条丢了 钱还能要回来吗").action == "fallback"
 
 

@@ -114,14 +114,14 @@ def test_the_other_sides_entry_is_neither_answered_nor_offered(sides, question, 
     decision = sides.decide(question)
     assert decision.faq_id != wrong_side
     if decision.action == "clarify":
-        assert wrong_side not in [c["faq_id"] for c in decision.candidates]
-    shown = {c["faq_id"]: c["features"]["role"] for c in sides.decide(question).candidates}
+        assert wrong_side not in [c.faq_id for c in decision.candidates]
+    shown = {c.faq_id: c.features["role"] for c in sides.decide(question).candidates}
     assert shown.get(wrong_side, -1) == -1
 
 
 def test_a_question_naming_no_side_sees_both_sides(sides):
     decision = sides.decide("打伤了赔偿怎么算")
-    assert {c["features"]["role"] for c in decision.candidates} == {0}
+    assert {c.features["role"] for c in decision.candidates} == {0}
 
 
 @pytest.mark.parametrize("question, role", [

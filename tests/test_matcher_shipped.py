@@ -38,8 +38,8 @@ def test_entries_close_to_each_other_are_offered_as_choices(matcher):
     decision = matcher.decide("村里一直不给我批宅基地盖房")
     assert decision.action == "clarify" and decision.reason.startswith("close entries")
     assert 2 <= len(decision.candidates) <= 3
-    assert all("宅基地" in " ".join(matcher.kb.by_id[c["faq_id"]].keywords) or "建房" in c["question"] or
-               "宅基地" in c["question"] for c in decision.candidates)
+    assert all("宅基地" in " ".join(matcher.kb.by_id[c.faq_id].keywords) or "建房" in c.question or
+               "宅基地" in c.question for c in decision.candidates)
 
 
 @pytest.mark.parametrize("topic", ["离婚", "宅基地", "借钱", "工资", "打架"])
@@ -107,7 +107,7 @@ def test_a_long_story_is_answered_from_its_asking_clause(matcher, story, faq_id)
 def test_a_story_whose_question_clause_says_nothing_still_finds_its_matter(matcher):
     decision = matcher.decide("我家前年盖房的时候跟隔壁说好了留一条路 现在他家把路堵了 车都开不进来 我该怎么办")
     assert decision.action in ("answer", "clarify")
-    assert decision.candidates[0]["faq_id"] == "neighbor.passage"
+    assert decision.candidates[0].faq_id == "neighbor.passage"
 
 
 @pytest.mark.parametrize("question", ["隔壁那户把我家宅基地占了一块", "我哥把爸妈留下的宅基地占了不让我盖房"])

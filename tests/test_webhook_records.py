@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from bot.conversation.dispatch import Consultation, Reply
+from bot.core.messages import Considered
 from tests.support import event_xml, text_xml
 from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
 
@@ -12,7 +13,7 @@ def decided(incoming, ctx):
     """Stands in for the matcher: a decision with everything the consultations table keeps."""
     consultation = Consultation(
         question=incoming.text, action="answer", faq_id="debt.iou", category="借贷", score=0.83,
-        candidates=[{"faq_id": "debt.iou", "score": 0.83}], citations=["民法典第667条"])
+        candidates=[Considered("debt.iou", 0.83)], citations=["民法典第667条"])
     return Reply(text="借钱要写借条。", consultation=consultation)
 
 
