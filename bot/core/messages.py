@@ -115,7 +115,7 @@ class Reply:
     text: str | None
     handler: str = ""
     consultation: Consultation | None = None
-    decision: Any = None
+    decision: Decided | None = None
     channel: str | None = None       # the channel the record names when the handler knows better
                                      # than the message (a voice message answered as text)
 
