@@ -1,6 +1,6 @@
 """What goes under an answer besides the law: the 人民调解 offer and the 普法 day's line.
 
-The reply pipeline (bot/conversation/pipeline.py) calls ``annotate`` once per reply, before it asks for the
+The reply pipeline (bot/conversation/pipeline.py) calls ``with_notes`` once per reply, before it asks for the
 village and cuts the text to WeChat's size. A dispute between people answered from the FAQ gets
 the offer of the village's 人民调解委员会 (bot/conversation/mediation_offers.py); while a legal-publicity day
 is near, an answer ends with a line pointing to it (bot/community/publicity.py) — once: the same line is
@@ -39,14 +39,13 @@ def publicity_note(ctx: Context, openid: str, faq_id: str | None) -> str | None:
     return line
 
 
-def annotate(ctx: Context, incoming: Incoming, reply: Reply) -> None:
-    """Add the notes to ``reply.text`` (in place)."""
+def with_notes(ctx: Context, incoming: Incoming, reply: Reply) -> str | None:
+    """The reply's text with the notes under it (the reply itself is left as it was)."""
     if reply.text is None:
-        return
+        return None
     try:
         notes = notes_for(ctx, incoming, reply)
     except Exception:  # noqa: BLE001 - an offer or a calendar line is never worth an answer
         log.exception("notes under the answer failed for %s", incoming.openid)
-        return
-    if notes:
-        reply.text += "\n\n" + "\n".join(notes)
+        return reply.text
+    return reply.text + "\n\n" + "\n".join(notes) if notes else reply.text

@@ -6,6 +6,7 @@ handler is thin: it decides whether the message is its business and calls pure f
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 from dataclasses import dataclass, field
@@ -61,8 +62,7 @@ class Registry:
         for entry in self.candidates(incoming):
             reply = entry.handler(incoming, ctx)
             if reply is not None:
-                reply.handler = reply.handler or entry.name
-                return reply
+                return reply if reply.handler else dataclasses.replace(reply, handler=entry.name)
         return Reply(text=None, handler="none")
 
 

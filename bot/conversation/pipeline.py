@@ -9,6 +9,7 @@ of it (``DryRun``) against a throwaway database, so all three decide alike.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import time
@@ -19,7 +20,7 @@ from bot.conversation import records, replies
 from bot.core import users
 from bot.core.store import transaction
 from bot.retrieval import triggers
-from bot.conversation.answer_notes import annotate
+from bot.conversation.answer_notes import with_notes
 from bot.escalation.delivery import attach_pending_answers
 from bot.conversation.dispatch import Context, Incoming, Reply
 
@@ -54,7 +55,7 @@ def respond(app_services, db, incoming: Incoming, started: float) -> Answered:
     with users.read_once(), triggers.reading_once():   # the villager's row and the lexicons'
         reply = dispatch_safely(ctx, incoming)         # findings are read once per message
         with transaction(db):            # one write turn from the notes to the records
-            prepare(ctx, incoming, reply)
+            reply = prepare(ctx, incoming, reply)
             reply_xml = render(incoming, reply, ctx.now)
             latency = (time.monotonic() - started) * 1000
             records.finish(db, claim.message_id, incoming, reply, reply_xml, latency, ctx.now)
@@ -66,12 +67,12 @@ def converse(ctx: Context, incoming: Incoming) -> Reply:
     same and records the message in the same write turn)."""
     reply = dispatch_safely(ctx, incoming)
     with transaction(ctx.db):
-        prepare(ctx, incoming, reply)
-    return reply
+        return prepare(ctx, incoming, reply)
 
 
-def prepare(ctx: Context, incoming: Incoming, reply: Reply) -> None:
-    """The text a villager is sent, from the handlers' reply (in place).
+def prepare(ctx: Context, incoming: Incoming, reply: Reply) -> Reply:
+    """The reply a villager is sent: the handlers' reply with its text completed (a copy; the
+    handlers' reply is left as it was).
 
     Under an answer go the 人民调解 offer and the 普法 day's line (bot/conversation/answer_notes.py); after
     the first answered question the village is asked, once; adviser answers waiting for
@@ -81,12 +82,12 @@ def prepare(ctx: Context, incoming: Incoming, reply: Reply) -> None:
     their own were four more turns on the write lock for every answered message.
     """
     if reply.text is None:
-        return
-    annotate(ctx, incoming, reply)        # the 人民调解 offer, the 普法 day (bot/conversation/answer_notes.py)
-    ask_village_once(ctx, incoming.openid, reply)
-    text = attach_pending(ctx, incoming.openid, reply.text)
-    reply.text = replies.fit_for_user(ctx.db, incoming.openid, text, ctx.config.reply.max_bytes,
-                                      ctx.config.reply.more_keyword, ctx.now)
+        return reply
+    text = with_notes(ctx, incoming, reply)   # the 人民调解 offer, the 普法 day (bot/conversation/answer_notes.py)
+    text += village_question(ctx, incoming.openid, reply)
+    text = attach_pending(ctx, incoming.openid, text)
+    return dataclasses.replace(reply, text=replies.fit_for_user(
+        ctx.db, incoming.openid, text, ctx.config.reply.max_bytes, ctx.config.reply.more_keyword, ctx.now))
 
 
 def dispatch_safely(ctx: Context, incoming: Incoming) -> Reply:
@@ -98,20 +99,21 @@ def dispatch_safely(ctx: Context, incoming: Incoming) -> Reply:
         return Reply(text=None if silent else APOLOGY, handler="error")
 
 
-def ask_village_once(ctx: Context, openid: str, reply: Reply) -> None:
+def village_question(ctx: Context, openid: str, reply: Reply) -> str:
     """Answer first, then ask: after a villager's first answered question, ask (once) which
     village they live in, so their questions count for their village and a later hand-over
-    needs no question. Never when another question is pending (a number must mean one thing)."""
+    needs no question. Never when another question is pending (a number must mean one thing).
+    The paragraph to add under the answer, or ''."""
     consultation = reply.consultation
     if consultation is None or consultation.action != "answer" or not ctx.config.villages:
-        return
+        return ""
     user = users.get_user(ctx.db, openid)
     if user and (user["village"] or user.get("village_asked_at")):
-        return
+        return ""
     if users.get_pending(ctx.db, openid, ctx.now) is not None:
-        return
+        return ""
     from bot.conversation.handover import ask_village
-    reply.text += "\n\n" + ask_village(ctx, openid, None, ASK_VILLAGE_LEAD) + ASK_VILLAGE_TAIL
+    return "\n\n" + ask_village(ctx, openid, None, ASK_VILLAGE_LEAD) + ASK_VILLAGE_TAIL
 
 
 def attach_pending(ctx: Context, openid: str, text: str) -> str:
