@@ -53,7 +53,8 @@ class Services:
 
     @cached_property
     def lexicons(self):
-        """Trigger phrases and question words from the configured knowledge_dir's dict/."""
+        """The configured knowledge_dir's dictionaries (jieba's words, stopwords, synonyms, trigger,
+        question and counterpart words: bot/retrieval/lexicons.py), for handlers and commands."""
         from bot.retrieval.lexicons import lexicons_for
         return lexicons_for(self.config)
 
