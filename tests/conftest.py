@@ -11,20 +11,41 @@ from bot.core.config import load_config
 from tests.support import VECTOR_AES_KEY, VECTOR_APPID, VECTOR_TOKEN, WeChatSender
 
 TMPFS = "/dev/shm"
+RUN_TMPDIR = "LEGALBOT_TESTS_TMPDIR"
 
 
-def temp_files_in_memory() -> None:
-    """Tests' temporary files (tmp_path, each test's fresh SQLite file) go to /dev/shm, a RAM
-    filesystem, unless TMPDIR names a folder. A new SQLite database in WAL mode syncs to the
-    disk as it is made: 60-80 ms on this machine's shared disk, 15 ms in memory, and the suite
-    makes a thousand of them. Still real files, real SQLite, real file locks; pytest's
-    numbered folders under /dev/shm/pytest-of-<user> keep concurrent runs apart."""
-    if os.environ.get("TMPDIR") or tempfile.tempdir or not os.access(TMPFS, os.W_OK):
-        return
-    tempfile.tempdir = TMPFS
+def run_temp_folder() -> str | None:
+    """One temporary folder for the whole run, in memory, shared by the xdist workers and every
+    process the tests start (TMPDIR): tmp_path, each test's SQLite file, the law index and entry
+    model caches (``default_cache_dir`` is under TMPDIR), gunicorn's and Chromium's files.
+
+    In memory: a new SQLite database in WAL mode syncs to the disk as it is made, 60-80 ms on
+    this machine's shared disk against 15 ms in /dev/shm, and the suite makes a thousand. Still
+    real files, real SQLite, real locks. Its own: the caches in the machine's /tmp are shared
+    with every other checkout and run, whose index builds held the cache's file lock while our
+    tests waited up to 50 s; a fresh folder is what a fresh machine has (one cold build per run).
+    The folder is placed under TMPDIR when that is set, else in /dev/shm when writable."""
+    inherited = os.environ.get(RUN_TMPDIR)
+    if inherited:                                   # an xdist worker: the controller made it
+        tempfile.tempdir = inherited
+        return None
+    base = os.environ.get("TMPDIR") or (TMPFS if os.access(TMPFS, os.W_OK) else None)
+    run = tempfile.mkdtemp(prefix="legalbot-tests-", dir=base)
+    os.environ["TMPDIR"] = os.environ[RUN_TMPDIR] = tempfile.tempdir = run
+    return run
 
 
-temp_files_in_memory()
+OWN_RUN_TMPDIR = run_temp_folder()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    """The run's folder goes when every test passed (last: after xdist has stopped its workers);
+    after a failure it stays for a look (only the failed tests' tmp_path folders are kept in
+    it: tmp_path_retention_policy)."""
+    if OWN_RUN_TMPDIR and exitstatus == 0:
+        import shutil
+        shutil.rmtree(OWN_RUN_TMPDIR, ignore_errors=True)
 
 
 def test_overrides(tmp_path, **extra) -> dict:
