@@ -8,12 +8,15 @@ matcher's first step both ask them. Nothing is kept from one message to the next
 from __future__ import annotations
 
 import sys
+import time
 
 import pytest
 
 from bot.conversation import records
-from bot.conversation.dispatch import Consultation, Registry, Reply
-from bot.retrieval import triggers as triggers_module
+from bot.conversation.dispatch import Consultation, Incoming, Registry, Reply
+from bot.core import users
+from bot.retrieval import triage, triggers as triggers_module
+from bot.retrieval.matcher import Matcher
 from tests.support import text_xml
 from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
 
@@ -111,3 +114,30 @@ def test_a_handler_registered_after_messages_were_dispatched_is_offered_the_next
     registry.register("early", 10, lambda incoming, ctx: Reply(text="early"), types={"text"})
     assert registry.dispatch(incoming, None).text == "early"
     assert [e.name for e in registry.candidates(incoming)] == ["early", "late"]
+
+
+def answered_outright(services) -> str:
+    """A phrasing of the knowledge base that the FAQ answers outright (no hand-over, no choice)."""
+    for entry in services.knowledge.entries:
+        for question in entry.questions:
+            normalized = Incoming(openid="o", msg_type="text", text=question).normalized
+            if len(question) >= 6 and triage.decide(services, question, normalized).action == "answer":
+                return question
+    raise AssertionError("no phrasing is answered outright")
+
+
+def test_a_question_sent_just_after_a_hand_over_is_decided_once(app, wechat, db, monkeypatch):
+    """The hand-over's handler asks whether a message is a new question the FAQ answers; it is,
+    so the question handler answers it — from the same decision, not from a second one."""
+    services = app.extensions["legalbot"]
+    question = answered_outright(services)
+    ticket_id = db.execute("INSERT INTO tickets (openid, question, status, created_at)"
+                           " VALUES ('oTurns5', '地被占了', 'open', 0)").lastrowid
+    users.set_pending(db, "oTurns5", users.MoreExpected(ticket_id), 600, time.time())
+    decisions = []
+    real = Matcher.decide
+    monkeypatch.setattr(Matcher, "decide", lambda self, *a, **kw: decisions.append(a) or real(self, *a, **kw))
+    wechat.say(question, openid="oTurns5")
+    assert len(decisions) == 1
+    handled = db.execute("SELECT handler FROM messages WHERE openid = 'oTurns5'").fetchone()[0]
+    assert handled == "text", "answered as a question, not added to the hand-over"

@@ -20,7 +20,7 @@ import dataclasses
 from typing import Any
 
 from bot.retrieval import categories
-from bot.retrieval.triggers import Triggers
+from bot.retrieval.triggers import Triggers, once
 
 FAQ_VIEW = "_faq_view"
 
@@ -40,11 +40,19 @@ def faq_matcher(matcher: Any) -> Any:
 
 def decide(services: Any, question: str, normalized: str) -> Any:
     """The decision for a question: the FAQ's, or a hand-over (with the general answer when
-    the FAQ has one for a serious matter)."""
-    faq = faq_matcher(services.matcher).decide(question, normalized)
+    the FAQ has one for a serious matter). Made once per message (``triggers.reading_once``):
+    a message sent just after a hand-over is read by the hand-over's handler ("is it a new
+    question the FAQ answers?") and, when it is, by the question handler again."""
+    matcher = services.matcher
+    return once("decision", matcher, (question, normalized),
+                lambda: deciding(services, matcher, question, normalized))
+
+
+def deciding(services: Any, matcher: Any, question: str, normalized: str) -> Any:
+    faq = faq_matcher(matcher).decide(question, normalized)
     if faq.action in ("urgent", "chitchat"):
         return faq
-    triggers: Triggers = services.matcher.triggers
+    triggers: Triggers = matcher.triggers
     reason = triggers.escalate_reason(normalized)
     if reason is None:
         return faq

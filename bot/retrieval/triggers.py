@@ -86,10 +86,10 @@ def reading_once() -> Iterator[None]:
         _found.reset(token)
 
 
-def once(kind: str, lexicon: object, text: str, find: Callable[[], Any]) -> Any:
-    """``find()``, or what it gave for this lexicon and text earlier in the same message.
-    The lexicon is named by identity: the memo does not outlive the message, so neither can
-    an identity be reused while it is kept."""
+def once(kind: str, lexicon: object, text: Any, find: Callable[[], Any]) -> Any:
+    """``find()``, or what it gave for this lexicon (or matcher) and text earlier in the same
+    message. The lexicon is named by identity: the memo does not outlive the message, so
+    neither can an identity be reused while it is kept."""
     found = _found.get()
     if found is None:
         return find()
