@@ -10,8 +10,10 @@ one of the offered entries' citations does, "none" must get small talk or the fa
 
 Each question is read once (``Matcher.examine``: the early decision, or the reading and the
 candidates with their features); every setting tried is then judged by calling
-``bot.retrieval.decision.choose`` — the very function the bot runs — on those features. The setting that
-changes the features themselves (``background_weight``) is tried by reading the questions again.
+``bot.retrieval.decision.choose`` — the very function the bot runs — on those features. The settings that
+change the features themselves (``READING``: ``nonlegal_weight``, ``unknown_weight``) are tried by
+reading the questions again; ``background_weight`` is not searched (0.5, 0.6 and 0.9 tried by hand
+on 2026-11-30 each did worse than 0.75).
 
 It prints, per file, the figures score.py prints (split into topics the knowledge base has and
 ``new.*`` topics it does not have yet), the reliability table (top score band → how often the
