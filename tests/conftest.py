@@ -83,9 +83,29 @@ def long_first(items: list) -> None:
     while the other worker has nothing left to do. `make test` hands out whole modules in this
     order (``--dist loadscope --no-loadscope-reorder``), so each module's fixtures (a gunicorn,
     an index) are set up once and the slow modules alternate between the two workers; xdist's
-    default, ``load``, gave the first 187 tests (all the slow ones) to one worker."""
+    default, ``load``, gave the first 187 tests (all the slow ones) to one worker. The browser
+    walks, the longest unit (pytest_xdist_make_scheduler), go first of all."""
     slow = {module_of(item) for item in items if item.get_closest_marker("slow")} - {None}
-    items.sort(key=lambda item: module_of(item) not in slow)
+    items.sort(key=lambda item: (module_of(item) not in slow, not item.nodeid.startswith(BROWSER_TESTS)))
+
+
+BROWSER_TESTS = "tests/browser/"
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope`` with the browser modules as one unit of work: one worker starts
+    Chromium and Playwright's driver once (4-5 s a start) and walks every page, instead of each
+    worker starting its own for half of them. Every other module is a unit, as before."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(BROWSER_TESTS):
+                return BROWSER_TESTS
+            return super()._split_scope(nodeid)
+    return BrowserTogether(config, log)
 
 
 def module_of(item):
