@@ -230,11 +230,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3,
                         help="bot and bare alternate this many times; the median round is reported")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-matcher", action="store_true",
+                        help="skip the matcher alone (its 10x knowledge base takes minutes to build)")
     args = parser.parse_args()
     if load_generator() == "wrk" and not shutil.which("wrk"):
         raise SystemExit("BENCH_LOAD=wrk but wrk is not installed: apt-get install wrk")
     rounds = [measure_round(args.seconds, args.connections) for _ in range(max(1, args.rounds))]
-    result = {**median_round(rounds), "matcher": matcher_figures(),
+    matcher = {"skipped": "--no-matcher"} if args.no_matcher else matcher_figures()
+    result = {**median_round(rounds), "matcher": matcher,
               "ratios_by_round": [r["ratio_bot_to_bare"] for r in rounds],
               "load_generator": load_generator()}
     print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else report(result, args))
