@@ -23,3 +23,13 @@ def asking_clauses(text: str) -> list[str]:
 def test_an_a_not_a_or_dialect_ask_is_read_as_the_asking_clause(text, asks):
     """The story's "什么" is not the question; "赔不赔", "管不管", "是不是", "几时" are."""
     assert asks in asking_clauses(text)
+
+
+@pytest.mark.parametrize("text", ["别人在村群里说我偷了他家的鸡 我根本没有", "隔壁咬定是我打了他家娃 我冤枉"])
+def test_being_accused_of_a_wrong_does_not_make_the_asker_the_wrongdoer(text):
+    """"说我偷了" is what someone else claims: the asker may be the one wronged (a rumour)."""
+    assert "wrongdoer" not in default_lexicons().question.roles_of(text)
+
+
+def test_owning_up_to_a_wrong_still_makes_the_asker_the_wrongdoer():
+    assert "wrongdoer" in default_lexicons().question.roles_of("我偷了邻居家的鸡 会被抓吗")
