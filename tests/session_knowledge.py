@@ -11,6 +11,7 @@ one already built when nothing can make it differ:
 - the database has never had a published entry (kb_version absent or 0, no published rows): a
   test of learning or live rebuilds builds its own snapshots, as production does;
 - the settings the build reads are the same: [matcher], [reply] and the local placeholders;
+- the process still reads the knowledge directory's dict/ with the same lexicon objects;
 - the build is the strict start-up one (a background rebuild is never shared).
 
 The shared objects are read-only in use; a test that wants to change the matcher sets its own on
@@ -57,7 +58,20 @@ def snapshot_key(config: Config, db_path) -> tuple | None:
     if not base.is_relative_to(PROJECT_ROOT) or ever_published(db_path):
         return None
     return (str(base), files_stamp(base), repr(sorted(dict(config.local).items())),
-            repr(config.reply), repr(config.matcher))
+            repr(config.reply), repr(config.matcher), lexicons_in_use(config))
+
+
+def lexicons_in_use(config: Config) -> tuple:
+    """Which lexicon objects an app of ``config`` reads with now. A process keeps the last few
+    dict/ folders' (bot/core/text.py, bot/retrieval/lexicons.py); after tests with copied
+    folders have pushed the shipped one out and it is read anew, a snapshot whose matcher holds
+    the old objects must not go to a new app, whose handlers hold the new: a message's findings
+    are shared by the handlers and the matcher by the lexicons' identity (triggers.once). The
+    shared snapshot keeps its objects alive, so their ids are not reused while it is kept."""
+    from bot.retrieval.lexicons import lexicons_for
+    lexicons = lexicons_for(config)
+    return tuple(id(part) for part in (lexicons.dictionaries, lexicons.triggers, lexicons.question,
+                                       lexicons.counterparts))
 
 
 def files_stamp(base: Path) -> tuple:

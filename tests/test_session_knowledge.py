@@ -53,3 +53,19 @@ def test_editing_a_file_changes_the_stamp(tmp_path):
     entry.write_text("a = 22\n", encoding="utf-8")
     os.utime(entry, ns=(1, 1))
     assert session_knowledge.files_stamp(tmp_path) != before
+
+
+def test_a_snapshot_is_not_shared_once_the_lexicons_were_read_anew(tmp_path, monkeypatch):
+    """Copied dict/ folders can push the shipped one out of the few the process keeps; the next
+    app reads it anew, and its matcher must read with the same objects as its handlers."""
+    from functools import lru_cache
+    from bot.core import text
+    from bot.retrieval import lexicons
+    before = create_app(config_in(tmp_path / "a")).extensions["legalbot"].lexicons.triggers
+    monkeypatch.setattr(text, "_built", {})          # as if pushed out by other folders
+    for name in ("load_triggers", "load_lexicon", "load_counterparts"):
+        monkeypatch.setattr(lexicons, name, lru_cache(maxsize=4)(getattr(lexicons, name).__wrapped__))
+    second = create_app(config_in(tmp_path / "b")).extensions["legalbot"]
+    assert second.lexicons.triggers is not before
+    assert second.matcher.triggers is second.lexicons.triggers
+    assert second.matcher.dictionaries is second.lexicons.dictionaries
