@@ -223,3 +223,16 @@ def test_one_checkpoint_thread_serves_request_after_request_and_ends_when_idle(t
         time.sleep(0.05)
     checkpointer.request()
     checkpoints_done(path, 3)
+
+
+def test_a_failed_inner_transaction_leaves_none_of_its_writes_when_the_outer_one_commits(tmp_path):
+    db = store.connect(tmp_path / "n.db")
+    with store.transaction(db):
+        db.execute("INSERT INTO users (openid) VALUES ('oOuter')")
+        with pytest.raises(RuntimeError):
+            with store.transaction(db):
+                db.execute("INSERT INTO users (openid) VALUES ('oInner')")
+                raise RuntimeError("half-way")
+        with store.transaction(db):
+            db.execute("INSERT INTO users (openid) VALUES ('oAfter')")
+    assert [r[0] for r in db.execute("SELECT openid FROM users ORDER BY openid")] == ["oAfter", "oOuter"]

@@ -141,3 +141,26 @@ def test_a_question_sent_just_after_a_hand_over_is_decided_once(app, wechat, db,
     assert len(decisions) == 1
     handled = db.execute("SELECT handler FROM messages WHERE openid = 'oTurns5'").fetchone()[0]
     assert handled == "text", "answered as a question, not added to the hand-over"
+
+
+def test_answers_waiting_stay_waiting_when_their_delivery_fails_half_way(app, wechat, db, monkeypatch):
+    """Waiting answers are marked delivered inside the reply's transaction: when marking the
+    second fails, the first is not left marked delivered while neither went out."""
+    from bot.escalation import delivery
+    use_answer(app)
+    for answer in ("先协商。", "再起诉。"):
+        db.execute("INSERT INTO tickets (openid, question, status, answer, created_at)"
+                   " VALUES ('oTurns6', '借钱', 'answered', ?, 0)", [answer])
+    real, marked = delivery.mark_delivered, []
+
+    def second_fails(*args, **kw):
+        marked.append(args[1])
+        if len(marked) == 2:
+            raise RuntimeError("lost the connection")
+        return real(*args, **kw)
+    monkeypatch.setattr(delivery, "mark_delivered", second_fails)
+    text = wechat.say("借钱不还怎么办", openid="oTurns6")
+    assert text.startswith("借钱要写借条。") and "先协商" not in text
+    statuses = [r[0] for r in db.execute("SELECT status FROM tickets WHERE openid = 'oTurns6'")]
+    assert statuses == ["answered", "answered"]
+    assert db.execute("SELECT state FROM messages WHERE openid = 'oTurns6'").fetchone()[0] == "done"

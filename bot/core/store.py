@@ -621,21 +621,27 @@ class transaction:
     IMMEDIATE takes the write lock at the start, so two processes racing on the same row
     serialize instead of failing half-way. A transaction opened inside another joins it: the
     outermost block commits (or rolls back) the whole, so a function that needs one transaction
-    may be called on its own or as part of a larger one.
+    may be called on its own or as part of a larger one. The inner block is a savepoint: when it
+    fails, its own writes are undone even if the caller catches the error and the outer block
+    commits (delivering waiting answers inside the reply's transaction must not leave half of
+    them marked delivered).
     """
 
     def __init__(self, db: sqlite_utils.Database):
         self.conn = db.conn
         self.queue = write_queue(db)
         self.outermost = False
+        self.savepoint = ""
 
     def __enter__(self):
         self.queue.__enter__()
         self.outermost = not self.conn.in_transaction
-        if not self.outermost:
-            return self
         try:
-            with_retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+            if self.outermost:
+                with_retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+            else:
+                self.savepoint = f"legalbot_{self.queue.depth}"
+                self.conn.execute(f"SAVEPOINT {self.savepoint}")
         except BaseException:
             self.queue.__exit__()
             raise
@@ -645,6 +651,13 @@ class transaction:
         try:
             if self.outermost:
                 self.conn.execute("ROLLBACK" if kind else "COMMIT")
+            elif self.conn.in_transaction:     # SQLite may have ended it already (a full disk)
+                self.leave_savepoint(undo=kind is not None)
         finally:
             self.queue.__exit__()
         return False
+
+    def leave_savepoint(self, undo: bool) -> None:
+        if undo:
+            self.conn.execute(f"ROLLBACK TO {self.savepoint}")
+        self.conn.execute(f"RELEASE {self.savepoint}")
