@@ -24,7 +24,9 @@ run: $(STAMP)
 
 # Two test processes (pytest-xdist), one per core of the small machine the bot runs on; each
 # builds the knowledge base, matcher and law index once (tests/session_knowledge.py). Whole modules
-# are handed out, slow ones first (tests/conftest.py's long_first), as each worker is free.
+# are handed out, slow ones first (tests/conftest.py's long_first), as each worker is free; the
+# browser modules are one unit, so Chromium starts once. A run keeps its temporary files, SQLite
+# databases and caches in its own folder in /dev/shm (memory), removed when every test passes.
 # `make test TEST_WORKERS=0` runs in one process; `.venv/bin/python -m pytest -m "not slow"`
 # leaves out the fuzzers, browser walks and real servers while developing.
 TEST_WORKERS ?= 2

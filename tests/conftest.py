@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -40,11 +41,16 @@ OWN_RUN_TMPDIR = run_temp_folder()
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
-    """The run's folder goes when every test passed (last: after xdist has stopped its workers);
-    after a failure it stays for a look (only the failed tests' tmp_path folders are kept in
-    it: tmp_path_retention_policy)."""
-    if OWN_RUN_TMPDIR and exitstatus == 0:
-        import shutil
+    """The run's folder goes when the run ends (last: after xdist has stopped its workers); after
+    a failure only pytest's folder of the failed tests' tmp_path stays, for a look
+    (tmp_path_retention_policy); the caches go either way."""
+    if not OWN_RUN_TMPDIR:
+        return
+    import shutil
+    for path in Path(OWN_RUN_TMPDIR).iterdir():
+        if exitstatus == 0 or not path.name.startswith("pytest-of-"):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    if exitstatus == 0 or not any(Path(OWN_RUN_TMPDIR).iterdir()):
         shutil.rmtree(OWN_RUN_TMPDIR, ignore_errors=True)
 
 
