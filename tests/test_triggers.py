@@ -127,3 +127,13 @@ def test_a_long_story_of_a_serious_matter_reaches_a_person_and_an_ordinary_one_d
     assert 150 <= len(LONG_SERIOUS) <= 300 and 150 <= len(LONG_ORDINARY) <= 300
     assert reason_of(LONG_SERIOUS).startswith("injury")
     assert reason_of(LONG_ORDINARY) is None
+
+
+@pytest.mark.parametrize("text", ["现在催收天天打我电话 我要还吗", "他又打我手机 一直骂人", "他们现在还在打我微信语音"])
+def test_a_phone_call_is_not_read_as_a_beating(text):
+    assert default_lexicons().triggers.urgent_reason(normalize(text)) is None
+
+
+@pytest.mark.parametrize("text", ["老公现在正在打我", "他又打我了 快来人"])
+def test_someone_being_beaten_now_is_still_urgent(text):
+    assert default_lexicons().triggers.urgent_reason(normalize(text)) is not None
