@@ -2,6 +2,8 @@
 (bot/retrieval/decision.py ``Candidate.same_answer``)."""
 from __future__ import annotations
 
+import dataclasses
+
 from bot.core.config import MatcherSettings
 from bot.retrieval.decision import Candidate, Features, Reading, choose
 
@@ -45,3 +47,16 @@ def test_for_one_topic_word_an_entry_sharing_an_article_is_still_a_rival():
     top = entry("a.fight", 0.9, ("治安管理处罚法第51条",), "治安管理处罚法第51条")
     near = entry("b.mediate", 0.85, ("治安管理处罚法第51条", "治安管理处罚法第9条"), "治安管理处罚法第9条")
     assert choose(one_word, [top, near], SETTINGS).action == "clarify"
+
+
+def test_one_topic_word_is_answered_only_when_no_other_answer_would_be_offered_beside_it():
+    """A lead wider than lead_answer_margin but within clarify_margin (where a second entry would
+    be offered as a choice) still asks back; a lead beyond both answers."""
+    one_word = Reading(ideas=1, legal=True)
+    narrow = dataclasses.replace(SETTINGS, lead_answer_margin=0.1, clarify_margin=0.2)
+    top = entry("a.fight", 0.8, ("治安管理处罚法第51条",), "治安管理处罚法第51条")
+    asked_back = choose(one_word, [top, entry("b.mediate", 0.65, ("人民调解法第2条",), "人民调解法第2条")], narrow)
+    assert asked_back.action == "clarify"
+    assert [c.faq_id for c in asked_back.chosen] == ["a.fight", "b.mediate"]   # the same window offers both
+    assert choose(one_word, [top, entry("b.mediate", 0.55, ("人民调解法第2条",), "人民调解法第2条")],
+                  narrow).action == "answer"

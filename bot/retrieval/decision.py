@@ -147,8 +147,8 @@ def answer_reason(top: float, rival: float, f: Features, reading: Reading, s: An
     lead = top - rival
     if f.role < 0 or f.anchors == 0:
         return None
-    if reading.ideas <= 1 and lead < s.lead_answer_margin:
-        return None
+    if reading.ideas <= 1 and lead < max(s.lead_answer_margin, s.clarify_margin):
+        return None   # one topic word: answered only when no other answer would be offered beside it
     over = f"a lead of {lead:.2f} over the next entry" if rival else "no entry with another answer near it"
     if top >= s.answer_min and lead >= s.answer_margin:
         return f"high score {top:.2f}, {over}"
@@ -215,7 +215,7 @@ def offer_or_give_up(ranked: list[tuple[float, Candidate]], rival: float, readin
     if f.shared < s.clarify_min_weight and f.coverage < 0.999:
         return Verdict("fallback", f"too little in common with any entry (weight {f.shared:.1f})", ranked)
     vague = reading.ideas <= 1
-    margin = s.lead_answer_margin if vague else s.clarify_margin
+    margin = max(s.lead_answer_margin, s.clarify_margin) if vague else s.clarify_margin
     floor = max(s.clarify_min, top_score - margin)
     close = [c for sc, c in ranked if sc >= floor and c.features.role >= 0][: s.max_choices]
     if not close:
