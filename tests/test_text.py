@@ -71,9 +71,22 @@ def test_phrases_across_word_boundaries_map_to_legal_words():
 
 
 def test_the_dictionaries_of_one_folder_are_built_once_per_process(tmp_path):
+    first = tx.dictionaries_in(SHIPPED)
     (tmp_path / "dict").symlink_to(SHIPPED)
-    assert tx.dictionaries_in(SHIPPED) is WORDS
-    assert tx.dictionaries_in(tmp_path / "dict") is WORDS   # a symlink is the same folder
+    assert tx.dictionaries_in(tmp_path / "dict") is first   # a symlink is the same folder
+    assert tx.dictionaries_in(SHIPPED) is first
+
+
+def test_the_folder_used_last_is_kept_when_older_ones_are_dropped(tmp_path, monkeypatch):
+    monkeypatch.setattr(tx, "KEPT_DICTIONARIES", 2)
+    copies = [tmp_path / name for name in ("a", "b")]
+    for copy in copies:
+        shutil.copytree(SHIPPED, copy)
+    shipped = tx.dictionaries_in(SHIPPED)
+    tx.dictionaries_in(copies[0])
+    assert tx.dictionaries_in(SHIPPED) is shipped      # used again: now the most recent
+    tx.dictionaries_in(copies[1])                      # one too many: the least recent (a) goes
+    assert tx.dictionaries_in(SHIPPED) is shipped
 
 
 def test_homophones_share_a_pinyin_key():

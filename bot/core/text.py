@@ -311,11 +311,10 @@ def dictionaries_in(dict_dir: Path | str) -> Dictionaries:
     except FileNotFoundError as exc:
         raise DictionaryError(f"{directory}: missing {Path(exc.filename).name}") from exc
     with _built_lock:
-        found = _built.get(key)
-        if found is None:
-            found = _built[key] = Dictionaries(directory)
-            while len(_built) > KEPT_DICTIONARIES:
-                del _built[next(iter(_built))]
+        found = _built.pop(key, None) or Dictionaries(directory)
+        _built[key] = found   # re-inserted last: the least recently used folder goes first
+        while len(_built) > KEPT_DICTIONARIES:
+            del _built[next(iter(_built))]
         return found
 
 
