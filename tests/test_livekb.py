@@ -66,11 +66,14 @@ def test_a_new_build_is_complete_before_anyone_sees_it(services, db):
     stop = threading.Event()
 
     def watch() -> None:
-        while not stop.is_set():
+        while True:
+            stopping = stop.is_set()        # read before looking: one last look after the swap
             found = live.latest()
             if found is not old:
                 seen.append(found)
                 seen.append(frozenset(found._parts))
+                return
+            if stopping:
                 return
     watcher = threading.Thread(target=watch)
     watcher.start()
