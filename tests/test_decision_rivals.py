@@ -60,3 +60,14 @@ def test_one_topic_word_is_answered_only_when_no_other_answer_would_be_offered_b
     assert [c.faq_id for c in asked_back.chosen] == ["a.fight", "b.mediate"]   # the same window offers both
     assert choose(one_word, [top, entry("b.mediate", 0.55, ("人民调解法第2条",), "人民调解法第2条")],
                   narrow).action == "answer"
+
+
+def test_one_word_that_is_a_keyword_of_two_entries_with_other_answers_is_asked_back():
+    one_word = Reading(ideas=1, legal=True)
+    top = entry("a.fight", 0.9, ("治安管理处罚法第51条",), "治安管理处罚法第51条")
+    top = top._replace(features=top.features._replace(keywords=1.0))
+    other = entry("b.mediate", 0.5, ("人民调解法第2条",), "人民调解法第2条")   # far behind ...
+    other = other._replace(features=other.features._replace(keywords=1.0))   # ... but the word is its keyword too
+    assert choose(one_word, [top, other], SETTINGS).action == "clarify"
+    alone = other._replace(features=other.features._replace(keywords=0.0))   # the word is not its keyword
+    assert choose(one_word, [top, alone], SETTINGS).action == "answer"

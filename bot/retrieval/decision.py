@@ -126,7 +126,7 @@ def choose_ranked(reading: Reading, ranked: list[tuple[float, Candidate]], s: An
     rival = rival_score(ranked, reading)
     why = (answer_reason(top_score, rival, top.features, reading, s) or agreed_reason(ranked, reading, s)
            or model_reason(ranked, reading, s))
-    if why:
+    if why and not names_several_topics(ranked, reading):
         return Verdict("answer", why, ranked, [top])
     return offer_or_give_up(ranked, rival, reading, s)
 
@@ -138,6 +138,15 @@ def rival_score(ranked: list[tuple[float, Candidate]], reading: Reading) -> floa
     top = ranked[0][1]
     differs = (lambda c: not c.same_answer(top)) if reading.ideas <= 1 else (lambda c: not c.same_law(top))
     return next((sc for sc, c in ranked[1:] if differs(c)), 0.0)
+
+
+def names_several_topics(ranked: list[tuple[float, Candidate]], reading: Reading) -> bool:
+    """A one-word question ("打架") whose word is a keyword of another entry with another answer
+    as much as of the top one: the word names several topics, and answering one is a guess."""
+    top = ranked[0][1]
+    if reading.ideas > 1 or top.features.keywords <= 0.0:
+        return False
+    return any(c.features.keywords >= top.features.keywords and not c.same_answer(top) for _, c in ranked[1:])
 
 
 def answer_reason(top: float, rival: float, f: Features, reading: Reading, s: Any) -> str | None:
@@ -217,7 +226,9 @@ def offer_or_give_up(ranked: list[tuple[float, Candidate]], rival: float, readin
     vague = reading.ideas <= 1
     margin = max(s.lead_answer_margin, s.clarify_margin) if vague else s.clarify_margin
     floor = max(s.clarify_min, top_score - margin)
-    close = [c for sc, c in ranked if sc >= floor and c.features.role >= 0][: s.max_choices]
+    topic = top.features.keywords if vague else 0.0   # a topic word: its entries are the choices
+    close = [c for sc, c in ranked if (sc >= floor or sc >= s.clarify_min and 0 < topic <= c.features.keywords)
+             and c.features.role >= 0][: s.max_choices]
     if not close:
         return Verdict("fallback", "only the other side's entries fit", ranked)
     return Verdict("clarify", clarify_reason(top_score, rival, vague, s), ranked, close)
