@@ -18,7 +18,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from bot import get_db, services
 from bot.community import mediation, publicity
 from bot.app.console import auth
-from bot.app.console.views import blueprint
+from bot.app.console.views import blueprint, chosen_filter
 from bot.retrieval.disputes import KIND_LABELS, Kind
 from bot.community.mediation import (OUTCOMES, SOURCE_LABELS, STATUS_LABELS, Case, MediationError, NewCase, Party,
                            Source, Status)
@@ -85,8 +85,7 @@ def year_rows(villages: list[str] | None) -> list[dict[str, Any]]:
 @blueprint.get("/mediation")
 @auth.login_required
 def mediation_cases():
-    status = request.args.get("status", "active")
-    status = status if status in CASE_FILTERS else "active"
+    status = chosen_filter(CASE_FILTERS, "active")
     village = request.args.get("village") or None
     villages = case_villages()
     shown = [village] if village and (villages is None or village in villages) else villages

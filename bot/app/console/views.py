@@ -234,11 +234,16 @@ def village_choices() -> list[str]:
     return names if g.user.villages is None else [v for v in names if v in g.user.villages]
 
 
+def chosen_filter(filters: dict[str, Any], default: str) -> str:
+    """The list filter asked for in ``?status=``; anything not offered falls back to ``default``."""
+    status = request.args.get("status", default)
+    return status if status in filters else default
+
+
 @blueprint.get("/tickets")
 @auth.login_required
 def tickets():
-    status = request.args.get("status", "waiting")
-    status = status if status in STATUS_FILTERS else "waiting"
+    status = chosen_filter(STATUS_FILTERS, "waiting")
     village = request.args.get("village") or None
     found = list_tickets(get_db(), villages=[village] if village else None,
                          status=STATUS_FILTERS[status][1])
