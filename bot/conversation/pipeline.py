@@ -181,18 +181,20 @@ def outcome(reply: Reply | None, text: str) -> dict[str, Any]:
         return decision_json(decision, text)
     consultation = reply.consultation if reply is not None else None
     if consultation is not None:
-        return {"action": consultation.action, "faq_id": consultation.faq_id,
-                "score": round(consultation.score or 0.0, 3), "citations": list(consultation.citations),
-                "candidates": [], "category": consultation.category, "reply": text,
-                "reason": consultation.reason or (reply.handler if reply else "")}
+        return ask_object(consultation.action, consultation.faq_id, consultation.score, consultation.citations,
+                          [], consultation.category, text, consultation.reason or (reply.handler if reply else ""))
     handler = reply.handler if reply is not None else ""
     action = "fallback" if handler in FALLBACK_HANDLERS else SERVICE_ACTION
-    return {"action": action, "faq_id": None, "score": 0.0, "citations": [], "candidates": [],
-            "category": None, "reply": text, "reason": handler}
+    return ask_object(action, None, 0.0, [], [], None, text, handler)
 
 
 def decision_json(decision: Any, text: str) -> dict[str, Any]:
-    return {"action": decision.action, "faq_id": decision.faq_id,
-            "score": round(decision.score or 0.0, 3), "citations": list(decision.citations),
-            "candidates": [c.as_json() for c in decision.candidates], "category": decision.category,
-            "reply": text, "reason": decision.reason}
+    return ask_object(decision.action, decision.faq_id, decision.score, decision.citations,
+                      [c.as_json() for c in decision.candidates], decision.category, text, decision.reason)
+
+
+def ask_object(action: str, faq_id: str | None, score: float | None, citations: Any,
+               candidates: list[dict[str, Any]], category: str | None, reply: str, reason: str) -> dict[str, Any]:
+    """DESIGN.md's `ask --json` keys, in their order, whatever decided the reply."""
+    return {"action": action, "faq_id": faq_id, "score": round(score or 0.0, 3), "citations": list(citations),
+            "candidates": candidates, "category": category, "reply": reply, "reason": reason}
