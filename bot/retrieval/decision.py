@@ -149,6 +149,19 @@ def names_several_topics(ranked: list[tuple[float, Candidate]], reading: Reading
     return any(c.features.keywords >= top.features.keywords and not c.same_answer(top) for _, c in ranked[1:])
 
 
+def one_word_margin(s: Any) -> float:
+    """The lead a one-word question needs to be answered, and the window its choices come from:
+    no other answer may stand where choices would be offered."""
+    return max(s.lead_answer_margin, s.clarify_margin)
+
+
+def offered(sc: float, c: Candidate, floor: float, topic: float, s: Any) -> bool:
+    """Offered as a choice: near the top (from ``floor``), or for a one-word question an entry
+    having the topic word as a keyword as much as the top one; never the other side's entry."""
+    near = sc >= floor or (sc >= s.clarify_min and 0 < topic <= c.features.keywords)
+    return near and c.features.role >= 0
+
+
 def answer_reason(top: float, rival: float, f: Features, reading: Reading, s: Any) -> str | None:
     """Why the top entry may be answered, or None. A high score with a small lead, or a modest
     score with a wide lead (a short question about one topic only); a one-word topic with several
@@ -156,7 +169,7 @@ def answer_reason(top: float, rival: float, f: Features, reading: Reading, s: An
     lead = top - rival
     if f.role < 0 or f.anchors == 0:
         return None
-    if reading.ideas <= 1 and lead < max(s.lead_answer_margin, s.clarify_margin):
+    if reading.ideas <= 1 and lead < one_word_margin(s):
         return None   # one topic word: answered only when no other answer would be offered beside it
     over = f"a lead of {lead:.2f} over the next entry" if rival else "no entry with another answer near it"
     if top >= s.answer_min and lead >= s.answer_margin:
@@ -224,11 +237,9 @@ def offer_or_give_up(ranked: list[tuple[float, Candidate]], rival: float, readin
     if f.shared < s.clarify_min_weight and f.coverage < 0.999:
         return Verdict("fallback", f"too little in common with any entry (weight {f.shared:.1f})", ranked)
     vague = reading.ideas <= 1
-    margin = max(s.lead_answer_margin, s.clarify_margin) if vague else s.clarify_margin
-    floor = max(s.clarify_min, top_score - margin)
+    floor = max(s.clarify_min, top_score - (one_word_margin(s) if vague else s.clarify_margin))
     topic = top.features.keywords if vague else 0.0   # a topic word: its entries are the choices
-    close = [c for sc, c in ranked if (sc >= floor or sc >= s.clarify_min and 0 < topic <= c.features.keywords)
-             and c.features.role >= 0][: s.max_choices]
+    close = [c for sc, c in ranked if offered(sc, c, floor, topic, s)][: s.max_choices]
     if not close:
         return Verdict("fallback", "only the other side's entries fit", ranked)
     return Verdict("clarify", clarify_reason(top_score, rival, vague, s), ranked, close)
