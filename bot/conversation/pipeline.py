@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.conversation import records, replies
-from bot.core import users
+from bot.core import per_message, users
 from bot.core.store import transaction
-from bot.retrieval import triggers
 from bot.conversation.answer_notes import with_notes
 from bot.escalation.delivery import attach_pending_answers
 from bot.conversation.dispatch import Context, Incoming, Reply
@@ -52,8 +51,8 @@ def respond(app_services, db, incoming: Incoming, started: float) -> Answered:
         stored = claim.reply_xml if claim.reply_xml is not None else records.wait_for_reply(db, key)
         return Answered(None, stored or "")
     ctx = Context(services=app_services, db=db, now=time.time(), message_id=claim.message_id)
-    with users.read_once(), triggers.reading_once():   # the villager's row and the lexicons'
-        reply = dispatch_safely(ctx, incoming)         # findings are read once per message
+    with per_message.scope():            # the villager's row and the lexicons' findings are
+        reply = dispatch_safely(ctx, incoming)         # read once per message
         with transaction(db):            # one write turn from the notes to the records
             reply = prepare(ctx, incoming, reply)
             reply_xml = render(incoming, reply, ctx.now)

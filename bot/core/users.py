@@ -8,47 +8,31 @@ choice. (A hand-over itself is never only pending state: it is a ticket, bot.esc
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
+from bot.core import per_message
 from bot.core.store import fetch_one, write
 
-# The rows read while one message is answered (``read_once``), by (connection, openid).
-_read: ContextVar[dict | None] = ContextVar("legalbot_user_rows", default=None)
-
-
-@contextmanager
-def read_once() -> Iterator[None]:
-    """While one message is answered, the villager's row is read once, not by every handler
-    that asks whether something is pending (seven of them did, for every message). A write
-    through this module forgets the row, so the next read sees it; inside a transaction the
-    row is always read afresh and not kept (a rollback must not leave a row that never was)."""
-    token = _read.set({})
-    try:
-        yield
-    finally:
-        _read.reset(token)
+# The rows read while one message is answered (bot/core/per_message.py), by (connection, openid).
+read_once = per_message.scope   # the pipeline's per-message scope, under the name its readers know
 
 
 def get_user(db, openid: str) -> dict[str, Any] | None:
-    rows = _read.get()
-    if rows is None or db.conn.in_transaction:
+    """The villager's row, read once while a message is answered (seven handlers ask whether
+    something is pending for every message). Inside a transaction the row is always read afresh
+    and not kept: a rollback must not leave a row that never was."""
+    def fetch() -> dict[str, Any] | None:
         return fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
-    key = (id(db), openid)
-    if key not in rows:
-        rows[key] = fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
-    return rows[key]
+    if db.conn.in_transaction:
+        return fetch()
+    return per_message.once(("user", id(db), openid), fetch)
 
 
 def forget(db, openid: str) -> None:
     """The row changed: the next ``get_user`` reads it again, through any connection (a row
     kept for another connection to the same file is as stale as this one's)."""
-    rows = _read.get()
-    if rows:
-        for key in [key for key in rows if key[1] == openid]:
-            del rows[key]
+    per_message.drop(lambda key: key[0] == "user" and key[2] == openid)
 
 
 def update_user(db, openid: str, now: float, **fields: Any) -> None:

@@ -14,13 +14,12 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
+from bot.core import per_message
 from bot.core.text import Dictionaries, DictionaryError, normalize
 
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)多?(万|亿)?")
@@ -68,35 +67,15 @@ class Reading:
 
 ASSERTED = Reading()   # every occurrence counts (urgent words: a false alarm costs little)
 
-# What the lexicons found in the message being answered (``reading_once``), by (what was
-# asked, the lexicon's identity, the text).
-_found: ContextVar[dict | None] = ContextVar("legalbot_trigger_findings", default=None)
-
-
-@contextmanager
-def reading_once() -> Iterator[None]:
-    """While one message is answered, each lexicon reads its text once: the urgent and
-    small-talk handlers read it first, then the matcher's first step asks the very same
-    questions of the same lexicons (its view shares them) before it reads the FAQ. The
-    findings live as long as the message; nothing is kept from one message to the next."""
-    token = _found.set({})
-    try:
-        yield
-    finally:
-        _found.reset(token)
+reading_once = per_message.scope   # the pipeline's per-message scope (bot/core/per_message.py)
 
 
 def once(kind: str, lexicon: object, text: Any, find: Callable[[], Any]) -> Any:
     """``find()``, or what it gave for this lexicon (or matcher) and text earlier in the same
-    message. The lexicon is named by identity: the memo does not outlive the message, so
-    neither can an identity be reused while it is kept."""
-    found = _found.get()
-    if found is None:
-        return find()
-    key = (kind, id(lexicon), text)
-    if key not in found:
-        found[key] = find()
-    return found[key]
+    message: the urgent and small-talk handlers read a text first, then the matcher's first step
+    asks the same lexicons again. The lexicon is named by identity: the memo does not outlive
+    the message, so neither can an identity be reused while it is kept."""
+    return per_message.once((kind, id(lexicon), text), find)
 
 
 def occurrences(text: str, phrase: str) -> Iterator[int]:
