@@ -230,3 +230,24 @@ def test_a_long_story_of_a_serious_matter_is_handed_over_with_its_words(wechat, 
     assert f"#{ticket['id']}" in told and ticket["category"]
     [row] = consultations(db)
     assert row["action"] == "escalate" and row["reason"].startswith("injury")
+
+
+def test_an_offer_is_answerable_only_by_the_next_message(wechat, db):
+    """A "1" refers to the last reply: an adviser offered two answers back is no longer open."""
+    with_village(db, "oH30")
+    assert "回复1" in wechat.say("土地承包纠纷可以申请仲裁吗", openid="oH30")
+    later = wechat.say("彩礼能要回来吗", openid="oH30")
+    assert "【法条】" in later and "回复1" not in later
+    wechat.say("1", openid="oH30")
+    assert list(db.query("SELECT * FROM tickets")) == []
+
+
+def test_choices_are_answerable_only_by_the_next_message(wechat, db):
+    """Numbered choices offered, then another question answered: "2" no longer picks a choice."""
+    chose = wechat.say("打架", openid="oH31")
+    assert "回复数字" in chose or "1." in chose
+    later = wechat.say("彩礼能要回来吗", openid="oH31")
+    assert "【法条】" in later and "回复1" not in later
+    wechat.say("2", openid="oH31")
+    rows = consultations(db)
+    assert [r["reason"] for r in rows if (r["reason"] or "").startswith("choice")] == []

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.conversation import records, replies
-from bot.core import per_message, users
+from bot.core import choices, per_message, users
 from bot.core.store import transaction
 from bot.conversation.answer_notes import with_notes
 from bot.escalation.delivery import attach_pending_answers
@@ -90,12 +90,16 @@ def prepare(ctx: Context, incoming: Incoming, reply: Reply) -> Reply:
 
 
 def dispatch_safely(ctx: Context, incoming: Incoming) -> Reply:
+    """The handlers' reply; an offer of the last reply that this one did not take lapses."""
+    offered = choices.open_offer(ctx.db, incoming.openid, ctx.now)
     try:
-        return ctx.services.registry.dispatch(incoming, ctx)
+        reply = ctx.services.registry.dispatch(incoming, ctx)
     except Exception:  # noqa: BLE001 - a broken handler must not leave the villager unanswered
         log.exception("handler failed for %s %s", incoming.msg_type, incoming.openid)
         silent = incoming.msg_type == "event" and incoming.event not in ("click", "subscribe")
         return Reply(text=None if silent else APOLOGY, handler="error")
+    choices.lapse_offer(ctx, incoming.openid, offered, reply)
+    return reply
 
 
 def village_question(ctx: Context, openid: str, reply: Reply) -> str:
