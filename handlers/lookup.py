@@ -32,7 +32,7 @@ def lookup_text(query: str, statutes: Statutes) -> str:
     article = statutes.get(query) if query else None
     if article is not None:
         return format_article(article, statutes.law_of(article))
-    named = parse_citation(query) if query else None
+    named = parse_citation(query, known=statutes.laws) if query else None
     if named:
         return (f"没有查到“{named}”。这里收的是民法典和常用的几十部法律，"
                 "法规和司法解释还没有收进来。可以问村里的法律顾问。")

@@ -38,8 +38,8 @@ def entry(**fields) -> FaqEntry:
     "民法典第1079条", "民法典1079", "《民法典》第一千零七十九条", "《中华人民共和国民法典》第1079条",
     "中华人民共和国民法典第一千零七十九条", "民法典 第 1079 条", "查法条 民法典1079", "查民法典第1079条",
 ])
-def test_parse_citation_accepts_the_usual_spellings(spelling):
-    assert parse_citation(spelling) == "民法典第1079条"
+def test_parse_citation_accepts_the_usual_spellings(spelling, statutes):
+    assert parse_citation(spelling, known=statutes.laws) == "民法典第1079条"
 
 
 def test_parse_citation_keeps_the_full_name_of_a_longer_law():
@@ -55,18 +55,28 @@ def test_parse_citation_returns_none_without_a_law_and_number():
 def test_parse_citation_with_known_laws_rejects_an_unknown_law():
     assert parse_citation("工伤保险条例第14条") == "工伤保险条例第14条"
     assert parse_citation("工伤保险条例第14条", laws=["民法典"]) is None
+    assert parse_citation("工伤保险条例第14条", known=["民法典"]) == "工伤保险条例第14条"
+
+
+def test_words_before_a_law_are_dropped_only_for_the_laws_given():
+    """The law names come from the caller (its configured statutes), not from the shipped folder:
+    a folder without 民法典 keeps "查民法典" as written."""
+    assert parse_citation("查民法典第1079条", known=["民法典"]) == "民法典第1079条"
+    assert parse_citation("查民法典第1079条", known=["刑法"]) == "查民法典第1079条"
+    assert find_citations("另见水利法第3条", known=["水利法"]) == ["水利法第3条"]
+    assert find_citations("另见水利法第3条") == ["另见水利法第3条"]
 
 
 @pytest.mark.parametrize("spelling", [
     "刑法第133条之一", "刑法第一百三十三条之一", "刑法133条之一", "《中华人民共和国刑法》第一百三十三条之一",
     "查法条 刑法 第133条 之一",
 ])
-def test_parse_citation_keeps_the_suffix_of_an_article_added_by_amendment(spelling):
-    assert parse_citation(spelling) == "刑法第133条之一"
+def test_parse_citation_keeps_the_suffix_of_an_article_added_by_amendment(spelling, statutes):
+    assert parse_citation(spelling, known=statutes.laws) == "刑法第133条之一"
 
 
-def test_find_citations_in_prose_keeps_suffixes_and_ignores_zhi_guiding():
-    found = find_citations("依照刑法第二百七十六条之一、民法典第1079条之规定")
+def test_find_citations_in_prose_keeps_suffixes_and_ignores_zhi_guiding(statutes):
+    found = find_citations("依照刑法第二百七十六条之一、民法典第1079条之规定", known=statutes.laws)
     assert found == ["刑法第276条之一", "民法典第1079条"]
 
 
@@ -100,8 +110,8 @@ def test_chinese_number_reads_article_numbers(numeral, value):
     assert chinese_number(numeral) == value
 
 
-def test_find_citations_in_prose_needs_both_di_and_tiao():
-    found = find_citations("法律规定3个月内办好，另见民法典第1079条和《工伤保险条例》第十四条。")
+def test_find_citations_in_prose_needs_both_di_and_tiao(statutes):
+    found = find_citations("法律规定3个月内办好，另见民法典第1079条和《工伤保险条例》第十四条。", known=statutes.laws)
     assert found == ["民法典第1079条", "工伤保险条例第14条"]
 
 

@@ -40,7 +40,7 @@ def show(citation: tuple[str, ...]) -> None:
     wanted = " ".join(citation)
     article = statutes.get(wanted)
     if article is None:
-        named = parse_citation(wanted)
+        named = parse_citation(wanted, known=statutes.laws)
         reason = f"{named} is not in knowledge/statutes" if named else "not a citation (try 民法典第1079条)"
         click.echo(f"{wanted}: {reason}", err=True)
         sys.exit(1)

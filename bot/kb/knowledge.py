@@ -209,32 +209,28 @@ def chinese_number(text: str) -> int | None:
     return total + (digit or 0)
 
 
-@lru_cache(maxsize=1)
-def default_laws() -> tuple[str, ...]:
-    """Short names of the laws in the project's own statutes/ (for parsing without a Statutes)."""
-    return tuple(p.stem for p in (PROJECT_ROOT / "knowledge" / "statutes").glob("*.json"))
+def resolve_law(name: str, laws: Iterable[str] | None, known: Iterable[str] = ()) -> str | None:
+    """The law a captured name ends with ("查民法典" → 民法典).
 
-
-def resolve_law(name: str, laws: Iterable[str] | None) -> str | None:
-    """The known law a captured name ends with ("查民法典" → 民法典).
-
-    With no ``laws`` given, the project's laws are known and any other name is kept as written
-    (so a regulation's name is still recognised); with ``laws`` given, only those count.
+    With ``laws`` given, only those count (None for any other name). Without, the ``known``
+    short names (a Statutes' ``laws``: the configured knowledge directory's) are looked for and
+    any other name is kept as written, so a regulation's name is still recognised.
     """
     name = name.removeprefix(LAW_PREFIX)
-    matches = [law for law in (default_laws() if laws is None else laws) if name.endswith(law)]
+    matches = [law for law in (known if laws is None else laws) if name.endswith(law)]
     if matches:
         return max(matches, key=len)
     return name if laws is None else None
 
 
 def find_citations(text: str, laws: Iterable[str] | None = None,
-                   pattern: re.Pattern = MENTION) -> list[str]:
-    """Every law-and-article mention in the text, canonical (laws: known short names, if any)."""
+                   pattern: re.Pattern = MENTION, known: Iterable[str] = ()) -> list[str]:
+    """Every law-and-article mention in the text, canonical (``laws``, ``known``: see resolve_law)."""
     laws = list(laws) if laws is not None else None
+    known = list(known)
     found = []
     for match in pattern.finditer(text):
-        law = resolve_law(match["law"], laws)
+        law = resolve_law(match["law"], laws, known)
         number = chinese_number(match["num"])
         suffix = f"之{match['suffix']}" if match["suffix"] else ""
         if law and number:
@@ -242,13 +238,14 @@ def find_citations(text: str, laws: Iterable[str] | None = None,
     return found
 
 
-def parse_citation(text: str, laws: Iterable[str] | None = None) -> str | None:
+def parse_citation(text: str, laws: Iterable[str] | None = None, known: Iterable[str] = ()) -> str | None:
     """民法典1079 / 《中华人民共和国民法典》第一千零七十九条 → "民法典第1079条"; None if none.
     刑法133条之一 / 刑法第一百三十三条之一 → "刑法第133条之一".
 
-    Pass ``laws`` (known short names) to ignore words before the law's name ("查民法典1079").
+    Pass ``laws`` (only these count) or ``known`` (these are looked for, others kept) — a
+    Statutes' ``laws`` — to ignore words before the law's name ("查民法典1079").
     """
-    found = find_citations(text.replace("\u3000", " "), laws, CITATION)
+    found = find_citations(text.replace("\u3000", " "), laws, CITATION, known)
     return found[0] if found else None
 
 
@@ -507,7 +504,7 @@ def citation_errors(entry: FaqEntry, statutes: Statutes) -> list[str]:
     place = f"{entry.source} [{entry.id}]"
     errors = []
     for citation in entry.citations:
-        canonical = parse_citation(citation)
+        canonical = parse_citation(citation, known=statutes.laws)
         if not CANONICAL.match(citation) or canonical != citation:
             hint = f" (write {canonical!r})" if canonical else ""
             errors.append(f"{place}: citation {citation!r} is not canonical{hint}")
@@ -557,7 +554,7 @@ def mention_errors(entry: FaqEntry, statutes: Statutes) -> list[str]:
     (a regulation or judicial interpretation is named in plain words, in other_sources)."""
     place = f"{entry.source} [{entry.id}]"
     return [f"{place}: answer names {c!r}, which is not an in-force article in knowledge/statutes"
-            for c in find_citations(entry.answer) if not statutes.in_force(c)]
+            for c in find_citations(entry.answer, known=statutes.laws) if not statutes.in_force(c)]
 
 
 def placeholder_errors(entry: FaqEntry, local: Mapping[str, str]) -> list[str]:

@@ -48,6 +48,8 @@ def lexicons_for(config: Config) -> Lexicons:
 
 
 def default_lexicons() -> Lexicons:
-    """The lexicons of the default configuration's knowledge directory: for a matcher or a reply
-    built without a configuration (tests, benches). Apps and CLI commands pass their own."""
+    """The lexicons of the default configuration's knowledge directory, for tests and benches
+    that read the shipped words. No library function falls back to it: apps and CLI commands
+    pass their configuration's (``lexicons_for``), a matcher given none reads its knowledge
+    base's own dict/."""
     return lexicons_for(Config())

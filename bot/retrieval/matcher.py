@@ -37,7 +37,7 @@ from bot.core.messages import Considered
 from bot.retrieval.counterparts import Counterparts, relation
 from bot.retrieval.decision import Candidate, Features, Reading, Verdict, choose
 from bot.retrieval.entrymodel import EntryModel, entry_model, sorted_terms, weighted_terms, with_pairs
-from bot.retrieval.lexicons import Lexicons, default_lexicons
+from bot.retrieval.lexicons import Lexicons, lexicons_for, lexicons_in
 from bot.retrieval.question import OPPOSITE, core_flags
 from bot.retrieval.triggers import Triggers
 
@@ -220,7 +220,7 @@ class Matcher:
                  counterparts: Counterparts | None = None):
         self.kb = kb
         self.settings = settings
-        lexicons = lexicons or default_lexicons()   # an app passes its configured knowledge_dir's
+        lexicons = lexicons or lexicons_in(kb.directory / "dict")   # the kb's own folder's
         self.dictionaries, self.triggers, self.lexicon = lexicons.dictionaries, lexicons.triggers, lexicons.question
         self.counterparts = counterparts or lexicons.counterparts
         self.entries = [self._index_entry(e) for e in kb.entries]
@@ -659,5 +659,5 @@ def reply_for(decision: Decision, kb: Any, config: Any, triggers: Triggers | Non
     if decision.action == "clarify":
         return clarify_text(decision.candidates)
     if decision.action == "chitchat":
-        return chitchat_text(decision.reason or "greeting", triggers or default_lexicons().triggers, dict(config.local))
+        return chitchat_text(decision.reason or "greeting", triggers or lexicons_for(config).triggers, dict(config.local))
     return {"urgent": URGENT_TEXT, "escalate": ESCALATE_TEXT}.get(decision.action, FALLBACK_TEXT)
