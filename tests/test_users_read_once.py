@@ -1,6 +1,8 @@
 """While one message is answered the villager's row is read once (bot.core.users.read_once), and
 every write to it makes the next read fresh: through bot.core.users, through bot.escalation.delivery's counter,
 through another connection to the same file, and not kept from inside a rolled-back transaction.
+Inside a write transaction the row is read once and kept, as each write leaves it, until the
+transaction ends; a savepoint undone forgets it.
 The last test is the conversation that went wrong without it: an answer that offers the
 adviser must not then ask for the village (the offer's "1" would become a village)."""
 from __future__ import annotations
@@ -11,7 +13,7 @@ import pytest
 
 from bot.escalation import delivery
 from bot.core import users
-from bot.core.store import connect, transaction
+from bot.core.store import connect, fetch_one, transaction
 from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
 
 NOW = 1_900_000_000.0
@@ -69,6 +71,66 @@ def test_a_row_written_in_a_rolled_back_transaction_is_not_kept(two_dbs):
             users.set_village(db, OPENID, "大年村", NOW)
             assert users.get_village(db, OPENID) == "大年村"
             raise RuntimeError("roll back")
+        assert users.get_village(db, OPENID) is None
+
+
+def selects_of_users(db) -> list[str]:
+    """Every read of the users table this connection makes from now on."""
+    seen: list[str] = []
+    db.conn.set_trace_callback(lambda sql: seen.append(sql) if sql.startswith("SELECT * FROM users") else None)
+    return seen
+
+
+def test_inside_a_transaction_the_row_is_read_once_until_it_ends(two_dbs):
+    db, _ = two_dbs
+    reads = selects_of_users(db)
+    with users.read_once(), transaction(db):
+        first = users.get_user(db, OPENID)
+        assert users.get_user(db, OPENID) is first
+        assert users.get_pending(db, OPENID, NOW) is None
+    assert len(reads) == 1
+
+
+def test_a_write_inside_the_transaction_is_seen_by_the_next_read_without_reading_again(two_dbs):
+    db, _ = two_dbs
+    reads = selects_of_users(db)
+    with users.read_once(), transaction(db):
+        assert users.get_village(db, OPENID) is None
+        users.set_village(db, OPENID, "古坡村", NOW)
+        assert users.get_village(db, OPENID) == "古坡村"
+        users.set_pending(db, OPENID, users.PersonOffered("q"), 600, NOW)
+        assert users.get_pending(db, OPENID, NOW).kind == "offer"
+        assert users.get_village(db, OPENID) == "古坡村"
+    assert len(reads) == 1
+
+
+def test_a_new_villager_written_inside_the_transaction_is_seen_whole(two_dbs):
+    db, _ = two_dbs
+    with users.read_once(), transaction(db):
+        assert users.get_user(db, "oReadOnceNew") is None
+        users.touch_inbound(db, "oReadOnceNew", NOW)
+        row = users.get_user(db, "oReadOnceNew")
+        assert row == fetch_one(db, "SELECT * FROM users WHERE openid = ?", ["oReadOnceNew"])
+        assert row["subscribed"] == 1 and row["last_inbound_at"] == NOW
+
+
+def test_a_row_kept_in_one_transaction_is_read_afresh_in_the_next(two_dbs):
+    first, second = two_dbs
+    with users.read_once():
+        with transaction(first):
+            assert users.get_village(first, OPENID) is None
+        second.execute("UPDATE users SET village = '长安村' WHERE openid = ?", [OPENID])   # behind its back
+        with transaction(first):
+            assert users.get_village(first, OPENID) == "长安村"
+
+
+def test_a_write_in_an_undone_savepoint_is_not_seen_by_the_rest_of_the_transaction(two_dbs):
+    db, _ = two_dbs
+    with users.read_once(), transaction(db):
+        assert users.get_village(db, OPENID) is None
+        with pytest.raises(RuntimeError), transaction(db):
+            users.set_village(db, OPENID, "大年村", NOW)
+            raise RuntimeError("undo the savepoint")
         assert users.get_village(db, OPENID) is None
 
 

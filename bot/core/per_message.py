@@ -5,6 +5,10 @@ for this villager (their row), is it urgent, is it small talk. ``scope`` opens a
 message (bot/conversation/pipeline.py holds it around the handlers and the records); ``once``
 answers from it or finds and keeps the answer; ``drop`` forgets what a write made stale.
 Outside a scope every call finds afresh, so nothing outlives a message.
+
+What is read inside a write transaction is kept apart (``once_in_transaction``) and forgotten
+when that transaction ends or one of its savepoints is undone (``transaction_ended``, called by
+bot.core.store.transaction): a row read after a write that was then rolled back never was.
 """
 from __future__ import annotations
 
@@ -35,6 +39,22 @@ def once(key: Hashable, find: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = find()
     return memo[key]
+
+
+IN_TRANSACTION = "in-transaction"
+
+
+def once_in_transaction(conn: object, key: tuple, find: Callable[[], T]) -> T:
+    """``once``, for a read made inside ``conn``'s write transaction: kept until it ends."""
+    return once((IN_TRANSACTION, id(conn), *key), find)
+
+
+def transaction_ended(conn: object) -> None:
+    """``conn``'s transaction committed or rolled back (or a savepoint in it was undone): what was
+    read inside it is read afresh next time."""
+    memo = _memo.get()
+    if memo:
+        drop(lambda key: key[0] == IN_TRANSACTION and key[1] == id(conn))
 
 
 def drop(stale: Callable[[Hashable], bool]) -> None:

@@ -21,6 +21,8 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.core import per_message
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
@@ -533,6 +535,13 @@ def write(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -
         return with_retry(lambda: db.execute(sql, params))
 
 
+def write_returning(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> dict | None:
+    """``write`` for a statement ending in ``RETURNING``: the row it wrote, read in the same turn
+    (the statement is finished before the turn is given up)."""
+    with write_queue(db):
+        return with_retry(lambda: row_of(db.execute(sql, params)))
+
+
 def write_queue(db: sqlite_utils.Database) -> WriteQueue:
     """The database's write queue (a database opened elsewhere gets one that never waits)."""
     queue = getattr(db, "write_queue", None)
@@ -611,6 +620,12 @@ def fetch_one(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = (
     return dict(zip((c[0] for c in cursor.description), row)) if row else None
 
 
+def row_of(cursor: sqlite3.Cursor) -> dict | None:
+    """A ``RETURNING`` statement's one row as a dict, the statement run to its end, or None."""
+    rows = cursor.fetchall()
+    return dict(zip((c[0] for c in cursor.description), rows[0])) if rows else None
+
+
 def now() -> float:
     return time.time()
 
@@ -638,6 +653,7 @@ class transaction:
         self.outermost = not self.conn.in_transaction
         try:
             if self.outermost:
+                per_message.transaction_ended(self.conn)   # nothing read before it is kept in it
                 with_retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
             else:
                 self.savepoint = f"legalbot_{self.queue.depth}"
@@ -654,6 +670,8 @@ class transaction:
             elif self.conn.in_transaction:     # SQLite may have ended it already (a full disk)
                 self.leave_savepoint(undo=kind is not None)
         finally:
+            if self.outermost or kind is not None:   # rows read inside are read afresh
+                per_message.transaction_ended(self.conn)
             self.queue.__exit__()
         return False
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from bot.core import per_message
-from bot.core.store import fetch_one, write
+from bot.core.store import fetch_one, write_returning
 
 # The rows read while one message is answered (bot/core/per_message.py), by (connection, openid).
 read_once = per_message.scope   # the pipeline's per-message scope, under the name its readers know
@@ -20,30 +20,42 @@ read_once = per_message.scope   # the pipeline's per-message scope, under the na
 
 def get_user(db, openid: str) -> dict[str, Any] | None:
     """The villager's row, read once while a message is answered (seven handlers ask whether
-    something is pending for every message). Inside a transaction the row is always read afresh
-    and not kept: a rollback must not leave a row that never was."""
+    something is pending for every message). Inside a write transaction it is read afresh the
+    first time (under the write lock: another worker may have changed it since) and then kept
+    until the transaction ends, not beyond: a rollback must not leave a row that never was."""
     def fetch() -> dict[str, Any] | None:
         return fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
     if db.conn.in_transaction:
-        return fetch()
-    return per_message.once(("user", id(db), openid), fetch)
+        return per_message.once_in_transaction(db.conn, ("user", openid), fetch)
+    return per_message.once((id(db), "user", openid), fetch)
 
 
 def forget(db, openid: str) -> None:
     """The row changed: the next ``get_user`` reads it again, through any connection (a row
     kept for another connection to the same file is as stale as this one's)."""
-    per_message.drop(lambda key: key[0] == "user" and key[2] == openid)
+    per_message.drop(lambda key: key[-2:] == ("user", openid))
+
+
+def keep(db, openid: str, row: dict[str, Any] | None) -> None:
+    """The row as this connection just wrote it: the next ``get_user`` through it needs no read."""
+    if db.conn.in_transaction:
+        per_message.once_in_transaction(db.conn, ("user", openid), lambda: row)
+    else:
+        per_message.once((id(db), "user", openid), lambda: row)
 
 
 def update_user(db, openid: str, now: float, **fields: Any) -> None:
-    """Set ``fields`` on the user's row, creating it if needed, in one statement."""
+    """Set ``fields`` on the user's row, creating it if needed, in one statement; the row as
+    written comes back from the same statement and is kept for this message."""
     columns = ", ".join(fields)
     marks = ", ".join("?" for _ in fields)
     sets = ", ".join(f"{k} = excluded.{k}" for k in fields)
     forget(db, openid)
-    write(db, f"INSERT INTO users (openid, first_seen, updated_at, {columns}) VALUES (?, ?, ?, {marks}) "
-              f"ON CONFLICT(openid) DO UPDATE SET {sets}, updated_at = excluded.updated_at",
-          [openid, now, now, *fields.values()])
+    row = write_returning(
+        db, f"INSERT INTO users (openid, first_seen, updated_at, {columns}) VALUES (?, ?, ?, {marks}) "
+            f"ON CONFLICT(openid) DO UPDATE SET {sets}, updated_at = excluded.updated_at RETURNING *",
+        [openid, now, now, *fields.values()])
+    keep(db, openid, row)
 
 
 def touch_inbound(db, openid: str, now: float) -> None:
