@@ -12,6 +12,7 @@ from bot.core.config import load_config
 from bot.app.console.auth import add_user
 from bot.conversation.dispatch import Consultation, Context, Incoming
 from bot.escalation import tickets as tk
+from bot.escalation.tickets import NotifyAdviser
 from bot.core import users
 from tests.conftest import test_overrides as overrides_for
 from tests.escalation_support import hand_over
@@ -122,8 +123,7 @@ def test_the_dashboard_says_the_demo_account_sends_nothing(tmp_path):
     app = create_app(config, warm=False)
     db = app.extensions["legalbot"].open_db()
     add_user(db, "sifasuo", PASSWORD, "staff", time.time())
-    outbox.enqueue(db, "notify_adviser", {"ticket_id": 1, "adviser_id": 1, "reason": "new"},
-                   time.time())
+    outbox.enqueue(db, NotifyAdviser(ticket_id=1, adviser_id=1, reason="new"), time.time())
     client = app.test_client()
     login(client, "sifasuo")
     html = page(client, "/console/")

@@ -10,6 +10,7 @@ import time
 
 from bot.escalation import outbox
 from bot.app import worker
+from bot.community.publicity import MenuCreate
 from bot.core.redact import RedactingFilter, without_secrets
 from tests.escalation_support import make_services, open_db
 from tests.test_console import PASSWORD, login
@@ -27,7 +28,7 @@ def test_a_failed_call_keeps_no_token_in_the_outbox_or_the_worker_log(tmp_path, 
     services = make_services(tmp_path)
     db = open_db(services)
     store_token(db, services.config.wechat.appid)
-    outbox.enqueue(db, "menu_create", {"menu": {"button": []}}, time.time())
+    outbox.enqueue(db, MenuCreate({"button": []}), time.time())
     with caplog.at_level(logging.INFO):
         counts = worker.run_once(services, db=db)
     assert counts == {"retry": 1}

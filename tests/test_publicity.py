@@ -93,7 +93,7 @@ def test_the_pushed_menu_follows_the_calendar_once_a_day(app, db, fake_wechat, t
     config = load_config(overrides=overrides_for(tmp_path, wechat={"api_base": fake_wechat.base},
                                                  publicity=shipped_publicity()), environ={})
     services = app.extensions["legalbot"].__class__(config)
-    enqueue(db, "menu_create", {"menu": publicity.menu_json(config, date(2026, 11, 30))}, at("2026-11-30 09:00"),
+    enqueue(db, publicity.MenuCreate(publicity.menu_json(config, date(2026, 11, 30))), at("2026-11-30 09:00"),
             dedupe_key="menu:push")
     worker.run_once(services, now=at("2026-11-30 09:00"), db=db)
     for when in ("2026-12-04 08:00", "2026-12-04 08:01"):

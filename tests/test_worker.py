@@ -14,6 +14,7 @@ from bot.cli import main as cli
 from bot.core.config import load_config
 from bot.conversation.dispatch import Consultation, Incoming
 from bot.app.services import Services
+from bot.community.publicity import MenuCreate
 from bot.escalation.wechat_api import WeChatClient
 from tests.escalation_support import (ADVISER_OPENID, BACKUP_OPENID, START, VILLAGER, bind,
                                       context, hand_over, make_services, open_db)
@@ -265,7 +266,7 @@ def test_worker_retry_failed_sends_a_row_that_had_given_up(tmp_path, fake_wechat
                         "WECHAT_APPID": "wxtest", "WECHAT_APPSECRET": "s"}.items():
         monkeypatch.setenv(name, value)
     db = Services(load_config()).open_db()
-    row_id = outbox.enqueue(db, "menu_create", {"menu": {"button": []}}, START)
+    row_id = outbox.enqueue(db, MenuCreate({"button": []}), START)
     db.execute("UPDATE outbox SET status = 'failed', attempts = 8, last_error = 'WeChat 40164'")
     db.conn.commit()
     result = CliRunner().invoke(cli, ["worker", "--once", "--retry-failed"])

@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from collections import Counter
-from typing import Any
 
 # Each of these modules registers the outbox jobs it handles (bot.escalation.outbox.job): importing them
 # here is what puts every kind in outbox.JOBS before the first row is claimed.
@@ -18,20 +17,13 @@ from bot.escalation import advisers as adv
 from bot.escalation import delivery, outbox, tickets  # noqa: F401 (delivery: its job)
 from bot.community import mediation, publicity
 from bot.core.config import Config
-from bot.escalation.outbox import Hold, JobRun, OutboxRow, job
+from bot.escalation.outbox import BadPayload, Hold, JobRun, OutboxRow
 from bot.escalation.routing import Unreachable, reachable
 from bot.escalation.wechat_api import DEMO_ACCOUNT, WeChatClient, WeChatError, has_credentials
 
 log = logging.getLogger(__name__)
 
 QUOTA_ERRORS = {45047, 45009}          # over the message quota / the API's daily limit: hold
-
-
-@job("menu_create")
-def send_menu(run: JobRun, payload: dict[str, Any]) -> str:
-    """Outbox job: the account's menu (`legalbot menu push`, and the 普法 button's label)."""
-    run.client.create_menu(payload["menu"])
-    return "sent"
 
 
 def lease_seconds(config: Config) -> float:
@@ -78,10 +70,7 @@ def hold_all(db, now: float, lease: float) -> Counter:
 
 
 def run_job(services, db, client, row: OutboxRow, now: float) -> None:
-    send = outbox.JOBS.get(row.kind)
-    if send is None:
-        raise Hold(f"unknown outbox kind {row.kind!r}")
-    send(JobRun(services, db, client, now, lease_seconds(services.config)), row.payload)
+    outbox.run(row, JobRun(services, db, client, now, lease_seconds(services.config)))
 
 
 def process(services, db, client, row: OutboxRow, now: float) -> str:
@@ -95,6 +84,9 @@ def process(services, db, client, row: OutboxRow, now: float) -> str:
     except Hold as hold:
         outbox.mark_held(db, row, str(hold), now)
         return "held"
+    except BadPayload as bad:        # written by a broken version: retrying cannot mend it
+        log.error("outbox row %s: %s", row.id, bad)
+        return outbox.give_up(db, row, f"bad payload: {bad}")
     except WeChatError as exc:
         if exc.errcode in QUOTA_ERRORS:
             outbox.mark_held(db, row, f"WeChat {exc}", now)

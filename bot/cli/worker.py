@@ -10,7 +10,7 @@ import click
 from bot.escalation import outbox
 from bot.app import worker
 from bot.cli.common import make_services, print_json
-from bot.community.publicity import menu_json
+from bot.community.publicity import MenuCreate, menu_json
 from bot.core.redact import redact_logging
 
 
@@ -61,7 +61,7 @@ def push_command(dry_run: bool) -> None:
         return
     db = services.open_db()
     now = time.time()
-    outbox.enqueue(db, "menu_create", {"menu": menu}, now, dedupe_key=f"menu:{now:.0f}")
+    outbox.enqueue(db, MenuCreate(menu), now, dedupe_key=f"menu:{now:.0f}")
     print_json(worker.run_once(services, now=now, db=db))
 
 

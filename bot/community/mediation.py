@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
 
 from bot.escalation import advisers as adv
 from bot.escalation.advisers import Adviser
@@ -375,9 +375,17 @@ def edit_note(fields: dict[str, Any]) -> str:
 
 # ---- telling the mediators (enqueued here, sent by the worker) -------------------------------
 
+@dataclass(frozen=True)
+class NotifyMediator:
+    """Outbox payload: tell mediator ``adviser_id`` of the new case ``case_id``."""
+
+    KIND: ClassVar[str] = "notify_mediator"
+    case_id: int
+    adviser_id: int
+
+
 def notify(db, case_id: int, mediator: Adviser, now: float) -> None:
-    enqueue(db, "notify_mediator", {"case_id": case_id, "adviser_id": mediator.id}, now,
-            dedupe_key=f"mediation:{case_id}:{mediator.id}:new")
+    enqueue(db, NotifyMediator(case_id, mediator.id), now, dedupe_key=f"mediation:{case_id}:{mediator.id}:new")
 
 
 def notification_text(case: Case) -> str:
@@ -397,14 +405,14 @@ def template_fields(case: Case) -> dict[str, dict[str, str]]:
             "time3": {"value": local_time(case.created_at).strftime("%Y-%m-%d %H:%M")}}
 
 
-@job("notify_mediator")
-def send_notification(run: JobRun, payload: dict[str, Any]) -> str:
+@job(NotifyMediator)
+def send_notification(run: JobRun, payload: NotifyMediator) -> str:
     """Outbox job: tell one mediator of a new case (customer-service message in WeChat's 48-hour
     window, else the adviser template when configured)."""
     from bot.escalation.delivery import in_cs_window, send_custom_or_none
     from bot.escalation.routing import unreachable_reason
     services, db, client, now = run.services, run.db, run.client, run.now
-    case, mediator = get_case(db, payload["case_id"]), adv.get_adviser(db, payload["adviser_id"])
+    case, mediator = get_case(db, payload.case_id), adv.get_adviser(db, payload.adviser_id)
     if case is None or mediator is None or not case.active:
         raise Hold("case closed or mediator gone")
     reason = unreachable_reason(db, services.config, mediator, now)

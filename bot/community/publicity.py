@@ -23,7 +23,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.core.choices import offer_entries
 from bot.core.config import Config, MenuButton
@@ -167,6 +167,21 @@ def button_json(button: MenuButton) -> dict:
     return out
 
 
+@dataclass(frozen=True)
+class MenuCreate:
+    """Outbox payload: the account's whole menu, as WeChat's menu/create takes it."""
+
+    KIND: ClassVar[str] = "menu_create"
+    menu: dict[str, Any]
+
+
+@job(MenuCreate)
+def send_menu(run: JobRun, payload: MenuCreate) -> str:
+    """Outbox job: the account's menu (`legalbot menu push`, and the 普法 button's label)."""
+    run.client.create_menu(payload.menu)
+    return "sent"
+
+
 def menu_json(config: Config, today: date | None = None) -> dict:
     """The menu for ``today`` (township time, default now), as `legalbot menu push` and the
     worker's relabelling send it: the 普法 button takes the label of a publicity day that is near."""
@@ -185,7 +200,7 @@ def refresh_menu(db, config: Config, now: float) -> bool:
     label = button_label(menu_for(config, today), config.publicity.menu_key)
     if label is None or label == pushed_label(json.loads(last["payload"]), config.publicity.menu_key):
         return False
-    return enqueue(db, "menu_create", {"menu": menu}, now, dedupe_key=f"menu:publicity:{today}:{label}") is not None
+    return enqueue(db, MenuCreate(menu), now, dedupe_key=f"menu:publicity:{today}:{label}") is not None
 
 
 # ---- what "普法" shows -----------------------------------------------------------------------
@@ -301,8 +316,7 @@ def request_preview(db, mass_id: int, now: float, *, openid: str = "", wxname: s
     if not openid and not wxname:
         raise PublicityError("预览要发到您自己的微信：请先绑定微信，或填写您的微信号。")
     target = {"towxname": wxname} if wxname else {"touser": openid}
-    return enqueue(db, "mass_preview", {"mass_id": mass_id, **target}, now,
-                   dedupe_key=f"mass-preview:{mass_id}:{now:.0f}")
+    return enqueue(db, MassPreview(mass_id, **target), now, dedupe_key=f"mass-preview:{mass_id}:{now:.0f}")
 
 
 def request_send(db, mass_id: int, now: float, actor: str) -> bool:
@@ -318,7 +332,7 @@ def request_send(db, mass_id: int, now: float, actor: str) -> bool:
             raise PublicityError("请先把这条群发预览到自己的微信，看过没问题再正式群发。")
         db.execute("UPDATE mass_messages SET status = 'queued', queued_at = ? WHERE id = ? AND status = 'previewed'",
                    [now, mass_id])
-        enqueue(db, "mass_send", {"mass_id": mass_id, "by": actor}, now, dedupe_key=f"mass-send:{mass_id}")
+        enqueue(db, MassSend(mass_id, actor), now, dedupe_key=f"mass-send:{mass_id}")
     return True
 
 
@@ -326,27 +340,46 @@ def text_body(text: str) -> dict[str, Any]:
     return {"msgtype": "text", "text": {"content": text}}
 
 
-@job("mass_preview")
-def send_preview(run: JobRun, payload: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class MassPreview:
+    """Outbox payload: a 群发's preview to one WeChat (by openid, or by 微信号)."""
+
+    KIND: ClassVar[str] = "mass_preview"
+    mass_id: int
+    touser: str | None = None
+    towxname: str | None = None
+
+
+@dataclass(frozen=True)
+class MassSend:
+    """Outbox payload: the 群发 itself, queued by ``by`` (the staff member)."""
+
+    KIND: ClassVar[str] = "mass_send"
+    mass_id: int
+    by: str
+
+
+@job(MassPreview)
+def send_preview(run: JobRun, payload: MassPreview) -> str:
     """Outbox job: the preview (WeChat allows 100 a day)."""
     db, client, now = run.db, run.client, run.now
-    mass = get_mass(db, payload["mass_id"])
+    mass = get_mass(db, payload.mass_id)
     if mass is None or mass.status in ("queued", "sent"):
         raise Hold("mass message gone or already sent")
-    target = {k: payload[k] for k in ("touser", "towxname") if payload.get(k)}
+    target = {k: v for k, v in (("touser", payload.touser), ("towxname", payload.towxname)) if v}
     client.call("/cgi-bin/message/mass/preview", {**target, **text_body(mass.text)})
     write(db, "UPDATE mass_messages SET status = CASE WHEN status = 'draft' THEN 'previewed' ELSE status END,"
               " previewed_at = ?, preview_to = ? WHERE id = ?", [now, next(iter(target.values())), mass.id])
     return "sent"
 
 
-@job("mass_send")
-def send_mass(run: JobRun, payload: dict[str, Any]) -> str:
+@job(MassSend)
+def send_mass(run: JobRun, payload: MassSend) -> str:
     """Outbox job: the 群发 to every follower, with its clientmsgid. If WeChat already has a mass
     message with that id (our earlier attempt reached it, its answer was lost), it refuses this
     one (45065): that is the message sent, not an error."""
     db, client, now = run.db, run.client, run.now
-    mass = get_mass(db, payload["mass_id"])
+    mass = get_mass(db, payload.mass_id)
     if mass is None or mass.status == "sent":
         raise Hold("already sent")
     if mass.status != "queued":

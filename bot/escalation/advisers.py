@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.core.config import BindingSettings, Config
 from bot.escalation.outbox import JobRun, enqueue, job
@@ -239,9 +239,18 @@ BINDING_MOVED = ("您的微信原来绑定为{name}（村法律顾问），现�
                  "如果不是您本人或司法所办理的，请马上联系乡司法所。")
 
 
+@dataclass(frozen=True)
+class BindingNotice:
+    """Outbox payload: a customer-service text to a WeChat whose adviser binding moved away."""
+
+    KIND: ClassVar[str] = "binding_notice"
+    openid: str
+    text: str
+
+
 def moved_away(db, name: str, previous_openid: str, now: float) -> None:
     """The previous WeChat is told (outbox: a customer-service text) and staff see it."""
-    enqueue(db, "binding_notice", {"openid": previous_openid, "text": BINDING_MOVED.format(name=name)},
+    enqueue(db, BindingNotice(previous_openid, BINDING_MOVED.format(name=name)),
             now, dedupe_key=f"binding-moved:{name}:{previous_openid}:{now:.3f}")
     alert(db, now, "binding_moved", f"{name}的微信绑定已改到另一个微信号；原来的微信已收到通知。")
 
@@ -257,8 +266,8 @@ def recent_alerts(db, now: float, days: float = 14) -> list[dict]:
                          " ORDER BY at DESC, id DESC LIMIT 20", [now - days * 86400]))
 
 
-@job("binding_notice")
-def send_binding_notice(run: JobRun, payload: dict[str, Any]) -> str:
+@job(BindingNotice)
+def send_binding_notice(run: JobRun, payload: BindingNotice) -> str:
     """Outbox job: the customer-service text to a WeChat whose adviser binding moved away."""
-    run.client.send_text(payload["openid"], payload["text"])
+    run.client.send_text(payload.openid, payload.text)
     return "sent"

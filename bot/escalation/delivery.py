@@ -13,7 +13,8 @@ answer never arrives both ways.
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from bot.core import users
 from bot.core.config import Config
@@ -57,11 +58,19 @@ def answer_text(ticket_id: int, answer: str) -> str:
     return f"您的咨询 #{ticket_id} 法律顾问已答复：{answer}"
 
 
+@dataclass(frozen=True)
+class DeliverAnswer:
+    """Outbox payload: push the adviser's answer of ``ticket_id`` to the villager."""
+
+    KIND: ClassVar[str] = "deliver_answer"
+    ticket_id: int
+
+
 def queue_delivery(db, config: Config, ticket_id: int, openid: str, now: float) -> bool:
     """Push the answer now if WeChat allows it; otherwise it waits for the villager's next message."""
     if not in_cs_window(db, config, openid, now):
         return False
-    enqueue(db, "deliver_answer", {"ticket_id": ticket_id}, now, dedupe_key=f"deliver:{ticket_id}")
+    enqueue(db, DeliverAnswer(ticket_id), now, dedupe_key=f"deliver:{ticket_id}")
     return True
 
 
@@ -131,12 +140,12 @@ def mark_pushed(db, ticket_id: int, now: float) -> None:
     mark_delivered(db, ticket_id, now, "cs", "客服消息送达", delivery_lock_until=None)
 
 
-@job("deliver_answer")
-def push_answer(run: JobRun, payload: dict[str, Any]) -> str:
+@job(DeliverAnswer)
+def push_answer(run: JobRun, payload: DeliverAnswer) -> str:
     """Outbox job: send the answer by customer-service message, or keep it for the next reply
     (the ticket's push lock lasts as long as the row's lease)."""
     services, db, client, now, lease = run.services, run.db, run.client, run.now, run.lease
-    ticket = lock_for_push(db, payload["ticket_id"], now, lease)
+    ticket = lock_for_push(db, payload.ticket_id, now, lease)
     if ticket is None:
         raise Hold("答复已经送达（或正在送达）")
     try:

@@ -10,15 +10,20 @@ fault must lose nothing, so a handler only *enqueues*; `legalbot worker` drains 
   after ``max_attempts`` it is ``failed``. A job may instead ``Hold`` a row: a deliberate stop
   (e.g. the villager is outside WeChat's 48-hour window, so the answer waits for their next
   message) that is not retried.
-- Each kind of row is sent by one job, registered next to its code with ``@job("kind")`` (as
-  wechatpy registers its message classes) and called the one way: ``job(run, payload)``.
+- Each kind of row has a payload dataclass (its ``KIND`` names the row's kind) and is sent by one
+  job, registered next to its code with ``@job(PayloadClass)`` (as wechatpy registers its message
+  classes) and called the one way: ``job(run, payload)``. The payload is JSON in the table (the
+  dataclass's fields as an object: rows queued before payloads were typed read back the same) and
+  is checked against the dataclass when read back: a row whose payload does not fit fails at
+  once, its reason kept, instead of crashing the job or being retried.
 """
 from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
-from typing import Any, Callable
+import types
+from dataclasses import MISSING, asdict, dataclass, fields
+from typing import Any, Callable, Union, get_args, get_origin, get_type_hints
 
 from bot.core.config import OutboxSettings
 from bot.core.redact import without_secrets
@@ -40,17 +45,33 @@ class JobRun:
     lease: float                     # how long this worker holds the row (a job's own locks: no longer)
 
 
-Job = Callable[[JobRun, dict[str, Any]], str]
-JOBS: dict[str, Job] = {}
+class BadPayload(ValueError):
+    """A row's payload does not fit its kind's dataclass (a field missing or of the wrong type)."""
 
 
-def job(kind: str) -> Callable[[Job], Job]:
-    """Register the function that sends rows of ``kind``; a kind has one job."""
+Job = Callable[[JobRun, Any], str]     # (run, the kind's payload dataclass) → "sent"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A kind's payload dataclass and the job that sends it."""
+
+    payload: type
+    send: Job
+
+
+JOBS: dict[str, Registration] = {}
+
+
+def job(payload: type) -> Callable[[Job], Job]:
+    """Register the function that sends rows of ``payload.KIND``; a kind has one job."""
+    kind = payload.KIND
+
     def register(send: Job) -> Job:
         known = JOBS.get(kind)
-        if known is not None and name_of(known) != name_of(send):   # a module imported again is no clash
-            raise ValueError(f"outbox kind {kind!r} already sent by {name_of(known)}")
-        JOBS[kind] = send
+        if known is not None and name_of(known.send) != name_of(send):   # a module imported again is no clash
+            raise ValueError(f"outbox kind {kind!r} already sent by {name_of(known.send)}")
+        JOBS[kind] = Registration(payload, send)
         return send
     return register
 
@@ -63,24 +84,76 @@ def name_of(send: Job) -> str:
 class OutboxRow:
     id: int
     kind: str
-    payload: dict[str, Any]
+    payload: Any          # the stored JSON as read (an object for every row this code wrote)
     attempts: int
     claim_token: str
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "OutboxRow":
-        return cls(id=row["id"], kind=row["kind"], payload=json.loads(row["payload"]),
+        return cls(id=row["id"], kind=row["kind"], payload=stored_json(row["payload"]),
                    attempts=row["attempts"], claim_token=row["claim_token"])
 
 
-def enqueue(db, kind: str, payload: dict[str, Any], now: float,
-            dedupe_key: str | None = None, delay: float = 0) -> int | None:
-    """Add a call to make; a second row with the same ``dedupe_key`` is ignored (returns None)."""
+def stored_json(text: str | None) -> Any:
+    """The payload column as JSON; None for text that is not JSON (the job then fails it)."""
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+def enqueue(db, payload: Any, now: float, dedupe_key: str | None = None,
+            delay: float = 0) -> int | None:
+    """Add a call to make, of kind ``payload.KIND``; a second row with the same ``dedupe_key``
+    is ignored (returns None)."""
     cursor = write(
         db, "INSERT OR IGNORE INTO outbox (kind, dedupe_key, payload, next_attempt_at, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        [kind, dedupe_key, json.dumps(payload, ensure_ascii=False), now + delay, now])
+        [payload.KIND, dedupe_key, json.dumps(asdict(payload), ensure_ascii=False), now + delay, now])
     return cursor.lastrowid if cursor.rowcount else None
+
+
+# ---- reading a payload back ----------------------------------------------------------------
+
+def fits(value: Any, hint: Any) -> bool:
+    """``value`` (read from JSON) is of the annotated type: int, float, str, bool, None, dict,
+    list, Any and unions of them."""
+    if hint is Any:
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    if isinstance(hint, types.UnionType) or get_origin(hint) is Union:
+        return any(fits(value, option) for option in get_args(hint))
+    expected = get_origin(hint) or hint
+    if expected in (int, float) and isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float) if expected is float else expected)
+
+
+def read_payload(payload: type, stored: Any) -> Any:
+    """The row's stored JSON as ``payload``'s dataclass; BadPayload naming the field if it does
+    not fit (keys the dataclass does not have are ignored)."""
+    if not isinstance(stored, dict):
+        raise BadPayload(f"{payload.KIND}: payload is not a JSON object")
+    hints, values = get_type_hints(payload), {}
+    for spec in fields(payload):
+        if spec.name not in stored:
+            if spec.default is MISSING and spec.default_factory is MISSING:
+                raise BadPayload(f"{payload.KIND}: payload has no {spec.name!r}")
+            continue
+        if not fits(stored[spec.name], hints[spec.name]):
+            raise BadPayload(f"{payload.KIND}: {spec.name!r} is {stored[spec.name]!r:.40}, "
+                             f"not {getattr(hints[spec.name], '__name__', hints[spec.name])}")
+        values[spec.name] = stored[spec.name]
+    return payload(**values)
+
+
+def run(row: "OutboxRow", job_run: JobRun) -> str:
+    """Send one row: its kind's job with its payload read back (Hold for a kind no job sends)."""
+    registration = JOBS.get(row.kind)
+    if registration is None:
+        raise Hold(f"unknown outbox kind {row.kind!r}")
+    return registration.send(job_run, read_payload(registration.payload, row.payload))
 
 
 def claim(db, now: float, lease_seconds: float, limit: int = 20) -> list[OutboxRow]:
@@ -121,13 +194,18 @@ def backoff_seconds(attempts: int, settings: OutboxSettings) -> float:
                settings.backoff_max_seconds)
 
 
+def give_up(db, row: OutboxRow, error: str) -> str:
+    """Fail the row for good, the error kept (``retry_failed`` can queue it again)."""
+    _finish(db, row, "status = 'failed', last_error = ?", [without_secrets(error)[:500]])
+    return "failed"
+
+
 def mark_failed(db, row: OutboxRow, error: str, now: float, settings: OutboxSettings) -> str:
     """Schedule a retry with backoff, or give up after ``max_attempts``; the error is kept
     (without query strings: an access token must never be stored)."""
     error = without_secrets(error)
     if row.attempts >= settings.max_attempts:
-        _finish(db, row, "status = 'failed', last_error = ?", [error[:500]])
-        return "failed"
+        return give_up(db, row, error)
     _finish(db, row, "status = 'pending', next_attempt_at = ?, last_error = ?",
             [now + backoff_seconds(row.attempts, settings), error[:500]])
     return "retry"

@@ -24,7 +24,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
 
 from bot.escalation import advisers as adv
 from bot.escalation import routing
@@ -319,11 +319,30 @@ def opened_text(ctx: Context, ticket: Ticket) -> str:
 
 # ---- notifying the adviser (enqueued here, sent by the worker) ---------------------------
 
+@dataclass(frozen=True)
+class NotifyAdviser:
+    """Outbox payload: tell ``adviser_id`` of ticket ``ticket_id`` (reason: new, urgent, remind,
+    reassign)."""
+
+    KIND: ClassVar[str] = "notify_adviser"
+    ticket_id: int
+    adviser_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ForwardVoice:
+    """Outbox payload: pass the ticket's voice message on to the adviser."""
+
+    KIND: ClassVar[str] = "forward_voice"
+    ticket_id: int
+    adviser_id: int
+
+
 def notify(db, ticket_id: int, adviser: Adviser, now: float, reason: str) -> None:
     """Enqueue one notification; the dedupe key makes a repeated call harmless."""
-    enqueue(db, "notify_adviser", {"ticket_id": ticket_id, "adviser_id": adviser.id,
-                                   "reason": reason},
-            now, dedupe_key=f"notify:{ticket_id}:{adviser.id}:{reason}")
+    enqueue(db, NotifyAdviser(ticket_id, adviser.id, reason), now,
+            dedupe_key=f"notify:{ticket_id}:{adviser.id}:{reason}")
 
 
 def notification_text(ticket: Ticket, reason: str, hours_waiting: float = 0) -> str:
@@ -350,35 +369,34 @@ def template_data(ticket: Ticket) -> dict[str, dict[str, str]]:
             "time3": {"value": when}}
 
 
-@job("notify_adviser")
-def send_notification(run: JobRun, payload: dict[str, Any]) -> str:
+@job(NotifyAdviser)
+def send_notification(run: JobRun, payload: NotifyAdviser) -> str:
     """Outbox job: tell the adviser (customer-service message in the window, else a template)."""
     from bot.escalation.delivery import in_cs_window, send_custom_or_none
     services, db, client, now = run.services, run.db, run.client, run.now
-    ticket, adviser = get_ticket(db, payload["ticket_id"]), adv.get_adviser(db, payload["adviser_id"])
+    ticket, adviser = get_ticket(db, payload.ticket_id), adv.get_adviser(db, payload.adviser_id)
     if ticket is None or adviser is None:
         raise Hold("ticket or adviser no longer exists")
     if ticket.status not in ANSWERABLE:
         raise Hold(f"ticket already {ticket.status}")
-    if already_notified(db, ticket.id, adviser, payload["reason"]):
+    if already_notified(db, ticket.id, adviser, payload.reason):
         raise Hold("already sent (a worker died before recording it)")
     if not services.config.wechat.can_push or not adviser.openid:
         raise routing.Unreachable(adviser.id, routing.unreachable_reason(
             db, services.config, adviser, now) or f"{adviser.name}收不到微信消息")
-    text = notification_text(ticket, payload["reason"], (now - ticket.created_at) / 3600)
+    text = notification_text(ticket, payload.reason, (now - ticket.created_at) / 3600)
     sent = in_cs_window(db, services.config, adviser.openid, now) and \
         send_custom_or_none(db, client, adviser.openid, text, now)
     if not sent:
         send_template(services.config, client, adviser, ticket)
-    mark_notified(db, ticket, adviser, payload["reason"], now, "cs" if sent else "template")
+    mark_notified(db, ticket, adviser, payload.reason, now, "cs" if sent else "template")
     if sent and ticket.media_id:
-        enqueue(db, "forward_voice", {"ticket_id": ticket.id, "adviser_id": adviser.id}, now,
-                dedupe_key=f"voice:{ticket.id}:{adviser.id}")
+        enqueue(db, ForwardVoice(ticket.id, adviser.id), now, dedupe_key=f"voice:{ticket.id}:{adviser.id}")
     return "sent"
 
 
-@job("forward_voice")
-def forward_voice(run: JobRun, payload: dict[str, Any]) -> str:
+@job(ForwardVoice)
+def forward_voice(run: JobRun, payload: ForwardVoice) -> str:
     """Outbox job: pass the villager's voice message on, so the adviser listens on the phone.
 
     WeChat keeps a voice for 3 days; outside the adviser's 48-hour window it stays on the
@@ -386,7 +404,7 @@ def forward_voice(run: JobRun, payload: dict[str, Any]) -> str:
     """
     from bot.escalation.delivery import count_cs_sent, in_cs_window
     services, db, client, now = run.services, run.db, run.client, run.now
-    ticket, adviser = get_ticket(db, payload["ticket_id"]), adv.get_adviser(db, payload["adviser_id"])
+    ticket, adviser = get_ticket(db, payload.ticket_id), adv.get_adviser(db, payload.adviser_id)
     if ticket is None or adviser is None or not ticket.media_id or not adviser.openid:
         raise Hold("nothing to forward")
     if not in_cs_window(db, services.config, adviser.openid, now):
