@@ -41,6 +41,13 @@ LAWS = [
     "生态环境法典",
     # Adopted, not yet in force (2027-01-01): held so `kb check --stale` can warn, never cited.
     "医疗保障法", "耕地保护和质量提升法",
+    # issue 15 (session 5): what advisers are asked beyond the FAQ's topics — 农家乐 and village
+    # tourism, a villager's video reposted, counterfeit seed, produce sold unsafe, cooperatives and
+    # small firms, schools, epidemics. Each text checked against its last amendment (PROVENANCE.md).
+    # 商标法 is not here: the 2019 text is in force only until 2026-12-31 and the revision adopted
+    # on 2026-06-26 takes effect on 2027-01-01; a file holds one text and a law has no end date yet.
+    "旅游法", "著作权法", "专利法", "反不正当竞争法", "种子法", "农产品质量安全法", "合伙企业法", "公司法",
+    "教育法", "传染病防治法",
 ]
 
 # Where the database's status is wrong for the text we import: law → (status, why).
@@ -291,6 +298,22 @@ def export_law(db: sqlite3.Connection, name: str, db_sha: str) -> dict:
     }
 
 
+NOT_HELD = "not_held.txt"
+
+
+def not_held(db: sqlite3.Connection, held: list[str]) -> list[str]:
+    """Laws of the source we do not import whose short name ends with one we do (高等教育法 and
+    教育法): a citation of one of them must not be read as a citation of ours."""
+    names = {short_name(row["law_name"]) for row in db.execute("SELECT law_name FROM laws")}
+    return sorted(name for name in names - set(held) if any(name.endswith(law) for law in held))
+
+
+def write_not_held(db: sqlite3.Connection, out: Path) -> None:
+    lines = ["# Laws we do not hold whose names end with a held law's name (scripts/import_statutes.py)",
+             *not_held(db, LAWS)]
+    (out / NOT_HELD).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def main(db_path: str, out_dir: str = "knowledge/statutes") -> None:
     db_sha = hashlib.sha256(Path(db_path).read_bytes()).hexdigest()
     db = sqlite3.connect(db_path)
@@ -303,6 +326,7 @@ def main(db_path: str, out_dir: str = "knowledge/statutes") -> None:
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"{path}: {len(data['articles'])} articles, {data['version_date']}, "
               f"in force from {data['effective_date']}, {data['status']}")
+    write_not_held(db, out)
 
 
 if __name__ == "__main__":

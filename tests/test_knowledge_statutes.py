@@ -157,6 +157,43 @@ def test_a_deleted_article_is_not_held():
     assert load_statutes(str(STATUTES_DIR)).get("刑法第199条") is None
 
 
+# --- laws added for the advisers (session 5): each the text in force today ---------------------
+
+@pytest.mark.parametrize("name,version,effective,citation,wording", [
+    ("旅游法", "2018-10-26", "2013-10-01", "旅游法第35条", "不合理的低价"),
+    ("著作权法", "2020-11-11", "1991-06-01", "著作权法第3条", "视听作品"),
+    ("专利法", "2020-10-17", "1985-04-01", "专利法第42条", "外观设计专利权的期限为十五年"),
+    ("反不正当竞争法", "2025-06-27", "2025-10-15", "反不正当竞争法第41条", "本法自2025年10月15日起施行"),
+    ("种子法", "2021-12-24", "2016-01-01", "种子法第90条", "实质性派生品种"),
+    ("农产品质量安全法", "2022-09-02", "2023-01-01", "农产品质量安全法第81条", "本法自2023年1月1日起施行"),
+    ("合伙企业法", "2006-08-27", "2007-06-01", "合伙企业法第2条", "有限合伙企业"),
+    ("公司法", "2023-12-29", "2024-07-01", "公司法第47条", "自公司成立之日起五年内缴足"),
+    ("教育法", "2021-04-29", "1995-09-01", "教育法第5条", "德智体美劳全面发展"),
+    ("传染病防治法", "2025-04-30", "2025-09-01", "传染病防治法第115条", "本法自2025年9月1日起施行"),
+])
+def test_a_law_added_for_the_advisers_holds_its_current_text(name, version, effective, citation, wording):
+    statutes = load_statutes(str(STATUTES_DIR))
+    law = statutes.laws[name]
+    assert (law.version_date, law.effective_date, law.status) == (version, effective, "现行有效")
+    assert wording in statutes.get(citation).text and statutes.in_force(citation, on=dt.date(2026, 11, 30))
+
+
+def test_the_trademark_law_is_not_held_while_its_current_text_lapses_on_2027_01_01():
+    assert not (STATUTES_DIR / "商标法.json").exists()
+    text = (STATUTES_DIR / "PROVENANCE.md").read_text(encoding="utf-8")
+    assert "商标法" in text and "2026-06-26" in text and "2027-01-01" in text
+
+
+NOT_HELD = STATUTES_DIR / "not_held.txt"
+
+
+def test_laws_not_held_whose_names_end_with_a_held_one_are_listed():
+    names = [line for line in NOT_HELD.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    held = {path.stem for path in LAW_FILES}
+    assert {"高等教育法", "军人保险法"} <= set(names) and not set(names) & held
+    assert all(any(name.endswith(law) for law in held) for name in names)
+
+
 def test_civil_procedure_law_records_the_day_its_2023_text_took_effect():
     law = read(STATUTES_DIR / "民事诉讼法.json")
     assert (law["version_date"], law["effective_date"]) == ("2023-09-01", "2024-01-01")
@@ -193,6 +230,7 @@ def test_import_script_reproduces_the_statutes(tmp_path):
     assert sorted(p.name for p in tmp_path.glob("*.json")) == [p.name for p in LAW_FILES]
     for path in LAW_FILES:
         assert read(tmp_path / path.name) == read(path), path.name
+    assert (tmp_path / "not_held.txt").read_text(encoding="utf-8") == NOT_HELD.read_text(encoding="utf-8")
 
 
 # --- the import's own rules, on small inputs ------------------------------------------------

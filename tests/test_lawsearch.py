@@ -86,6 +86,11 @@ def test_most_of_our_own_colloquial_questions_find_a_right_article(index):
 @pytest.mark.parametrize("question,citation", [
     ("民法典1079说的是什么", "民法典第1079条"), ("民法典1079", "民法典第1079条"),
     ("劳动合同法第八十二条", "劳动合同法第82条"), ("《劳动合同法》第82条怎么规定的", "劳动合同法第82条"),
+    ("旅游法第35条", "旅游法第35条"), ("《旅游法》第三十五条怎么规定的", "旅游法第35条"),
+    ("著作权法第二十四条", "著作权法第24条"), ("种子法49", "种子法第49条"), ("公司法第47条", "公司法第47条"),
+    ("教育法第29条", "教育法第29条"), ("义务教育法第29条", "义务教育法第29条"), ("专利法42", "专利法第42条"),
+    ("合伙企业法第三十九条", "合伙企业法第39条"), ("传染病防治法第33条说了什么", "传染病防治法第33条"),
+    ("反不正当竞争法第7条", "反不正当竞争法第7条"), ("农产品质量安全法第36条", "农产品质量安全法第36条"),
 ])
 def test_a_question_citing_an_article_gets_it_first(index, question, citation):
     assert index.search(question)[0].citation == citation
@@ -96,6 +101,28 @@ def test_an_article_added_by_amendment_is_found_by_its_suffix(index):
         pytest.skip("刑法 (with its articles 之一) is not in knowledge/statutes yet")
     assert index.search("刑法第133条之一")[0].citation == "刑法第133条之一"
     assert index.search("刑法第一百三十三条之一是什么")[0].citation == "刑法第133条之一"
+
+
+@pytest.mark.parametrize("question,law", [
+    ("旅行社带我们去购物点，不买东西导游就甩脸色", "旅游法"), ("发现村里有人得了传染病要不要报告", "传染病防治法"),
+    ("卖菜的用了禁用农药，检出来超标", "农产品质量安全法"), ("公司股东没交够出资，公司欠钱要股东还吗", "公司法"),
+])
+def test_a_question_about_an_added_laws_matter_finds_that_law(index, question, law):
+    assert any(h.law == law for h in index.search(question, k=5))
+
+
+@pytest.mark.parametrize("question,other", [("高等教育法第5条", "教育法第5条"), ("军人保险法第3条讲什么", "保险法第3条")])
+def test_a_law_we_do_not_hold_is_not_taken_for_the_one_its_name_ends_with(index, question, other):
+    assert index.candidates(question).cited is None
+    assert index.search(question)[0].citation != other
+
+
+def test_the_laws_not_held_are_read_from_beside_the_statutes(tmp_path):
+    held = Law("教育法", "中华人民共和国教育法", "2021-04-29", "现行有效", True, {}, str(tmp_path / "教育法.json"))
+    statutes = Statutes([held], [article("教育法", 5, "教育必须为社会主义现代化建设服务。")])
+    assert LawIndex(statutes, cache_dir=tmp_path, min_evidence=0.0).candidates("高等教育法第5条").cited == 0
+    (tmp_path / lawsearch.NOT_HELD).write_text("# not held\n高等教育法\n", encoding="utf-8")
+    assert LawIndex(statutes, cache_dir=tmp_path, min_evidence=0.0).candidates("高等教育法第5条").cited is None
 
 
 def test_a_law_named_without_an_article_is_searched_first(index):

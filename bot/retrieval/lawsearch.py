@@ -611,6 +611,28 @@ def cached_build(statutes: Statutes, articles: Sequence[Article], cache_dir: Pat
 
 # --- searching ------------------------------------------------------------------------------
 
+# Beside the statutes, written by scripts/import_statutes.py: laws we do not hold whose names end
+# with the name of one we do. "高等教育法第5条" is not 教育法第5条, nor is 高等教育法 a mention of it.
+NOT_HELD = "not_held.txt"
+
+
+def not_held_laws(statutes: Statutes) -> tuple[str, ...]:
+    """The names listed in NOT_HELD beside the statutes' files, longest first."""
+    names: set[str] = set()
+    for folder in {Path(law.path).parent for law in statutes.laws.values() if law.path}:
+        path = folder / NOT_HELD
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        names.update(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def without_names(text: str, names: Iterable[str]) -> str:
+    """The text with each name blanked out (a space: no law name runs across it)."""
+    for name in names:
+        text = text.replace(name, " ")
+    return text
+
+
 def named_laws(compact: str, laws: Mapping[str, object]) -> list[str]:
     """Laws named in the question by short name (劳动合同法), longest first, none inside another."""
     found: list[str] = []
@@ -663,6 +685,7 @@ class LawIndex:
         self.statutes, self.weights, self.min_evidence = statutes, weights, min_evidence
         self.dictionaries = dictionaries or shipped_dictionaries()
         self.lay_terms = law_terms(self.dictionaries.directory / LAWTERMS)
+        self.not_held = not_held_laws(statutes)
         self.rerank = np.asarray(rerank, dtype=np.float64)
         self.articles = searchable(statutes)
         self.position = {a.citation: i for i, a in enumerate(self.articles)}
@@ -715,7 +738,7 @@ class LawIndex:
             scores += self.weights.law * self.level("law", reading.words, reading.pairs, True)[self.law_of]
             scores += self.weights.chapter * self.level("chapter", reading.words, reading.pairs, True)[self.chapter_of]
         best = float(scores.max()) if len(scores) else 0.0
-        for law in named_laws(reading.compact, self.law_numbers):
+        for law in named_laws(without_names(reading.compact, self.not_held), self.law_numbers):
             scores[self.law_of == self.law_numbers[law]] += self.weights.named_law * max(best, self.min_evidence)
         return scores, own
 
@@ -732,7 +755,7 @@ class LawIndex:
         return scores, evidence
 
     def cited(self, reading: Reading) -> int | None:
-        return self.position.get(parse_citation(reading.raw, self.statutes.laws))
+        return self.position.get(parse_citation(without_names(reading.raw, self.not_held), self.statutes.laws))
 
     def coverage(self, heads: Sequence[str], ids: np.ndarray) -> np.ndarray:
         """How much of the question's own words (weighted by rarity) each article holds in any
