@@ -13,11 +13,16 @@ fitted on half A, so half B shows whether they generalise), ms per query in-proc
 dev set the whole `legalbot law search --json` batch with process start. Also the index's build
 time (cold, from the segmentation cache, from the index cache).
 
-    .venv/bin/python bench/lawsearch_eval.py [--k 5] [--misses] [--calibrate] [--fit] [--chapters] [FILE ...]
+    .venv/bin/python bench/lawsearch_eval.py [--k 5] [--misses] [--calibrate] [--fit] [--chapters]
+                                             [--before REV] [FILE ...]
 
 `--fit` fits the second stage's weights (lawsearch.RERANK) on half A of the dev questions by a
 listwise softmax over each question's candidates, and again on half B, and prints both sets with
 both halves' figures: each half's held-out figure comes from the weights fitted on the other.
+
+`--before REV` also scores the dev questions apart by whether their gold law was shipped at the git
+revision REV: when laws are added, the old questions show whether the bigger library costs them
+(more candidates) and the new ones what it gains, each with its halves (and with `--fit`, held out).
 
 `--chapters` prints where the gold article's chapter stands among all chapters (and sections),
 ranked by the pooled chapter documents and by each chapter's best first-stage article, and how
@@ -73,6 +78,23 @@ def shipped_only(items: list[dict]) -> list[dict]:
     """The items with a gold article in a law we ship (as lawsearch_score.py keeps them)."""
     shipped = {p.stem for p in (ROOT / "knowledge" / "statutes").glob("*.json")}
     return [i for i in items if any(a.split("第")[0] in shipped for a in i["articles"])]
+
+
+def laws_at(revision: str) -> set[str]:
+    """The laws knowledge/statutes held at a git revision."""
+    listed = subprocess.run(["git", "ls-tree", "-z", "--name-only", revision, "knowledge/statutes/"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    return {Path(name).stem for name in listed if name.endswith(".json")}
+
+
+def subsets(items: list[dict], before: str | None) -> dict[str, list[dict]]:
+    """All items, and with ``before`` those whose gold law was shipped at that revision and the rest."""
+    if not before:
+        return {"all": items}
+    old, held, new = laws_at(before), [], []
+    for item in items:
+        (held if any(a.split("第")[0] in old for a in item["articles"]) else new).append(item)
+    return {"all": items, f"gold law shipped at {before}": held, f"gold law new since {before}": new}
 
 
 def half(question: str) -> str:
@@ -189,19 +211,22 @@ def top_rates(sets: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray, to
     return f"hit@1 {ones / total:.1%}  hit@{k} {ks / total:.1%}"
 
 
-def refit(index: LawIndex, items: list[dict], k: int) -> None:
-    """Fit the second stage on each half and score it on the other: the held-out figures are the
-    ones that say whether the weights are general."""
-    halves = {part: [i for i in items if half(i["question"]) == part] for part in "AB"}
-    sets = {part: labelled(index, rows) for part, rows in halves.items()}
-    fitted = {part: fit(sets[part]) for part in "AB"}
+def refit(index: LawIndex, groups: dict[str, list[dict]], k: int) -> None:
+    """Fit the second stage on each half of all items and score it on the other: the held-out
+    figures are the ones that say whether the weights are general (each subset scored alike)."""
+    halves = {name: {part: [i for i in rows if half(i["question"]) == part] for part in "AB"}
+              for name, rows in groups.items()}
+    sets = {name: {part: labelled(index, rows) for part, rows in parts.items()} for name, parts in halves.items()}
+    fitted = {part: fit(sets["all"][part]) for part in "AB"}
     print("\nsecond stage fitted on each half (shipped lawsearch.RERANK beside them):")
     for name, a, b, old in zip(FEATURES, fitted["A"], fitted["B"], RERANK):
         print(f"  {name:<12} on A {a:8.3f}   on B {b:8.3f}   shipped {old:8.3f}")
-    for label, weights in (("shipped", np.array(RERANK)), ("fitted on A", fitted["A"]),
-                           ("fitted on B", fitted["B"])):
-        print(f"  {label:<12} " + "   ".join(f"half {p}: {top_rates(sets[p], weights, len(halves[p]), k)}"
-                                              for p in "AB"))
+    for group, parts in halves.items():
+        print(f"  {group}:" if len(halves) > 1 else "", end="\n" if len(halves) > 1 else "")
+        for label, weights in (("shipped", np.array(RERANK)), ("fitted on A", fitted["A"]),
+                               ("fitted on B", fitted["B"])):
+            print(f"  {label:<12} " + "   ".join(f"half {p}: {top_rates(sets[group][p], weights, len(parts[p]), k)}"
+                                                  for p in "AB"))
 
 
 def rank_of(scores: np.ndarray, wanted: set[int]) -> int:
@@ -240,6 +265,7 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true")
     parser.add_argument("--chapters", action="store_true", help="where the gold chapter ranks among all chapters")
     parser.add_argument("--fit", action="store_true", help="fit the second stage's weights on each half, score the other")
+    parser.add_argument("--before", metavar="REV", help="also score apart the questions whose gold law was shipped at REV")
     args = parser.parse_args()
     files = args.files or [OWN_FILE, DEV_FILE]
     statutes = load_knowledge(load_config(), strict=False).statutes
@@ -257,7 +283,12 @@ def main() -> None:
             continue
         own = path.resolve() == OWN_FILE
         items = read_questions(path) if own else shipped_only(read_questions(path))
-        report(path.name, items, measure(index, items, args.k), args.k, args.misses or own)
+        results = measure(index, items, args.k)
+        report(path.name, items, results, args.k, args.misses or own)
+        groups = {"all": items} if own else subsets(items, args.before)
+        for name, rows in list(groups.items())[1:]:
+            chosen = {id(i) for i in rows}
+            report(f"{path.name}, {name}", rows, [r for i, r in zip(items, results) if id(i) in chosen], args.k, False)
         if not own:
             print(f"  `legalbot law search --json` batch, process start included: {cli_batch(items):.1f} ms a question")
             print(f"  for scale: {CHINA_LAW_MCP}")
@@ -266,7 +297,7 @@ def main() -> None:
             if args.chapters:
                 chapter_report(index, items)
             if args.fit:
-                refit(index, items, args.k)
+                refit(index, groups, args.k)
 
 
 if __name__ == "__main__":
