@@ -1,4 +1,5 @@
-"""Commands from a bound adviser's phone: "待办", "详情 12", "答复 12 内容…", "转 12".
+"""Commands from a bound adviser's phone: "待办", "详情 12", "答复 12 内容…", "转 12",
+"结束 12" (once the answer reached the villager).
 
 Only an openid bound with "绑定 123456" is an adviser; anyone else's "待办" is an ordinary
 message. An adviser acts only on tickets of their own villages (the backup on all of them).
@@ -21,6 +22,7 @@ TODO = re.compile(r"^\s*(待办|待答复|我的待办)\s*$")
 DETAIL = re.compile(r"^\s*详情\s*#?(\d+)\s*$")
 ANSWER = re.compile(r"^\s*答复\s*#?(\d+)\s*[:：,，]?\s*(.*)$", re.S)
 HANDOVER = re.compile(r"^\s*转\s*#?(\d+)\s*$")
+CLOSE = re.compile(r"^\s*(?:结束|办结)\s*#?(\d+)\s*$")
 TODO_LIMIT = 10
 
 
@@ -54,8 +56,14 @@ def detail_text(ctx: Context, adviser: Adviser, match) -> str:
         lines.append("参考法条：" + "、".join(ticket.suggested))
     if ticket.answer:
         lines.append(f"答复：{ticket.answer}")
-    lines.append(f"答复请发：答复 {ticket.id} 您的答复；交司法所请发：转 {ticket.id}")
+    lines.append(next_step(ticket))
     return "\n".join(lines)
+
+
+def next_step(ticket: Ticket) -> str:
+    if ticket.status == tickets.S.DELIVERED:
+        return f"答复已送到村民。事情办完了请发：结束 {ticket.id}"
+    return f"答复请发：答复 {ticket.id} 您的答复；交司法所请发：转 {ticket.id}"
 
 
 def answer_text(ctx: Context, adviser: Adviser, match) -> str:
@@ -72,8 +80,14 @@ def handover_text(ctx: Context, adviser: Adviser, match) -> str:
     return f"咨询 #{ticket.id} 已转给{backup.name if backup else '司法所'}。"
 
 
+def close_text(ctx: Context, adviser: Adviser, match) -> str:
+    ticket = tickets.close_ticket(ctx.db, int(match.group(1)), adviser, ctx.now, actor=adviser.name)
+    return f"咨询 #{ticket.id} 已结束（办结）。"
+
+
 COMMANDS: list[tuple[re.Pattern, Callable[[Context, Adviser, re.Match], str]]] = [
-    (TODO, todo_text), (DETAIL, detail_text), (ANSWER, answer_text), (HANDOVER, handover_text)]
+    (TODO, todo_text), (DETAIL, detail_text), (ANSWER, answer_text), (HANDOVER, handover_text),
+    (CLOSE, close_text)]
 
 
 def adviser_command(incoming: Incoming, ctx: Context) -> Reply | None:

@@ -178,6 +178,29 @@ def test_staff_answer_goes_out_as_the_sifasuo(client, tickets, db):
     assert event[-1]["actor"] == "大年司法所"
 
 
+def test_staff_close_a_ticket_whose_answer_reached_the_villager(client, tickets, db):
+    login(client, "sifasuo")
+    page = f"/console/tickets/{tickets['GUPO']}"
+    client.post(f"{page}/answer", data={"answer": "请到司法所面谈。", "csrf_token": csrf(client, page)})
+    assert 'id="close-form"' not in client.get(page).get_data(as_text=True)     # not delivered yet
+    db.execute("UPDATE tickets SET status = 'delivered', delivered_at = ? WHERE id = ?", [time.time(), tickets["GUPO"]])
+    db.conn.commit()
+    assert 'id="close-form"' in client.get(page).get_data(as_text=True)
+    response = client.post(f"{page}/close", data={"csrf_token": csrf(client, page)})
+    assert response.status_code == 302 and "已办结" in client.get(page).get_data(as_text=True)
+    row = next(db.query("SELECT status FROM tickets WHERE id = ?", [tickets["GUPO"]]))
+    event = list(db.query("SELECT actor, to_status FROM ticket_events WHERE ticket_id = ?", [tickets["GUPO"]]))
+    assert (row["status"], event[-1]["actor"], event[-1]["to_status"]) == ("closed", "sifasuo", "closed")
+
+
+def test_an_adviser_cannot_close_another_villages_ticket(client, tickets, db):
+    login(client, "qin")                                  # 古坡村's adviser; DANIAN is 大年村's
+    db.execute("UPDATE tickets SET status = 'delivered' WHERE id = ?", [tickets["DANIAN"]])
+    db.conn.commit()
+    client.post(f"/console/tickets/{tickets['DANIAN']}/close", data={"csrf_token": csrf(client, "/console/")})
+    assert next(db.query("SELECT status FROM tickets WHERE id = ?", [tickets["DANIAN"]]))["status"] == "delivered"
+
+
 def test_staff_downloads_the_ledger(client, tickets):
     login(client, "sifasuo")
     response = client.get("/console/export/download?since=2026-01-01&until=2026-12-31")

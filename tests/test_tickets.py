@@ -8,7 +8,7 @@ import pytest
 
 from bot.escalation import advisers as adv
 from bot.conversation import handover
-from bot.escalation import tickets
+from bot.escalation import delivery, tickets
 from bot.core import users
 from bot.core.config import Person
 from bot.conversation.dispatch import Consultation, Incoming
@@ -196,11 +196,35 @@ def test_every_transition_is_logged_with_its_time_and_actor(services, db):
     adviser = bind(db, "韦律师", ADVISER_OPENID)
     ticket_id = open_in(services, db, "大年村", "oA", "欠钱不还怎么办")
     tickets.answer_ticket(services, db, ticket_id, adviser, "找调解委员会", START + 50)
-    tickets.transition(db, ticket_id, "closed", START + 90, actor="staff")
+    delivery.mark_delivered(db, ticket_id, START + 70, "reply", "随回复送达")
+    tickets.close_ticket(db, ticket_id, None, START + 90, actor="staff")
     events = [(e["from_status"], e["to_status"], e["actor"], e["at"])
               for e in tickets.ticket_events(db, ticket_id)]
     assert events == [("open", "open", "villager", START), ("open", "answered", "韦律师", START + 50),
-                      ("answered", "closed", "staff", START + 90)]
+                      ("answered", "delivered", "system", START + 70), ("delivered", "closed", "staff", START + 90)]
+
+
+def test_an_adviser_closes_a_ticket_once_the_answer_reached_the_villager(services, db):
+    ticket_id = open_in(services, db, "大年村", "oA", "欠钱不还怎么办")
+    bind(db, "韦律师", ADVISER_OPENID)
+    say(services, db, f"答复 {ticket_id} 先找村调解委员会，带上借条。", openid=ADVISER_OPENID, now=START + 100)
+    assert "还没送到" in say(services, db, f"结束 {ticket_id}", openid=ADVISER_OPENID, now=START + 110)
+    assert tickets.get_ticket(db, ticket_id).status == "answered"
+    delivery.mark_delivered(db, ticket_id, START + 120, "reply", "随回复送达")
+    assert "结束 " in say(services, db, f"详情 {ticket_id}", openid=ADVISER_OPENID, now=START + 130)
+    assert "已结束" in say(services, db, f"结束 {ticket_id}", openid=ADVISER_OPENID, now=START + 140)
+    assert tickets.get_ticket(db, ticket_id).status == "closed"
+    assert "已经结束" in say(services, db, f"结束 {ticket_id}", openid=ADVISER_OPENID, now=START + 150)
+    assert "已结束" in tickets.my_tickets_text(db, "oA")
+
+
+def test_a_ticket_not_yet_answered_or_of_another_village_cannot_be_closed(services, db):
+    waiting = open_in(services, db, "大年村", "oA", "欠钱不还怎么办")
+    other = open_in(services, db, "古坡村", "oB", "离婚孩子归谁")
+    bind(db, "韦律师", ADVISER_OPENID)
+    assert "还没答复" in say(services, db, f"结束 {waiting}", openid=ADVISER_OPENID)
+    assert "没有找到" in say(services, db, f"结束 {other}", openid=ADVISER_OPENID)
+    assert [tickets.get_ticket(db, t).status for t in (waiting, other)] == ["open", "open"]
 
 
 def test_an_unbound_sender_of_adviser_commands_is_not_an_adviser(services, db):

@@ -3,9 +3,13 @@
 The statuses and the moves between them are declared once, here (``Status``, ``TRANSITIONS``):
 
     draft ──▶ open ──▶ notified ──▶ answered ──▶ delivered ──▶ closed
-      │         │ ╲        │  ╲          ╲________________________▲
+      │         │ ╲        │  ╲
       │         │  overdue ◀┘   reassigned (to the backup, the township 司法所)
       └─────────┴──────────────▶ cancelled (by the villager, before an answer)
+
+Closing (``close_ticket``: "结束 12" from the adviser's phone, the console's 办结 button) is for
+after the answer reached the villager: an answer still waiting for the villager's next message
+is never dropped by closing its ticket.
 
 A draft is a hand-over still being told: the villager asked for a person and is describing the
 matter, or has described it and not yet named the village. ``transition`` refuses every other
@@ -45,7 +49,7 @@ class Status(StrEnum):
     REASSIGNED = "reassigned"    # handed to the backup (司法所)
     ANSWERED = "answered"        # the adviser answered; delivery to the villager is under way
     DELIVERED = "delivered"      # the answer reached the villager's WeChat
-    CLOSED = "closed"
+    CLOSED = "closed"            # done: the adviser or staff closed it after the answer arrived
     CANCELLED = "cancelled"      # the villager withdrew it before an answer
 
 
@@ -56,7 +60,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.NOTIFIED: frozenset({S.OVERDUE, S.REASSIGNED, S.ANSWERED, S.CANCELLED}),
     S.OVERDUE: frozenset({S.REASSIGNED, S.ANSWERED, S.CANCELLED}),
     S.REASSIGNED: frozenset({S.ANSWERED, S.CANCELLED}),
-    S.ANSWERED: frozenset({S.DELIVERED, S.CLOSED}),
+    S.ANSWERED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset({S.CLOSED}),
     S.CLOSED: frozenset(),
     S.CANCELLED: frozenset(),
@@ -470,6 +474,24 @@ def answer_ticket(ctx_or_services, db, ticket_id: int, adviser: Adviser, text: s
                       answer=text, answered_at=now):
         raise TicketError(f"咨询 #{ticket_id} 刚刚已有人答复。")
     queue_delivery(db, ctx_or_services.config, ticket_id, ticket.openid, now)
+    return get_ticket(db, ticket_id)
+
+
+NOT_CLOSABLE = {"answered": "咨询 #{id} 的答复还没送到村民，送到后才能结束。",
+                "closed": "咨询 #{id} 已经结束了。", "cancelled": "咨询 #{id} 村民已取消，不用结束。"}
+NOT_ANSWERED = "咨询 #{id} 还没答复，答复送到村民后才能结束。"
+
+
+def close_ticket(db, ticket_id: int, adviser: Adviser | None, now: float, actor: str) -> Ticket:
+    """Mark a ticket done once its answer reached the villager ("结束 12", the console's 办结):
+    ``adviser`` acts only on their villages' tickets; staff pass None."""
+    ticket = actionable_ticket(db, ticket_id, adviser) if adviser else get_ticket(db, ticket_id)
+    if ticket is None:
+        raise TicketError(f"没有找到咨询 #{ticket_id}。")
+    refusal = NOT_CLOSABLE.get(ticket.status, NOT_ANSWERED) if ticket.status != S.DELIVERED else None
+    if refusal or not transition(db, ticket_id, S.CLOSED, now, actor=actor, note="已办结",
+                                 expect=[S.DELIVERED], closed_at=now):
+        raise TicketError((refusal or NOT_CLOSABLE["closed"]).format(id=ticket_id))
     return get_ticket(db, ticket_id)
 
 

@@ -29,8 +29,8 @@ from bot.core.privacy import mask_openid, mask_text
 from bot.escalation.wechat_api import DEMO_ACCOUNT, WeChatClient, WeChatError, has_credentials
 from bot.reporting.stats import (TOWNSHIP_TZ, Period, consultation_row, consultation_rows, grouped,
                        legal_rows, local_time, parse_day, summarize)
-from bot.escalation.tickets import (ANSWERABLE, TicketError, Ticket, answer_ticket, can_act, get_ticket,
-                         list_tickets, reassign_ticket, ticket_events)
+from bot.escalation.tickets import (ANSWERABLE, TicketError, Ticket, answer_ticket, can_act, close_ticket,
+                         get_ticket, list_tickets, reassign_ticket, ticket_events)
 
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 PAGE_SIZE = 50
@@ -263,7 +263,7 @@ def ticket(ticket_id: int):
               for e in ticket_events(get_db(), ticket_id)]
     return render_template("console/ticket.html", ticket=found, articles=articles, events=events,
                            notifications=notifications(ticket_id, names),
-                           answerable=found.status in ANSWERABLE,
+                           answerable=found.status in ANSWERABLE, closable=found.status == "delivered",
                            answering_as=auth.answering_adviser(get_db(), g.user),
                            reveal=reveals_contact(found))
 
@@ -345,6 +345,19 @@ def reassign(ticket_id: int):
 
 
 # ---- consultations -------------------------------------------------------------------------
+
+@blueprint.post("/tickets/<int:ticket_id>/close")
+@auth.login_required
+def close(ticket_id: int):
+    """办结: the answer reached the villager and nothing more is to be done."""
+    visible_ticket(ticket_id)
+    try:
+        close_ticket(get_db(), ticket_id, g.user.adviser, time.time(), actor=g.user.display_name)
+        flash(f"咨询 #{ticket_id} 已办结。", "ok")
+    except TicketError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("console.ticket", ticket_id=ticket_id))
+
 
 def allowed_villages(village: str | None) -> list[str] | None:
     """The villages to show: the one asked for, within what this user may see."""
