@@ -251,3 +251,11 @@ def test_choices_are_answerable_only_by_the_next_message(wechat, db):
     wechat.say("2", openid="oH31")
     rows = consultations(db)
     assert [r["reason"] for r in rows if (r["reason"] or "").startswith("choice")] == []
+
+
+def test_a_number_out_of_range_keeps_the_choices_open(wechat, db):
+    chose = wechat.say("打架", openid="oH32")
+    assert "回复数字" in chose or "1." in chose
+    assert "没有这个序号" in wechat.say("9", openid="oH32")
+    wechat.say("2", openid="oH32")
+    assert [r["reason"] for r in consultations(db)][-1] == "choice 2"
