@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.core.config import PROJECT_ROOT, load_config
 from bot.kb.knowledge import load_knowledge
-from bot.kb.kbcheck import check_knowledge
+from bot.kb import kbcheck
 
 EXCERPT_1079 = "夫妻一方要求离婚的，可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。"
 GOOD = {
@@ -158,10 +158,10 @@ def test_kb_check_reports_an_uncovered_scope_topic(kb_dir):
             "民法典第1076条") in output
 
 
-def test_check_knowledge_reports_missing_statutes(tmp_path):
+def test_the_check_reports_missing_statutes(tmp_path):
     (tmp_path / "faq").mkdir()
     config = load_config(overrides={"app": {"knowledge_dir": str(tmp_path)}}, environ={})
-    assert check_knowledge(config) == [f"{tmp_path / 'statutes'}: no statutes found"]
+    assert kbcheck.run_check(config).errors == [f"{tmp_path / 'statutes'}: no statutes found"]
 
 
 def test_kb_dump_json_prints_the_entries_in_the_design_shape(kb_dir):

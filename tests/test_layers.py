@@ -117,6 +117,21 @@ def test_the_readme_layout_table_lists_the_layers_in_the_contract_order():
     assert [r for r in in_bot if r in table] == table
 
 
+def test_the_readme_layout_table_names_every_module_of_each_package():
+    """A newcomer finds a module from the README: each bot/ package's row names its modules."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Where things are", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| `bot/(\w+)/` \| (.*?) \|$", section, re.M))
+    unnamed = {}
+    for package in sorted(p.name for p in (ROOT / "bot").iterdir() if (p / "__init__.py").exists()):
+        names = [p.stem if p.suffix else p.name for p in (ROOT / "bot" / package).iterdir()
+                 if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()]
+        missing = sorted(n for n in names if not re.search(rf"(?<!\w){n}(?!\w)", rows.get(package, "")))
+        if missing:
+            unnamed[package] = missing
+    assert unnamed == {}
+
+
 def test_no_handler_imports_another_handler():
     """Shared pieces live in bot/ (or the package's own ``add`` and tables), not in a sibling."""
     sideways = {}

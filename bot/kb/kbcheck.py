@@ -254,11 +254,6 @@ def run_check(config: Config, directory: str | Path | None = None,
     return CheckResult(kb.errors, editorial_errors(kb, config))
 
 
-def check_knowledge(config: Config, directory: str | Path | None = None) -> list[str]:
-    """Every error in the knowledge base, one line each naming file and entry (empty: all good)."""
-    return run_check(config, directory).errors
-
-
 # --- kb check --stale -----------------------------------------------------------------------
 
 def changed_law_findings(entry: FaqEntry, statutes: Statutes) -> list[str]:
