@@ -301,8 +301,12 @@ def reliability(observations: list[Observation], s: Any) -> str:
     return "\n".join(rows)
 
 
+# Bounds on every route that the search keeps as configured (config.toml explains why).
+BOUNDS = ("answer_floor", "lead_min", "model_rival_margin")
+
+
 def as_toml(s: MatcherSettings) -> str:
-    names = ["background_weight", *READING, *GRID]
+    names = ["background_weight", *READING, *GRID, *BOUNDS]
     return "\n".join(f"{n} = {getattr(s, n)}" for n in names)
 
 

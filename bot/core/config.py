@@ -141,6 +141,9 @@ class MatcherSettings:
     agree_count: int = 3              # on how many of the four measures (5: never)
     model_answer_min: float = 1.01    # answer when the entry model gives the top entry this probability …
     model_score_min: float = 0.6      # … and its score is at least this (bot/retrieval/decision.py model_reason)
+    answer_floor: float = 0.0         # no route answers a top entry scoring below this …
+    lead_min: float = 0.0             # … or leading the best entry on other articles by less than this
+    model_rival_margin: float = 1.5   # no answer when the entry model prefers an entry on other articles by more (1.5: off)
     background_weight: float = 0.75   # a word of the story counts at this share of a word of the question
     nonlegal_weight: float = 0.3      # a word that is not a legal one counts at this share
     unknown_weight: float = 0.6       # a word no entry uses counts at this share
@@ -149,7 +152,7 @@ class MatcherSettings:
         shares = ("answer_min", "answer_margin", "clarify_min", "clarify_margin", "lead_answer_min",
                   "lead_answer_margin", "w_coverage", "w_focus", "w_closeness", "w_shape", "w_keywords", "w_answer", "w_chars",
                   "w_model", "role_penalty", "counterpart_penalty", "background_weight", "nonlegal_weight", "unknown_weight", "agree_answer_min",
-                  "model_answer_min", "model_score_min")
+                  "model_answer_min", "model_score_min", "answer_floor", "lead_min", "model_rival_margin")
         for name in shares:
             if not 0.0 <= getattr(self, name) <= 1.5:
                 raise ConfigError(f"[matcher] {name}: expected a number from 0 to 1.5, got {getattr(self, name)}")

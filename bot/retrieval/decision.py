@@ -126,9 +126,12 @@ def choose_ranked(reading: Reading, ranked: list[tuple[float, Candidate]], s: An
     rival = rival_score(ranked, reading)
     why = (answer_reason(top_score, rival, top.features, reading, s) or agreed_reason(ranked, reading, s)
            or model_reason(ranked, reading, s))
+    doubt = None
     if why and not names_several_topics(ranked, reading):
-        return Verdict("answer", why, ranked, [top])
-    return offer_or_give_up(ranked, rival, reading, s)
+        doubt = doubt_about(ranked, rival, s)
+        if doubt is None:
+            return Verdict("answer", why, ranked, [top])
+    return offer_or_give_up(ranked, rival, reading, s, doubt)
 
 
 def rival_score(ranked: list[tuple[float, Candidate]], reading: Reading) -> float:
@@ -147,6 +150,33 @@ def names_several_topics(ranked: list[tuple[float, Candidate]], reading: Reading
     if reading.ideas > 1 or top.features.keywords <= 0.0:
         return False
     return any(c.features.keywords >= top.features.keywords and not c.same_answer(top) for _, c in ranked[1:])
+
+
+def doubt_about(ranked: list[tuple[float, Candidate]], rival: float, s: Any) -> str | None:
+    """Why a top entry that some route found answerable is still not answered (but offered with
+    its neighbours, or the hand-over), or None: it scores below ``answer_floor``, leads the best
+    entry resting on other articles by less than ``lead_min``, or the entry model prefers an
+    entry on other articles. Each route has its own thresholds, fitted on the labelled questions;
+    these bounds hold whatever the fit chose, since a fit on a few hundred questions tends to end
+    at the loosest threshold that loses none of them, and on other questions the ones just past
+    that edge were answered wrongly far more often (EVAL.md, the two-fold check)."""
+    top = ranked[0][0]
+    if top < s.answer_floor:
+        return f"score under the floor {s.answer_floor:.2f}"
+    if top - rival < s.lead_min:
+        return f"a lead of only {top - rival:.2f} over an entry on other articles"
+    preferred = model_prefers_other_law(ranked, s)
+    return f"the entry model prefers {preferred}" if preferred else None
+
+
+def model_prefers_other_law(ranked: list[tuple[float, Candidate]], s: Any) -> str | None:
+    """The entry resting on other articles to which the entry model gives a probability more
+    than ``model_rival_margin`` above the top entry's, or None. The blended score and the model
+    read the question differently (the model learned which words tell neighbouring entries
+    apart); when they pick entries answering from different law, one of them is wrong."""
+    top = ranked[0][1]
+    return next((c.faq_id for _, c in ranked[1:] if not c.same_law(top)
+                 and c.features.model > top.features.model + s.model_rival_margin), None)
 
 
 def one_word_margin(s: Any) -> float:
@@ -227,9 +257,9 @@ def model_reason(ranked: list[tuple[float, Candidate]], reading: Reading, s: Any
 
 
 def offer_or_give_up(ranked: list[tuple[float, Candidate]], rival: float, reading: Reading,
-                     s: Any) -> Verdict:
+                     s: Any, doubt: str | None = None) -> Verdict:
     """Numbered choices when entries are close and the question shares enough with them; else
-    the "cannot answer" reply."""
+    the "cannot answer" reply. ``doubt``: why an answerable top entry was not answered."""
     top_score, top = ranked[0]
     if top_score < s.clarify_min:
         return Verdict("fallback", f"nothing close enough (best {top_score:.2f})", ranked)
@@ -242,7 +272,8 @@ def offer_or_give_up(ranked: list[tuple[float, Candidate]], rival: float, readin
     close = [c for sc, c in ranked if offered(sc, c, floor, topic, s)][: s.max_choices]
     if not close:
         return Verdict("fallback", "only the other side's entries fit", ranked)
-    return Verdict("clarify", clarify_reason(top_score, rival, vague, s), ranked, close)
+    reason = clarify_reason(top_score, rival, vague, s)
+    return Verdict("clarify", f"{reason}: {doubt}" if doubt else reason, ranked, close)
 
 
 def clarify_reason(top: float, rival: float, vague: bool, s: Any) -> str:
