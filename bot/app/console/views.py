@@ -11,7 +11,7 @@ import json
 import re
 import time
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote
 
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request, send_file,
@@ -332,32 +332,32 @@ def answer(ticket_id: int):
     return redirect(url_for("console.ticket", ticket_id=ticket_id))
 
 
-@blueprint.post("/tickets/<int:ticket_id>/reassign")
-@auth.login_required
-def reassign(ticket_id: int):
+def acted_on(ticket_id: int, act: Callable[..., Any], done: str):
+    """One button on a ticket the user may see: ``act`` as the logged-in user (their adviser
+    record, or None for staff), its outcome flashed, back to the ticket's page."""
     visible_ticket(ticket_id)
     try:
-        reassign_ticket(get_db(), ticket_id, g.user.adviser, time.time(), actor=g.user.display_name)
-        flash(f"咨询 #{ticket_id} 已转交司法所。", "ok")
+        act(get_db(), ticket_id, g.user.adviser, time.time(), actor=g.user.display_name)
+        flash(done.format(id=ticket_id), "ok")
     except TicketError as exc:
         flash(str(exc), "error")
     return redirect(url_for("console.ticket", ticket_id=ticket_id))
 
 
-# ---- consultations -------------------------------------------------------------------------
+@blueprint.post("/tickets/<int:ticket_id>/reassign")
+@auth.login_required
+def reassign(ticket_id: int):
+    return acted_on(ticket_id, reassign_ticket, "咨询 #{id} 已转交司法所。")
+
 
 @blueprint.post("/tickets/<int:ticket_id>/close")
 @auth.login_required
 def close(ticket_id: int):
     """办结: the answer reached the villager and nothing more is to be done."""
-    visible_ticket(ticket_id)
-    try:
-        close_ticket(get_db(), ticket_id, g.user.adviser, time.time(), actor=g.user.display_name)
-        flash(f"咨询 #{ticket_id} 已办结。", "ok")
-    except TicketError as exc:
-        flash(str(exc), "error")
-    return redirect(url_for("console.ticket", ticket_id=ticket_id))
+    return acted_on(ticket_id, close_ticket, "咨询 #{id} 已办结。")
 
+
+# ---- consultations -------------------------------------------------------------------------
 
 def allowed_villages(village: str | None) -> list[str] | None:
     """The villages to show: the one asked for, within what this user may see."""
