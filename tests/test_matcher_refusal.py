@@ -60,6 +60,30 @@ def test_mars_land_does_not_get_the_custody_answer(shipped):
     assert decision.action == "fallback" and decision.faq_id is None
 
 
+@pytest.mark.parametrize("question", ["我家狗怎么训都不听 邻居说狗咬了他家孩子要我赔",
+                                      "电动车在楼道里充电多久会被罚款", "狗主人不拴狗 吓到了老人怎么处理纠纷"])
+def test_an_everyday_ask_that_names_a_legal_matter_stays_a_legal_question(question):
+    """An ask about using a thing is refused only when nothing in the message is a legal
+    matter: 咬 and 赔, 罚款, 纠纷 bring it back (the thing itself, 狗, does not)."""
+    assert default_lexicons().question.everyday_ask(normalize(question).replace(" ", "")) is None
+
+
+def test_a_thing_alone_does_not_make_an_everyday_ask_legal():
+    lexicon = default_lexicons().question
+    assert "狗" in lexicon.legal and "狗" in lexicon.things
+    assert lexicon.everyday_ask("狗喂什么长得快") == "everyday: 喂什么"
+
+
+def test_an_everyday_table_without_things_is_refused():
+    import tomllib
+    from bot.core.text import DICT_DIR, DictionaryError
+    from bot.retrieval.question import build_lexicon
+    data = tomllib.loads((DICT_DIR / "question.toml").read_text(encoding="utf-8"))
+    data["everyday"] = {"asks": ["怎么训"]}
+    with pytest.raises(DictionaryError, match=r"\[everyday\] things"):
+        build_lexicon(data)
+
+
 @pytest.mark.parametrize("sentence", ["月亮归谁管", "遗嘱要怎么写", "明天记得带钥匙", "这个西瓜甜不甜",
                                       "他们家的水管破了", "老师说要交资料费", "上午去赶集买菜"])
 def test_the_homophone_pass_never_rewrites_a_known_word(sentence):

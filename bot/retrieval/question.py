@@ -32,6 +32,8 @@ class QuestionLexicon:
     out_of_scope: tuple[tuple[str, tuple[str, ...]], ...]   # (field, phrases), in file order
     unless: tuple[str, ...]
     roles: tuple[tuple[str, tuple[re.Pattern, ...]], ...]   # (role, patterns)
+    everyday: tuple[str, ...] = ()          # asks about using a thing: how to train, feed, charge it
+    things: frozenset[str] = frozenset()    # [legal] words naming a thing, not a matter (狗)
 
     def asks(self, clause: str) -> bool:
         """Does this clause ask something (吗, 怎么, 能不能, 合法 …)?"""
@@ -48,7 +50,21 @@ class QuestionLexicon:
             found = next((p for p in phrases if p in compact), None)
             if found and not any(u in compact for u in self.unless):
                 return f"{name}: {found}"
-        return None
+        return self.everyday_ask(compact)
+
+    def everyday_ask(self, compact: str) -> str | None:
+        """``everyday: phrase`` when the message asks how to use, keep or buy a thing ("狗总是乱叫
+        怎么训", "电动车多少钱一辆") and names no legal matter: a thing an entry is about (a dog, an
+        e-bike) is a legal word to the matcher, but asking how to train the dog is not a legal
+        question. A matter is any [legal] word that is not a thing (咬, 撞, 赔, 偷, 邻居 is a person)."""
+        found = next((p for p in self.everyday if p in compact), None)
+        if found is None or any(w in compact for w in self.matters):
+            return None
+        return f"everyday: {found}"
+
+    @cached_property
+    def matters(self) -> tuple[str, ...]:
+        return tuple(w for w in self.legal if w not in self.things)
 
     def roles_of(self, normalized: str) -> frozenset[str]:
         """The asker's sides; a question matching both sides of a pair has neither."""
@@ -125,7 +141,17 @@ def build_lexicon(data: Mapping[str, Any], synonyms: Mapping[str, tuple[str, ...
         out_of_scope=fields,
         unless=_strings(data["out_of_scope_unless"], "phrases", "out_of_scope_unless"),
         roles=tuple((role, _patterns(data["roles"], role)) for role in ROLES if role in data["roles"]),
+        **everyday_words(data.get("everyday")),
     )
+
+
+def everyday_words(raw: Any) -> dict[str, Any]:
+    """[everyday] (optional): the asks about using a thing, and the [legal] words that name things."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise DictionaryError("question.toml [everyday]: expected a table with asks and things")
+    return {"everyday": _strings(raw, "asks", "everyday"), "things": frozenset(_strings(raw, "things", "everyday"))}
 
 
 @lru_cache(maxsize=4)
