@@ -35,7 +35,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -81,12 +81,15 @@ def idea_terms(ideas: Iterable[tuple[frozenset[str], ...]], scale: float = 1.0) 
     return terms
 
 
-def weighted_terms(factors: dict[tuple[frozenset[str], ...], float]) -> dict[str, float]:
+def weighted_terms(factors: dict[tuple[frozenset[str], ...], float],
+                   terms_of: Callable[[tuple[frozenset[str], ...], float], dict[str, float]] | None = None) -> dict[str, float]:
     """``idea_terms`` of a question's ideas, each at its own factor: a word of the story around
-    the asking clause counts at the matcher's ``background_weight``, as it does in the score."""
+    the asking clause counts at the matcher's ``background_weight``, as it does in the score.
+    ``terms_of(idea, factor)`` is ``idea_terms([idea], factor)``, memoized, when the caller keeps one."""
     terms: dict[str, float] = {}
     for idea, factor in factors.items():
-        for word, value in idea_terms([idea], factor).items():
+        found = terms_of(idea, factor) if terms_of else idea_terms([idea], factor)
+        for word, value in found.items():
             if value > terms.get(word, 0.0):
                 terms[word] = value
     return terms

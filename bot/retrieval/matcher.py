@@ -36,7 +36,7 @@ from bot.core import text as tx
 from bot.core.messages import Considered
 from bot.retrieval.counterparts import Counterparts, relation
 from bot.retrieval.decision import Candidate, Features, Reading, Verdict, choose
-from bot.retrieval.entrymodel import EntryModel, entry_model, sorted_terms, weighted_terms, with_pairs
+from bot.retrieval.entrymodel import EntryModel, entry_model, idea_terms, sorted_terms, weighted_terms, with_pairs
 from bot.retrieval.lexicons import Lexicons, lexicons_for, lexicons_in
 from bot.retrieval.question import OPPOSITE, core_flags
 from bot.retrieval.triggers import Triggers
@@ -55,6 +55,7 @@ COMMON_SHARE = 0.25
 # ... and an entry whose first-pass weight is under this share of the best one's is not scored.
 SHORTLIST_FLOOR = 0.5
 CJK_MIN, CJK_MAX = "\u4e00", "\u9fff"
+MISSING = object()   # a memo's "not there yet" (None and () are values)
 # A run containing these is grammar, a pronoun or a question word, not a mistyped legal word
 # ("家的" is not "假的"; "谁管" is not "水管").
 PARTICLES = frozenset("的了是在我你他她它不吗呢吧啊也都就和跟谁啥哪怎咋么什几这那被把给让有没要会能可对")
@@ -88,7 +89,11 @@ Group = tuple[tuple[frozenset[str], float], ...]   # an idea's alternatives with
 class Query:
     """A question made comparable: groups of words (one idea each: a word, its parts, its legal
     synonyms), each weighted by its most informative known member and by where it stands (the
-    asking clause counts in full, the story around it less)."""
+    asking clause counts in full, the story around it less).
+
+    What every candidate's features read (the total weight, the words, which idea each word
+    stands for, the character pairs' weights) is worked out once when the query is made; a
+    dozen candidates read it, and a lazily computed attribute costs a lock on every read."""
 
     normalized: str
     groups: tuple[Group, ...]
@@ -98,44 +103,47 @@ class Query:
     reading: Reading
     pairs: tuple[tuple[str, float], ...] = ()   # its character pairs with their weights
     terms: tuple[tuple[str, float], ...] = ()   # its words as the entry model reads them
+    total: float = field(init=False, repr=False, compare=False)
+    pair_weights: dict[str, float] = field(init=False, repr=False, compare=False)
+    pair_set: frozenset[str] = field(init=False, repr=False, compare=False)
+    pair_total: float = field(init=False, repr=False, compare=False)
+    # Word → the ideas it stands for, with the weight it gives each (number of the idea,
+    # weight). Matching starts from the few words a question shares with a phrasing instead
+    # of walking every idea's alternatives.
+    slots: dict[str, tuple[tuple[int, float], ...]] = field(init=False, repr=False, compare=False)
+    words: frozenset[str] = field(init=False, repr=False, compare=False)   # a phrasing sharing none cannot score
+    # entry number → (its words shared with the question, its closest phrasing's closeness and
+    # the phrasing): the shortlist's tie-break and the features both need it
+    nearest: dict[int, tuple[frozenset[str], float, "Phrasing"]] = field(
+        init=False, repr=False, compare=False, default_factory=dict)
 
-    @cached_property
-    def total(self) -> float:
-        return sum(self.weights) or 1.0
-
-    @cached_property
-    def pair_weights(self) -> dict[str, float]:
-        return dict(self.pairs)
-
-    @cached_property
-    def pair_set(self) -> frozenset[str]:
-        return frozenset(self.pair_weights)
-
-    @cached_property
-    def pair_total(self) -> float:
-        return sum(w for _, w in self.pairs) or 1.0
+    def __post_init__(self) -> None:
+        fixed = object.__setattr__
+        fixed(self, "total", sum(self.weights) or 1.0)
+        fixed(self, "pair_weights", dict(self.pairs))
+        fixed(self, "pair_set", frozenset(self.pair_weights))
+        fixed(self, "pair_total", sum(w for _, w in self.pairs) or 1.0)
+        fixed(self, "slots", slots_of(self.groups))
+        fixed(self, "words", frozenset(self.slots))
 
     @cached_property
     def compact(self) -> str:
         """The normalized question without spaces."""
         return self.normalized.replace(" ", "")
 
-    @cached_property
-    def words(self) -> frozenset[str]:
-        """Every word of every idea: a phrasing sharing none of them cannot score."""
-        return frozenset(self.slots)
 
-    @cached_property
-    def slots(self) -> dict[str, tuple[tuple[int, float], ...]]:
-        """Word → the ideas it stands for, with the weight it gives each (number of the idea,
-        weight). Matching starts from the few words a question shares with a phrasing instead
-        of walking every idea's alternatives."""
-        found: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for number, group in enumerate(self.groups):
-            for alternative, weight in group:
-                for word in alternative:
-                    found[word].append((number, weight))
-        return {word: tuple(places) for word, places in found.items()}
+def slots_of(groups: tuple[Group, ...]) -> dict[str, tuple[tuple[int, float], ...]]:
+    """``Query.slots``: each word with the (idea number, weight) of every alternative holding it."""
+    found: dict[str, list[tuple[int, float]]] = {}
+    for number, group in enumerate(groups):
+        for alternative, weight in group:
+            for word in alternative:
+                places = found.get(word)
+                if places is None:
+                    found[word] = [(number, weight)]
+                else:
+                    places.append((number, weight))
+    return {word: tuple(places) for word, places in found.items()}
 
 
 @dataclass
@@ -161,22 +169,67 @@ class Indexed:
     parties: frozenset[str] = frozenset()   # kinds of party its phrasings and keywords name
 
 
+@dataclass(frozen=True)
+class IdeaFacts:
+    """An idea as the knowledge base sees it, whatever question it is in: does it hold a legal
+    word, does any entry use one of its words, and its alternatives with their weights (IDF)
+    and the share a part of a long word counts at."""
+
+    legal: bool
+    known: bool
+    alternatives: tuple[tuple[frozenset[str], float, float], ...]
+
+    def weigh(self, factor: float) -> Group:
+        """``Matcher.weigh(idea, factor)`` without looking the weights up again."""
+        return weighed(self.alternatives, factor)
+
+
+def weighed(alternatives: Iterable[tuple[frozenset[str], float, float]], factor: float) -> Group:
+    """The alternatives at ``factor`` × their weight × their share, heaviest first."""
+    weighted = [(alt, factor * weight * credit) for alt, weight, credit in alternatives]
+    return tuple(sorted(weighted, key=lambda pair: -pair[1]))
+
+
+class Memo:
+    """A bounded memo of pure functions of a word or an idea: emptied when it holds ``limit``
+    values, so a stream of new words cannot grow it without end. Per matcher, so a rebuilt
+    knowledge base (bot/learning/livekb.py builds a new Matcher) starts with an empty one."""
+
+    def __init__(self, limit: int = 50_000):
+        self.limit = limit
+        self.values: dict[Any, Any] = {}
+        self.get = self.values.get
+
+    def put(self, key: Any, value: Any) -> Any:
+        if len(self.values) >= self.limit:
+            self.values.clear()
+        self.values[key] = value
+        return value
+
+
 def is_cjk(chars: str) -> bool:
     return all(CJK_MIN <= c <= CJK_MAX for c in chars)
 
 
-def ideas_of(words: tx.Dictionaries, normalized: str, groups: list[tuple[str, ...]] | None = None) -> list[Idea]:
+def ideas_of(words: tx.Dictionaries, normalized: str, groups: list[tuple[str, ...]] | None = None,
+             idea=None) -> list[Idea]:
     """The ideas of a normalized text: each jieba word (and its parts), each colloquial phrase,
     every alternative carrying its legal synonyms (老婆 → {老婆, 妻子}), by the dictionaries
-    ``words``. ``groups`` are the text's ``word_groups`` when the caller has them."""
+    ``words``. ``groups`` are the text's ``word_groups`` when the caller has them; ``idea`` is
+    ``idea_of`` for these dictionaries, memoized, when the caller keeps one."""
     groups = words.word_groups(normalized) if groups is None else groups
-    ideas = [tuple(frozenset(words.expand([w])) for w in group) for group in groups]
+    ideas = [idea(group) for group in groups] if idea else [idea_of(words, group) for group in groups]
     seen = {w for idea in ideas for alt in idea for w in alt}
     for phrase, legal in words.phrase_synonyms(normalized):
         if legal not in seen:
             ideas.append((frozenset((legal, phrase)),))
             seen.add(legal)
     return list(dict.fromkeys(ideas))
+
+
+def idea_of(words: tx.Dictionaries, group: tuple[str, ...]) -> Idea:
+    """A group of words (a word and its parts) as an idea: each with its legal synonyms."""
+    return tuple(frozenset(words.expand([w])) for w in group)
 
 
 def words_of(ideas: Iterable[Idea]) -> frozenset[str]:
@@ -226,6 +279,7 @@ class Matcher:
         self.entries = [self._index_entry(e) for e in kb.entries]
         self._group_weights: dict[frozenset[str], float] = {}
         self._holder_cache: dict[frozenset[str], tuple[frozenset[int], frozenset[int]]] = {}
+        self._memo = Memo()
         self.idf = self._idf()
         self.postings = self._postings(lambda item: item.bag)
         self.answer_postings = self._postings(lambda item: item.answer)
@@ -293,9 +347,11 @@ class Matcher:
     def weigh(self, idea: Idea, factor: float = 1.0) -> Group:
         """An idea's alternatives with their weights, heaviest first; a part of a long word
         (仲裁 of 劳动仲裁) says less than the whole, so it counts at PART_CREDIT of its weight."""
-        weighted = [(alt, factor * self.alternative_weight(alt) * (PART_CREDIT if n else 1.0))
-                    for n, alt in enumerate(idea)]
-        return tuple(sorted(weighted, key=lambda pair: -pair[1]))
+        return weighed(self.alternatives(idea), factor)
+
+    def alternatives(self, idea: Idea) -> tuple[tuple[frozenset[str], float, float], ...]:
+        """Each alternative of an idea with its weight and the share it counts at."""
+        return tuple((alt, self.alternative_weight(alt), PART_CREDIT if n else 1.0) for n, alt in enumerate(idea))
 
     def _postings(self, field_of) -> dict[str, frozenset[int]]:
         postings: dict[str, set[int]] = defaultdict(set)
@@ -363,39 +419,64 @@ class Matcher:
         factors: dict[Idea, float] = {}
         for (part, groups), core in zip(parts, flags):
             factor = 1.0 if core else self.settings.background_weight
-            for idea in ideas_of(self.dictionaries, part, groups):
+            for idea in ideas_of(self.dictionaries, part, groups, self._idea_of):
                 factors[idea] = max(factors.get(idea, 0.0), factor)
-        legal = tuple(not words_of([idea]).isdisjoint(self.legal_words) for idea in factors)
-        groups = tuple(self.weigh(idea, f * self._word_factor(idea, is_legal))
-                       for (idea, f), is_legal in zip(factors.items(), legal))
+        facts = [self._facts(idea) for idea in factors]
+        legal = tuple(fact.legal for fact in facts)
+        groups = tuple(fact.weigh(f * self._factor(fact)) for f, fact in zip(factors.values(), facts))
         core = "".join(p for (p, _), f in zip(parts, flags) if f)
-        unknown = sum(not any(w in self.idf for alt in idea for w in alt) for idea in factors)
+        unknown = sum(not fact.known for fact in facts)
         reading = Reading(ideas=len(groups), legal=any(legal),
                           outside=self.lexicon.field_outside(normalized),
                           roles=self.lexicon.roles_of(normalized), unknown=unknown,
                           parties=self.counterparts.named_in(normalized))
         pairs = tuple((p, self.bigram_idf.get(p, self.unknown_weight)) for p in sorted(tx.char_pairs(normalized.replace(" ", ""))))
-        terms = with_pairs(weighted_terms(factors), (p for p, _ in pairs))
+        terms = with_pairs(weighted_terms(factors, self._idea_terms), (p for p, _ in pairs))
         return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, sorted_terms(terms))
 
     def _groups_of(self, words: tuple[str, ...]) -> list[tuple[str, ...]]:
         """``Dictionaries.groups_of``, keeping a number an entry names as a keyword (12348, 12339: the
         hotlines): a bare number says nothing elsewhere ("借了2000"), but a hotline's number is
         what the question is about."""
-        groups = self.dictionaries.groups_of(words)
+        groups = [group for w in words for group in self._word_group(w)]
         numbers = [(w,) for w in words if w.isdigit() and w in self.idf]
         return groups + numbers if numbers else groups
 
-    def _word_factor(self, idea: Idea, is_legal: bool) -> float:
+    def _word_group(self, word: str) -> tuple[tuple[str, ...], ...]:
+        """``Dictionaries.groups_of`` of one word (none or one group), memoized: it is a pure
+        function of the word, and a question's words are mostly the same few thousand."""
+        found = self._memo.get(("group", word), MISSING)
+        return self._memo.put(("group", word), tuple(self.dictionaries.groups_of((word,)))) if found is MISSING else found
+
+    def _idea_of(self, group: tuple[str, ...]) -> Idea:
+        """A group's idea: each word with its legal synonyms (memoized, see ``ideas_of``)."""
+        found = self._memo.get(("idea", group), MISSING)
+        return self._memo.put(("idea", group), idea_of(self.dictionaries, group)) if found is MISSING else found
+
+    def _facts(self, idea: Idea) -> "IdeaFacts":
+        """What the question's weighing needs to know of an idea apart from where it stands
+        (memoized: it depends only on the knowledge base and the dictionaries)."""
+        facts = self._memo.get(("facts", idea))
+        if facts is None:
+            words = words_of([idea])
+            facts = self._memo.put(("facts", idea), IdeaFacts(
+                not words.isdisjoint(self.legal_words), any(w in self.idf for w in words), self.alternatives(idea)))
+        return facts
+
+    def _idea_terms(self, idea: Idea, factor: float) -> dict[str, float]:
+        """``entrymodel.idea_terms([idea], factor)``, memoized (callers only read the dict)."""
+        key = ("terms", idea, factor)
+        found = self._memo.get(key)
+        return self._memo.put(key, idea_terms([idea], factor)) if found is None else found
+
+    def _factor(self, facts: "IdeaFacts") -> float:
         """A legal word counts in full; a word the knowledge base uses that is not a legal one
         (同意, 一个, 老婆) at ``nonlegal_weight``; a word it never uses (月亮, 股票, 理发店) at
         ``unknown_weight``: it may say the question is about something no entry covers, or be
         a detail of the story."""
-        if is_legal:
+        if facts.legal:
             return 1.0
-        if any(w in self.idf for alternative in idea for w in alternative):
-            return self.settings.nonlegal_weight
-        return self.settings.unknown_weight
+        return self.settings.nonlegal_weight if facts.known else self.settings.unknown_weight
 
     # --- candidates and their features ------------------------------------------------------
 
@@ -408,17 +489,17 @@ class Matcher:
         (they still count in the features) unless the question has nothing rarer: in a large
         knowledge base they would cost a pass over most entries and change the shortlist little."""
         cap = COMMON_SHARE * len(self.entries)
-        hits = [self._hits(group, cap) for group in query.groups]
+        hits = [self._group_hits(group, cap) for group in query.groups]
         if not any(hits):
-            hits = [self._hits(group, float("inf")) for group in query.groups]
+            hits = [self._group_hits(group, float("inf")) for group in query.groups]
         totals: dict[int, float] = {}
         for best in hits:
             for number, weight in best.items():
                 totals[number] = totals.get(number, 0.0) + weight
-        best = heapq.nsmallest(SHORTLIST, totals, key=lambda number: (-totals[number], number))
-        if len(totals) > SHORTLIST:
+        best = [number for _, number in heapq.nsmallest(SHORTLIST, [(-t, n) for n, t in totals.items()])]
+        floor = SHORTLIST_FLOOR * totals[best[0]] if best else 0.0   # the best total, whatever the ties
+        if len(totals) > SHORTLIST and totals[best[-1]] >= floor:    # (ties under the floor are dropped anyway)
             best = self._break_ties(query, totals, best)
-        floor = SHORTLIST_FLOOR * totals[best[0]] if best else 0.0
         return [number for number in best if totals[number] >= floor]
 
     def _break_ties(self, query: Query, totals: dict[int, float], best: list[int]) -> list[int]:
@@ -431,9 +512,16 @@ class Matcher:
         kept = [n for n in best if totals[n] != last]
         if len(kept) + len(tied) <= SHORTLIST:
             return best
-        closeness = {n: closest(query, self.entries[n], query.words & self.entries[n].bag)[0] for n in tied}
+        closeness = {n: self.nearest(query, n)[1] for n in tied}
         tied.sort(key=lambda n: (-closeness[n], n))
         return kept + tied[: SHORTLIST - len(kept)]
+
+    def _group_hits(self, group: Group, cap: float) -> dict[int, float]:
+        """``_hits``, memoized (the same idea at the same weight brings the same entries the
+        same weight in every question; callers only read the dict)."""
+        key = ("hits", group, cap)
+        found = self._memo.get(key)
+        return self._memo.put(key, self._hits(group, cap)) if found is None else found
 
     def _hits(self, group: Group, cap: float) -> dict[int, float]:
         """Entry number → the weight this idea brings it in the shortlist pass (alternatives held
@@ -457,12 +545,26 @@ class Matcher:
             found = self._holder_cache[alternative] = (bag, answer)
         return found
 
-    def features(self, query: Query, item: Indexed, model: float = 0.0) -> Features:
+    def nearest(self, query: Query, number: int) -> tuple[frozenset[str], float, Phrasing]:
+        """Entry ``number``'s words shared with the question and its ``closest`` phrasing, kept
+        on the query: the shortlist's tie-break and the features both read it."""
+        found = query.nearest.get(number)
+        if found is None:
+            item = self.entries[number]
+            in_bag = query.words & item.bag
+            found = query.nearest[number] = (in_bag, *closest(query, item, in_bag))
+        return found
+
+    def features(self, query: Query, item: Indexed, model: float = 0.0, number: int | None = None) -> Features:
         """The entry's ``Features`` for this question (see bot/retrieval/decision.py for what each means);
-        ``model`` is the entry model's probability for it among the candidates."""
-        in_bag = query.words & item.bag
+        ``model`` is the entry model's probability for it among the candidates; ``number`` is its
+        place among the entries, when known (its closest phrasing may already be on the query)."""
+        if number is None:
+            in_bag = query.words & item.bag
+            closeness, phrasing = closest(query, item, in_bag)
+        else:
+            in_bag, closeness, phrasing = self.nearest(query, number)
         shared, central, keywords, answer, anchors = overlap(query, item, in_bag)
-        closeness, phrasing = closest(query, item, in_bag)
         shape = fuzz.ratio(query.core, phrasing.text) / 100
         found = query.pair_set & item.bigrams   # set & set walks the smaller one
         chars = sum(map(query.pair_weights.__getitem__, found)) / query.pair_total
@@ -476,7 +578,7 @@ class Matcher:
         """The shortlisted entries with their features, in shortlist order."""
         numbers = self.shortlist(query)
         shares = self.model.probabilities(query.terms, numbers)
-        return [candidate(self.entries[n].entry, self.features(query, self.entries[n], share))
+        return [candidate(self.entries[n].entry, self.features(query, self.entries[n], share, n))
                 for n, share in zip(numbers, shares)]
 
     # --- deciding ---------------------------------------------------------------------------
@@ -594,23 +696,52 @@ def closest(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
     """The phrasing with the highest weighted Dice overlap with the question (the first, on a tie).
 
     Built from the few words the question shares with the entry (``in_bag``) and the phrasings
-    each is in, rather than by comparing every phrasing: this runs for every shortlisted entry."""
+    each is in, rather than by comparing every phrasing: this runs for every shortlisted entry
+    (and for every entry tied at the shortlist's edge)."""
+    slots, where = query.slots, item.where
+    held = [(where[word], slots[word]) for word in in_bag if word in where]
+    numbers = [number for _, places in held for number, _ in places]
+    if len(numbers) == len(set(numbers)):
+        overlaps = summed_overlaps(held)
+    else:
+        overlaps = {index: sum(best.values()) for index, best in best_overlaps(held).items()}
+    top, top_index, total, phrasings = 0.0, 0, query.total, item.phrasings
+    for index in sorted(overlaps):
+        dice = 2 * overlaps[index] / (total + phrasings[index].weight)
+        if dice > top:
+            top, top_index = dice, index
+    return top, phrasings[top_index]
+
+
+Held = list[tuple[tuple[int, ...], tuple[tuple[int, float], ...]]]   # per shared word: (its phrasings, its ideas)
+
+
+def best_overlaps(held: Held) -> dict[int, dict[int, float]]:
+    """Phrasing → idea → the heaviest weight any shared word gives that idea in that phrasing,
+    each filled in the order the words and their ideas come."""
     found: dict[int, dict[int, float]] = {}
-    for word in in_bag:
-        places = query.slots[word]
-        for index in item.where.get(word, ()):
+    for indices, places in held:
+        for index in indices:
             best = found.get(index)
             if best is None:
                 best = found[index] = {}
             for number, weight in places:
                 if weight > best.get(number, 0.0):
                     best[number] = weight
-    top, top_index = 0.0, 0
-    for index in sorted(found):
-        dice = 2 * sum(found[index].values()) / (query.total + item.phrasings[index].weight)
-        if dice > top:
-            top, top_index = dice, index
-    return top, item.phrasings[top_index]
+    return found
+
+
+def summed_overlaps(held: Held) -> dict[int, float]:
+    """``best_overlaps`` summed per phrasing, when no idea is given by two of the shared words:
+    then each weight is its idea's best, and adding them as they come makes the same sums in
+    the same order without a dictionary per phrasing."""
+    found: dict[int, float] = {}
+    for indices, places in held:
+        for _, weight in places:
+            if weight > 0.0:
+                for index in indices:
+                    found[index] = found.get(index, 0.0) + weight
+    return found
 
 
 def loose_runs(loose: list[bool]) -> list[int]:

@@ -1,0 +1,157 @@
+"""The matcher's memos and shortcuts give exactly what the plain computation gives.
+
+The matcher keeps per-word and per-idea results (bot.retrieval.matcher.Memo), sums a phrasing's
+overlap without a dictionary when no idea is found twice, and skips the shortlist's tie-break
+when the tied entries fall under its floor anyway. None of that may change a feature or a
+decision: each test here compares the fast path with the plain one.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bot.core.config import MatcherSettings
+from bot.kb.knowledge import KnowledgeBase
+from bot.retrieval.entrymodel import idea_terms
+from bot.retrieval.matcher import (SHORTLIST, Matcher, Memo, best_overlaps, closest, idea_of, summed_overlaps,
+                                   words_of)
+from tests.matcher_support import small_kb, small_matcher
+from tests.test_matcher import entry
+
+QUESTIONS = ["我儿子订了亲 女方又不肯嫁了 彩礼钱能要回来吗", "老婆不同意离婚 我能去法院告吗",
+             "村里不给批宅基地怎么办", "去年借给表弟两万块 一直拖着不还", "包工头欠我工钱跑了",
+             "邻居家的狗把我家小孩咬伤了 打针的钱谁出", "自家山上的杉木能砍了卖吗", "离了婚孩子归谁",
+             "借条丢了还能要回钱吗", "月亮归谁管", "被人打了"]
+
+
+def reading(matcher: Matcher, question: str) -> tuple:
+    """Everything a query holds that the features read."""
+    q = matcher.query(question)
+    return q.normalized, q.groups, q.weights, q.legal, q.core, q.reading, q.pairs, q.terms, q.slots
+
+
+def plain_closest(query, item) -> tuple[float, int]:
+    """Dice by its definition: each phrasing, each of the question's ideas at its heaviest
+    alternative among the phrasing's words (no postings, no shortcuts)."""
+    top, top_index = 0.0, 0
+    for index, phrasing in enumerate(item.phrasings):
+        best: dict[int, float] = {}
+        for word in phrasing.words & query.words:
+            for number, weight in query.slots[word]:
+                best[number] = max(best.get(number, 0.0), weight)
+        dice = 2 * sum(best.values()) / (query.total + phrasing.weight)
+        if dice > top + 1e-12:
+            top, top_index = dice, index
+    return top, top_index
+
+
+def test_a_question_read_twice_reads_the_same_as_in_a_fresh_matcher():
+    warm = small_matcher()
+    first = [reading(warm, q) for q in QUESTIONS]
+    again = [reading(warm, q) for q in QUESTIONS]      # every memo filled now
+    fresh = small_matcher()
+    assert first == again == [reading(fresh, q) for q in reversed(QUESTIONS)][::-1]
+
+
+def test_memoized_idea_facts_equal_the_knowledge_bases_own_figures():
+    matcher = small_matcher()
+    for question in QUESTIONS:
+        for group in matcher.query(question).groups:
+            idea = tuple(alternative for alternative, _ in group)
+            facts = matcher._facts(idea)
+            words = words_of([idea])
+            assert facts.legal == (not words.isdisjoint(matcher.legal_words))
+            assert facts.known == any(w in matcher.idf for w in words)
+            for factor in (1.0, 0.5, 0.35):
+                assert sorted(facts.weigh(factor)) == sorted(matcher.weigh(idea, factor))
+
+
+def test_memoized_words_ideas_terms_and_hits_equal_the_plain_functions():
+    matcher = small_matcher()
+    cap = 0.25 * len(matcher.entries)
+    for question in QUESTIONS:
+        query = matcher.query(question)
+        for word in matcher.dictionaries.cut(query.normalized):
+            assert list(matcher._word_group(word)) == matcher.dictionaries.groups_of((word,))
+        for group in query.groups:
+            idea = tuple(alternative for alternative, _ in group)
+            words = tuple(min(alternative) for alternative in idea)
+            assert matcher._idea_of(words) == idea_of(matcher.dictionaries, words)
+            assert matcher._idea_terms(idea, 0.5) == idea_terms([idea], 0.5)
+            for limit in (cap, float("inf")):
+                assert matcher._group_hits(group, limit) == matcher._hits(group, limit)
+                assert matcher._group_hits(group, limit) is matcher._group_hits(group, limit)
+
+
+def test_the_closest_phrasing_is_the_one_dice_by_its_definition_picks():
+    matcher = small_matcher()
+    for question in QUESTIONS:
+        query = matcher.query(question)
+        for item in matcher.entries:
+            closeness, phrasing = closest(query, item, query.words & item.bag)
+            expected, index = plain_closest(query, item)
+            assert closeness == pytest.approx(expected, rel=1e-12, abs=1e-15)
+            if expected > 0:
+                assert phrasing is item.phrasings[index]
+
+
+def test_summing_as_the_words_come_equals_the_best_per_idea_when_no_idea_repeats():
+    held = [((0, 2), ((0, 1.5),)), ((2, 3), ((1, 0.25), (2, 0.7))), ((1,), ((3, 2.0),))]
+    assert summed_overlaps(held) == {i: sum(best.values()) for i, best in best_overlaps(held).items()}
+    twice = held + [((2,), ((0, 3.0),))]            # idea 0 again, heavier, in phrasing 2: needs the max
+    assert best_overlaps(twice)[2] == {0: 3.0, 1: 0.25, 2: 0.7}
+
+
+def test_the_shortlist_is_the_same_when_ties_under_the_floor_are_left_unbroken():
+    """Entries tied at the shortlist's edge below half the best weight are dropped by the floor:
+    breaking their tie first (the closest phrasing of each) changes nothing."""
+    strong = entry("tie.strong", ["宅基地被人占了", "宅基地界线不清"], ["宅基地"])
+    quarrels = [entry(f"tie.quarrel{n:02d}", [f"吵架的事第{n}回"], ["争吵"]) for n in range(15)]
+    drinks = [entry(f"tie.drink{n:02d}", [f"喝酒的事第{n}回"], ["饮酒"]) for n in range(15)]
+    others = [entry(f"tie.farm{n:02d}", [f"种田的事第{n}回"], ["种地"]) for n in range(29)]
+    matcher = Matcher(KnowledgeBase([strong, *quarrels, *drinks, *others], statutes=None), MatcherSettings())
+    skipped = 0
+    for question in ["宅基地的事 吵架 喝酒", "吵架 喝酒", "吵架的事"]:
+        query = matcher.query(question)
+        fast = matcher.shortlist(query)
+        totals = reference_totals(matcher, query)
+        best = sorted(totals, key=lambda n: (-totals[n], n))[:SHORTLIST]
+        if len(totals) > SHORTLIST:
+            best = matcher._break_ties(query, totals, best)
+        floor = 0.5 * totals[best[0]] if best else 0.0
+        assert fast == [n for n in best if totals[n] >= floor]
+        skipped += len(totals) > SHORTLIST and totals[best[-1]] < floor
+    assert skipped          # the shortcut was taken at least once
+
+
+def reference_totals(matcher: Matcher, query) -> dict[int, float]:
+    cap = 0.25 * len(matcher.entries)
+    hits = [matcher._hits(group, cap) for group in query.groups]
+    if not any(hits):
+        hits = [matcher._hits(group, float("inf")) for group in query.groups]
+    totals: dict[int, float] = {}
+    for best in hits:
+        for number, weight in best.items():
+            totals[number] = totals.get(number, 0.0) + weight
+    return totals
+
+
+def test_a_memo_is_emptied_when_full_and_never_grows_past_its_limit():
+    memo = Memo(limit=3)
+    for n in range(10):
+        assert memo.put(n, n * n) == n * n
+        assert len(memo.values) <= 3
+    assert memo.get(9) == 81 and memo.get(0) is None
+
+
+def test_a_matcher_built_on_a_changed_knowledge_base_weighs_with_its_own_figures():
+    """The live knowledge base is swapped by building a new Matcher (bot/learning/livekb.py):
+    the old matcher's memo of word weights must not leak into it."""
+    old = small_matcher()
+    question = "借给表弟的钱一直拖着不还"
+    before = reading(old, question)
+    extra = [entry(f"more.loan{n}", [f"借钱不还第{n}种情况", "借了钱拖着不还"], ["借钱"]) for n in range(6)]
+    kb = KnowledgeBase([*small_kb().entries, *extra], small_kb().statutes)
+    grown = Matcher(kb, MatcherSettings())
+    assert reading(grown, question) != before
+    assert reading(grown, question) == reading(Matcher(kb, MatcherSettings()), question)
+    assert reading(old, question) == before
