@@ -2,6 +2,7 @@
 same JSON as before: the typed objects stop at bot/core/users.py."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -53,6 +54,17 @@ def test_every_kind_survives_the_store(tmp_path, waiting):
     db = fresh_db(tmp_path)
     users.set_pending(db, OPENID, waiting, ttl=60, now=NOW)
     assert users.get_pending(db, OPENID, NOW, kind=waiting.KIND).data == waiting
+
+
+@pytest.mark.parametrize("waiting", [
+    users.ChoicesOffered(("a", "b"), "彩礼", 12, "婚姻家庭"), users.PersonOffered("邻居占地", 3, "土地"),
+    users.VillageAsked(5), users.StoryAsked(6), users.MoreExpected(7, True),
+    users.MediationVillageAsked(), users.MediationContactAsked(8),
+])
+def test_every_kind_is_stored_as_the_fields_asdict_gives(waiting):
+    stored = json.loads(users.Pending(waiting, NOW).as_json())
+    assert stored == json.loads(json.dumps({"kind": waiting.KIND, "data": dataclasses.asdict(waiting),
+                                            "expires": NOW}))
 
 
 @pytest.mark.parametrize("stored", [

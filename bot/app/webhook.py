@@ -90,17 +90,18 @@ def receive() -> Response:
 
 
 def receive_message(started: float) -> Response:
-    config = services().config
+    app_services = services()
+    config, args = app_services.config, request.args
     body = read_body(config.app.max_body_bytes, config.app.max_body_seconds)
-    check_timestamp(request.args.get("timestamp", ""), config)
-    envelope = open_envelope(body, request.args, config)
+    timestamp = args.get("timestamp", "")
+    check_timestamp(timestamp, config)
+    envelope = open_envelope(body, args, config)
     incoming = parse_incoming(envelope.xml)
     incoming.channel = request_channel(config)
     if incoming.event == "click":  # handlers see the configured action, e.g. "help", "topic:借贷"
         incoming.text = config.menu_reply(incoming.event_key) or ""
-    with replay.expecting(request.args.get("timestamp", ""), request.args.get("nonce", ""), body,
-                          config.app.max_clock_skew_seconds):
-        reply_xml = respond_once(incoming, started)
+    with replay.expecting(timestamp, args.get("nonce", ""), body, config.app.max_clock_skew_seconds):
+        reply_xml = answer_once(app_services, get_db(), incoming, started)
     return Response(seal(reply_xml, envelope), mimetype="application/xml" if reply_xml else "text/plain")
 
 
@@ -273,18 +274,13 @@ def as_int(value: str) -> int:
 
 def request_channel(config: Config) -> str:
     """'wechat', or 'simulator' when the development simulator page says so."""
+    if not config.simulator_enabled:        # production: the header is not even read
+        return "wechat"
     claimed = request.headers.get("X-Legalbot-Channel", "")
-    if config.simulator_enabled and claimed in CHANNELS_FROM_HEADER:
-        return claimed
-    return "wechat"
+    return claimed if claimed in CHANNELS_FROM_HEADER else "wechat"
 
 
 # --- answering ------------------------------------------------------------------------------
-
-def respond_once(incoming: Incoming, started: float) -> str:
-    """This request's reply XML: from the handlers (bot.conversation.pipeline), or stored by an earlier attempt."""
-    return answer_once(services(), get_db(), incoming, started)
-
 
 def seal(reply_xml: str, envelope: Envelope) -> str:
     """``success`` for no reply; the reply XML, encrypted when the request was."""

