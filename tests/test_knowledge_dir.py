@@ -69,3 +69,20 @@ def test_a_reply_given_no_triggers_reads_the_configured_dict(tmp_path):
     config = config_on(tmp_path, kb)
     greeting = Decision("chitchat", reason="greeting")
     assert reply_for(greeting, load_knowledge(config), config).startswith(GREETING)
+
+
+def test_the_app_and_the_command_line_hand_their_own_words_to_every_matcher_and_law_index():
+    """The library's defaults (a kb's own folder, the shipped dict/ for a bare law index) are for
+    tests and benches: every Matcher and LawIndex that bot/ or handlers/ builds is given the
+    configured folder's lexicons or dictionaries."""
+    import ast
+    built, bare = 0, []
+    for path in [*(PROJECT_ROOT / "bot").rglob("*.py"), *(PROJECT_ROOT / "handlers").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(node.func, "id", getattr(node.func, "attr", "")) if isinstance(node, ast.Call) else ""
+            given = {"Matcher": ("lexicons", 3), "LawIndex": ("dictionaries", 99)}.get(name)
+            if given:
+                built += 1
+                if not (len(node.args) >= given[1] or any(k.arg == given[0] for k in node.keywords)):
+                    bare.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
+    assert built >= 3 and bare == []
