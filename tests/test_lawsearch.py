@@ -31,6 +31,7 @@ SHIPPED_DICT = PROJECT_ROOT / "knowledge" / "dict"
 SHIPPED_LAWTERMS = SHIPPED_DICT / "lawterms.toml"
 LOAN_ARTICLES = {"民法典第667条", "民法典第668条", "民法典第675条", "民法典第679条", "民法典第680条"}
 OWN_QUESTIONS = PROJECT_ROOT / "tests" / "data" / "lawsearch_questions.jsonl"
+ADDED_LAWS_QUESTIONS = PROJECT_ROOT / "tests" / "data" / "lawsearch_added_laws.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +80,13 @@ def test_most_of_our_own_colloquial_questions_find_a_right_article(index):
     items = [json.loads(line) for line in OWN_QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
     found = [bool({h.citation for h in index.search(i["question"])} & set(i["articles"])) for i in items]
     assert len(items) >= 70 and sum(found) / len(found) >= 0.85
+
+
+def test_our_questions_on_the_added_laws_name_articles_in_force():
+    """tests/data/lawsearch_added_laws.jsonl (measured by bench/lawsearch_eval.py) names real articles."""
+    statutes = load_statutes(str(PROJECT_ROOT / "knowledge" / "statutes"))
+    items = [json.loads(line) for line in ADDED_LAWS_QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
+    assert len(items) >= 10 and all(statutes.in_force(c) for i in items for c in i["articles"])
 
 
 # --- citations and named laws, taken literally ----------------------------------------------
