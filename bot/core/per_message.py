@@ -44,9 +44,16 @@ def once(key: Hashable, find: Callable[[], T]) -> T:
 IN_TRANSACTION = "in-transaction"
 
 
-def once_in_transaction(conn: object, key: tuple, find: Callable[[], T]) -> T:
-    """``once``, for a read made inside ``conn``'s write transaction: kept until it ends."""
-    return once((IN_TRANSACTION, id(conn), *key), find)
+def once_in_transaction(conn: object, key: Hashable, find: Callable[[], T]) -> T:
+    """``once``, for a read made inside ``conn``'s write transaction: kept, apart from the rest,
+    until the transaction ends (``transaction_ended`` forgets all of it at once)."""
+    memo = _memo.get()
+    if memo is None:
+        return find()
+    kept = memo.setdefault((IN_TRANSACTION, id(conn)), {})
+    if key not in kept:
+        kept[key] = find()
+    return kept[key]
 
 
 def transaction_ended(conn: object) -> None:
@@ -54,12 +61,15 @@ def transaction_ended(conn: object) -> None:
     read inside it is read afresh next time."""
     memo = _memo.get()
     if memo:
-        drop(lambda key: key[0] == IN_TRANSACTION and key[1] == id(conn))
+        memo.pop((IN_TRANSACTION, id(conn)), None)
 
 
 def drop(stale: Callable[[Hashable], bool]) -> None:
-    """Forget every kept answer whose key ``stale`` accepts (a write changed what it read)."""
+    """Forget every kept answer whose key ``stale`` accepts (a write changed what it read), inside
+    a transaction's reads as well."""
     memo = _memo.get()
-    if memo:
-        for key in [key for key in memo if stale(key)]:
-            del memo[key]
+    if not memo:
+        return
+    for kept in [memo, *(value for key, value in memo.items() if key[0] == IN_TRANSACTION)]:
+        for key in [key for key in kept if stale(key)]:
+            del kept[key]
