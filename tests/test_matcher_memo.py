@@ -155,3 +155,79 @@ def test_a_matcher_built_on_a_changed_knowledge_base_weighs_with_its_own_figures
     assert reading(grown, question) != before
     assert reading(grown, question) == reading(Matcher(kb, MatcherSettings()), question)
     assert reading(old, question) == before
+
+
+def test_the_quick_cut_gives_exactly_jiebas_words():
+    """The matcher reads a question through ``Dictionaries.quick_cut``; it must cut as jieba
+    does (HMM off): Chinese, letters and digits run together, spaces, punctuation, line breaks,
+    and random strings of dictionary words, rare ones and those jieba lists at frequency 0."""
+    import random
+
+    from bot.core.text import jieba_cutter
+    words = small_matcher().dictionaries
+    tokenizer = words.tokenizer
+    cut = jieba_cutter(tokenizer)
+    texts = ["我家的宅基地被邻居占了怎么办", "借了2000块 abc123 没还", "3.5%的利息 合法吗？", "被人打了\n住院三天",
+             "离婚冷静期是30天吗", "  ", "", "x", "ＡＢＣ全角", "他说:“还钱!”", "工资-加班费+补贴#1&2_3"]
+    rng = random.Random(11)
+    vocabulary = sorted(tokenizer.FREQ)
+    unused = [w for w in vocabulary if not tokenizer.FREQ[w]]
+    for _ in range(2000):
+        parts = [rng.choice(vocabulary) for _ in range(rng.randint(1, 5))]
+        parts += [rng.choice(unused)] if unused and rng.random() < 0.3 else []
+        parts.insert(rng.randrange(len(parts) + 1), rng.choice(["", " ", "ab", "12", ".", "，", "\n"]))
+        texts.append("".join(parts))
+    for text in texts:
+        assert cut(text) == tuple(tokenizer.lcut(text, HMM=False)), text
+    assert words.quick_cut("借了钱不还") == words.cut("借了钱不还")
+
+
+def test_the_quick_cut_breaks_a_tie_between_routes_as_jieba_does(tmp_path):
+    """甲乙|丙 and 甲|乙丙 weigh exactly the same here: jieba takes the longer first word."""
+    import jieba
+
+    from bot.core.text import jieba_cutter
+    words = tmp_path / "words.txt"
+    words.write_text("甲乙 5\n乙丙 5\n甲 3\n丙 3\n", encoding="utf-8")
+    tokenizer = jieba.Tokenizer(str(words))
+    assert tokenizer.lcut("甲乙丙", HMM=False) == ["甲乙", "丙"]
+    assert jieba_cutter(tokenizer)("甲乙丙") == ("甲乙", "丙")
+
+
+def whole_array_probabilities(model, terms, candidates) -> list[float]:
+    """The entry model's softmax summed over its whole parameter array (numpy's bincount)."""
+    import numpy as np
+    known = [(model.vocab[w], v) for w, v in terms if w in model.vocab]
+    z = model.bias[list(candidates)].astype(np.float64)
+    if known:
+        numbers = np.array([n for n, _ in known])
+        starts, ends = model.ptr[numbers], model.ptr[numbers + 1]
+        lengths = ends - starts
+        positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        values = np.repeat(np.array([v for _, v in known]), lengths) * model.weights[positions]
+        z += np.bincount(model.entries[positions], weights=values, minlength=len(model.bias))[list(candidates)]
+    z = (z - z.max()) / model.temperature
+    e = np.exp(z)
+    return (e / e.sum()).tolist()
+
+
+def test_the_entry_models_probabilities_are_exactly_the_whole_array_sum():
+    matcher = small_matcher()
+    everyone = list(range(len(matcher.entries)))
+    for question in QUESTIONS:
+        query = matcher.query(question)
+        for candidates in (matcher.shortlist(query), everyone, everyone[::-1]):
+            if candidates:
+                expected = whole_array_probabilities(matcher.model, query.terms, candidates)
+                assert matcher.model.probabilities(query.terms, candidates) == expected
+
+
+def test_the_entry_models_word_tables_are_bounded(monkeypatch):
+    from bot.retrieval import entrymodel
+    monkeypatch.setattr(entrymodel, "SPEAKS_FOR_KEPT", 5)
+    model = small_matcher().model
+    for number in range(min(40, len(model.vocab))):
+        table = model.speaks_for(number)
+        start, end = int(model.ptr[number]), int(model.ptr[number + 1])
+        assert table == dict(zip(model.entries[start:end].tolist(), model.weights[start:end].tolist()))
+        assert len(model._speaks_for) <= 5

@@ -687,7 +687,7 @@ def loose_characters(words: tx.Dictionaries, normalized: str) -> list[bool]:
     """Per character: does jieba leave it alone (a one-character word)? Only such runs can be a
     mistyped word; a run across a real word ("遗嘱要") is not one, though "嘱要" sounds like 主要."""
     loose: list[bool] = []
-    for word in words.cut(normalized):
+    for word in words.quick_cut(normalized):
         loose += [len(word) == 1] * len(word)
     return loose
 
