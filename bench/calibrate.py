@@ -13,7 +13,9 @@ candidates with their features); every setting tried is then judged by calling
 ``bot.retrieval.decision.choose`` — the very function the bot runs — on those features. The settings that
 change the features themselves (``READING``: ``nonlegal_weight``, ``unknown_weight``) are tried by
 reading the questions again; ``background_weight`` is not searched (0.5, 0.6 and 0.9 tried by hand
-on 2026-11-30 each did worse than 0.75).
+on 2026-11-30 each did worse than 0.75), nor are the bounds every answering route obeys
+(``BOUNDS``: a fit on a few hundred questions would drop them, since they cost answers on the very
+questions it is fitted on and pay off on the others; the two-fold check is where they show).
 
 It prints, per file, the figures score.py prints (split into topics the knowledge base has and
 ``new.*`` topics it does not have yet), the reliability table (top score band → how often the
@@ -343,6 +345,8 @@ def main() -> None:
     parser.add_argument("--keep-reading", action="store_true",
                         help="with --fit: keep config's reading settings, fit only the decision (faster)")
     parser.add_argument("--seeds", type=int, default=1, help="random splits for the two-fold check (default 1)")
+    parser.add_argument("--first-seed", type=int, default=5,
+                        help="the first split's seed (default 5; the next splits take the following seeds)")
     parser.add_argument("--two-fold", action="store_true", help="the two-fold check of config's settings, without --fit")
     parser.add_argument("--model", action="store_true",
                         help="the entry model's cross-validation on the knowledge base's phrasings, for several L2")
@@ -360,7 +364,8 @@ def main() -> None:
         print("[matcher] fitted on all files (penalty %s):\n%s\n" % (args.penalty, as_toml(settings)))
     if args.fit or args.two_fold:
         everything = [item for items in files.values() for item in items]
-        for line in two_fold(matcher_for(settings), everything, settings, args.penalty, range(5, 5 + args.seeds)):
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        for line in two_fold(matcher_for(settings), everything, settings, args.penalty, seeds):
             print(line)
         print()
     matcher = matcher_for(settings)
