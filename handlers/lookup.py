@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 
 from bot.conversation.dispatch import Context, Incoming, Registry, Reply
-from bot.kb.knowledge import CITATION, Statutes, format_article, parse_citation
+from bot.kb.knowledge import CITATION, Statutes, format_article
 from bot.retrieval.matcher import Decision
 from handlers import add
 
 TRIGGER = re.compile(r"^\s*(?:查法条|查法律|查条文|法条)\s*[:：]?\s*(?P<query>.*)$", re.S)
+ASK_ADVISER = "可以问村里的法律顾问。"
 USAGE = "想看哪一条法律？请这样发：查法条 民法典1079（也可以写“民法典第1079条”）。"
 
 
@@ -32,11 +33,21 @@ def lookup_text(query: str, statutes: Statutes) -> str:
     article = statutes.get(query) if query else None
     if article is not None:
         return format_article(article, statutes.law_of(article))
-    named = parse_citation(query, known=statutes.laws) if query else None
-    if named:
-        return (f"没有查到“{named}”。这里收的是民法典和常用的几十部法律，"
-                "法规和司法解释还没有收进来。可以问村里的法律顾问。")
-    return USAGE
+    named = statutes.cite(query) if query else None
+    return not_found_text(named, statutes) if named else USAGE
+
+
+def not_found_text(named: str, statutes: Statutes) -> str:
+    """Why "named" (a citation) is not shown: the law has no such article, the law is one we do
+    not hold though a held one's name ends its name (高等教育法, 教育法), or we do not hold it."""
+    law = named[:named.rindex("第")]
+    if law in statutes.laws:
+        last = max(a.number for a in statutes.articles if a.law == law)
+        return f"没有查到“{named}”：《{law}》里没有这一条（最后一条是第{last}条），请核对条号。{ASK_ADVISER}"
+    held = statutes.held_within(law) if law in statutes.not_held else None
+    if held:
+        return f"没有查到“{named}”：这里收了《{held}》，还没有收《{law}》。{ASK_ADVISER}"
+    return f"没有查到“{named}”。这里收的是民法典和常用的几十部法律，法规和司法解释还没有收进来。{ASK_ADVISER}"
 
 
 def lookup_decision(query: str, statutes: Statutes) -> Decision:

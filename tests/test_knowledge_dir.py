@@ -30,11 +30,12 @@ def config_on(tmp_path, kb):
 
 
 def knowledge_with_new_law(root):
-    """A knowledge directory whose statutes/ holds the shipped laws and NEW_LAW (one article)."""
+    """A knowledge directory whose statutes/ holds the shipped laws (and their list of laws not
+    held) and NEW_LAW (one article)."""
     kb = private_knowledge(root)
     (kb / "statutes").unlink()
     (kb / "statutes").mkdir()
-    for path in SHIPPED_STATUTES.glob("*.json"):
+    for path in [*SHIPPED_STATUTES.glob("*.json"), SHIPPED_STATUTES / "not_held.txt"]:
         (kb / "statutes" / path.name).symlink_to(path)
     data = json.loads((SHIPPED_STATUTES / "户口登记条例.json").read_text(encoding="utf-8"))
     data.update(law=NEW_LAW, title=NEW_LAW, articles=data["articles"][:1])
@@ -49,6 +50,12 @@ def test_a_lookup_reads_law_names_from_the_configured_statutes(tmp_path):
     wechat = WeChatSender(app.test_client())
     assert f"没有查到“{NEW_LAW}第99条”" in wechat.say(f"查法条 看看{NEW_LAW}第99条", openid="oKD1")
     assert f"{NEW_LAW}》第一条" in wechat.say(f"查法条 {NEW_LAW}第1条", openid="oKD1")
+
+
+def test_a_copied_knowledge_dir_keeps_the_laws_not_held_apart(tmp_path):
+    app = create_app(config_on(tmp_path, knowledge_with_new_law(tmp_path)), warm=False)
+    reply = WeChatSender(app.test_client()).say("查法条 高等教育法第5条", openid="oKD1")
+    assert reply.startswith("没有查到“高等教育法第5条”")
 
 
 def test_a_matcher_given_no_lexicons_reads_its_knowledge_bases_dict(tmp_path):

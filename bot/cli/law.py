@@ -11,7 +11,7 @@ from bot.cli.common import print_json
 from bot.retrieval import lawsearch
 from bot.core.config import PROJECT_ROOT, load_config
 from bot.core.text import Dictionaries, dictionaries_in
-from bot.kb.knowledge import KnowledgeBase, format_article, knowledge_dir, load_knowledge, parse_citation
+from bot.kb.knowledge import KnowledgeBase, format_article, knowledge_dir, load_knowledge
 from bot.retrieval.lawsearch import LawHit, LawIndex
 
 SNIPPET_CHARS = 60
@@ -40,7 +40,7 @@ def show(citation: tuple[str, ...]) -> None:
     wanted = " ".join(citation)
     article = statutes.get(wanted)
     if article is None:
-        named = parse_citation(wanted, known=statutes.laws)
+        named = statutes.cite(wanted)
         reason = f"{named} is not in knowledge/statutes" if named else "not a citation (try 民法典第1079条)"
         click.echo(f"{wanted}: {reason}", err=True)
         sys.exit(1)

@@ -16,11 +16,12 @@ EXPORT_FILE = "learned.toml"
 def published_for_check(config: Config, directory: str | None = None) -> list:
     """The entries published in the database, for `kb check` to check beside the files'."""
     from bot.learning.drafts import read_published
-    from bot.kb.knowledge import knowledge_dir, load_statutes
+    from bot.kb.knowledge import KnowledgeError, knowledge_dir, load_statutes
     statutes = knowledge_dir(config, directory) / "statutes"
-    if not statutes.is_dir():
+    try:
+        return read_published(resolve_db_path(config), load_statutes(str(statutes)))[1] if statutes.is_dir() else []
+    except KnowledgeError:   # the statutes cannot be read: `kb check` reports why
         return []
-    return read_published(resolve_db_path(config), load_statutes(str(statutes)))[1]
 
 
 @click.command("export-drafts")

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from bot.core.config import Config
-from bot.kb.knowledge import (FaqEntry, KnowledgeBase, Statutes, fill_placeholders, read_knowledge, shown_path,
-                           today)
+from bot.kb.knowledge import (FaqEntry, KnowledgeBase, KnowledgeError, Statutes, fill_placeholders, read_knowledge,
+                           shown_path, today)
 
 MIN_QUESTIONS = 8
 # An entry learned from a ticket (it carries ``provenance``) is published with at least this many
@@ -248,7 +248,10 @@ class CheckResult:
 def run_check(config: Config, directory: str | Path | None = None,
               extra: Iterable[FaqEntry] = ()) -> CheckResult:
     """Both kinds of check over the files' entries and ``extra`` ones (published in the database)."""
-    kb = read_knowledge(config, directory, extra)
+    try:
+        kb = read_knowledge(config, directory, extra)
+    except KnowledgeError as broken:   # the statutes' own files: nothing can be checked against them
+        return CheckResult(broken.errors, [])
     if not (kb.directory / "statutes").is_dir() or not kb.statutes.articles:
         return CheckResult([f"{kb.directory / 'statutes'}: no statutes found"], [])
     return CheckResult(kb.errors, editorial_errors(kb, config))

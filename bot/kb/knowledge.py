@@ -42,7 +42,8 @@ CANONICAL = re.compile(r"^[\u4e00-\u9fff]+第[1-9][0-9]*条(?:之" + SUFFIX_NUME
 NUMERAL = r"[0-9]+|[零〇一二两三四五六七八九十百千]+"
 SUFFIX = r"(?:\s*之(?P<suffix>" + SUFFIX_NUMERAL + "))?"
 # A law (or regulation, judicial interpretation) by name, as people write it.
-LAW_NAME = (r"《?(?:" + LAW_PREFIX + r")?(?P<law>[\u4e00-\u9fff]{1,30}?(?:法典|法|条例|规定|解释|办法))"
+NAME_END = "(?:法典|法|条例|规定|解释|办法)"
+LAW_NAME = (r"《?(?:" + LAW_PREFIX + r")?(?P<law>[\u4e00-\u9fff]{1,30}?" + NAME_END + ")"
             r"(?:[（(][一二三四五六七八九十]+[）)])?》?")
 # A lookup, loosely spelt: 民法典1079, 民法典第1079条, 《民法典》第一千零七十九条.
 CITATION = re.compile(LAW_NAME + r"\s*(?:第\s*)?(?P<num>" + NUMERAL + r")\s*条?" + SUFFIX)
@@ -78,6 +79,11 @@ class KnowledgeError(ValueError):
 
 
 # --- statutes -------------------------------------------------------------------------------
+
+# Beside the statutes (written by scripts/import_statutes.py): laws we do not hold whose names end
+# with a held law's name, one a line, # for comments.
+NOT_HELD_FILE = "not_held.txt"
+NOT_HELD_NAME = re.compile(r"^(?!" + LAW_PREFIX + r")[\u4e00-\u9fff]+" + NAME_END + "$")
 
 @dataclass(frozen=True)
 class Article:
@@ -135,28 +141,46 @@ class FaqLink:
 
 
 class Statutes:
-    """Every article we hold, looked up by canonical citation (民法典第1079条)."""
+    """Every article we hold, looked up by canonical citation (民法典第1079条).
+
+    ``not_held``: laws we do not hold whose names end with a held law's name (NOT_HELD_FILE), so
+    that 高等教育法第5条 is read as what it is, not as 教育法第5条.
+    """
 
     def __init__(self, laws: Iterable[Law], articles: Iterable[Article],
-                 links: Iterable[FaqLink] = ()):
+                 links: Iterable[FaqLink] = (), not_held: Iterable[str] = ()):
         self.laws: dict[str, Law] = {law.law: law for law in laws}
         self.articles: list[Article] = list(articles)
         self.links: tuple[FaqLink, ...] = tuple(links)
+        self.not_held: tuple[str, ...] = tuple(not_held)
         self._by_citation = {a.citation: a for a in self.articles}
 
     def with_links(self, entries: Iterable["FaqEntry"]) -> "Statutes":
         """The same articles, linked to the FAQ entries that cite them."""
         links = [FaqLink(e.id, e.citations, e.quoted, (*e.questions, *e.keywords))
                  for e in entries if e.citations]
-        return Statutes(self.laws.values(), self.articles, links)
+        return Statutes(self.laws.values(), self.articles, links, self.not_held)
 
     def get(self, citation: str) -> Article | None:
         """The article for a canonical citation, or for any spelling parse_citation accepts."""
         found = self._by_citation.get(citation)
         if found is None:
-            canonical = parse_citation(citation, self.laws)
+            canonical = parse_citation(citation, self.laws, not_held=self.not_held)
             found = self._by_citation.get(canonical) if canonical else None
         return found
+
+    def cite(self, text: str) -> str | None:
+        """The citation the text asks for, read against these statutes' names (words before a
+        held law's name dropped; another law's name kept, a listed one's as the list spells it)."""
+        return parse_citation(text, known=self.laws, not_held=self.not_held)
+
+    def mentions(self, text: str) -> list[str]:
+        """Every law-and-article mention in prose, read as ``cite`` reads one."""
+        return find_citations(text, known=self.laws, not_held=self.not_held)
+
+    def held_within(self, name: str) -> str | None:
+        """The held law a law's name ends with (高等教育法 → 教育法), if any."""
+        return max((law for law in self.laws if name.endswith(law) and name != law), key=len, default=None)
 
     def law_of(self, article: Article) -> Law:
         return self.laws[article.law]
@@ -209,28 +233,34 @@ def chinese_number(text: str) -> int | None:
     return total + (digit or 0)
 
 
-def resolve_law(name: str, laws: Iterable[str] | None, known: Iterable[str] = ()) -> str | None:
-    """The law a captured name ends with ("查民法典" → 民法典).
+def resolve_law(name: str, laws: Iterable[str] | None, known: Iterable[str] = (),
+                not_held: Iterable[str] = ()) -> str | None:
+    """The law a captured name ends with ("查民法典" → 民法典): the longest name that fits.
 
     With ``laws`` given, only those count (None for any other name). Without, the ``known``
     short names (a Statutes' ``laws``: the configured knowledge directory's) are looked for and
-    any other name is kept as written, so a regulation's name is still recognised.
+    any other name is kept as written, so a regulation's name is still recognised. A name in
+    ``not_held`` (a Statutes' ``not_held``) is a law of its own, not the held law it ends with:
+    None with ``laws``, else that name.
     """
     name = name.removeprefix(LAW_PREFIX)
-    matches = [law for law in (known if laws is None else laws) if name.endswith(law)]
-    if matches:
-        return max(matches, key=len)
-    return name if laws is None else None
+    held = [law for law in (known if laws is None else laws) if name.endswith(law)]
+    other = [law for law in not_held if name.endswith(law)]
+    best = max(held + other, key=len, default=None)
+    if best is None or best in other:
+        return (best or name) if laws is None else None
+    return best
 
 
-def find_citations(text: str, laws: Iterable[str] | None = None,
-                   pattern: re.Pattern = MENTION, known: Iterable[str] = ()) -> list[str]:
-    """Every law-and-article mention in the text, canonical (``laws``, ``known``: see resolve_law)."""
+def find_citations(text: str, laws: Iterable[str] | None = None, pattern: re.Pattern = MENTION,
+                   known: Iterable[str] = (), not_held: Iterable[str] = ()) -> list[str]:
+    """Every law-and-article mention in the text, canonical (``laws``, ``known``, ``not_held``:
+    see resolve_law)."""
     laws = list(laws) if laws is not None else None
-    known = list(known)
+    known, not_held = list(known), list(not_held)
     found = []
     for match in pattern.finditer(text):
-        law = resolve_law(match["law"], laws, known)
+        law = resolve_law(match["law"], laws, known, not_held)
         number = chinese_number(match["num"])
         suffix = f"之{match['suffix']}" if match["suffix"] else ""
         if law and number:
@@ -238,14 +268,16 @@ def find_citations(text: str, laws: Iterable[str] | None = None,
     return found
 
 
-def parse_citation(text: str, laws: Iterable[str] | None = None, known: Iterable[str] = ()) -> str | None:
+def parse_citation(text: str, laws: Iterable[str] | None = None, known: Iterable[str] = (),
+                   not_held: Iterable[str] = ()) -> str | None:
     """民法典1079 / 《中华人民共和国民法典》第一千零七十九条 → "民法典第1079条"; None if none.
     刑法133条之一 / 刑法第一百三十三条之一 → "刑法第133条之一".
 
     Pass ``laws`` (only these count) or ``known`` (these are looked for, others kept) — a
-    Statutes' ``laws`` — to ignore words before the law's name ("查民法典1079").
+    Statutes' ``laws`` — to ignore words before the law's name ("查民法典1079"); ``not_held``:
+    see resolve_law (Statutes.cite passes all of a Statutes' names).
     """
-    found = find_citations(text.replace("\u3000", " "), laws, CITATION, known)
+    found = find_citations(text.replace("\u3000", " "), laws, CITATION, known, not_held)
     return found[0] if found else None
 
 
@@ -263,15 +295,40 @@ def read_law(path: Path) -> tuple[Law, list[Article]]:
     return law, articles
 
 
+def not_held_problem(name: str, held: Mapping[str, Law]) -> str | None:
+    """Why a line of NOT_HELD_FILE is wrong (None: it is a short name of a law we do not hold)."""
+    if not NOT_HELD_NAME.match(name):
+        return "is not a law's short name (Chinese characters ending in 法, 条例 …, no 中华人民共和国)"
+    if name in held:
+        return "is held in statutes/: take it off the list"
+    return None
+
+
+def read_not_held(path: Path, held: Mapping[str, Law]) -> tuple[str, ...]:
+    """The names in NOT_HELD_FILE (none if there is no file); a bad line raises KnowledgeError
+    naming the file and line, as a broken statute would."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    named = [(number, line.strip()) for number, line in enumerate(lines, start=1)
+             if line.strip() and not line.strip().startswith("#")]
+    place = shown_path(path, path.parent.parent)   # knowledge/statutes/not_held.txt
+    errors = [f"{place}:{number}: {name!r} {problem}" for number, name in named
+              if (problem := not_held_problem(name, held))]
+    if errors:
+        raise KnowledgeError(errors)
+    return tuple(name for _, name in named)
+
+
 @lru_cache(maxsize=8)
 def load_statutes(directory: str) -> Statutes:
-    """All laws in ``directory`` (read once per process: the statutes never change at run time)."""
+    """All laws in ``directory`` and its list of laws not held (read once per process: the
+    statutes never change at run time)."""
     laws, articles = [], []
     for path in sorted(Path(directory).glob("*.json")):
         law, law_articles = read_law(path)
         laws.append(law)
         articles.extend(law_articles)
-    return Statutes(laws, articles)
+    not_held = read_not_held(Path(directory) / NOT_HELD_FILE, {law.law: law for law in laws})
+    return Statutes(laws, articles, not_held=not_held)
 
 
 # --- FAQ entries ----------------------------------------------------------------------------
@@ -504,7 +561,7 @@ def citation_errors(entry: FaqEntry, statutes: Statutes) -> list[str]:
     place = f"{entry.source} [{entry.id}]"
     errors = []
     for citation in entry.citations:
-        canonical = parse_citation(citation, known=statutes.laws)
+        canonical = statutes.cite(citation)
         if not CANONICAL.match(citation) or canonical != citation:
             hint = f" (write {canonical!r})" if canonical else ""
             errors.append(f"{place}: citation {citation!r} is not canonical{hint}")
@@ -554,7 +611,7 @@ def mention_errors(entry: FaqEntry, statutes: Statutes) -> list[str]:
     (a regulation or judicial interpretation is named in plain words, in other_sources)."""
     place = f"{entry.source} [{entry.id}]"
     return [f"{place}: answer names {c!r}, which is not an in-force article in knowledge/statutes"
-            for c in find_citations(entry.answer, known=statutes.laws) if not statutes.in_force(c)]
+            for c in statutes.mentions(entry.answer) if not statutes.in_force(c)]
 
 
 def placeholder_errors(entry: FaqEntry, local: Mapping[str, str]) -> list[str]:

@@ -27,7 +27,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Iterable
 
-from bot.kb.knowledge import (KnowledgeBase, FaqEntry, Statutes, build_entry, entry_check, find_citations,
+from bot.kb.knowledge import (KnowledgeBase, FaqEntry, Statutes, build_entry, entry_check,
                            schema_errors, today, value_errors)
 from bot.core.store import fetch_one, transaction
 
@@ -217,7 +217,7 @@ def suggest_citations(services, ticket, draft: Draft | None = None, k: int = SUG
     """Articles to cite: those the adviser's answer names, the ticket's suggestions, then law
     search's best for the question — in force, held, each once."""
     statutes = services.knowledge.statutes
-    found = find_citations(ticket.answer or "", known=statutes.laws) + list(ticket.suggested or [])
+    found = statutes.mentions(ticket.answer or "") + list(ticket.suggested or [])
     text = " ".join(x for x in (ticket.question, draft.answer if draft else "") if x)
     try:
         found += [hit.citation for hit in services.law_index.search(text, k=k)] if text.strip() else []
