@@ -109,8 +109,26 @@ def test_an_advisers_answer_appears_in_the_simulator_without_sending_anything(
     screenshot(page, "answer-in-simulator")
     row = next(db.query("SELECT status, delivered_via FROM tickets WHERE id = ?", [ticket["id"]]))
     assert (row["status"], row["delivered_via"]) == ("delivered", "simulator")
-    time.sleep(3.5)                                               # the next poll shows it once
+    next_poll_handled(page)                                       # the next poll shows it once
     assert page.locator("text=法律顾问已答复：别怕").count() == 1
+
+
+NEXT_POLL_HANDLED = """() => new Promise((handled, failed) => {
+  setTimeout(() => failed(new Error("no poll of /simulator/inbox within 10 s")), 10000);
+  const json = Response.prototype.json;
+  Response.prototype.json = function () {
+    const body = json.call(this);
+    if (this.url.endsWith("/simulator/inbox")) body.then(() => setTimeout(handled, 0));
+    return body;
+  };
+})"""
+
+
+def next_poll_handled(page) -> None:
+    """Return once the page has read its next /simulator/inbox answer and shown what it holds:
+    the simulator's own callback runs on the parsed body first (a microtask), our signal after
+    it (a task). Waits as long as the poll takes (at most its 3 s interval), not a fixed sleep."""
+    page.evaluate(NEXT_POLL_HANDLED)
 
 
 def test_an_empty_message_gets_a_word_instead_of_silence(page, staff, db):
