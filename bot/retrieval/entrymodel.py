@@ -296,11 +296,19 @@ class EntryModel:
         if not candidates:
             return []
         sums = [0.0] * len(candidates)
+        slots = {entry: slot for slot, entry in enumerate(candidates)}
+        few = len(slots) if len(slots) == len(candidates) else 0   # (a candidate twice: walk the candidates)
         for word, value in terms:
             number = self.vocab.get(word)
             if number is None:
                 continue
             table = self.speaks_for(number)
+            if len(table) < few:              # most words speak for a handful of entries
+                for entry, weight in table.items():
+                    slot = slots.get(entry)
+                    if slot is not None:
+                        sums[slot] += value * weight
+                continue
             for slot, entry in enumerate(candidates):
                 weight = table.get(entry)
                 if weight is not None:
