@@ -234,7 +234,10 @@ def agreed_reason(ranked: list[tuple[float, Candidate]], reading: Reading, s: An
     if s.agree_count > len(AGREEING) or len(ranked) > 1 and ranked[1][0] >= top_score:
         return None
     agreed = agreement(ranked)
-    return f"every measure puts it first ({agreed}/{len(AGREEING)})" if agreed >= s.agree_count else None
+    if agreed < s.agree_count:
+        return None
+    who = "every measure puts" if agreed == len(AGREEING) else "enough measures put"
+    return f"{who} it first ({agreed}/{len(AGREEING)})"
 
 
 def model_reason(ranked: list[tuple[float, Candidate]], reading: Reading, s: Any) -> str | None:
