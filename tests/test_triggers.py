@@ -4,6 +4,8 @@ share the words stay with the FAQ. The phrasings below are this project's own.""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.text import normalize
 from bot.retrieval.lexicons import default_lexicons
@@ -137,3 +139,63 @@ def test_a_phone_call_is_not_read_as_a_beating(text):
 @pytest.mark.parametrize("text", ["老公现在正在打我", "他又打我了 快来人"])
 def test_someone_being_beaten_now_is_still_urgent(text):
     assert default_lexicons().triggers.urgent_reason(normalize(text)) is not None
+
+
+# ---- the first look (``Triggers.cues``): never a different answer from reading every rule ----
+
+def rules_one_by_one(triggers, text: str) -> str | None:
+    """The escalation reason as the rules give it without the first look."""
+    for reason, rule in triggers.escalate.items():
+        found = rule.find(text, triggers.reading)
+        if found:
+            return f"{reason}: {found}"
+    return None
+
+
+def cue_words(triggers) -> list[str]:
+    return sorted({word for words in triggers.cues.by_first.values() for word in words})
+
+
+def test_the_first_look_agrees_with_every_rule_on_the_faq_and_the_serious_matters():
+    lexicons = default_lexicons()
+    triggers = lexicons.triggers
+    texts = [q for entry in lexicons_kb_questions() for q in entry] + \
+        [t for t, _ in NEEDS_A_PERSON] + STAYS_WITH_THE_FAQ + [LONG_SERIOUS, LONG_ORDINARY]
+    found = [normalize(t) for t in texts]
+    assert sum(rules_one_by_one(triggers, t) is not None for t in found) >= len(NEEDS_A_PERSON)
+    assert [triggers.escalate_reason(t) for t in found] == [rules_one_by_one(triggers, t) for t in found]
+
+
+def lexicons_kb_questions() -> list[tuple[str, ...]]:
+    from bot.core.config import load_config
+    from bot.kb.knowledge import load_knowledge
+    return [entry.questions for entry in load_knowledge(load_config(environ={})).entries]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_first_look_agrees_with_every_rule_on_texts_made_of_their_words(data):
+    triggers = default_lexicons().triggers
+    words = cue_words(triggers)
+    pieces = st.sampled_from(words) | st.sampled_from(["没", "会不会", "万一", "被", "十万", "我", "他", "，", " "]) \
+        | st.text(alphabet="打伤死撞法院被骗钱万我他邻居的了", max_size=3)
+    text = normalize("".join(data.draw(st.lists(pieces, max_size=8))))
+    assert triggers.escalate_reason(text) == rules_one_by_one(triggers, text)
+
+
+def test_a_rule_of_only_tangled_parties_or_a_fraud_still_gets_past_the_first_look():
+    triggers = build_triggers({
+        "urgent": {"phrases": ["救命"]},
+        "escalate": {
+            "tangle": {"parties": ["哥哥", "姐姐", "邻居"], "issues": ["房子", "地"],
+                       "min_parties": 2, "min_issues": 1},
+            "fraud": {"phrases": ["被骗"], "min_amount": 50000},
+            "hurt": {"together": [{"within": 4, "groups": [["住院", "打"], ["被打"]]}]},
+        },
+        "chitchat": {"greeting": {"phrases": ["你好"], "reply": "您好"}},
+    })
+    assert triggers.escalate_reason("哥哥和邻居都要分房子") == "tangle: 2 parties, 1 issues"
+    assert triggers.escalate_reason("被骗了80000块") == "fraud: 被骗"
+    assert triggers.escalate_reason("被打了住院") == "hurt: 住院+被打"
+    assert triggers.escalate_reason("房子和地怎么分") is None
+    assert not triggers.cues.in_text("房子和地怎么分")
