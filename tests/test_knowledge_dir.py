@@ -12,8 +12,8 @@ import json
 import shutil
 
 from bot import create_app
-from bot.core.config import PROJECT_ROOT, load_config
-from bot.kb.knowledge import load_knowledge
+from bot.core.config import PROJECT_ROOT, load_config, shipped_knowledge_dir
+from bot.kb.knowledge import KnowledgeBase, knowledge_dir, load_knowledge
 from bot.retrieval.matcher import Decision, Matcher, reply_for
 from tests.conftest import test_overrides as overrides_for
 from tests.learning_support import private_knowledge
@@ -93,3 +93,22 @@ def test_the_app_and_the_command_line_hand_their_own_words_to_every_matcher_and_
                 if not (len(node.args) >= given[1] or any(k.arg == given[0] for k in node.keywords)):
                     bare.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
     assert built >= 3 and bare == []
+
+
+def test_the_shipped_knowledge_folder_is_named_in_one_place():
+    """What is built in code without a configuration takes the shipped folder from
+    bot/core/config.py's shipped_knowledge_dir ([app] knowledge_dir's default); no other module of
+    bot/ or handlers/ spells out a path to knowledge/, so none can read it behind the
+    configuration's back. The law index's seed (knowledge/index: the shipped statutes' words, looked
+    up by their digest and the dictionaries' key) is data, not the configured folder."""
+    import re
+    spelled = re.compile(r"""(?:parents\[\d\]|PROJECT_ROOT|ROOT)\s*/\s*["']knowledge["']""")
+    allowed = {("bot/retrieval/lawsearch.py", "SEED_DIR")}
+    found = []
+    for path in [*(PROJECT_ROOT / "bot").rglob("*.py"), *(PROJECT_ROOT / "handlers").rglob("*.py")]:
+        name = str(path.relative_to(PROJECT_ROOT))
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if spelled.search(line) and not any(name == f and line.startswith(v) for f, v in allowed):
+                found.append(f"{name}: {line.strip()}")
+    assert found == []
+    assert knowledge_dir(load_config(environ={})) == KnowledgeBase([], None).directory == shipped_knowledge_dir()

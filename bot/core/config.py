@@ -413,6 +413,13 @@ def with_demo_token(config: Config) -> Config:
     return dataclasses.replace(config, wechat=dataclasses.replace(config.wechat, token=DEMO_TOKEN))
 
 
+def shipped_knowledge_dir() -> Path:
+    """The knowledge folder the project ships ([app] knowledge_dir's default). The one place a
+    knowledge base, lexicon or law index built in code without a configuration (tests, benches)
+    takes its folder from; apps and CLI commands pass their configuration's (``knowledge_dir``)."""
+    return PROJECT_ROOT / AppSettings.knowledge_dir
+
+
 def resolve_db_path(config: Config) -> Path:
     path = Path(config.app.db_path)
     return path if path.is_absolute() or str(path) == ":memory:" else PROJECT_ROOT / path

@@ -25,6 +25,8 @@ from typing import Callable, Iterable
 import jieba
 from opencc import OpenCC
 
+from bot.core.config import shipped_knowledge_dir
+
 # Only single characters are ever converted (homophone typos), so pypinyin's phrase dictionary
 # (tens of MB per process) is not loaded, and its character table is not copied.
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
@@ -32,9 +34,9 @@ os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
 from pypinyin import Style, lazy_pinyin  # noqa: E402 - after the settings above
 
 # The shipped knowledge/dict. Nothing here reads it: the dictionaries are those of the configured
-# knowledge_dir (``dictionaries_in``); it names the shipped folder for what is built without a
-# configuration (the law index in benches and tests).
-DICT_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "dict"
+# knowledge_dir (``dictionaries_in``); it names the shipped folder (bot/core/config.py
+# shipped_knowledge_dir) for tests that read the shipped words' files.
+DICT_DIR = shipped_knowledge_dir() / "dict"
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}

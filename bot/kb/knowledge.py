@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from bot.core.config import PROJECT_ROOT, Config
+from bot.core.config import PROJECT_ROOT, Config, shipped_knowledge_dir
 from bot.core.text import utf8_len
 
 CATEGORIES = ("婚姻家庭", "继承", "土地与宅基地", "相邻关系", "借贷", "劳动", "侵权", "消费与合同",
@@ -373,7 +373,7 @@ class KnowledgeBase:
     entries: list[FaqEntry]
     statutes: Statutes
     scope: list[Topic] = field(default_factory=list)
-    directory: Path = PROJECT_ROOT / "knowledge"
+    directory: Path = field(default_factory=shipped_knowledge_dir)   # built in code without one: the shipped
     errors: list[str] = field(default_factory=list)
     rejected: set[str] = field(default_factory=set)   # ids of entries with errors
 

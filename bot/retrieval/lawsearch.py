@@ -49,6 +49,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from bot.core import text
+from bot.core.config import shipped_knowledge_dir
 from bot.kb.knowledge import Article, Statutes, parse_citation
 
 CACHE_VERSION = "3"
@@ -125,7 +126,7 @@ def char_pairs(normalized: str) -> list[str]:
 def shipped_dictionaries() -> text.Dictionaries:
     """The shipped knowledge/dict's words: for an index built without a configuration (benches,
     tests); apps and CLI commands pass their knowledge directory's."""
-    return text.dictionaries_in(text.DICT_DIR)
+    return text.dictionaries_in(shipped_knowledge_dir() / "dict")
 
 
 def words_of(normalized: str, words: text.Dictionaries) -> list[str]:
@@ -399,10 +400,8 @@ def article_fields(statutes: Statutes, articles: Sequence[Article]) -> tuple[lis
     return ([a.text for a in articles], headers, [" ".join(faq.get(a.citation, ())) for a in articles])
 
 
-def build(statutes: Statutes, articles: Sequence[Article], weights: Weights = WEIGHTS,
-          segmenter: Segmenter | None = None) -> Built:
+def build(statutes: Statutes, articles: Sequence[Article], weights: Weights, segmenter: Segmenter) -> Built:
     """Segment every field and compute the postings (seconds: hence the caches)."""
-    segmenter = segmenter or Segmenter(shipped_dictionaries(), None)
     body, header, faq = article_fields(statutes, articles)
     (bw, bp), (hw, hp), (fw, fp) = segmenter.terms(body), segmenter.terms(header), segmenter.terms(faq)
     segmenter.save()

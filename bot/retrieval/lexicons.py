@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.config import Config
+from bot.core.config import Config, shipped_knowledge_dir
 from bot.core.text import Dictionaries, dictionaries_in
 from bot.kb.knowledge import knowledge_dir
 from bot.retrieval.counterparts import Counterparts, load_counterparts
@@ -52,4 +52,4 @@ def default_lexicons() -> Lexicons:
     that read the shipped words. No library function falls back to it: apps and CLI commands
     pass their configuration's (``lexicons_for``), a matcher given none reads its knowledge
     base's own dict/."""
-    return lexicons_for(Config())
+    return lexicons_in(shipped_knowledge_dir() / "dict")
