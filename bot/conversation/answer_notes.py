@@ -10,6 +10,8 @@ villager their answer: a fault here is logged and the answer goes out as it was.
 from __future__ import annotations
 
 import logging
+from datetime import date
+from typing import Any
 
 from bot.conversation import mediation_offers
 from bot.community import publicity
@@ -31,12 +33,29 @@ def notes_for(ctx: Context, incoming: Incoming, reply: Reply) -> list[str]:
 
 def publicity_note(ctx: Context, openid: str, faq_id: str | None) -> str | None:
     """The 普法 line, unless this villager was already shown the very same line."""
-    line = publicity.line_for(ctx.config, ctx.now, faq_id)
+    line = todays_line(ctx.config, ctx.now, faq_id)
     user = users.get_user(ctx.db, openid) if line else None
     if line is None or (user is not None and user.get("publicity_noted") == line):
         return None
     users.update_user(ctx.db, openid, ctx.now, publicity_noted=line)
     return line
+
+
+_lines: tuple[Any, date, dict[str | None, str | None]] | None = None
+
+
+def todays_line(config: Any, now: float, faq_id: str | None) -> str | None:
+    """``publicity.line_for``, worked out once a day per entry for the last config asked: the line
+    depends only on the calendar, the township's date and the entry (asked under every answer, it
+    cost more than the note's own write)."""
+    global _lines
+    today = publicity.township_today(now)
+    kept = _lines
+    if kept is None or kept[0] is not config or kept[1] != today:
+        kept = _lines = (config, today, {})
+    if faq_id not in kept[2]:
+        kept[2][faq_id] = publicity.line_for(config, now, faq_id)
+    return kept[2][faq_id]
 
 
 def with_notes(ctx: Context, incoming: Incoming, reply: Reply) -> str | None:
