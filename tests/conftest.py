@@ -120,41 +120,10 @@ def module_of(item):
 
 
 def pytest_configure(config):
-    """jieba's own dictionary is read once per process (before collection: tests/test_gaps.py
-    reads text as it is imported)."""
-    jiebas_dictionary_read_once()
-
-
-def jiebas_dictionary_read_once() -> None:
-    """Every ``jieba.Tokenizer`` on jieba's own dictionary starts from one copy of its word
-    table, read once per process, instead of unmarshalling the 9 MB cache file again (0.5 s).
-
-    The suite builds a tokenizer for each dict/ folder it copies or edits (bot/core/text.py's
-    ``new_tokenizer``): fifteen a run, 10 CPU-seconds. A copy of the table (15 ms) is what the
-    cache file holds, so each tokenizer still gets its own table, which its user dictionary then
-    changes as before. A tokenizer on another dictionary, or with its own cache settings, is
-    initialised by jieba as usual."""
-    import threading
-    import jieba
-    initialize = jieba.Tokenizer.initialize
-    if getattr(initialize, "reads_once", False):
-        return
-    table: list = []
-    lock = threading.Lock()
-
-    def initialize_once(tokenizer, dictionary=None):
-        own = dictionary or tokenizer.dictionary != jieba.DEFAULT_DICT or tokenizer.cache_file or tokenizer.tmp_dir
-        if own or tokenizer.initialized:
-            return initialize(tokenizer, dictionary)
-        with lock:
-            if not table:
-                initialize(tokenizer)
-                table.append((dict(tokenizer.FREQ), tokenizer.total))
-                return
-        words, total = table[0]
-        tokenizer.FREQ, tokenizer.total, tokenizer.initialized = dict(words), total, True
-    initialize_once.reads_once = True
-    jieba.Tokenizer.initialize = initialize_once
+    """Files every app reads are read once per process (tests/session_knowledge.py), from before
+    collection on: tests/test_gaps.py reads text as it is imported."""
+    from tests import session_knowledge
+    session_knowledge.read_once()
 
 
 @pytest.fixture(scope="session", autouse=True)

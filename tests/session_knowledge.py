@@ -97,3 +97,77 @@ def ever_published(db_path) -> bool:
         return True          # tables missing or locked: build afresh rather than guess
     finally:
         conn.close()
+
+
+# --- files read once per process ------------------------------------------------------------
+
+def read_once() -> None:
+    """Install the readers below (once; every process of the run calls this at start-up)."""
+    jiebas_dictionary_read_once()
+    knowledge_files_read_once()
+
+
+def jiebas_dictionary_read_once() -> None:
+    """Every ``jieba.Tokenizer`` on jieba's own dictionary starts from one copy of its word
+    table, read once per process, instead of unmarshalling the 9 MB cache file again (0.5 s).
+
+    The suite builds a tokenizer for each dict/ folder it copies or edits (bot/core/text.py's
+    ``new_tokenizer``): fifteen a run, 10 CPU-seconds. A copy of the table (15 ms) is what the
+    cache file holds, so each tokenizer still gets its own table, which its user dictionary then
+    changes as before. A tokenizer on another dictionary, or with its own cache settings, is
+    initialised by jieba as usual."""
+    import threading
+    import jieba
+    initialize = jieba.Tokenizer.initialize
+    if getattr(initialize, "reads_once", False):
+        return
+    table: list = []
+    lock = threading.Lock()
+
+    def initialize_once(tokenizer, dictionary=None):
+        own = dictionary or tokenizer.dictionary != jieba.DEFAULT_DICT or tokenizer.cache_file or tokenizer.tmp_dir
+        if own or tokenizer.initialized:
+            return initialize(tokenizer, dictionary)
+        with lock:
+            if not table:
+                initialize(tokenizer)
+                table.append((dict(tokenizer.FREQ), tokenizer.total))
+                return
+        words, total = table[0]
+        tokenizer.FREQ, tokenizer.total, tokenizer.initialized = dict(words), total, True
+    initialize_once.reads_once = True
+    jieba.Tokenizer.initialize = initialize_once
+
+
+def knowledge_files_read_once() -> None:
+    """A statute file or FAQ file with the same bytes is parsed once per process.
+
+    Tests copy knowledge/ to break or extend it (kb check, learning, a private dict/): each copy
+    was parsed afresh, 90 times the statutes and the FAQ a run, 10 CPU-seconds of JSON, TOML and
+    building frozen objects. The file is still read every time and its bytes are the key, so an
+    edited or broken file is parsed (and refused) as before; what differs between copies is put
+    back: a law's ``path``, and an entry's file name is part of the key (errors name it)."""
+    import dataclasses
+    import hashlib
+    from bot.kb import knowledge
+    if getattr(knowledge.read_law, "reads_once", False):
+        return
+    read_law, read_entries = knowledge.read_law, knowledge.read_entries
+    laws: dict = {}
+    entries: dict = {}
+
+    def read_law_once(path):
+        key = hashlib.blake2b(Path(path).read_bytes()).digest()
+        if key not in laws:
+            laws[key] = read_law(path)
+        law, articles = laws[key]
+        return dataclasses.replace(law, path=str(path)), list(articles)
+
+    def read_entries_once(path, base):
+        key = (hashlib.blake2b(Path(path).read_bytes()).digest(), knowledge.shown_path(path, base))
+        if key not in entries:
+            entries[key] = read_entries(path, base)
+        found, errors = entries[key]
+        return list(found), list(errors)
+    read_law_once.reads_once = read_entries_once.reads_once = True
+    knowledge.read_law, knowledge.read_entries = read_law_once, read_entries_once
