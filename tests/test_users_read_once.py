@@ -134,6 +134,80 @@ def test_a_write_in_an_undone_savepoint_is_not_seen_by_the_rest_of_the_transacti
         assert users.get_village(db, OPENID) is None
 
 
+# ---- the reply's changes to the row held and written as one statement (users.holding) -----
+
+def writes_of_users(db) -> list[str]:
+    seen: list[str] = []
+    db.conn.set_trace_callback(lambda sql: seen.append(sql) if sql.startswith("INSERT INTO users") else None)
+    return seen
+
+
+def the_replys_changes(db, openid: str) -> None:
+    """What a reply does to a new villager's row: the 普法 line, the village asked, the window."""
+    users.update_user(db, openid, NOW, publicity_noted="【普法】今天是宪法日")
+    users.set_pending(db, openid, users.VillageAsked(None), 600, NOW, village_asked_at=NOW)
+    users.touch_inbound(db, openid, NOW)
+
+
+def test_the_replys_changes_to_a_new_villagers_row_are_one_write_seen_at_once(two_dbs):
+    db, other = two_dbs
+    writes = writes_of_users(db)
+    with users.read_once(), transaction(db), users.holding(db, "oHeld0001"):
+        assert users.get_user(db, "oHeld0001") is None
+        users.update_user(db, "oHeld0001", NOW, publicity_noted="【普法】今天是宪法日")
+        assert users.get_user(db, "oHeld0001")["publicity_noted"] == "【普法】今天是宪法日"
+        users.set_pending(db, "oHeld0001", users.VillageAsked(None), 600, NOW, village_asked_at=NOW)
+        assert users.get_pending(db, "oHeld0001", NOW).kind == "village"
+        users.touch_inbound(db, "oHeld0001", NOW)
+        held = dict(users.get_user(db, "oHeld0001"))
+        assert writes == []
+    assert len(writes) == 1
+    with transaction(other):                                  # the same changes, one by one
+        the_replys_changes(other, "oHeld0002")
+    written = fetch_one(db, "SELECT * FROM users WHERE openid = ?", ["oHeld0001"])
+    one_by_one = fetch_one(db, "SELECT * FROM users WHERE openid = ?", ["oHeld0002"])
+    assert written == {**one_by_one, "openid": "oHeld0001"}
+    assert held == written
+
+
+def test_a_known_villagers_changes_are_written_over_the_row_they_change(two_dbs):
+    db, _ = two_dbs
+    users.set_village(db, OPENID, "古坡村", NOW)
+    with users.read_once(), transaction(db), users.holding(db, OPENID):
+        the_replys_changes(db, OPENID)
+        assert users.get_village(db, OPENID) == "古坡村"
+    row = fetch_one(db, "SELECT * FROM users WHERE openid = ?", [OPENID])
+    assert (row["village"], row["publicity_noted"], row["village_asked_at"]) == ("古坡村", "【普法】今天是宪法日", NOW)
+
+
+def test_changes_held_before_a_nested_transaction_outlive_it_being_undone(two_dbs):
+    db, _ = two_dbs
+    with users.read_once(), transaction(db), users.holding(db, OPENID):
+        users.set_village(db, OPENID, "大年村", NOW)
+        with pytest.raises(RuntimeError), transaction(db):
+            users.set_pending(db, OPENID, users.PersonOffered("q"), 600, NOW)
+            assert users.get_pending(db, OPENID, NOW).kind == "offer"
+            raise RuntimeError("undo the savepoint")
+        assert users.get_pending(db, OPENID, NOW) is None and users.get_village(db, OPENID) == "大年村"
+    row = fetch_one(db, "SELECT * FROM users WHERE openid = ?", [OPENID])
+    assert (row["village"], row["pending"]) == ("大年村", None)
+
+
+def test_nothing_held_is_written_when_the_block_fails(two_dbs):
+    db, _ = two_dbs
+    with pytest.raises(RuntimeError), users.read_once(), transaction(db), users.holding(db, OPENID):
+        users.set_village(db, OPENID, "大年村", NOW)
+        raise RuntimeError("roll back")
+    assert users.get_village(db, OPENID) is None
+
+
+def test_without_a_message_scope_nothing_is_held(two_dbs):
+    db, _ = two_dbs
+    with transaction(db), users.holding(db, OPENID):
+        users.set_village(db, OPENID, "长安村", NOW)
+        assert fetch_one(db, "SELECT village FROM users WHERE openid = ?", [OPENID])["village"] == "长安村"
+
+
 def test_a_new_villager_offered_the_adviser_is_not_asked_for_the_village(wechat, db, app):
     """A needs_person answer leaves the offer pending; asking the village after it would replace
     the offer, and the villager's "1" would pick the first village instead of the adviser."""

@@ -53,8 +53,8 @@ def respond(app_services, db, incoming: Incoming, started: float) -> Answered:
     ctx = Context(services=app_services, db=db, now=time.time(), message_id=claim.message_id)
     with per_message.scope():            # the villager's row and the lexicons' findings are
         reply = dispatch_safely(ctx, incoming)         # read once per message
-        with transaction(db):            # one write turn from the notes to the records
-            reply = prepare(ctx, incoming, reply)
+        with transaction(db), users.holding(db, incoming.openid):   # one write turn from the notes
+            reply = prepare(ctx, incoming, reply)         # to the records, one write of the row
             reply_xml = render(incoming, reply, ctx.now)
             latency = (time.monotonic() - started) * 1000
             records.finish(db, claim.message_id, incoming, reply, reply_xml, latency, ctx.now)

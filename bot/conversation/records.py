@@ -113,7 +113,8 @@ def finish(db, message_id: int, incoming: Incoming, reply: Reply, reply_xml: str
             return finish(db, message_id, incoming, reply, reply_xml, latency_ms, now)
     if incoming.msg_type != "event":
         users.touch_inbound(db, incoming.openid, now)
-    if reply.consultation is not None:
+    users.write_held(db, incoming.openid)   # the row's changes, in one statement, before the
+    if reply.consultation is not None:      # consultation reads the village from it
         save_consultation(db, consultation_row(message_id, incoming, reply, latency_ms, now), reply.consultation)
     finish_message(db, message_id, reply_xml, reply.handler, latency_ms)
 

@@ -31,6 +31,11 @@ def scope() -> Iterator[None]:
         _memo.reset(token)
 
 
+def active() -> bool:
+    """Whether a message's scope is open (what is found is kept)."""
+    return _memo.get() is not None
+
+
 def once(key: Hashable, find: Callable[[], T]) -> T:
     """``find()``, or what it gave for ``key`` earlier in the same message."""
     memo = _memo.get()

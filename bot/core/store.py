@@ -630,6 +630,14 @@ def now() -> float:
     return time.time()
 
 
+def before_nested(db: sqlite_utils.Database) -> None:
+    """A nested transaction is about to begin, and may be undone on its own: what the outer one
+    holds back to write later (bot.core.users.holding) is written now, before it."""
+    hook = getattr(db, "before_nested_transaction", None)
+    if hook is not None:
+        hook()
+
+
 class transaction:
     """``with transaction(db):`` runs the block in one IMMEDIATE transaction (autocommit otherwise).
 
@@ -643,6 +651,7 @@ class transaction:
     """
 
     def __init__(self, db: sqlite_utils.Database):
+        self.db = db
         self.conn = db.conn
         self.queue = write_queue(db)
         self.outermost = False
@@ -656,6 +665,7 @@ class transaction:
                 per_message.transaction_ended(self.conn)   # nothing read before it is kept in it
                 with_retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
             else:
+                before_nested(self.db)
                 self.savepoint = f"legalbot_{self.queue.depth}"
                 self.conn.execute(f"SAVEPOINT {self.savepoint}")
         except BaseException:

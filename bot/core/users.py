@@ -8,11 +8,13 @@ choice. (A hand-over itself is never only pending state: it is a ticket, bot.esc
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, ClassVar, Iterator
 
 from bot.core import per_message
-from bot.core.store import fetch_one, write_returning
+from bot.core.store import fetch_one, reference_schema, write_queue, write_returning
 
 # The rows read while one message is answered (bot/core/per_message.py), by (connection, openid).
 read_once = per_message.scope   # the pipeline's per-message scope, under the name its readers know
@@ -46,7 +48,14 @@ def keep(db, openid: str, row: dict[str, Any] | None) -> None:
 
 def update_user(db, openid: str, now: float, **fields: Any) -> None:
     """Set ``fields`` on the user's row, creating it if needed, in one statement; the row as
-    written comes back from the same statement and is kept for this message."""
+    written comes back from the same statement and is kept for this message. While the row's
+    changes are held (``holding``) they are kept and written with the others instead."""
+    held = held_changes(db, openid)
+    if held is not None:
+        if write_queue(db).depth == held.depth:
+            hold(db, openid, held, now, fields)
+            return
+        write_held(db, openid)          # inside a nested transaction: written at once, in order
     columns = ", ".join(fields)
     marks = ", ".join("?" for _ in fields)
     sets = ", ".join(f"{k} = excluded.{k}" for k in fields)
@@ -56,6 +65,90 @@ def update_user(db, openid: str, now: float, **fields: Any) -> None:
             f"ON CONFLICT(openid) DO UPDATE SET {sets}, updated_at = excluded.updated_at RETURNING *",
         [openid, now, now, *fields.values()])
     keep(db, openid, row)
+
+
+# ---- one write for the reply's changes to the villager's row -----------------------------------
+
+@dataclass
+class Held:
+    """Changes to one villager's row held back inside a write transaction: ``depth`` is the write
+    queue's depth there (a nested transaction, which may be undone alone, writes at once)."""
+
+    depth: int
+    now: float = 0.0
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def holding(db, openid: str) -> Iterator[None]:
+    """Inside the caller's write transaction and a message's scope: ``update_user`` for ``openid``
+    changes the kept row (``get_user`` sees it) and holds the change; all of them are written as
+    one statement by ``write_held`` or when the block ends. The reply pipeline holds the reply's
+    changes — the 普法 line shown, the village asked, the rest kept for "更多", the customer-service
+    window — which were three or four writes of one row a message. Without a scope or a
+    transaction nothing is held: every change is written at once, as always."""
+    rows = held_rows(db)
+    if not (db.conn.in_transaction and per_message.active()) or rows:
+        yield
+        return
+    rows[openid] = Held(write_queue(db).depth)
+    db.before_nested_transaction = lambda: write_held(db, openid)
+    try:
+        yield
+        write_held(db, openid)
+    finally:
+        rows.pop(openid, None)
+        db.before_nested_transaction = None
+
+
+def held_rows(db) -> dict[str, Held]:
+    rows = getattr(db, "held_user_rows", None)
+    if rows is None:
+        rows = db.held_user_rows = {}
+    return rows
+
+
+def held_changes(db, openid: str) -> Held | None:
+    rows = getattr(db, "held_user_rows", None)
+    return rows.get(openid) if rows else None
+
+
+def hold(db, openid: str, held: Held, now: float, fields: dict[str, Any]) -> None:
+    """Keep the change, and the row as it will be once written."""
+    row = get_user(db, openid)
+    row = dict(row) if row is not None else blank_row(openid, now)
+    row.update(fields, updated_at=now)
+    held.fields.update(fields)
+    held.now = now
+    forget(db, openid)
+    keep(db, openid, row)
+
+
+def write_held(db, openid: str) -> None:
+    """Write the changes held for ``openid`` now, in one statement (the row written is kept)."""
+    held = held_changes(db, openid)
+    if held is None or not held.fields:
+        return
+    fields, held.fields = held.fields, {}
+    held_rows(db).pop(openid)
+    try:
+        update_user(db, openid, held.now, **fields)
+    finally:
+        held_rows(db)[openid] = held
+
+
+@lru_cache(maxsize=1)
+def blank_columns() -> tuple[tuple[str, Any], ...]:
+    """The users table's columns and their defaults, from the schema itself (a row just made)."""
+    reference = reference_schema()
+    cursor = reference.execute("INSERT INTO users (openid) VALUES ('') RETURNING *")
+    row = cursor.fetchone()
+    return tuple(zip((c[0] for c in cursor.description), row))
+
+
+def blank_row(openid: str, now: float) -> dict[str, Any]:
+    """The row ``update_user`` makes for a villager not seen before, before its fields are set."""
+    return {**dict(blank_columns()), "openid": openid, "first_seen": now, "updated_at": now}
 
 
 def touch_inbound(db, openid: str, now: float) -> None:
