@@ -97,3 +97,13 @@ def test_a_question_read_again_is_ranked_from_its_own_candidates(observations):
         pytest.skip("the interpreter did not reuse the address")
     assert [c.faq_id for _, c in calibrate.ranked_for(new, START)] == \
         [c.faq_id for _, c in calibrate.rank(second.candidates, START)]
+
+
+def test_the_search_keeps_the_bounds_on_every_route_as_configured(observations):
+    """answer_floor, lead_min and model_rival_margin cost answers on the questions a fit sees and
+    pay off on others: the search never moves them, and the fitted table still prints them."""
+    bounded = dataclasses.replace(START, answer_floor=0.35, lead_min=0.07, model_rival_margin=0.1)
+    fitted = calibrate.search(observations, bounded, penalty=4.0, rounds=1)
+    assert (fitted.answer_floor, fitted.lead_min, fitted.model_rival_margin) == (0.35, 0.07, 0.1)
+    printed = calibrate.as_toml(fitted).splitlines()
+    assert {"answer_floor = 0.35", "lead_min = 0.07", "model_rival_margin = 0.1"} <= set(printed)
