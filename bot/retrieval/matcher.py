@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from itertools import repeat
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -430,7 +431,8 @@ class Matcher:
                           outside=self.lexicon.field_outside(normalized),
                           roles=self.lexicon.roles_of(normalized), unknown=unknown,
                           parties=self.counterparts.named_in(normalized))
-        pairs = tuple((p, self.bigram_idf.get(p, self.unknown_weight)) for p in sorted(tx.char_pairs(normalized.replace(" ", ""))))
+        found = sorted(tx.char_pairs(normalized.replace(" ", "")))
+        pairs = tuple(zip(found, map(self.bigram_idf.get, found, repeat(self.unknown_weight))))
         terms = with_pairs(weighted_terms(factors, self._idea_terms), (p for p, _ in pairs))
         return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, sorted_terms(terms))
 
@@ -488,6 +490,15 @@ class Matcher:
         Alternatives held by more than COMMON_SHARE of the entries are left out of this pass
         (they still count in the features) unless the question has nothing rarer: in a large
         knowledge base they would cost a pass over most entries and change the shortlist little."""
+        totals = self.first_pass(query)
+        best = [number for _, number in heapq.nsmallest(SHORTLIST, [(-t, n) for n, t in totals.items()])]
+        floor = SHORTLIST_FLOOR * totals[best[0]] if best else 0.0   # the best total, whatever the ties
+        if len(totals) > SHORTLIST and totals[best[-1]] >= floor:    # (ties under the floor are dropped anyway)
+            best = self._break_ties(query, totals, best)
+        return [number for number in best if totals[number] >= floor]
+
+    def first_pass(self, query: Query) -> dict[int, float]:
+        """Entry number → the weight the question's ideas bring it in the shortlist's cheap pass."""
         cap = COMMON_SHARE * len(self.entries)
         hits = [self._group_hits(group, cap) for group in query.groups]
         if not any(hits):
@@ -496,11 +507,7 @@ class Matcher:
         for best in hits:
             for number, weight in best.items():
                 totals[number] = totals.get(number, 0.0) + weight
-        best = [number for _, number in heapq.nsmallest(SHORTLIST, [(-t, n) for n, t in totals.items()])]
-        floor = SHORTLIST_FLOOR * totals[best[0]] if best else 0.0   # the best total, whatever the ties
-        if len(totals) > SHORTLIST and totals[best[-1]] >= floor:    # (ties under the floor are dropped anyway)
-            best = self._break_ties(query, totals, best)
-        return [number for number in best if totals[number] >= floor]
+        return totals
 
     def _break_ties(self, query: Query, totals: dict[int, float], best: list[int]) -> list[int]:
         """When more entries tie at the shortlist's last weight than there are places left (a
@@ -706,9 +713,9 @@ def closest(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
     else:
         overlaps = {index: sum(best.values()) for index, best in best_overlaps(held).items()}
     top, top_index, total, phrasings = 0.0, 0, query.total, item.phrasings
-    for index in sorted(overlaps):
-        dice = 2 * overlaps[index] / (total + phrasings[index].weight)
-        if dice > top:
+    for index, shared in overlaps.items():     # the best; on a tie, the phrasing listed first
+        dice = 2 * shared / (total + phrasings[index].weight)
+        if dice > top or (dice == top and index < top_index and dice > 0.0):
             top, top_index = dice, index
     return top, phrasings[top_index]
 
