@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.conversation.dispatch import Context, Incoming, Registry, Reply
-from bot.kb.knowledge import CITATION, Statutes, format_article
+from bot.kb.knowledge import CITATION, Statutes, chinese_number, format_article
 from bot.retrieval.matcher import Decision
 from handlers import add
 
@@ -42,12 +42,21 @@ def not_found_text(named: str, statutes: Statutes) -> str:
     not hold though a held one's name ends its name (高等教育法, 教育法), or we do not hold it."""
     law = named[:named.rindex("第")]
     if law in statutes.laws:
-        last = max(a.number for a in statutes.articles if a.law == law)
-        return f"没有查到“{named}”：《{law}》里没有这一条（最后一条是第{last}条），请核对条号。{ASK_ADVISER}"
+        return f"没有查到“{named}”：{missing_article(named, law, statutes)}{ASK_ADVISER}"
     held = statutes.held_within(law) if law in statutes.not_held else None
     if held:
         return f"没有查到“{named}”：这里收了《{held}》，还没有收《{law}》。{ASK_ADVISER}"
     return f"没有查到“{named}”。这里收的是民法典和常用的几十部法律，法规和司法解释还没有收进来。{ASK_ADVISER}"
+
+
+def missing_article(named: str, law: str, statutes: Statutes) -> str:
+    """Why a held law has no such article: an amendment deleted it (刑法第199条), or the number is
+    past its last article or a slip."""
+    deleted = statutes.laws[law].provenance.get("deleted_articles", ())
+    if any(f"{law}第{chinese_number(label.strip('第条'))}条" == named for label in deleted):
+        return f"这一条已经被删除，现行的《{law}》里没有了。"
+    last = max(a.number for a in statutes.articles if a.law == law)
+    return f"《{law}》里没有这一条（最后一条是第{last}条），请核对条号。"
 
 
 def lookup_decision(query: str, statutes: Statutes) -> Decision:

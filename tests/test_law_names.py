@@ -65,6 +65,12 @@ def test_a_missing_article_of_a_held_law_is_told_apart_from_a_law_not_held(statu
     assert "还没有收" not in reply
 
 
+def test_an_article_deleted_by_an_amendment_is_said_to_be_deleted(statutes):
+    reply = lookup_text("刑法第一百九十九条", statutes)
+    assert reply.startswith("没有查到“刑法第199条”：这一条已经被删除") and "核对条号" not in reply
+    assert "核对条号" in lookup_text("刑法第198条之一", statutes)
+
+
 def test_the_laws_not_held_are_read_with_the_statutes(tmp_path):
     statutes = load_statutes(statutes_folder(tmp_path, "# comment\n\n高等教育法\n 职业教育法 \n"))
     assert set(statutes.not_held) == {"高等教育法", "职业教育法"}
