@@ -187,8 +187,41 @@ def test_compose_reply_quotes_the_excerpt_under_the_law_title(config, statutes):
     sentence = "夫妻一方要求离婚的，可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。"
     excerpted = entry(quote="民法典第1079条", excerpt=sentence)
     reply = compose_reply(excerpted, KnowledgeBase([excerpted], statutes), config)
-    assert reply == (f"可以去示例县人民法院起诉离婚。\n\n【法条】《民法典》第1079条：{sentence}\n"
+    assert reply == (f"可以去示例县人民法院起诉离婚。\n\n【法条】《民法典》第1079条：{sentence}……\n"
                      f"{config.reply.disclaimer}")
+
+
+def quoted_part(reply: str, header: str, config) -> str:
+    return reply.split(header, 1)[1].split("\n" + config.reply.disclaimer)[0]
+
+
+def test_compose_reply_marks_an_excerpt_that_stops_before_the_article_ends(config, statutes):
+    items = ("有下列情形之一的，申请人应当先向行政复议机关申请行政复议，对行政复议决定不服的，可以再依法向人民法院提起行政诉讼：\n"
+             "（一）对当场作出的行政处罚决定不服；\n（二）对行政机关作出的侵犯其已经依法取得的自然资源的所有权或者使用权的决定不服；")
+    first_items = entry(category="土地与宅基地", citations=("行政复议法第23条",), quote="行政复议法第23条", excerpt=items)
+    reply = compose_reply(first_items, KnowledgeBase([first_items], statutes), config)
+    assert quoted_part(reply, "【法条】《行政复议法》第23条：", config) == items + "……"
+
+
+def test_compose_reply_marks_an_excerpt_that_starts_inside_the_article(config, statutes):
+    last = "对前款规定的情形，行政机关在作出行政行为时应当告知公民、法人或者其他组织先向行政复议机关申请行政复议。"
+    closing = entry(category="土地与宅基地", citations=("行政复议法第23条",), quote="行政复议法第23条", excerpt=last)
+    reply = compose_reply(closing, KnowledgeBase([closing], statutes), config)
+    assert quoted_part(reply, "【法条】《行政复议法》第23条：", config) == "……" + last
+
+
+def test_compose_reply_marks_both_ends_of_an_excerpt_from_the_middle(config, statutes):
+    middle = "禁止重婚。禁止有配偶者与他人同居。"
+    bigamy = entry(citations=("民法典第1042条",), quote="民法典第1042条", excerpt=middle)
+    reply = compose_reply(bigamy, KnowledgeBase([bigamy], statutes), config)
+    assert quoted_part(reply, "【法条】《民法典》第1042条：", config) == "……" + middle + "……"
+
+
+def test_compose_reply_shows_a_whole_article_excerpt_without_marks(config, statutes):
+    free = entry(category="纠纷解决与法律服务", citations=("人民调解法第4条",), quote="人民调解法第4条",
+                 excerpt="人民调解委员会调解民间纠纷，不收取任何费用。")
+    reply = compose_reply(free, KnowledgeBase([free], statutes), config)
+    assert quoted_part(reply, "【法条】《人民调解法》第4条：", config) == "人民调解委员会调解民间纠纷，不收取任何费用。"
 
 
 def test_compose_reply_shows_a_suffixed_article_with_its_suffix(config, statutes):

@@ -517,6 +517,18 @@ def shorten(text: str, budget: int, ellipsis: str = "……") -> str:
     return text[:max(0, room // 3)] + ellipsis
 
 
+def marked_excerpt(excerpt: str, text: str) -> str:
+    """The excerpt with "……" where it leaves part of the article out (before it, after it), so
+    items （一）（二） are not read as the whole list. Only the shown text is marked: the entry's
+    excerpt, which kb check finds verbatim in the article, stays as written."""
+    start = text.find(excerpt)
+    if start < 0:
+        return excerpt
+    lead = "……" if start > 0 else ""
+    trail = "……" if start + len(excerpt) < len(text) else ""
+    return f"{lead}{excerpt}{trail}"
+
+
 def shown_citation(article: Article) -> str:
     """How a villager reads the citation: 《民法典》第1042条, 《刑法》第133条之一 (the law's name in
     book-title marks, as on every official notice; the number in Arabic digits, short on a phone).
@@ -547,7 +559,7 @@ def compose_reply(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> str:
     article = kb.statutes.get(entry.quoted) if entry.quoted else None
     if article is None:
         return f"{answer}\n{disclaimer}"
-    text = entry.excerpt
+    text = marked_excerpt(entry.excerpt, article.text) if entry.excerpt else None
     if not text:
         frame = f"{answer}\n\n{header}\n{disclaimer}"
         text = shorten(article.text, min(config.reply.max_bytes - utf8_len(frame), config.reply.quote_max_bytes))
