@@ -194,7 +194,7 @@ def outcome_text(ctx: Context, adviser: Adviser, match) -> str:
         text += "，已申请司法确认" if case.judicial_confirmation else ""
     text += "）。"
     if outcome == Status.SUCCEEDED and case.agreement and not case.judicial_confirmation:
-        text += "双方认为有必要的，可在协议生效之日起30日内共同向法院申请司法确认（人民调解法第33条）。"
+        text += "双方认为有必要的，可在协议生效之日起30日内共同向法院申请司法确认（《人民调解法》第33条）。"
     return text
 
 

@@ -15,7 +15,8 @@ from bot.escalation import advisers as adv
 from bot.community import mediation
 from bot.core.config import ConfigError, load_config
 from bot.retrieval.disputes import DisputeRulesError, Kind, load_rules, parse_rules
-from bot.kb.knowledge import knowledge_dir
+from bot.conversation import mediation_offers
+from bot.kb.knowledge import knowledge_dir, shown_citation
 from bot.community.mediation import MediationError, NewCase, Party, Source, Status
 from bot.reporting.mediation_stats import mediation_stats
 from bot.reporting.stats import Period
@@ -40,13 +41,23 @@ def offered(reply: str) -> bool:
 def test_a_boundary_dispute_is_answered_and_offered_free_mediation(wechat):
     reply = wechat.say(BOUNDARY, openid=VILLAGER)
     assert "【法条】" in reply and offered(reply)
-    assert "不收费（人民调解法第4条）" in reply
+    assert "不收费（《人民调解法》第4条）" in reply      # as 【法条】 writes a law: in book-title marks
     assert "msgmenucontent=%E8%B0%83%E8%A7%A3" in reply        # one tap sends "调解"
 
 
 def test_the_offer_cites_an_article_that_says_it_is_free(app):
     article = app.extensions["legalbot"].knowledge.statutes.get("人民调解法第4条")
     assert article is not None and "不收取任何费用" in article.text
+    assert shown_citation(article) == mediation_offers.LAW_SHOWN and article.citation == mediation_offers.LAW
+
+
+def test_the_console_form_names_the_law_in_book_title_marks(client, db):
+    from bot.app.console.auth import add_user
+    from tests.test_console import PASSWORD, login
+    add_user(db, "sifasuo", PASSWORD, "staff", time.time())
+    login(client, "sifasuo")
+    page = client.get("/console/mediation/new").get_data(as_text=True)
+    assert "双方自愿（《人民调解法》第4条）" in page
 
 
 def test_a_general_question_naming_no_one_gets_no_offer(wechat):
@@ -122,7 +133,7 @@ def test_a_mediator_records_two_sessions_and_success_by_wechat(wechat, db, confi
     assert "第1次" in wechat.say(f"调解 {case.id} 记录 双方在村委会谈了一次", openid=MEDIATOR)
     assert "第2次" in wechat.say(f"调解 {case.id} 记录 现场量了地界", openid=MEDIATOR)
     done = wechat.say(f"调解 {case.id} 成功 协议已签", openid=MEDIATOR)
-    assert "调解成功" in done and "调解2次" in done and "人民调解法第33条" in done
+    assert "调解成功" in done and "调解2次" in done and "（《人民调解法》第33条）" in done
     case = mediation.get_case(db, case.id)
     assert (case.status, case.sessions, case.agreement, case.judicial_confirmation) == ("succeeded", 2, True, False)
     assert case.mediator == "古坡村调委会主任"

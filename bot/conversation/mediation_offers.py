@@ -22,6 +22,7 @@ from bot.core.store import TEST_CHANNELS, fetch_one, write
 
 OFFER_WORD = "调解"
 LAW = "人民调解法第4条"          # 人民调解委员会调解民间纠纷，不收取任何费用。
+LAW_SHOWN = "《人民调解法》第4条"  # LAW as a villager reads it, like 【法条】 (knowledge.shown_citation)
 MENU_ID = 417                    # any number: WeChat sends back only the content
 
 
@@ -67,7 +68,7 @@ def how_to_ask(channel: str) -> str:
 
 
 def offer_text(kind: Kind, channel: str) -> str:
-    return (f"这类{dispute_name(kind)}，可以请村里的人民调解委员会来调解，不收费（{LAW}）。"
+    return (f"这类{dispute_name(kind)}，可以请村里的人民调解委员会来调解，不收费（{LAW_SHOWN}）。"
             f"要调解，{how_to_ask(channel)}。")
 
 

@@ -66,7 +66,7 @@ def test_a_boundary_dispute_becomes_a_case_mediated_to_success_and_counted(
     base, _ = committee
     page.goto(f"{base}/simulator")
     answer = villager_says(page, BOUNDARY)
-    assert "【法条】" in answer and "人民调解委员会" in answer and "人民调解法第4条" in answer
+    assert "【法条】" in answer and "人民调解委员会" in answer and "《人民调解法》第4条" in answer
     assert "哪个村" in tap_link(page, "申请调解")          # one tap sends "调解"
     opened = villager_says(page, "2")
     assert "调解#1" in opened and "古坡村人民调解委员会" in opened
