@@ -11,9 +11,14 @@
   var shownAnswers = {};
   var CHOICE = /<a href="weixin:\/\/bizmsgmenu\?msgmenucontent=([^&"]*)&(?:amp;)?msgmenuid=[^"]*">([^<]*)<\/a>/g;
 
+  // Each villager the page plays gets a new openid; the page counts them (第N位) for the person
+  // trying it, and keeps the openid only in a title for the developer looking up the records.
   function newOpenid() {
     var id = "oSimulator" + Math.random().toString(36).slice(2, 12);
+    var earlier = localStorage.getItem("legalbot-simulator-openid") ? 1 : 0;   // a villager from before the count
+    var count = Number(localStorage.getItem("legalbot-simulator-villagers") || earlier) + 1;
     localStorage.setItem("legalbot-simulator-openid", id);
+    localStorage.setItem("legalbot-simulator-villagers", String(count));
     return id;
   }
   var openid = localStorage.getItem("legalbot-simulator-openid") || newOpenid();
@@ -152,6 +157,7 @@
   document.getElementById("reset").addEventListener("click", function () {
     openid = newOpenid();
     chat.querySelectorAll(".bubble").forEach(function (b) { b.remove(); });
-    bubble("system", "（换了一个新村民：" + openid + "）");
+    var count = localStorage.getItem("legalbot-simulator-villagers");
+    bubble("system", "（换了一个新村民：第" + count + "位）").title = openid;
   });
 }());
