@@ -6,17 +6,20 @@ measures what one message costs the bot's own code, which moves much less with t
 messages are the bench's (bench/load.lua): signed plaintext text messages with distinct MsgIds
 from 5,000 openids, the bench's questions in turn, through the Flask test client of the app
 `make bench` serves (production settings, a fresh SQLite file). The bare endpoint gets the same
-messages for scale. ``--profile`` prints where the bot's time goes (cProfile).
+messages for scale. ``--profile`` prints where the bot's time goes (cProfile); ``--statements`` counts the SQL
+statements a message costs (SQLite's trace, literals folded), most frequent first.
 
-    .venv/bin/python bench/profile_request.py [--messages 3000] [--profile]
+    .venv/bin/python bench/profile_request.py [--messages 3000] [--profile | --statements]
 """
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import io
 import os
 import pstats
+import re
 import statistics
 import sys
 import tempfile
@@ -86,10 +89,30 @@ def profiled(client, messages: list[bytes], top: int) -> str:
     return out.getvalue()
 
 
+def statements(client, messages: list[bytes], top: int) -> str:
+    """SQL statements a message, by kind (numbers and quoted text folded to N and ?)."""
+    counts: collections.Counter[str] = collections.Counter()
+    db = client.application.extensions["legalbot"].request_db()   # the test client's thread's
+
+    def seen(sql: str) -> None:
+        folded = re.sub(r"'(?:[^']|'')*'", "?", " ".join(sql.split()))
+        counts[re.sub(r"\b\d+(?:\.\d+)?\b", "N", folded)[:150]] += 1
+    db.conn.set_trace_callback(seen)
+    try:
+        send_all(client, messages)
+    finally:
+        db.conn.set_trace_callback(None)
+    lines = [f"{sum(counts.values()) / len(messages):.2f} statements a message "
+             "(a trigger's run is traced as its INSERT once more)"]
+    lines += [f"{n / len(messages):7.3f}  {sql}" for sql, n in counts.most_common(top)]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000, help="measured messages (after a warm-up pass)")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
+    parser.add_argument("--statements", action="store_true", help="count the SQL statements a message")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
     questions = bench_questions()
@@ -100,6 +123,9 @@ def main() -> None:
         send_all(bot, warm)                   # memos fill, every question seen once
         if args.profile:
             print(profiled(bot, measured, args.top))
+            return
+        if args.statements:
+            print(statements(bot, measured, args.top))
             return
         bot_walls: list[float] = []
         bot_costs = send_all(bot, measured, bot_walls)
