@@ -86,7 +86,8 @@ def holding(db, openid: str) -> Iterator[None]:
     one statement by ``write_held`` or when the block ends. The reply pipeline holds the reply's
     changes — the 普法 line shown, the village asked, the rest kept for "更多", the customer-service
     window — which were three or four writes of one row a message. Without a scope or a
-    transaction nothing is held: every change is written at once, as always."""
+    transaction, or while another villager's row is held, nothing is held: every change is
+    written at once, as always."""
     rows = held_rows(db)
     if not (db.conn.in_transaction and per_message.active()) or rows:
         yield
