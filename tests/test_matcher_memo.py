@@ -123,12 +123,16 @@ def test_the_shortlist_is_the_same_when_ties_under_the_floor_are_left_unbroken()
     assert skipped          # the shortcut was taken at least once
 
 
-def test_a_memo_is_emptied_when_full_and_never_grows_past_its_limit():
-    memo = Memo(limit=3)
-    for n in range(10):
-        assert memo.put(n, n * n) == n * n
-        assert len(memo.values) <= 3
-    assert memo.get(9) == 81 and memo.get(0) is None
+def test_a_memo_is_emptied_when_full_and_never_holds_more_than_its_limit():
+    memo = Memo(limit=10)
+    for n in range(30):
+        assert memo.put(n, n * n) == n * n          # a number counts 1
+        assert memo.held <= 10 and len(memo.values) <= 10
+    assert memo.get(29) == 841 and memo.get(0) is None
+    memo.put("hits", dict.fromkeys(range(7), 1.0))  # a table of 7 counts 8
+    assert memo.held <= 10
+    memo.put("more", (1, 2, 3))                     # 4 more would pass 10: emptied first
+    assert list(memo.values) == ["more"] and memo.held == 4
 
 
 def test_a_matcher_built_on_a_changed_knowledge_base_weighs_with_its_own_figures():

@@ -287,6 +287,9 @@ class Dictionaries:
         return frozenset(words | {legal for legals in self.synonyms.values() for legal in legals})
 
 
+LOG_WEIGHTS_KEPT = 50_000   # words whose log-frequency a quick cutter keeps at once (a few MB)
+
+
 def jieba_cutter(tokenizer: jieba.Tokenizer) -> Callable[[str], tuple[str, ...]]:
     """A function giving ``tuple(tokenizer.lcut(text, HMM=False))``: the same blocks (jieba's
     own patterns), the same dictionary graph and the same best route (the highest sum of log
@@ -300,6 +303,8 @@ def jieba_cutter(tokenizer: jieba.Tokenizer) -> Callable[[str], tuple[str, ...]]
     def log_weight(word: str) -> float:
         found = log_of.get(word)
         if found is None:
+            if len(log_of) >= LOG_WEIGHTS_KEPT:
+                log_of.clear()
             found = log_of[word] = math.log(freq.get(word) or 1) - log_total
         return found
 

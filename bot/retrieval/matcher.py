@@ -192,19 +192,25 @@ def weighed(alternatives: Iterable[tuple[frozenset[str], float, float]], factor:
 
 
 class Memo:
-    """A bounded memo of pure functions of a word or an idea: emptied when it holds ``limit``
-    values, so a stream of new words cannot grow it without end. Per matcher, so a rebuilt
-    knowledge base (bot/learning/livekb.py builds a new Matcher) starts with an empty one."""
+    """A bounded memo of pure functions of a word or an idea: emptied when what it holds reaches
+    ``limit`` (a value counts 1, plus its length when it has one: a first-pass hit list of a
+    common word holds dozens of entries, hundreds at ten times today's knowledge base), so a
+    stream of new words cannot grow it past a few MB. Per matcher, so a rebuilt knowledge base
+    (bot/learning/livekb.py builds a new Matcher) starts with an empty one."""
 
-    def __init__(self, limit: int = 50_000):
+    def __init__(self, limit: int = 100_000):
         self.limit = limit
+        self.held = 0
         self.values: dict[Any, Any] = {}
         self.get = self.values.get
 
     def put(self, key: Any, value: Any) -> Any:
-        if len(self.values) >= self.limit:
+        size = 1 + (len(value) if hasattr(value, "__len__") else 0)
+        if self.held + size > self.limit:
             self.values.clear()
+            self.held = 0
         self.values[key] = value
+        self.held += size
         return value
 
 
