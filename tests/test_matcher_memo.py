@@ -223,3 +223,20 @@ def test_the_entry_models_word_tables_are_bounded(monkeypatch):
         start, end = int(model.ptr[number]), int(model.ptr[number + 1])
         assert table == dict(zip(model.entries[start:end].tolist(), model.weights[start:end].tolist()))
         assert len(model._speaks_for) <= 5
+
+
+def test_a_clauses_phrases_read_from_the_whole_question_are_its_own():
+    """The matcher finds the colloquial phrases once per question and gives each clause those
+    inside it: the same as finding them in the clause alone, also for a phrase that only the
+    clauses run together would spell (过了 | 几年)."""
+    from bot.core.text import normalize
+    words = small_matcher().dictionaries
+    phrase = next(p for p in words.synonyms if len(p) >= 4)
+    split = f"{phrase[:2]} {phrase[2:]}"
+    for question in [*QUESTIONS, split, f"我想问 {phrase}怎么办", "老公不给生活费 过了几年了"]:
+        normalized = normalize(question)
+        whole = words.phrase_synonyms(normalized)
+        for clause, _ in words.clause_words(normalized):
+            assert [(p, legal) for p, legal in whole if p in clause] == words.phrase_synonyms(clause)
+    # the whole question spells the phrase across the space; the loop above showed no clause gets it
+    assert any(p == phrase for p, _ in words.phrase_synonyms(normalize(split)))

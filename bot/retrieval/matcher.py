@@ -219,15 +219,16 @@ def is_cjk(chars: str) -> bool:
 
 
 def ideas_of(words: tx.Dictionaries, normalized: str, groups: list[tuple[str, ...]] | None = None,
-             idea=None) -> list[Idea]:
+             idea=None, phrases: list[tuple[str, str]] | None = None) -> list[Idea]:
     """The ideas of a normalized text: each jieba word (and its parts), each colloquial phrase,
     every alternative carrying its legal synonyms (老婆 → {老婆, 妻子}), by the dictionaries
-    ``words``. ``groups`` are the text's ``word_groups`` when the caller has them; ``idea`` is
-    ``idea_of`` for these dictionaries, memoized, when the caller keeps one."""
+    ``words``. ``groups`` are the text's ``word_groups`` and ``phrases`` its ``phrase_synonyms``
+    when the caller has them; ``idea`` is ``idea_of`` for these dictionaries, memoized, when the
+    caller keeps one."""
     groups = words.word_groups(normalized) if groups is None else groups
     ideas = [idea(group) for group in groups] if idea else [idea_of(words, group) for group in groups]
     seen = {w for idea in ideas for alt in idea for w in alt}
-    for phrase, legal in words.phrase_synonyms(normalized):
+    for phrase, legal in words.phrase_synonyms(normalized) if phrases is None else phrases:
         if legal not in seen:
             ideas.append((frozenset((legal, phrase)),))
             seen.add(legal)
@@ -424,9 +425,11 @@ class Matcher:
         grouped = dict(parts)
         flags = core_flags([text for text, _ in parts], self.lexicon, grouped.__getitem__)
         factors: dict[Idea, float] = {}
+        phrases = self.dictionaries.phrase_synonyms(normalized)   # a clause's are those inside it
         for (part, groups), core in zip(parts, flags):
             factor = 1.0 if core else self.settings.background_weight
-            for idea in ideas_of(self.dictionaries, part, groups, self._idea_of):
+            inside = [(phrase, legal) for phrase, legal in phrases if phrase in part]
+            for idea in ideas_of(self.dictionaries, part, groups, self._idea_of, inside):
                 factors[idea] = max(factors.get(idea, 0.0), factor)
         facts = [self._facts(idea) for idea in factors]
         legal = tuple(fact.legal for fact in facts)
