@@ -202,3 +202,20 @@ def test_a_consultation_record_is_masked_for_everyone(client, tickets, db):
     row = next(db.query("SELECT id FROM consultations WHERE question LIKE ?", [f"%{PHONE}%"]))
     record = page(client, f"/console/consultations/{row['id']}")
     assert PHONE not in record and MASKED in record
+
+
+# --- the webhook and the console's sessions ---------------------------------------------------
+
+def test_a_webhook_request_opens_no_console_session(app, wechat):
+    """WeChat's requests never use the console's login, so they neither read nor sign its cookie."""
+    seen = {}
+
+    @app.before_request
+    def note_session():
+        from flask import request, session
+        seen[request.path] = type(session._get_current_object()).__name__
+
+    app.test_client().get("/console/login")
+    assert wechat.say("你好"), "the webhook answered"
+    assert seen["/console/login"] == "SecureCookieSession"
+    assert seen["/wechat"] == "NullSession"

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
 from bot.core.config import Config, resolve_db_path
 
@@ -86,6 +87,16 @@ def add_security_headers(response, production: bool):
     return response
 
 
+class ConsoleSessions(SecureCookieSessionInterface):
+    """Sessions for the console's pages only. The webhook never reads one, so a /wechat request
+    neither parses nor re-signs the console's cookie (Flask gives it a null session instead)."""
+
+    def open_session(self, app: Flask, request):
+        if request.path.startswith("/wechat"):
+            return None
+        return super().open_session(app, request)
+
+
 def init_console(app: Flask, config: Config) -> None:
     """Configure secure sessions and register the console's pages."""
     secret = session_secret(config)
@@ -94,6 +105,7 @@ def init_console(app: Flask, config: Config) -> None:
     from bot.app.console.views import blueprint
     import bot.app.console.mediation_views  # noqa: F401 - adds the 调解台账 and 普法 pages to the blueprint
     app.secret_key = secret
+    app.session_interface = ConsoleSessions()
     app.config.update(
         SESSION_COOKIE_NAME="legalbot_console",
         SESSION_COOKIE_HTTPONLY=True,
