@@ -74,11 +74,15 @@ def test_a_row_written_in_a_rolled_back_transaction_is_not_kept(two_dbs):
         assert users.get_village(db, OPENID) is None
 
 
-def selects_of_users(db) -> list[str]:
-    """Every read of the users table this connection makes from now on."""
+def statements(db, start: str) -> list[str]:
+    """Every statement this connection runs from now on that starts so (a read or a write of users)."""
     seen: list[str] = []
-    db.conn.set_trace_callback(lambda sql: seen.append(sql) if sql.startswith("SELECT * FROM users") else None)
+    db.conn.set_trace_callback(lambda sql: seen.append(sql) if sql.startswith(start) else None)
     return seen
+
+
+def selects_of_users(db) -> list[str]:
+    return statements(db, "SELECT * FROM users")
 
 
 def test_inside_a_transaction_the_row_is_read_once_until_it_ends(two_dbs):
@@ -137,9 +141,7 @@ def test_a_write_in_an_undone_savepoint_is_not_seen_by_the_rest_of_the_transacti
 # ---- the reply's changes to the row held and written as one statement (users.holding) -----
 
 def writes_of_users(db) -> list[str]:
-    seen: list[str] = []
-    db.conn.set_trace_callback(lambda sql: seen.append(sql) if sql.startswith("INSERT INTO users") else None)
-    return seen
+    return statements(db, "INSERT INTO users")
 
 
 def the_replys_changes(db, openid: str) -> None:
