@@ -125,11 +125,12 @@ def test_a_law_we_do_not_hold_is_not_taken_for_the_one_its_name_ends_with(index,
     assert index.search(question)[0].citation != other
 
 
-def test_the_laws_not_held_are_read_from_beside_the_statutes(tmp_path):
+def test_the_laws_not_held_are_taken_from_the_statutes(tmp_path):
     held = Law("教育法", "中华人民共和国教育法", "2021-04-29", "现行有效", True, {}, str(tmp_path / "教育法.json"))
-    statutes = Statutes([held], [article("教育法", 5, "教育必须为社会主义现代化建设服务。")])
+    articles = [article("教育法", 5, "教育必须为社会主义现代化建设服务。")]
+    statutes = Statutes([held], articles)
     assert LawIndex(statutes, cache_dir=tmp_path, min_evidence=0.0).candidates("高等教育法第5条").cited == 0
-    (tmp_path / lawsearch.NOT_HELD).write_text("# not held\n高等教育法\n", encoding="utf-8")
+    statutes = Statutes([held], articles, not_held=["高等教育法"])   # as load_statutes reads not_held.txt
     assert LawIndex(statutes, cache_dir=tmp_path, min_evidence=0.0).candidates("高等教育法第5条").cited is None
 
 

@@ -610,19 +610,10 @@ def cached_build(statutes: Statutes, articles: Sequence[Article], cache_dir: Pat
 
 # --- searching ------------------------------------------------------------------------------
 
-# Beside the statutes, written by scripts/import_statutes.py: laws we do not hold whose names end
-# with the name of one we do. "高等教育法第5条" is not 教育法第5条, nor is 高等教育法 a mention of it.
-NOT_HELD = "not_held.txt"
-
-
 def not_held_laws(statutes: Statutes) -> tuple[str, ...]:
-    """The names listed in NOT_HELD beside the statutes' files, longest first."""
-    names: set[str] = set()
-    for folder in {Path(law.path).parent for law in statutes.laws.values() if law.path}:
-        path = folder / NOT_HELD
-        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-        names.update(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-    return tuple(sorted(names, key=len, reverse=True))
+    """The statutes' laws not held (read and checked with them: knowledge.NOT_HELD_FILE), longest
+    first, so a longer name is blanked before one it ends with."""
+    return tuple(sorted(set(statutes.not_held), key=len, reverse=True))
 
 
 def without_names(text: str, names: Iterable[str]) -> str:
