@@ -56,6 +56,11 @@ def update_user(db, openid: str, now: float, **fields: Any) -> None:
             hold(db, openid, held, now, fields)
             return
         write_held(db, openid)          # inside a nested transaction: written at once, in order
+    upsert(db, openid, now, fields)
+
+
+def upsert(db, openid: str, now: float, fields: dict[str, Any]) -> None:
+    """The one statement that writes the row, whether or not changes to it are held."""
     columns = ", ".join(fields)
     marks = ", ".join("?" for _ in fields)
     sets = ", ".join(f"{k} = excluded.{k}" for k in fields)
@@ -131,11 +136,7 @@ def write_held(db, openid: str) -> None:
     if held is None or not held.fields:
         return
     fields, held.fields = held.fields, {}
-    held_rows(db).pop(openid)
-    try:
-        update_user(db, openid, held.now, **fields)
-    finally:
-        held_rows(db)[openid] = held
+    upsert(db, openid, held.now, fields)
 
 
 @lru_cache(maxsize=1)
