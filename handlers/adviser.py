@@ -61,7 +61,7 @@ def detail_text(ctx: Context, adviser: Adviser, match) -> str:
 
 
 def next_step(ticket: Ticket) -> str:
-    if ticket.status == tickets.S.DELIVERED:
+    if ticket.status in tickets.CLOSABLE:
         return f"答复已送到村民。事情办完了请发：结束 {ticket.id}"
     return f"答复请发：答复 {ticket.id} 您的答复；交司法所请发：转 {ticket.id}"
 

@@ -87,6 +87,9 @@ def sources_of(to_status: str) -> frozenset[Status]:
     return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
 
 
+CLOSABLE = tuple(s.value for s in sources_of(S.CLOSED))   # delivered: the answer reached the villager
+
+
 @dataclass
 class Ticket:
     id: int
@@ -488,10 +491,10 @@ def close_ticket(db, ticket_id: int, adviser: Adviser | None, now: float, actor:
     ticket = actionable_ticket(db, ticket_id, adviser) if adviser else get_ticket(db, ticket_id)
     if ticket is None:
         raise TicketError(f"没有找到咨询 #{ticket_id}。")
-    refusal = NOT_CLOSABLE.get(ticket.status, NOT_ANSWERED) if ticket.status != S.DELIVERED else None
-    if refusal or not transition(db, ticket_id, S.CLOSED, now, actor=actor, note="已办结",
-                                 expect=[S.DELIVERED], closed_at=now):
-        raise TicketError((refusal or NOT_CLOSABLE["closed"]).format(id=ticket_id))
+    if ticket.status not in CLOSABLE:
+        raise TicketError(NOT_CLOSABLE.get(ticket.status, NOT_ANSWERED).format(id=ticket_id))
+    if not transition(db, ticket_id, S.CLOSED, now, actor=actor, note="已办结", closed_at=now):
+        raise TicketError(NOT_CLOSABLE["closed"].format(id=ticket_id))   # closed meanwhile
     return get_ticket(db, ticket_id)
 
 

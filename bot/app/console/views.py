@@ -29,7 +29,7 @@ from bot.core.privacy import mask_openid, mask_text
 from bot.escalation.wechat_api import DEMO_ACCOUNT, WeChatClient, WeChatError, has_credentials
 from bot.reporting.stats import (TOWNSHIP_TZ, Period, consultation_row, consultation_rows, grouped,
                        legal_rows, local_time, parse_day, summarize)
-from bot.escalation.tickets import (ANSWERABLE, TicketError, Ticket, answer_ticket, can_act, close_ticket,
+from bot.escalation.tickets import (ANSWERABLE, CLOSABLE, TicketError, Ticket, answer_ticket, can_act, close_ticket,
                          get_ticket, list_tickets, reassign_ticket, ticket_events)
 
 blueprint = Blueprint("console", __name__, url_prefix="/console")
@@ -263,7 +263,7 @@ def ticket(ticket_id: int):
               for e in ticket_events(get_db(), ticket_id)]
     return render_template("console/ticket.html", ticket=found, articles=articles, events=events,
                            notifications=notifications(ticket_id, names),
-                           answerable=found.status in ANSWERABLE, closable=found.status == "delivered",
+                           answerable=found.status in ANSWERABLE, closable=found.status in CLOSABLE,
                            answering_as=auth.answering_adviser(get_db(), g.user),
                            reveal=reveals_contact(found))
 
