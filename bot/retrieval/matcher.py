@@ -29,7 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from rapidfuzz import fuzz
 
@@ -212,6 +212,11 @@ class Memo:
         self.values[key] = value
         self.held += size
         return value
+
+    def of(self, key: Any, make: Callable[..., Any], *args: Any) -> Any:
+        """The value kept under ``key``, or ``make(*args)``, kept."""
+        found = self.values.get(key, MISSING)
+        return self.put(key, make(*args)) if found is MISSING else found
 
 
 def is_cjk(chars: str) -> bool:
@@ -456,29 +461,25 @@ class Matcher:
     def _word_group(self, word: str) -> tuple[tuple[str, ...], ...]:
         """``Dictionaries.groups_of`` of one word (none or one group), memoized: it is a pure
         function of the word, and a question's words are mostly the same few thousand."""
-        found = self._memo.get(("group", word), MISSING)
-        return self._memo.put(("group", word), tuple(self.dictionaries.groups_of((word,)))) if found is MISSING else found
+        return self._memo.of(("group", word), lambda: tuple(self.dictionaries.groups_of((word,))))
 
     def _idea_of(self, group: tuple[str, ...]) -> Idea:
         """A group's idea: each word with its legal synonyms (memoized, see ``ideas_of``)."""
-        found = self._memo.get(("idea", group), MISSING)
-        return self._memo.put(("idea", group), idea_of(self.dictionaries, group)) if found is MISSING else found
+        return self._memo.of(("idea", group), idea_of, self.dictionaries, group)
 
     def _facts(self, idea: Idea) -> "IdeaFacts":
         """What the question's weighing needs to know of an idea apart from where it stands
         (memoized: it depends only on the knowledge base and the dictionaries)."""
-        facts = self._memo.get(("facts", idea))
-        if facts is None:
-            words = words_of([idea])
-            facts = self._memo.put(("facts", idea), IdeaFacts(
-                not words.isdisjoint(self.legal_words), any(w in self.idf for w in words), self.alternatives(idea)))
-        return facts
+        return self._memo.of(("facts", idea), self._find_facts, idea)
+
+    def _find_facts(self, idea: Idea) -> "IdeaFacts":
+        words = words_of([idea])
+        return IdeaFacts(not words.isdisjoint(self.legal_words), any(w in self.idf for w in words),
+                         self.alternatives(idea))
 
     def _idea_terms(self, idea: Idea, factor: float) -> dict[str, float]:
         """``entrymodel.idea_terms([idea], factor)``, memoized (callers only read the dict)."""
-        key = ("terms", idea, factor)
-        found = self._memo.get(key)
-        return self._memo.put(key, idea_terms([idea], factor)) if found is None else found
+        return self._memo.of(("terms", idea, factor), idea_terms, [idea], factor)
 
     def _factor(self, facts: "IdeaFacts") -> float:
         """A legal word counts in full; a word the knowledge base uses that is not a legal one
@@ -535,9 +536,7 @@ class Matcher:
     def _group_hits(self, group: Group, cap: float) -> dict[int, float]:
         """``_hits``, memoized (the same idea at the same weight brings the same entries the
         same weight in every question; callers only read the dict)."""
-        key = ("hits", group, cap)
-        found = self._memo.get(key)
-        return self._memo.put(key, self._hits(group, cap)) if found is None else found
+        return self._memo.of(("hits", group, cap), self._hits, group, cap)
 
     def _hits(self, group: Group, cap: float) -> dict[int, float]:
         """Entry number → the weight this idea brings it in the shortlist pass (alternatives held
