@@ -11,7 +11,7 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, ClassVar, Iterator
+from typing import Any, Callable, ClassVar, Iterator
 
 from bot.core import per_message
 from bot.core.store import fetch_one, reference_schema, write_queue, write_returning
@@ -25,11 +25,15 @@ def get_user(db, openid: str) -> dict[str, Any] | None:
     something is pending for every message). Inside a write transaction it is read afresh the
     first time (under the write lock: another worker may have changed it since) and then kept
     until the transaction ends, not beyond: a rollback must not leave a row that never was."""
-    def fetch() -> dict[str, Any] | None:
-        return fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
+    return kept_row(db, openid, lambda: fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid]))
+
+
+def kept_row(db, openid: str, find: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
+    """The row kept for ``db`` (in its transaction's memo while one is open), else ``find()``'s,
+    kept: ``get_user`` and ``keep`` share the one place that names where a row is kept."""
     if db.conn.in_transaction:
-        return per_message.once_in_transaction(db.conn, ("user", openid), fetch)
-    return per_message.once((id(db), "user", openid), fetch)
+        return per_message.once_in_transaction(db.conn, ("user", openid), find)
+    return per_message.once((id(db), "user", openid), find)
 
 
 def forget(db, openid: str) -> None:
@@ -40,10 +44,7 @@ def forget(db, openid: str) -> None:
 
 def keep(db, openid: str, row: dict[str, Any] | None) -> None:
     """The row as this connection just wrote it: the next ``get_user`` through it needs no read."""
-    if db.conn.in_transaction:
-        per_message.once_in_transaction(db.conn, ("user", openid), lambda: row)
-    else:
-        per_message.once((id(db), "user", openid), lambda: row)
+    kept_row(db, openid, lambda: row)
 
 
 def update_user(db, openid: str, now: float, **fields: Any) -> None:
