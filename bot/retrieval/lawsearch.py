@@ -745,7 +745,7 @@ class LawIndex:
         return scores, evidence
 
     def cited(self, reading: Reading) -> int | None:
-        return self.position.get(parse_citation(without_names(reading.raw, self.not_held), self.statutes.laws))
+        return self.position.get(parse_citation(reading.raw, self.statutes.laws, not_held=self.not_held))
 
     def coverage(self, heads: Sequence[str], ids: np.ndarray) -> np.ndarray:
         """How much of the question's own words (weighted by rarity) each article holds in any
