@@ -570,15 +570,11 @@ class Matcher:
             found = query.nearest[number] = (in_bag, *closest(query, item, in_bag))
         return found
 
-    def features(self, query: Query, item: Indexed, model: float = 0.0, number: int | None = None) -> Features:
-        """The entry's ``Features`` for this question (see bot/retrieval/decision.py for what each means);
-        ``model`` is the entry model's probability for it among the candidates; ``number`` is its
-        place among the entries, when known (its closest phrasing may already be on the query)."""
-        if number is None:
-            in_bag = query.words & item.bag
-            closeness, phrasing = closest(query, item, in_bag)
-        else:
-            in_bag, closeness, phrasing = self.nearest(query, number)
+    def features(self, query: Query, number: int, model: float = 0.0) -> Features:
+        """Entry ``number``'s ``Features`` for this question (see bot/retrieval/decision.py for what
+        each means); ``model`` is the entry model's probability for it among the candidates."""
+        item = self.entries[number]
+        in_bag, closeness, phrasing = self.nearest(query, number)   # may be on the query already
         shared, central, keywords, answer, anchors = overlap(query, item, in_bag)
         shape = fuzz.ratio(query.core, phrasing.text) / 100
         found = query.pair_set & item.bigrams   # set & set walks the smaller one
@@ -593,7 +589,7 @@ class Matcher:
         """The shortlisted entries with their features, in shortlist order."""
         numbers = self.shortlist(query)
         shares = self.model.probabilities(query.terms, numbers)
-        return [candidate(self.entries[n].entry, self.features(query, self.entries[n], share, n))
+        return [candidate(self.entries[n].entry, self.features(query, n, share))
                 for n, share in zip(numbers, shares)]
 
     # --- deciding ---------------------------------------------------------------------------
