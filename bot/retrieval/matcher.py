@@ -94,7 +94,8 @@ class Query:
 
     What every candidate's features read (the total weight, the words, which idea each word
     stands for, the character pairs' weights) is worked out once when the query is made; a
-    dozen candidates read it, and a lazily computed attribute costs a lock on every read."""
+    dozen candidates read it, and a cached_property takes a lock (one for all queries, in
+    Python 3.11) the first time each query reads it."""
 
     normalized: str
     groups: tuple[Group, ...]
