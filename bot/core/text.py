@@ -197,8 +197,9 @@ class Dictionaries:
         path = self.directory / "synonyms.toml"
         self.synonyms: dict[str, tuple[str, ...]] = validate_synonyms(read_dictionary(path), path.name)
         self.phrases = phrases_by_first_char(self.synonyms)
-        # The matcher reads the same cut twice for one question (its words, and which characters
-        # stand alone); the small cache makes that one segmentation.
+        # The law search reads the same cut twice for one question (its terms, and its head
+        # words: bot/retrieval/lawsearch.py ``read``); the small cache makes that one segmentation.
+        # (The matcher reads ``quick_cut``, which has its own.)
         self.cut = lru_cache(maxsize=64)(self._cut)
 
     def __repr__(self) -> str:
