@@ -222,6 +222,14 @@ def active_case_of(db, openid: str) -> Case | None:
     return found[0] if found else None
 
 
+def has_active_case(db, openid: str) -> bool:
+    """Whether a case of this villager's is still being mediated: one indexed read on the request
+    path (the offer under an answer), not the case list with sqlite-utils' savepoint."""
+    marks = ", ".join("?" for _ in ACTIVE)
+    return fetch_one(db, f"SELECT 1 AS found FROM mediation_cases WHERE openid = ? AND status IN ({marks})"
+                         " LIMIT 1", [openid, *map(str, ACTIVE)]) is not None
+
+
 # ---- writing ---------------------------------------------------------------------------------
 
 def log_event(db, case_id: int, kind: EventKind, now: float, actor: str, via: str, note: str = "",

@@ -46,14 +46,6 @@ def rules_for(config: Any) -> DisputeRules:
     return kept[1]
 
 
-def mediating(db, openid: str) -> bool:
-    """Whether a case of this villager's is still being mediated (an offer would repeat it): one
-    indexed read, not the case list with its savepoint."""
-    marks = ", ".join("?" for _ in mediation.ACTIVE)
-    return fetch_one(db, f"SELECT 1 AS found FROM mediation_cases WHERE openid = ? AND status IN ({marks})"
-                         " LIMIT 1", [openid, *map(str, mediation.ACTIVE)]) is not None
-
-
 def dispute_name(kind: Kind) -> str:
     return "纠纷" if kind == Kind.OTHER else f"{kind_label(kind).removesuffix('纠纷')}纠纷"
 
@@ -76,7 +68,7 @@ def offer(ctx: Context, incoming: Incoming, consultation: Consultation | None) -
     """Keep the offer for this villager and return its paragraph; None when there is nothing to
     offer (no dispute, or a case of theirs is already being mediated)."""
     kind = dispute_kind(ctx, consultation)
-    if kind is None or mediating(ctx.db, incoming.openid):
+    if kind is None or mediation.has_active_case(ctx.db, incoming.openid):
         return None
     hours = ctx.config.mediation.offer_hours
     write(ctx.db, "INSERT INTO mediation_offers (openid, kind, question, message_id, ticket_id, offered_at,"
