@@ -83,7 +83,8 @@
         bubble("bot", item.querySelector("Title").textContent + "\n" + item.querySelector("Description").textContent);
       });
     } else {
-      bubble("system", "（收到一条 " + type.textContent + " 类型的回复）");
+      var kinds = { image: "图片", voice: "语音", video: "视频", music: "音乐", transfer_customer_service: "转人工客服" };
+      bubble("system", "（收到一条" + (kinds[type.textContent] || "其他") + "消息，模拟器显示不了）");
     }
   }
 
