@@ -14,10 +14,13 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from bot.core.config import PROJECT_ROOT, Config, shipped_knowledge_dir
 from bot.core.text import utf8_len
+
+if TYPE_CHECKING:
+    from bot.kb.glosses import Gloss
 
 CATEGORIES = ("婚姻家庭", "继承", "土地与宅基地", "相邻关系", "借贷", "劳动", "侵权", "消费与合同",
               "纠纷解决与法律服务", "公共安全", "便民服务", "交通", "社会保障", "村务", "医疗")
@@ -144,22 +147,25 @@ class Statutes:
     """Every article we hold, looked up by canonical citation (民法典第1079条).
 
     ``not_held``: laws we do not hold whose names end with a held law's name (NOT_HELD_FILE), so
-    that 高等教育法第5条 is read as what it is, not as 教育法第5条.
+    that 高等教育法第5条 is read as what it is, not as 教育法第5条. ``glosses``: everyday questions
+    written for single articles (bot/kb/glosses.py), for law search only; kept apart from the FAQ
+    entries' ``links`` so nothing takes a gloss for an entry.
     """
 
     def __init__(self, laws: Iterable[Law], articles: Iterable[Article],
-                 links: Iterable[FaqLink] = (), not_held: Iterable[str] = ()):
+                 links: Iterable[FaqLink] = (), not_held: Iterable[str] = (), glosses: Iterable[Gloss] = ()):
         self.laws: dict[str, Law] = {law.law: law for law in laws}
         self.articles: list[Article] = list(articles)
         self.links: tuple[FaqLink, ...] = tuple(links)
         self.not_held: tuple[str, ...] = tuple(not_held)
+        self.glosses: tuple[Gloss, ...] = tuple(glosses)
         self._by_citation = {a.citation: a for a in self.articles}
 
-    def with_links(self, entries: Iterable["FaqEntry"]) -> "Statutes":
-        """The same articles, linked to the FAQ entries that cite them."""
+    def with_links(self, entries: Iterable["FaqEntry"], glosses: Iterable[Gloss] = ()) -> "Statutes":
+        """The same articles, linked to the FAQ entries that cite them (and glossed)."""
         links = [FaqLink(e.id, e.citations, e.quoted, (*e.questions, *e.keywords))
                  for e in entries if e.citations]
-        return Statutes(self.laws.values(), self.articles, links, self.not_held)
+        return Statutes(self.laws.values(), self.articles, links, self.not_held, glosses)
 
     def get(self, citation: str) -> Article | None:
         """The article for a canonical citation, or for any spelling parse_citation accepts."""
@@ -681,9 +687,12 @@ def read_knowledge(config: Config, directory: str | Path | None = None,
         errors += file_errors
     in_files = {e.id for e in entries}
     entries += [e for e in extra if e.id not in in_files]
-    statutes = load_statutes(str(base / "statutes")).with_links(entries)
+    from bot.kb.glosses import GLOSS_DIR, read_glosses   # it reads Statutes: imported here, not on top
+    held = load_statutes(str(base / "statutes"))
+    glosses, gloss_errors = read_glosses(base / GLOSS_DIR, held, base)
+    statutes = held.with_links(entries, glosses)
     kb = KnowledgeBase(entries, statutes, read_scope(base), base)
-    errors += duplicate_id_errors(entries)
+    errors += duplicate_id_errors(entries) + gloss_errors
     for entry in entries:
         problems = entry_check(entry, kb, config)
         errors += problems
