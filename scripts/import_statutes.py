@@ -127,8 +127,18 @@ def raw_articles(db: sqlite3.Connection, law_id: str) -> list[dict]:
         seen.add(key)
         out.append({"number": r["article_no_arabic"], "suffix": key[1], "label": r["article_no"],
                     "chapter": r["chapter"] or "", "section": r["section"] or "",
-                    "text": r["article_text"].strip()})
+                    "text": without_trailing_headings(r["article_text"])})
     return out
+
+
+def without_trailing_headings(text: str) -> str:
+    """The article's text without the headings of the next part that the source glued to its end
+    (民法典第594条 ends "第二分编 典型合同"): they are not the article's words, and quoting or
+    searching them would mislead."""
+    lines = text.strip().split("\n")
+    while len(lines) > 1 and HEADING_LINE.match(lines[-1].strip()):
+        lines.pop()
+    return "\n".join(lines).strip()
 
 
 def deleted_articles(db: sqlite3.Connection, law_id: str) -> list[str]:

@@ -277,3 +277,18 @@ def test_import_refuses_an_amendment_nobody_reviewed(tmp_path):
                    "VALUES ('x13', '中华人民共和国刑法修正案（十三）', '修正案', '2026-06-01', '2026-09-01', '现行有效')")
     with pytest.raises(SystemExit, match="not yet reviewed"):
         main(str(copy), str(tmp_path / "out"))
+
+
+def test_headings_the_source_glued_to_an_article_end_are_dropped():
+    from scripts.import_statutes import without_trailing_headings
+    assert without_trailing_headings("二十年的，人民法院不予保护。\n第二分编 典型合同") == "二十年的，人民法院不予保护。"
+    assert without_trailing_headings("不得牟取利益。\n第二编 污染防治\n第一分编 通则") == "不得牟取利益。"
+    assert without_trailing_headings("应当承担侵权责任。\n附 则") == "应当承担侵权责任。"
+    assert without_trailing_headings("有下列情形之一的：\n（一）甲；\n（二）乙。") == "有下列情形之一的：\n（一）甲；\n（二）乙。"
+
+
+@pytest.mark.parametrize("path", LAW_FILES, ids=lambda p: p.stem)
+def test_no_held_article_ends_with_the_next_parts_heading(path):
+    heading = re.compile(r"^(第[零〇一二两三四五六七八九十百千]+(编|分编|章|节)|附\s*则)")
+    glued = [a["label"] for a in read(path)["articles"] if heading.match(a["text"].split("\n")[-1].strip())]
+    assert glued == []
