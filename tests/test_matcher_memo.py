@@ -214,15 +214,16 @@ def test_the_entry_models_probabilities_are_exactly_the_whole_array_sum():
                 assert matcher.model.probabilities(query.terms, candidates) == expected
 
 
-def test_the_entry_models_word_tables_are_bounded(monkeypatch):
-    from bot.retrieval import entrymodel
-    monkeypatch.setattr(entrymodel, "SPEAKS_FOR_KEPT", 5)
+def test_the_entry_models_keys_are_ascending_and_name_each_parameters_word_and_entry():
+    """``probabilities`` finds a (word, entry) weight by a sorted search of ``keys``."""
+    import numpy as np
     model = small_matcher().model
+    keys = model.keys
+    assert len(keys) == len(model.weights) and np.all(np.diff(keys) > 0)
     for number in range(min(40, len(model.vocab))):
-        table = model.speaks_for(number)
         start, end = int(model.ptr[number]), int(model.ptr[number + 1])
-        assert table == dict(zip(model.entries[start:end].tolist(), model.weights[start:end].tolist()))
-        assert len(model._speaks_for) <= 5
+        assert (keys[start:end] // len(model.bias) == number).all()
+        assert (keys[start:end] % len(model.bias) == model.entries[start:end]).all()
 
 
 def test_a_clauses_phrases_read_from_the_whole_question_are_its_own():

@@ -33,7 +33,7 @@ import heapq
 import io
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
@@ -55,7 +55,6 @@ L2 = 3e-4                 # weight decay: keeps one rare word from deciding alon
 FOLDS = 3                 # for the temperature: each fold of the phrasings predicted by a model without it
 HELD_OUT_RIVALS = 12      # the held-out phrasings' softmax runs over this many neighbours (the shortlist's size)
 TEMPERATURES = tuple(round(0.1 * n, 1) for n in range(2, 31))   # 0.2 … 3.0
-SPEAKS_FOR_KEPT = 8192    # words whose (entry → weight) tables a model keeps at once
 CHUNK = 1_000_000         # (text, word, entry) combinations joined at a time while compiling
 
 Terms = tuple[tuple[str, float], ...]
@@ -283,57 +282,49 @@ class EntryModel:
     bias: np.ndarray
     temperature: float
     held_out_right: float = math.nan    # share of held-out phrasings whose own entry came first
-    _speaks_for: dict[int, dict[int, float]] = field(default_factory=dict, repr=False, compare=False)
 
     def probabilities(self, terms: Iterable[tuple[str, float]], candidates: Sequence[int]) -> list[float]:
         """Each candidate entry's probability that the text with these terms is about it, the
         softmax running over the candidates only.
 
-        A dozen candidates and a few dozen words: each candidate's logit is summed in plain
-        Python from each word's (entry → weight) table, word after word, which adds the same
-        products in the same order as numpy's ``bincount`` over the whole parameter array did,
-        without its per-call cost."""
-        if not candidates:
+        The (term × candidate) weights are looked up at once in ``keys`` (one sorted search for
+        a few dozen words and a dozen candidates) instead of word after word in Python. Each
+        logit is then summed down its column: numpy adds the rows of an axis-0 sum one after
+        the other, so the products are added in the terms' order, as the whole-array
+        ``bincount`` adds them (tests/test_matcher_memo.py pins the equality); a missing weight
+        adds an exact 0.0."""
+        if not len(candidates):
             return []
-        sums = [0.0] * len(candidates)
-        slots = {entry: slot for slot, entry in enumerate(candidates)}
-        few = len(slots) if len(slots) == len(candidates) else 0   # (a candidate twice: walk the candidates)
-        for word, value in terms:
-            number = self.vocab.get(word)
-            if number is None:
-                continue
-            table = self.speaks_for(number)
-            if len(table) < few:              # most words speak for a handful of entries
-                for entry, weight in table.items():
-                    slot = slots.get(entry)
-                    if slot is not None:
-                        sums[slot] += value * weight
-                continue
-            for slot, entry in enumerate(candidates):
-                weight = table.get(entry)
-                if weight is not None:
-                    sums[slot] += value * weight
-        bias = self.bias_values
-        z = np.array([bias[entry] + total for entry, total in zip(candidates, sums)])
+        entries = np.asarray(candidates, dtype=np.int64)
+        z = self.bias[entries].astype(np.float64)
+        numbers, values = self.known_terms(terms)
+        if numbers:
+            wanted = np.array(numbers, dtype=np.int64)[:, None] * len(self.bias) + entries[None, :]
+            place = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+            found = np.where(self.keys[place] == wanted, self.weights[place].astype(np.float64), 0.0)
+            z += (found * np.array(values)[:, None]).sum(axis=0)
         z = (z - z.max()) / self.temperature
         e = np.exp(z)
         return (e / e.sum()).tolist()
 
-    @cached_property
-    def bias_values(self) -> list[float]:
-        return self.bias.astype(np.float64).tolist()
+    def known_terms(self, terms: Iterable[tuple[str, float]]) -> tuple[list[int], list[float]]:
+        """The word numbers and values of the terms the model has weights for, in their order."""
+        numbers, values, vocab = [], [], self.vocab
+        for word, value in terms:
+            number = vocab.get(word)
+            if number is not None:
+                numbers.append(number)
+                values.append(value)
+        return numbers, values
 
-    def speaks_for(self, number: int) -> dict[int, float]:
-        """Entry → weight for word ``number`` (memoized; the memo is emptied when it holds
-        SPEAKS_FOR_KEPT words, so it stays a few MB at most)."""
-        table = self._speaks_for.get(number)
-        if table is None:
-            if len(self._speaks_for) >= SPEAKS_FOR_KEPT:
-                self._speaks_for.clear()
-            start, end = int(self.ptr[number]), int(self.ptr[number + 1])
-            table = self._speaks_for[number] = dict(zip(self.entries[start:end].tolist(),
-                                                        self.weights[start:end].tolist()))
-        return table
+    @cached_property
+    def keys(self) -> np.ndarray:
+        """Per parameter: its word's number × the number of entries + its entry. Ascending, since
+        the parameters are laid out by word, then by entry (``compile_samples``'s ``np.unique``):
+        8 bytes a parameter (0.7 MB today, 8 MB at ten times the entries)."""
+        counts = np.diff(self.ptr).astype(np.int64)
+        words = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        return words * len(self.bias) + self.entries.astype(np.int64)
 
 
 def compiled_for(samples: Sequence[Sample], n_entries: int, postings: dict[str, frozenset[int]],
