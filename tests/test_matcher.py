@@ -109,6 +109,20 @@ def test_as_json_has_exactly_the_designed_keys(matcher):
     assert set(shape["candidates"][0]) == {"faq_id", "question", "citations", "score", "features"}
 
 
+def test_features_as_json_rounds_every_share_and_keeps_every_count(matcher):
+    """``Features.as_json`` is spelled out field by field: the same names, in the same order,
+    as the named tuple's fields, shares to three decimals and counts (anchors, role,
+    counterpart) as whole numbers."""
+    from bot.retrieval.decision import Features
+    features = Features(0.12345, 0.5, 1 / 3, 2 / 3, 0.0, 0.0004, 0.9996, 7.25, 2, -1, 0.66666, 1)
+    generic = {name: round(value, 3) if isinstance(value, float) else value
+               for name, value in zip(Features._fields, features)}
+    assert list(features.as_json().items()) == list(generic.items())
+    for decision in (matcher.decide(q) for q in ("彩礼能要回来吗", "邻居的狗咬了我家娃", "老板拖了三个月工钱不给")):
+        for shown in decision.candidates:
+            assert list(shown.features) == list(Features._fields)
+
+
 def test_an_overlong_message_is_cut_before_matching(matcher):
     decision = matcher.decide("彩礼能要回来吗" + "啊" * 10_000)
     assert len(decision.question) == matcher.settings.max_question_chars

@@ -36,8 +36,14 @@ class Features(NamedTuple):
     counterpart: int = 0  # +1 the entry's texts name a party the question names, -1 none of them, 0 it names none
 
     def as_json(self) -> dict[str, Any]:
-        return {name: round(value, 3) if isinstance(value, float) else value
-                for name, value in zip(self._fields, self)}
+        """The features as ``ask --json`` and the consultation record show them: shares to three
+        decimals, counts as they are. Spelled out field by field (each candidate shown makes one,
+        and a test checks the names against ``_fields``) rather than asking each value its type."""
+        return {"coverage": round(self.coverage, 3), "focus": round(self.focus, 3),
+                "closeness": round(self.closeness, 3), "shape": round(self.shape, 3),
+                "keywords": round(self.keywords, 3), "answer": round(self.answer, 3),
+                "chars": round(self.chars, 3), "shared": round(self.shared, 3), "anchors": self.anchors,
+                "role": self.role, "model": round(self.model, 3), "counterpart": self.counterpart}
 
 
 class Candidate(NamedTuple):
