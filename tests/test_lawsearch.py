@@ -493,8 +493,12 @@ def test_a_ticket_opened_by_zhuanrengong_alone_shows_no_articles(tmp_path):
 
 
 def test_a_ticket_opened_with_a_story_shows_articles_of_the_storys_law(tmp_path):
+    """The labour laws first; beside them only 拒不支付劳动报酬罪 (刑法第276条之一), the same matter's
+    criminal side, which glossing 刑法 brought in reach of everyday words."""
     suggested = ticket_suggestions(tmp_path, "老板拖欠我三个月工资，一直不给，我想找人帮忙")
-    assert suggested and all(c.startswith(("劳动合同法", "劳动法", "劳动争议调解仲裁法")) for c in suggested)
+    labour = ("劳动合同法", "劳动法", "劳动争议调解仲裁法")
+    assert suggested and suggested[0].startswith(labour)
+    assert all(c.startswith(labour) or c == "刑法第276条之一" for c in suggested)
 
 
 # --- the command line -------------------------------------------------------------------------

@@ -6,7 +6,8 @@ several kinds of evidence, added up:
 
 - BM25 over each article's fields (its text; its law's title with the chapter and section; the
   phrasings of every FAQ entry that cites it: the vetted entries are a hand-made map from how
-  people ask to which article answers), each field saturating on its own;
+  people ask to which article answers; its gloss, knowledge/glosses/: everyday questions written
+  for articles no entry cites), each field saturating on its own;
 - the same over character pairs (欠款 and 拖欠款项 share 欠款; a typo spoils one pair, not the
   whole word; legal terms jieba does not know still meet);
 - law-level and chapter-level evidence: the question scored against each law and each chapter
@@ -66,6 +67,7 @@ class Weights:
     text: float = 1.0             # field weights
     header: float = 0.3
     faq: float = 1.0
+    gloss: float = 1.0            # the glosses' everyday questions (bot/kb/glosses.py)
     pairs: float = 1.3            # character pairs, next to jieba's words (weight 1)
     synonym: float = 1.0          # a legal word added for a colloquial one (欠钱 → 借款)
     law_term: float = 0.4         # the law's word for an everyday one (快递公司 → 承运人)
@@ -224,7 +226,7 @@ def write_seed(statutes: Statutes, words: text.Dictionaries, directory: Path = S
     changes daily and is quick to segment) and remove seeds of earlier keys."""
     path = seed_path(words, directory)
     segmenter = Segmenter(words, None, path)
-    body, header, _ = article_fields(statutes, searchable(statutes))
+    body, header, *_ = article_fields(statutes, searchable(statutes))
     segmenter.terms(body + header)
     found = {key: segmenter.known[key] for key in sorted(segmenter.used)}
     directory.mkdir(parents=True, exist_ok=True)
@@ -393,29 +395,35 @@ def faq_phrasings(statutes: Statutes) -> dict[str, list[str]]:
     return out
 
 
-def article_fields(statutes: Statutes, articles: Sequence[Article]) -> tuple[list[str], list[str], list[str]]:
-    """The three fields of each article: text; law title + chapter + section; FAQ phrasings."""
-    faq = faq_phrasings(statutes)
+def gloss_asks(statutes: Statutes) -> dict[str, tuple[str, ...]]:
+    """Citation → the everyday questions its gloss holds (knowledge/glosses/)."""
+    return {gloss.citation: gloss.asks for gloss in statutes.glosses}
+
+
+def article_fields(statutes: Statutes, articles: Sequence[Article]) -> list[list[str]]:
+    """The four fields of each article: text; law title + chapter + section; FAQ phrasings;
+    gloss questions."""
+    faq, asks = faq_phrasings(statutes), gloss_asks(statutes)
     headers = [" ".join((statutes.law_of(a).title, a.chapter, a.section)) for a in articles]
-    return ([a.text for a in articles], headers, [" ".join(faq.get(a.citation, ())) for a in articles])
+    return [[a.text for a in articles], headers, [" ".join(faq.get(a.citation, ())) for a in articles],
+            [" ".join(asks.get(a.citation, ())) for a in articles]]
 
 
 def build(statutes: Statutes, articles: Sequence[Article], weights: Weights, segmenter: Segmenter) -> Built:
     """Segment every field and compute the postings (seconds: hence the caches)."""
-    body, header, faq = article_fields(statutes, articles)
-    (bw, bp), (hw, hp), (fw, fp) = segmenter.terms(body), segmenter.terms(header), segmenter.terms(faq)
+    fields = [segmenter.terms(field) for field in article_fields(statutes, articles)]
     segmenter.save()
     law_of, laws = group_numbers([a.law for a in articles])
     chapter_of, chapters = group_numbers([(a.law, a.chapter, a.section) for a in articles])
     vocab: dict[str, int] = {}
-    words = [encode(f, vocab) for f in (bw, hw, fw)]
-    pairs = [encode(f, vocab) for f in (bp, hp, fp)]
+    words = [encode(w, vocab) for w, _ in fields]
+    pairs = [encode(p, vocab) for _, p in fields]
     terms, k1 = len(vocab), weights.k1
 
     def article_level(fields: list[Field]) -> Postings:
-        body_f, header_f, faq_f = fields
+        body_f, header_f, faq_f, gloss_f = fields
         return build_postings([(body_f, weights.text, weights.b), (header_f, weights.header, weights.b_header),
-                               (faq_f, weights.faq, weights.b)], terms, k1)
+                               (faq_f, weights.faq, weights.b), (gloss_f, weights.gloss, weights.b)], terms, k1)
 
     def group_level(fields: list[Field], group_of: np.ndarray, count: int) -> Postings:
         return build_postings([(f.pooled(group_of, count), 1.0, 0.5) for f in fields], terms, k1)
@@ -529,6 +537,8 @@ def cache_key(statutes: Statutes, words: text.Dictionaries, articles: Sequence[A
         digest.update(f"{a.citation}\0{title}\0{a.chapter}\0{a.section}\0{a.text}\0".encode())
     for link in statutes.links:
         digest.update(("\0".join((*link.citations, "|", *link.phrasings)) + "\1").encode())
+    for gloss in statutes.glosses:
+        digest.update(("\0".join((gloss.citation, "|", *gloss.asks)) + "\2").encode())
     return digest.hexdigest()[:24]
 
 
