@@ -15,7 +15,11 @@ dev set the whole `legalbot law search --json` batch with process start. Also th
 time (cold, from the segmentation cache, from the index cache).
 
     .venv/bin/python bench/lawsearch_eval.py [--k 5] [--misses] [--calibrate] [--fit] [--chapters]
-                                             [--before REV] [FILE ...]
+                                             [--before REV] [--glosses with|without|both] [FILE ...]
+
+`--glosses without` searches without knowledge/glosses (the index as it was before them), `both`
+measures the dev questions each way in one run (same statutes, FAQ, dictionaries); the dev figures
+are also split by whether a gold article is 民法典's.
 
 `--fit` fits the second stage's weights (lawsearch.RERANK) on half A of the dev questions by a
 listwise softmax over each question's candidates, and again on half B, and prints both sets with
@@ -101,6 +105,18 @@ def subsets(items: list[dict], before: str | None) -> dict[str, list[dict]]:
     return {"all": items, f"gold law shipped at {before}": held, f"gold law new since {before}": new}
 
 
+def without_glosses(statutes: Statutes) -> Statutes:
+    """The same statutes and FAQ links, no glosses: what law search had before them."""
+    return Statutes(statutes.laws.values(), statutes.articles, statutes.links, statutes.not_held)
+
+
+def by_law_group(items: list[dict]) -> dict[str, list[dict]]:
+    """The items whose gold articles include 民法典's, and the others (民法典 is about 69 % of them)."""
+    civil = [i for i in items if any(a.startswith("民法典第") for a in i["articles"])]
+    chosen = {id(i) for i in civil}
+    return {"gold in 民法典": civil, "gold in other laws": [i for i in items if id(i) not in chosen]}
+
+
 def half(question: str) -> str:
     return "AB"[int(hashlib.md5(question.encode()).hexdigest(), 16) % 2]
 
@@ -113,7 +129,8 @@ BUILDS = (("cold", False, "*"),                     # no seed for the current di
 
 
 def build_times(statutes: Statutes) -> tuple[LawIndex, dict[str, float]]:
-    """The index built each way of BUILDS, in that order, in a new cache directory."""
+    """The index built each way of BUILDS, in that order, in a new cache directory (the cache
+    directory of the run's other builds is $LEGALBOT_CACHE's, as the CLI's)."""
     cache = Path(tempfile.mkdtemp(prefix="lawbench-"))
     times = {}
     try:
@@ -270,9 +287,13 @@ def main() -> None:
     parser.add_argument("--chapters", action="store_true", help="where the gold chapter ranks among all chapters")
     parser.add_argument("--fit", action="store_true", help="fit the second stage's weights on each half, score the other")
     parser.add_argument("--before", metavar="REV", help="also score apart the questions whose gold law was shipped at REV")
+    parser.add_argument("--glosses", choices=("with", "without", "both"), default="with",
+                        help="search with knowledge/glosses, without them, or the dev questions both ways")
     args = parser.parse_args()
     files = args.files or [OWN_FILE, ADDED_LAWS_FILE, DEV_FILE]
-    statutes = load_knowledge(load_config(), strict=False).statutes
+    glossed = load_knowledge(load_config(), strict=False).statutes
+    statutes = without_glosses(glossed) if args.glosses == "without" else glossed
+    print(f"glosses: {len(statutes.glosses)} articles, {sum(len(g.asks) for g in statutes.glosses)} questions")
     index, times = build_times(statutes)
     index.search("预热")  # the first query loads jieba's dictionary; not a query's cost
     gc.collect()
@@ -287,9 +308,14 @@ def main() -> None:
             continue
         own = path.resolve() in (OWN_FILE, ADDED_LAWS_FILE)
         items = read_questions(path) if own else shipped_only(read_questions(path))
+        if not own and args.glosses == "both":
+            bare = LawIndex(without_glosses(statutes))
+            report(f"{path.name} WITHOUT glosses", items, measure(bare, items, args.k), args.k, False)
+            for name, rows in by_law_group(items).items():
+                report(f"{path.name} WITHOUT glosses, {name}", rows, measure(bare, rows, args.k), args.k, False)
         results = measure(index, items, args.k)
         report(path.name, items, results, args.k, args.misses or own)
-        groups = {"all": items} if own else subsets(items, args.before)
+        groups = {"all": items} if own else {**subsets(items, args.before), **by_law_group(items)}
         for name, rows in list(groups.items())[1:]:
             chosen = {id(i) for i in rows}
             report(f"{path.name}, {name}", rows, [r for i, r in zip(items, results) if id(i) in chosen], args.k, False)
