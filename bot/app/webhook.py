@@ -14,6 +14,7 @@ WeChat's rules (https://developers.weixin.qq.com/doc/offiaccount/Basic_Informati
 """
 from __future__ import annotations
 
+import _signal  # signal.signal's C function: see read_within
 import dataclasses
 import logging
 import signal
@@ -134,20 +135,28 @@ def read_within(stream, size: int, seconds: float) -> bytes:
     An interval timer interrupts the blocked read. Signals reach only the main thread, which is
     where gunicorn's sync workers serve; elsewhere (Flask's threaded development server) the
     read is not capped.
+
+    The handler is set and put back through ``_signal``, the C module ``signal.signal`` wraps:
+    the wrapper turns both handlers into enums and back (one of them by a ValueError caught),
+    which cost three times the two calls themselves on every message. The previous handler is
+    restored as it was given, number or function.
     """
     if threading.current_thread() is not threading.main_thread():
         return stream.read(size)
-    previous = signal.signal(signal.SIGALRM, body_too_slow)
+    previous = _signal.signal(SIGALRM, body_too_slow)
     _reading.active = True
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    _signal.setitimer(ITIMER_REAL, seconds)
     try:
         return stream.read(size)
     except BodyTooSlow:
         raise Refused(408, "request body too slow") from None
     finally:
         _reading.active = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _signal.setitimer(ITIMER_REAL, 0)
+        _signal.signal(SIGALRM, previous)
+
+
+SIGALRM, ITIMER_REAL = int(signal.SIGALRM), signal.ITIMER_REAL
 
 
 def body_too_slow(_signum, _frame) -> None:
