@@ -1,16 +1,19 @@
 """The matcher's memos and shortcuts give exactly what the plain computation gives.
 
-The matcher keeps per-word and per-idea results (bot.retrieval.matcher.Memo) and skips the
-shortlist's tie-break when the tied entries fall under its floor anyway. None of that may change
-a feature or a decision: each test here compares the fast path with the plain one (the
-features' arrays are compared with their loop definitions in tests/test_matcher_arrays.py).
+The matcher keeps per-word and per-idea results (bot.retrieval.matcher.Memo), sums a phrasing's
+overlap without a dictionary when no idea is found twice, and skips the shortlist's tie-break
+when the tied entries fall under its floor anyway. None of that may change a feature or a
+decision: each test here compares the fast path with the plain one.
 """
 from __future__ import annotations
+
+import pytest
 
 from bot.core.config import MatcherSettings
 from bot.kb.knowledge import KnowledgeBase
 from bot.retrieval.entrymodel import idea_terms
-from bot.retrieval.matcher import SHORTLIST, Matcher, Memo, idea_of, words_of
+from bot.retrieval.matcher import (SHORTLIST, Matcher, Memo, best_overlaps, closest, idea_of, summed_overlaps,
+                                   words_of)
 from tests.matcher_support import small_kb, small_matcher
 from tests.test_matcher import entry
 
@@ -24,6 +27,21 @@ def reading(matcher: Matcher, question: str) -> tuple:
     """Everything a query holds that the features read."""
     q = matcher.query(question)
     return q.normalized, q.groups, q.weights, q.legal, q.core, q.reading, q.pairs, q.terms, q.slots
+
+
+def plain_closest(query, item) -> tuple[float, int]:
+    """Dice by its definition: each phrasing, each of the question's ideas at its heaviest
+    alternative among the phrasing's words (no postings, no shortcuts)."""
+    top, top_index = 0.0, 0
+    for index, phrasing in enumerate(item.phrasings):
+        best: dict[int, float] = {}
+        for word in phrasing.words & query.words:
+            for number, weight in query.slots[word]:
+                best[number] = max(best.get(number, 0.0), weight)
+        dice = 2 * sum(best.values()) / (query.total + phrasing.weight)
+        if dice > top + 1e-12:
+            top, top_index = dice, index
+    return top, top_index
 
 
 def test_a_question_read_twice_reads_the_same_as_in_a_fresh_matcher():
@@ -62,6 +80,25 @@ def test_memoized_words_ideas_terms_and_hits_equal_the_plain_functions():
             for limit in (cap, float("inf")):
                 assert matcher._group_hits(group, limit) == matcher._hits(group, limit)
                 assert matcher._group_hits(group, limit) is matcher._group_hits(group, limit)
+
+
+def test_the_closest_phrasing_is_the_one_dice_by_its_definition_picks():
+    matcher = small_matcher()
+    for question in QUESTIONS:
+        query = matcher.query(question)
+        for item in matcher.entries:
+            closeness, phrasing = closest(query, item, query.words & item.bag)
+            expected, index = plain_closest(query, item)
+            assert closeness == pytest.approx(expected, rel=1e-12, abs=1e-15)
+            if expected > 0:
+                assert phrasing is item.phrasings[index]
+
+
+def test_summing_as_the_words_come_equals_the_best_per_idea_when_no_idea_repeats():
+    held = [((0, 2), ((0, 1.5),)), ((2, 3), ((1, 0.25), (2, 0.7))), ((1,), ((3, 2.0),))]
+    assert summed_overlaps(held) == {i: sum(best.values()) for i, best in best_overlaps(held).items()}
+    twice = held + [((2,), ((0, 3.0),))]            # idea 0 again, heavier, in phrasing 2: needs the max
+    assert best_overlaps(twice)[2] == {0: 3.0, 1: 0.25, 2: 0.7}
 
 
 def test_the_shortlist_is_the_same_when_ties_under_the_floor_are_left_unbroken():

@@ -37,7 +37,6 @@ from bot.core import text as tx
 from bot.core.messages import Considered
 from bot.retrieval.counterparts import Counterparts, relation
 from bot.retrieval.decision import Candidate, Features, Reading, Verdict, choose
-from bot.retrieval.entryarrays import EntryArrays, QueryColumns, closest, entry_arrays, query_columns, word_features
 from bot.retrieval.entrymodel import EntryModel, entry_model, idea_terms, sorted_terms, weighted_terms, with_pairs
 from bot.retrieval.lexicons import Lexicons, lexicons_for, lexicons_in
 from bot.retrieval.question import OPPOSITE, core_flags
@@ -115,11 +114,10 @@ class Query:
     # of walking every idea's alternatives.
     slots: dict[str, tuple[tuple[int, float], ...]] = field(init=False, repr=False, compare=False)
     words: frozenset[str] = field(init=False, repr=False, compare=False)   # a phrasing sharing none cannot score
-    # entry number → its closest phrasing's closeness and the phrasing: the shortlist's
-    # tie-break and the features both need it
-    nearest: dict[int, tuple[float, "Phrasing"]] = field(init=False, repr=False, compare=False, default_factory=dict)
-    # its words against its ideas as arrays (bot/retrieval/entryarrays.py), once a matcher asks
-    columns: QueryColumns | None = field(init=False, repr=False, compare=False, default=None)
+    # entry number → (its words shared with the question, its closest phrasing's closeness and
+    # the phrasing): the shortlist's tie-break and the features both need it
+    nearest: dict[int, tuple[frozenset[str], float, "Phrasing"]] = field(
+        init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         fixed = object.__setattr__
@@ -169,6 +167,7 @@ class Indexed:
     answer: frozenset[str]    # words of the answer text (and the quoted excerpt) not in the bag
     focus: dict[str, float]   # per word of the bag: the share of the phrasings holding it (keywords: 1)
     bigrams: frozenset[str] = frozenset()   # character pairs of the phrasings and keywords
+    where: dict[str, tuple[int, ...]] = field(default_factory=dict)   # word → the phrasings holding it
     parties: frozenset[str] = frozenset()   # kinds of party its phrasings and keywords name
 
 
@@ -301,7 +300,6 @@ class Matcher:
         for item in self.entries:
             for phrasing in item.phrasings:
                 phrasing.weight = sum(self.weigh(idea)[0][1] for idea in phrasing.ideas)
-        self.arrays: EntryArrays = entry_arrays(self.entries)   # the features' words by entry and phrasing
         self.pinyin_words = self._pinyin_vocabulary()
         self.legal_words = self._legal_vocabulary()
         self.bigram_idf = self._bigram_idf()
@@ -328,9 +326,13 @@ class Matcher:
         bag = frozenset().union(keywords, *(p.words for p in phrasings))
         answer = words_of(ideas_of(self.dictionaries, tx.normalize(answer_text(entry)))) - bag
         pairs = frozenset(b for text in [*(p.text for p in phrasings), *entry.keywords] for b in tx.char_pairs(text))
+        where: dict[str, list[int]] = defaultdict(list)
+        for index, phrasing in enumerate(phrasings):
+            for word in phrasing.words:
+                where[word].append(index)
         parties = self.counterparts.named_in_any([*(p.text for p in phrasings), *map(tx.normalize, entry.keywords)])
         return Indexed(entry, phrasings, bag, frozenset(keywords), answer, focus_of(phrasings, keywords), pairs,
-                       parties)
+                       {w: tuple(ns) for w, ns in where.items()}, parties)
 
     def _idf(self) -> dict[str, float]:
         """Document frequency over entries: a word counts for an entry found in any of its fields."""
@@ -528,8 +530,7 @@ class Matcher:
         kept = [n for n in best if totals[n] != last]
         if len(kept) + len(tied) <= SHORTLIST:
             return best
-        self.nearest(query, tied)
-        closeness = {n: query.nearest[n][0] for n in tied}
+        closeness = {n: self.nearest(query, n)[1] for n in tied}
         tied.sort(key=lambda n: (-closeness[n], n))
         return kept + tied[: SHORTLIST - len(kept)]
 
@@ -560,47 +561,37 @@ class Matcher:
             found = self._holder_cache[alternative] = (bag, answer)
         return found
 
-    def nearest(self, query: Query, numbers: list[int]) -> None:
-        """Each entry's closest phrasing and its closeness, kept on the query (``Query.nearest``):
-        the shortlist's tie-break and the features both read it. Worked out for the entries not
-        there yet, together (bot/retrieval/entryarrays.py ``closest``)."""
-        missing = [n for n in numbers if n not in query.nearest]
-        if missing:
-            closeness, places = closest(self.arrays, self.columns(query), missing)
-            for number, near, place in zip(missing, closeness, places):
-                query.nearest[number] = (near, self.entries[number].phrasings[place])
+    def nearest(self, query: Query, number: int) -> tuple[frozenset[str], float, Phrasing]:
+        """Entry ``number``'s words shared with the question and its ``closest`` phrasing, kept
+        on the query: the shortlist's tie-break and the features both read it."""
+        found = query.nearest.get(number)
+        if found is None:
+            item = self.entries[number]
+            in_bag = query.words & item.bag
+            found = query.nearest[number] = (in_bag, *closest(query, item, in_bag))
+        return found
 
-    def columns(self, query: Query) -> QueryColumns:
-        """The question's words against its ideas as arrays, made once per query."""
-        if query.columns is None:
-            object.__setattr__(query, "columns", query_columns(self.arrays, query.slots, query.legal, query.total))
-        return query.columns
-
-    def features(self, query: Query, numbers: list[int], shares: list[float]) -> list[Features]:
-        """The ``Features`` of entries ``numbers`` for this question (see bot/retrieval/decision.py
-        for what each means); ``shares`` are the entry model's probabilities for them among the
-        candidates. The word sums of all of them come from one pass over arrays."""
-        self.nearest(query, numbers)
-        found = word_features(self.arrays, self.columns(query), numbers)
+    def features(self, query: Query, number: int, model: float = 0.0) -> Features:
+        """Entry ``number``'s ``Features`` for this question (see bot/retrieval/decision.py for what
+        each means); ``model`` is the entry model's probability for it among the candidates."""
+        item = self.entries[number]
+        in_bag, closeness, phrasing = self.nearest(query, number)   # may be on the query already
+        shared, central, keywords, answer, anchors = overlap(query, item, in_bag)
+        shape = fuzz.ratio(query.core, phrasing.text) / 100
+        found = query.pair_set & item.bigrams   # set & set walks the smaller one
+        chars = sum(map(query.pair_weights.__getitem__, found)) / query.pair_total
         total = query.total
-        return [Features(shared / total, central / total, closeness, fuzz.ratio(query.core, phrasing.text) / 100,
-                         keywords / total, answer / total, self.chars(query, number), shared, anchors,
-                         role_relation(query.reading.roles, entry_role(self.entries[number].entry)), model,
-                         relation(query.reading.parties, self.entries[number].parties))
-                for number, model, (closeness, phrasing), shared, central, keywords, answer, anchors
-                in zip(numbers, shares, map(query.nearest.__getitem__, numbers), found.shared.tolist(),
-                       found.central.tolist(), found.keywords.tolist(), found.answer.tolist(), found.anchors.tolist())]
-
-    def chars(self, query: Query, number: int) -> float:
-        """The share of the question's character pairs (IDF-weighted) found in the entry's."""
-        found = query.pair_set & self.entries[number].bigrams   # set & set walks the smaller one
-        return sum(map(query.pair_weights.__getitem__, found)) / query.pair_total
+        return Features(shared / total, central / total, closeness, shape, keywords / total,
+                        answer / total, chars, shared, anchors,
+                        role_relation(query.reading.roles, entry_role(item.entry)), model,
+                        relation(query.reading.parties, item.parties))
 
     def candidates(self, query: Query) -> list[Candidate]:
         """The shortlisted entries with their features, in shortlist order."""
         numbers = self.shortlist(query)
-        features = self.features(query, numbers, self.model.probabilities(query.terms, numbers))
-        return [candidate(self.entries[n].entry, f) for n, f in zip(numbers, features)]
+        shares = self.model.probabilities(query.terms, numbers)
+        return [candidate(self.entries[n].entry, self.features(query, n, share))
+                for n, share in zip(numbers, shares)]
 
     # --- deciding ---------------------------------------------------------------------------
 
@@ -672,6 +663,38 @@ def decision_of(verdict: Verdict, kb: Any, s: Any) -> Decision:
     return Decision("fallback", score=verdict.score, candidates=shown[: s.max_choices], reason=verdict.reason)
 
 
+def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float, float, float, float, int]:
+    """The weight of the question's ideas found among the entry's phrasings and keywords
+    (``in_bag``: the question's words there), that weight scaled by how central each word is to
+    the entry, the weight among its keywords, the weight found only in its answer text, and how
+    many legal ideas it shares."""
+    found: dict[int, tuple[float, float]] = {}
+    focus = item.focus
+    for word in in_bag:
+        centrality = focus.get(word, 0.0)
+        for number, weight in query.slots[word]:
+            old = found.get(number)
+            if old is None or (weight, centrality) > old:
+                found[number] = (weight, centrality)
+    in_answer = best_per_idea(query, query.words & item.answer)
+    shared = sum(weight for weight, _ in found.values())
+    central = sum(weight * centrality for weight, centrality in found.values())
+    answer = sum(weight for number, weight in in_answer.items() if number not in found)
+    anchors = sum(query.legal[number] for number in found)
+    keywords = sum(best_per_idea(query, in_bag & item.keywords).values())
+    return shared, central, keywords, answer, anchors
+
+
+def best_per_idea(query: Query, found: Iterable[str]) -> dict[int, float]:
+    """Idea number → the weight of its heaviest alternative among the words ``found``."""
+    best: dict[int, float] = {}
+    for word in found:
+        for number, weight in query.slots[word]:
+            if weight > best.get(number, 0.0):
+                best[number] = weight
+    return best
+
+
 def loose_characters(words: tx.Dictionaries, normalized: str) -> list[bool]:
     """Per character: does jieba leave it alone (a one-character word)? Only such runs can be a
     mistyped word; a run across a real word ("遗嘱要") is not one, though "嘱要" sounds like 主要."""
@@ -681,12 +704,70 @@ def loose_characters(words: tx.Dictionaries, normalized: str) -> list[bool]:
     return loose
 
 
+def closest(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float, Phrasing]:
+    """The phrasing with the highest weighted Dice overlap with the question (the first, on a tie).
+
+    Built from the few words the question shares with the entry (``in_bag``) and the phrasings
+    each is in, rather than by comparing every phrasing: this runs for every shortlisted entry
+    (and for every entry tied at the shortlist's edge)."""
+    slots, where = query.slots, item.where
+    held = [(where[word], slots[word]) for word in in_bag if word in where]
+    numbers = [number for _, places in held for number, _ in places]
+    if len(numbers) == len(set(numbers)):
+        overlaps = summed_overlaps(held)
+    else:
+        overlaps = {index: sum(best.values()) for index, best in best_overlaps(held).items()}
+    top, top_index, total, phrasings = 0.0, 0, query.total, item.phrasings
+    for index, shared in overlaps.items():     # the best; on a tie, the phrasing listed first
+        dice = 2 * shared / (total + phrasings[index].weight)
+        if dice > top or (dice == top and index < top_index and dice > 0.0):
+            top, top_index = dice, index
+    return top, phrasings[top_index]
+
+
+Held = list[tuple[tuple[int, ...], tuple[tuple[int, float], ...]]]   # per shared word: (its phrasings, its ideas)
+
+
+def best_overlaps(held: Held) -> dict[int, dict[int, float]]:
+    """Phrasing → idea → the heaviest weight any shared word gives that idea in that phrasing,
+    each filled in the order the words and their ideas come."""
+    found: dict[int, dict[int, float]] = {}
+    for indices, places in held:
+        for index in indices:
+            best = found.get(index)
+            if best is None:
+                best = found[index] = {}
+            for number, weight in places:
+                if weight > best.get(number, 0.0):
+                    best[number] = weight
+    return found
+
+
+def summed_overlaps(held: Held) -> dict[int, float]:
+    """``best_overlaps`` summed per phrasing, when no idea is given by two of the shared words:
+    then each weight is its idea's best, and adding them as they come makes the same sums in
+    the same order without a dictionary per phrasing."""
+    found: dict[int, float] = {}
+    for indices, places in held:
+        for _, weight in places:
+            if weight > 0.0:
+                for index in indices:
+                    found[index] = found.get(index, 0.0) + weight
+    return found
+
+
 def loose_runs(loose: list[bool]) -> list[int]:
     """Per character: how many loose characters run from it onwards (0 where it is not loose)."""
     runs = [0] * (len(loose) + 1)
     for i in range(len(loose) - 1, -1, -1):
         runs[i] = runs[i + 1] + 1 if loose[i] else 0
     return runs[:-1]
+
+
+def covered(query: Query, words: frozenset[str]) -> float:
+    """The weight of the question's ideas found in ``words`` (an idea counts at its best word found)."""
+    found = query.words & words
+    return sum(best_per_idea(query, found).values()) if found else 0.0
 
 
 # --- what the villager reads ----------------------------------------------------------------
