@@ -10,13 +10,13 @@ is written once, across restarts and workers. A claim names the process holding 
 """
 from __future__ import annotations
 
-import json
+import functools
 import time
 from dataclasses import dataclass
 
 from bot.core import liveness, replay, users
 from bot.core.messages import Consultation, Incoming, Reply
-from bot.core.store import fetch_one, transaction, write
+from bot.core.store import fetch_one, json_text, transaction, write
 
 # A retry waits this long for the first attempt's reply (WeChat gives up after 5 s).
 RETRY_WAIT_SECONDS = 3.5
@@ -53,7 +53,7 @@ def claim(db, key: str, incoming: Incoming, now: float) -> Claim:
     (timestamp, nonce) is remembered in the same transaction (bot.core.replay: raises Replayed)."""
     with transaction(db):
         replay.remember_current(db, now)
-        cursor = db.execute(
+        cursor = db.conn.execute(
             "INSERT OR IGNORE INTO messages (dedupe_key, openid, msg_type, event, content, media_id,"
             " created_at, received_at, state, claimed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'processing', ?)",
             [key, incoming.openid, incoming.msg_type, incoming.event or None, incoming.text or None,
@@ -135,8 +135,8 @@ def consultation_row(message_id: int | None, incoming: Incoming, reply: Reply,
         "message_id": message_id, "openid": incoming.openid,
         "asked_at": now, "channel": reply.channel or incoming.channel, "question": c.question, "action": c.action,
         "faq_id": c.faq_id, "category": c.category, "score": c.score,
-        "candidates": json.dumps([k.as_record() for k in c.candidates], ensure_ascii=False),
-        "citations": json.dumps(c.citations, ensure_ascii=False),
+        "candidates": json_text([k.as_record() for k in c.candidates]),
+        "citations": json_text(c.citations),
         "reply": reply.text, "latency_ms": round(latency_ms, 2), "reason": c.reason or None,
     }
 
@@ -164,11 +164,14 @@ def continued(db, message_id: int | None) -> int | None:
 
 def insert_consultation(db, row: dict) -> int:
     """Write the row with the villager's village as it stands in this same transaction."""
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    return write(
-        db, f"INSERT INTO consultations ({columns}, village) VALUES ({marks},"
-        " (SELECT village FROM users WHERE openid = ?))", [*row.values(), row["openid"]]).lastrowid
+    return write(db, insert_sql(tuple(row)), [*row.values(), row["openid"]]).lastrowid
+
+
+@functools.lru_cache(maxsize=8)
+def insert_sql(columns: tuple[str, ...]) -> str:
+    """The INSERT for a row of these columns (``consultation_row`` makes one set: made once)."""
+    return (f"INSERT INTO consultations ({', '.join(columns)}, village) VALUES"
+            f" ({', '.join('?' for _ in columns)}, (SELECT village FROM users WHERE openid = ?))")
 
 
 UPDATED = ("action", "faq_id", "score", "reply", "reason")

@@ -10,6 +10,7 @@ Each domain owns its tables below; keep a table's DDL next to its comment.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import sqlite3
@@ -530,16 +531,19 @@ def checkpoint_file(path: str) -> None:
 
 
 def write(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> sqlite3.Cursor:
-    """One writing statement on its own (autocommit), in turn with the other writers."""
+    """One writing statement on its own (autocommit), in turn with the other writers.
+
+    Straight to the connection, not through sqlite-utils' ``execute``: our connections are in
+    autocommit mode (``connect``), where its handling of implicit transactions does nothing."""
     with write_queue(db):
-        return with_retry(lambda: db.execute(sql, params))
+        return with_retry(lambda: db.conn.execute(sql, params))
 
 
 def write_returning(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> dict | None:
     """``write`` for a statement ending in ``RETURNING``: the row it wrote, read in the same turn
     (the statement is finished before the turn is given up)."""
     with write_queue(db):
-        return with_retry(lambda: row_of(db.execute(sql, params)))
+        return with_retry(lambda: row_of(db.conn.execute(sql, params)))
 
 
 def write_queue(db: sqlite_utils.Database) -> WriteQueue:
@@ -618,6 +622,18 @@ def fetch_one(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = (
     cursor = db.conn.execute(sql, params)
     row = cursor.fetchone()
     return dict(zip((c[0] for c in cursor.description), row)) if row else None
+
+
+def fetch_all(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> list[dict]:
+    """Every row as a dict: ``fetch_one``'s plain read for several rows (no savepoint)."""
+    cursor = db.conn.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+# The JSON text the records store (json.dumps(value, ensure_ascii=False)), from one encoder made
+# once: ``dumps`` with an argument builds a new JSONEncoder on every call.
+json_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def row_of(cursor: sqlite3.Cursor) -> dict | None:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Callable, ClassVar, Iterator
 
 from bot.core import per_message
-from bot.core.store import fetch_one, reference_schema, write_queue, write_returning
+from bot.core.store import fetch_one, json_text, reference_schema, write_queue, write_returning
 
 # The rows read while one message is answered (bot/core/per_message.py), by (connection, openid).
 read_once = per_message.scope   # the pipeline's per-message scope, under the name its readers know
@@ -258,8 +258,7 @@ class Pending:
         """The kinds' fields are plain values and tuples of them, so the instance's own dict is
         what ``dataclasses.asdict`` would build, at a third of the cost (asked every message
         that ends in a question)."""
-        return json.dumps({"kind": self.kind, "data": vars(self.data), "expires": self.expires},
-                          ensure_ascii=False)
+        return json_text({"kind": self.kind, "data": vars(self.data), "expires": self.expires})
 
     @classmethod
     def from_json(cls, text: str) -> "Pending":

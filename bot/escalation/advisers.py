@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from bot.core.config import BindingSettings, Config
 from bot.escalation.outbox import JobRun, enqueue, job
-from bot.core.store import fetch_one, transaction, write
+from bot.core.store import fetch_all, fetch_one, transaction, write
 
 
 @dataclass
@@ -90,7 +90,7 @@ def ensure_advisers(db, config: Config, now: float) -> None:
     sees the configured advisers. For an adviser named in config.toml, the config wins."""
     stored = {r["name"]: {"phone": r["phone"], "villages": json.loads(r["villages"]),
                           "is_backup": bool(r["is_backup"])}
-              for r in db.query("SELECT name, phone, villages, is_backup FROM advisers")}
+              for r in fetch_all(db, "SELECT name, phone, villages, is_backup FROM advisers")}
     wanted = config_advisers(config)
     if any(stored.get(name) != entry for name, entry in wanted.items()):
         sync_advisers(db, config, now)

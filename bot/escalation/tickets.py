@@ -36,7 +36,7 @@ from bot.escalation.advisers import Adviser
 from bot.core.config import Config
 from bot.core.messages import Context
 from bot.escalation.outbox import Hold, JobRun, enqueue, job
-from bot.core.store import transaction
+from bot.core.store import fetch_one, transaction
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +138,8 @@ class TicketError(ValueError):
 # ---- reading (the web console calls these too) ----------------------------------------
 
 def get_ticket(db, ticket_id: int) -> Ticket | None:
-    rows = list(db.query("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
-    return Ticket.from_row(rows[0]) if rows else None
+    row = fetch_one(db, "SELECT * FROM tickets WHERE id = ?", [ticket_id])   # a plain read: the
+    return Ticket.from_row(row) if row else None     # hand-over reads back the ticket it just wrote
 
 
 def list_tickets(db, villages: list[str] | None = None, status: str | list[str] | None = None,
