@@ -143,7 +143,8 @@ def test_a_law_named_without_an_article_is_searched_first(index):
 # --- knowing when it does not know ----------------------------------------------------------
 
 @pytest.mark.parametrize("message", ["转人工", "你好", "您好，在吗", "谢谢", "好的", "可以", "怎么办",
-                                     "人工", "我要转人工客服", "？？？", ""])
+                                     "人工", "我要转人工客服", "？？？", "", "帮帮我",
+                                     "你们几点下班"])
 def test_a_message_without_a_matter_gets_no_articles(index, message):
     assert index.search(message, k=5) == []
 

@@ -2,6 +2,9 @@
 the index cache follows the gloss files, and the shipped seed never depends on them."""
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from bot.kb.knowledge import load_knowledge
 from bot.retrieval import lawsearch
 from bot.retrieval.lawsearch import LawIndex
@@ -16,18 +19,19 @@ def statutes_of(knowledge):
 
 
 def test_a_gloss_lets_an_everyday_question_find_the_article_its_words_do_not_reach(knowledge, tmp_path):
-    assert LawIndex(statutes_of(knowledge), cache_dir=tmp_path / "a").search(QUESTION) == []
+    plain = LawIndex(statutes_of(knowledge), cache_dir=tmp_path / "a", min_evidence=0)
+    assert plain.search(QUESTION)[0].citation != "民法典第2条" and plain.scores(QUESTION)[1] < 1
     write_glosses(knowledge, "mine.toml", DOG)
-    hits = LawIndex(statutes_of(knowledge), cache_dir=tmp_path / "b").search(QUESTION)
-    assert hits[0].citation == "民法典第2条"
+    glossed = LawIndex(statutes_of(knowledge), cache_dir=tmp_path / "b", min_evidence=0)
+    assert glossed.search(QUESTION)[0].citation == "民法典第2条" and glossed.scores(QUESTION)[1] > 5
 
 
 def test_the_index_is_rebuilt_when_a_gloss_file_changes(knowledge, tmp_path):
     cache = tmp_path / "cache"
     write_glosses(knowledge, "mine.toml", DOG)
-    assert LawIndex(statutes_of(knowledge), cache_dir=cache).search(QUESTION)[0].citation == "民法典第2条"
+    assert LawIndex(statutes_of(knowledge), cache_dir=cache, min_evidence=0).search(QUESTION)[0].citation == "民法典第2条"
     write_glosses(knowledge, "mine.toml", gloss_toml("民法典第3条", "小孩被狗咬伤了医药费谁出啊"))
-    assert LawIndex(statutes_of(knowledge), cache_dir=cache).search(QUESTION)[0].citation == "民法典第3条"
+    assert LawIndex(statutes_of(knowledge), cache_dir=cache, min_evidence=0).search(QUESTION)[0].citation == "民法典第3条"
     assert len(list(cache.glob("lawindex-*.npz"))) == 2
 
 
@@ -49,3 +53,32 @@ def test_the_seed_holds_no_gloss_so_a_gloss_change_never_needs_a_new_seed(knowle
     before = lawsearch.write_seed(statutes_of(knowledge), words, tmp_path / "before").read_bytes()
     write_glosses(knowledge, "mine.toml", DOG)
     assert lawsearch.write_seed(statutes_of(knowledge), words, tmp_path / "after").read_bytes() == before
+
+
+def test_nearest_gloss_is_how_close_the_question_is_to_an_articles_closest_ask(knowledge, tmp_path):
+    write_glosses(knowledge, "mine.toml", DOG + gloss_toml("民法典第3条", "邻居盖楼挡住了我家的太阳"))
+    index = LawIndex(statutes_of(knowledge), cache_dir=tmp_path)
+    ids = np.array([index.position[c] for c in ("民法典第2条", "民法典第3条", "民法典第1条")])
+    near = index.nearest_gloss(index.read("养的牛顶伤了人谁负责").compact, ids)
+    assert near[0] == 1.0 and 0.0 < near[1] < 0.5 and near[2] == 0.0     # 第1条 has no gloss
+
+
+def test_the_glosses_questions_survive_the_disk_cache(knowledge, tmp_path, monkeypatch):
+    write_glosses(knowledge, "mine.toml", DOG)
+    built = LawIndex(statutes_of(knowledge), cache_dir=tmp_path)
+    monkeypatch.setattr(lawsearch, "build", lambda *a, **kw: pytest.fail("built again"))
+    cached = LawIndex(statutes_of(knowledge), cache_dir=tmp_path)
+    assert cached.asks == built.asks and list(cached.ask_ptr) == list(built.ask_ptr) == [0, 0, 2, 2]
+
+
+def only(feature: str) -> list[float]:
+    return [1.0 if name == feature else 0.0 for name in lawsearch.FEATURES]
+
+
+def test_the_second_stage_orders_by_the_nearest_gloss_when_weighted_so(knowledge, tmp_path):
+    """第2条 holds the question's words itself; 第3条's gloss is worded like the question."""
+    write_glosses(knowledge, "mine.toml", gloss_toml("民法典第3条", "饲养的动物造成损害了"))
+    statutes, question = statutes_of(knowledge), "饲养的动物造成他人损害"
+    first = LawIndex(statutes, cache_dir=tmp_path, min_evidence=0, rerank=only("first_stage")).search(question)
+    near = LawIndex(statutes, cache_dir=tmp_path, min_evidence=0, rerank=only("nearest_gloss")).search(question)
+    assert first[0].citation == "民法典第2条" and near[0].citation == "民法典第3条"

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from bot.core import text
 from bot.core.config import shipped_knowledge_dir
@@ -81,15 +82,18 @@ WEIGHTS = Weights()
 # Least evidence for showing anything: the best article's own score (BM25 over its fields, before
 # law and chapter evidence). `bench/lawsearch_eval.py --calibrate` shows how many real questions
 # each threshold would silence and which short messages it would answer: one legal word
-# (彩礼, 继承) must pass, a lone function word (可以, 怎么办) must not.
-MIN_EVIDENCE = 10.0
+# (彩礼, 继承) must pass, a lone function word (可以, 怎么办) must not. The glosses raised every
+# message's evidence (怎么办 7.5 → 10.7, 你们几点下班 7.4 → 13.8, 彩礼 20.5 alike; no dev question
+# below 20.5 either way), so the threshold went from 10 to 16.
+MIN_EVIDENCE = 16.0
 # The second stage: the first stage's best CANDIDATES re-ordered by a linear score over a few
 # general features of each article (see `LawIndex.features`). Fitted on half A of the dev
 # questions by `bench/lawsearch_eval.py --fit` (listwise softmax), checked on half B; the same
 # signs and sizes come out of either half. Kept apart from Weights: they do not change the index.
 CANDIDATES = 50
-FEATURES = ("first_stage", "coverage", "chapter_best", "opens_group", "length", "damaged", "law_size")
-RERANK = (6.0, 4.5, 1.2, 0.7, -0.15, -4.0, 0.6)
+FEATURES = ("first_stage", "coverage", "chapter_best", "opens_group", "length", "damaged", "law_size",
+            "nearest_gloss")
+RERANK = (4.3, 5.5, 1.0, 0.7, -0.07, -4.1, 0.5, 3.2)
 # A question is searched by its first this many characters: a pasted document must not cost a
 # worker a tenth of a second (the matcher cuts at 500).
 MAX_QUERY_CHARS = 1000
@@ -373,12 +377,15 @@ INDEX_NAMES = ("article_words", "article_pairs", "law_words", "law_pairs",
 
 @dataclass
 class Built:
-    """What the cache holds: the vocabulary, the six postings and the article→group maps."""
+    """What the cache holds: the vocabulary, the six postings, the article→group maps and each
+    article's gloss questions, normalized (article i's are asks[ask_ptr[i]:ask_ptr[i + 1]])."""
 
     vocab: dict[str, int]
     postings: dict[str, Postings]
     law_of: np.ndarray
     chapter_of: np.ndarray
+    asks: list[str]
+    ask_ptr: np.ndarray       # int32, one more than the articles
 
 
 def searchable(statutes: Statutes) -> list[Article]:
@@ -409,9 +416,19 @@ def article_fields(statutes: Statutes, articles: Sequence[Article]) -> list[list
             [" ".join(asks.get(a.citation, ())) for a in articles]]
 
 
+def normalized_asks(statutes: Statutes, articles: Sequence[Article],
+                    segmenter: Segmenter) -> tuple[list[str], np.ndarray]:
+    """Each article's gloss questions one by one, normalized without spaces (as a question is
+    compared with them), and where each article's start (CSR form)."""
+    by_article = gloss_asks(statutes)
+    asks = [[segmenter.read(ask)[0].replace(" ", "") for ask in by_article.get(a.citation, ())] for a in articles]
+    return list(chain.from_iterable(asks)), np.concatenate([[0], np.cumsum([len(x) for x in asks])]).astype(np.int32)
+
+
 def build(statutes: Statutes, articles: Sequence[Article], weights: Weights, segmenter: Segmenter) -> Built:
     """Segment every field and compute the postings (seconds: hence the caches)."""
     fields = [segmenter.terms(field) for field in article_fields(statutes, articles)]
+    asks, ask_ptr = normalized_asks(statutes, articles, segmenter)
     segmenter.save()
     law_of, laws = group_numbers([a.law for a in articles])
     chapter_of, chapters = group_numbers([(a.law, a.chapter, a.section) for a in articles])
@@ -432,7 +449,7 @@ def build(statutes: Statutes, articles: Sequence[Article], weights: Weights, seg
                 "law_words": group_level(words, law_of, laws), "law_pairs": group_level(pairs, law_of, laws),
                 "chapter_words": group_level(words, chapter_of, chapters),
                 "chapter_pairs": group_level(pairs, chapter_of, chapters)}
-    return Built(vocab, postings, law_of, chapter_of)
+    return Built(vocab, postings, law_of, chapter_of, asks, ask_ptr)
 
 
 # --- the disk cache -------------------------------------------------------------------------
@@ -575,14 +592,20 @@ def write_atomically(path: Path, data: bytes) -> None:
             pass  # another process removed it first
 
 
+def json_array(value: object) -> np.ndarray:
+    """A JSON value as bytes in an array (the cache is read without pickle)."""
+    return np.frombuffer(json.dumps(value, ensure_ascii=False).encode(), np.uint8)
+
+
 def save(built: Built, path: Path) -> None:
-    arrays = {"law_of": built.law_of, "chapter_of": built.chapter_of}
+    arrays = {"law_of": built.law_of, "chapter_of": built.chapter_of, "asks": json_array(built.asks),
+              "ask_ptr": built.ask_ptr}
     for name, p in built.postings.items():
         arrays.update({f"{name}.ptr": p.ptr, f"{name}.docs": p.docs, f"{name}.impact": p.impact,
                        f"{name}.ceiling": p.ceiling, f"{name}.size": np.array([p.size])})
     vocab = sorted(built.vocab, key=built.vocab.get)
     out = io.BytesIO()
-    np.savez(out, vocab=np.frombuffer(json.dumps(vocab, ensure_ascii=False).encode(), np.uint8), **arrays)
+    np.savez(out, vocab=json_array(vocab), **arrays)
     write_atomically(path, out.getvalue())
 
 
@@ -594,8 +617,8 @@ def load(path: Path) -> Built | None:
             postings = {name: Postings(data[f"{name}.ptr"], data[f"{name}.docs"], data[f"{name}.impact"],
                                        data[f"{name}.ceiling"], int(data[f"{name}.size"][0]))
                         for name in INDEX_NAMES}
-            return Built({term: i for i, term in enumerate(vocab)}, postings,
-                         data["law_of"], data["chapter_of"])
+            return Built({term: i for i, term in enumerate(vocab)}, postings, data["law_of"],
+                         data["chapter_of"], json.loads(data["asks"].tobytes().decode()), data["ask_ptr"])
     except (OSError, KeyError, ValueError):
         return None
 
@@ -692,6 +715,7 @@ class LawIndex:
         built = cached_build(statutes, self.articles, cache, self.dictionaries, weights, seed_dir)
         self.vocab, self.postings = built.vocab, built.postings
         self.law_of, self.chapter_of = built.law_of, built.chapter_of
+        self.asks, self.ask_ptr = built.asks, built.ask_ptr
         self.law_numbers = {self.articles[i].law: int(g) for i, g in enumerate(self.law_of)}
         self.static = self.article_features()
         # the articles ordered by chapter, and where each chapter starts: a chapter's best article
@@ -785,8 +809,24 @@ class LawIndex:
             return Candidates(ids, np.zeros((0, len(FEATURES))), evidence, self.cited(reading))
         chapter_best = np.maximum.reduceat(own[self.by_chapter], self.chapter_starts)
         features = np.column_stack([scores[ids] / scores[ids[0]], self.coverage(reading.heads, ids),
-                                    chapter_best[self.chapter_of[ids]] / (evidence or 1.0), self.static[ids]])
+                                    chapter_best[self.chapter_of[ids]] / (evidence or 1.0), self.static[ids],
+                                    self.nearest_gloss(reading.compact, ids)])
         return Candidates(ids, features, evidence, self.cited(reading))
+
+    def nearest_gloss(self, compact: str, ids: np.ndarray) -> np.ndarray:
+        """How close the question is to each article's nearest gloss question (0-1, rapidfuzz's
+        ratio; 0 without a gloss): a question worded like one way of asking about the article,
+        as a whole, not only sharing its words."""
+        starts, ends = self.ask_ptr[ids], self.ask_ptr[ids + 1]
+        counts = ends - starts
+        out = np.zeros(len(ids))
+        if not compact or not counts.any():
+            return out
+        asks = [self.asks[j] for a, b in zip(starts, ends) for j in range(a, b)]
+        ratios = process.cdist([compact], asks, scorer=fuzz.ratio, dtype=np.float32)[0] / 100
+        held = counts > 0
+        out[held] = np.maximum.reduceat(ratios, (np.cumsum(counts) - counts)[held])
+        return out
 
     def search(self, query: str, k: int = 5) -> list[LawHit]:
         """The k best articles for the question; none when the evidence is too thin. Each hit's
