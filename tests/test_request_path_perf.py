@@ -107,3 +107,73 @@ def test_a_consultation_is_recorded_column_for_column_as_before(tmp_path):
     assert written[0] == written[1]
     assert written[1]["village"] == "大年村" and json.loads(written[1]["candidates"])[0] == {
         "faq_id": "借贷.借条", "score": 0.412}
+
+
+# ---- the villager's row read by the claim; what is pending parsed once a message ---------------
+
+from tests.webhook_support import app, warm_services  # noqa: E402,F401 - fixtures
+from bot.core import users  # noqa: E402
+from tests.support import text_xml  # noqa: E402
+
+
+def traced(app) -> list[tuple[bool, str]]:
+    """Each statement the request's connection runs, with whether a transaction was open."""
+    conn = app.extensions["legalbot"].request_db().conn
+    seen: list[tuple[bool, str]] = []
+    conn.set_trace_callback(lambda sql: seen.append((conn.in_transaction, " ".join(sql.split()))))
+    return seen
+
+
+def test_a_question_reads_the_villagers_row_only_inside_the_write_turns(app, wechat, db):
+    wechat.say("借钱不还怎么办", openid="oAhead1")       # a row exists now (the village asked)
+    seen = traced(app)
+    text = wechat.say("离婚孩子归谁", openid="oAhead1")
+    assert text
+    reads = [(inside, sql) for inside, sql in seen if sql.startswith("SELECT * FROM users")]
+    assert len(reads) == 2 and all(inside for inside, _ in reads), seen
+    first_commit = next(i for i, (_, sql) in enumerate(seen) if sql == "COMMIT")
+    assert seen.index(reads[0]) < first_commit, "the first read belongs to the claim's turn"
+
+
+def answered(incoming, ctx):
+    """Stands in for the matcher: every question answered from one entry."""
+    consultation = Consultation(question=incoming.text, action="answer", faq_id="debt.iou",
+                                category="借贷", score=0.83)
+    return Reply(text="借钱要写借条。", consultation=consultation)
+
+
+def test_a_row_changed_between_messages_is_read_afresh_by_the_next_claim(app, wechat, db):
+    app.extensions["legalbot"].registry.register("test.answered", 1, answered, types={"text"})
+    assert "您是哪个村的" in wechat.say("借钱不还怎么办", openid="oAhead2")
+    assert "您是哪个村的" not in wechat.say("借条怎么写", openid="oAhead2"), "asked once"
+    db.execute("UPDATE users SET pending = NULL, village_asked_at = NULL WHERE openid = 'oAhead2'")
+    assert "您是哪个村的" in wechat.say("欠钱不还能起诉吗", openid="oAhead2"), \
+        "the row as another connection left it, not as an earlier message kept it"
+
+
+def test_a_replayed_retry_does_not_read_the_row(app, wechat):
+    seen = traced(app)
+    xml = text_xml("借钱不还怎么办", openid="oAhead3", msg_id=42)
+    first = wechat.post(xml)
+    seen.clear()
+    assert wechat.post(xml).get_data() == first.get_data()
+    assert not [sql for _, sql in seen if "FROM users" in sql]
+
+
+def test_what_is_pending_is_parsed_once_while_a_message_is_answered(app, wechat, monkeypatch):
+    wechat.say("借钱不还怎么办", openid="oAhead4")       # the village asked: something pending
+    parsed = []
+    real = users.Pending.from_json
+    monkeypatch.setattr(users.Pending, "from_json", classmethod(
+        lambda cls, text: parsed.append(text) or real(text)))
+    wechat.say("离婚孩子归谁", openid="oAhead4")
+    assert len(parsed) >= 1 and len(parsed) == len(set(parsed)), parsed
+
+
+def test_a_pending_question_in_an_unknown_shape_is_nothing_pending(tmp_path):
+    db = store.connect(tmp_path / "bot.db")
+    store.write(db, "INSERT INTO users (openid, pending) VALUES ('oAhead5', '{\"kind\": \"gone\"}')")
+    with users.read_once():
+        assert users.get_pending(db, "oAhead5", 0.0) is None
+        assert users.get_pending(db, "oAhead5", 0.0) is None
+    db.conn.close()

@@ -46,13 +46,13 @@ def answer_once(app_services, db, incoming: Incoming, started: float) -> str:
 def respond(app_services, db, incoming: Incoming, started: float) -> Answered:
     """Claim the message, answer it and record it; a retry gets the first attempt's reply."""
     key = records.dedupe_key(incoming)
-    claim = records.claim(db, key, incoming, time.time())
-    if not claim.mine:
-        stored = claim.reply_xml if claim.reply_xml is not None else records.wait_for_reply(db, key)
-        return Answered(None, stored or "")
-    ctx = Context(services=app_services, db=db, now=time.time(), message_id=claim.message_id)
-    with per_message.scope():            # the villager's row and the lexicons' findings are
-        reply = dispatch_safely(ctx, incoming)         # read once per message
+    with per_message.scope():        # the villager's row (read by the claim) and the lexicons'
+        claim = records.claim(db, key, incoming, time.time())       # findings: once a message
+        if not claim.mine:
+            stored = claim.reply_xml if claim.reply_xml is not None else records.wait_for_reply(db, key)
+            return Answered(None, stored or "")
+        ctx = Context(services=app_services, db=db, now=time.time(), message_id=claim.message_id)
+        reply = dispatch_safely(ctx, incoming)
         with transaction(db), users.holding(db, incoming.openid):   # one write turn from the notes
             reply = prepare(ctx, incoming, reply)         # to the records, one write of the row
             reply_xml = render(incoming, reply, ctx.now)

@@ -50,7 +50,12 @@ def dedupe_key(incoming: Incoming) -> str:
 
 def claim(db, key: str, incoming: Incoming, now: float) -> Claim:
     """Insert the message row, or find the one an earlier attempt inserted. The request's signed
-    (timestamp, nonce) is remembered in the same transaction (bot.core.replay: raises Replayed)."""
+    (timestamp, nonce) is remembered in the same transaction (bot.core.replay: raises Replayed).
+
+    A message that is ours to answer also has its villager's row read in this transaction and
+    kept for the message (``users.read_ahead``): the handlers ask for it first thing, and reading
+    it here spares a read transaction of its own, in which SQLite would check the WAL and, when the
+    other worker has written since, read its pages afresh."""
     with transaction(db):
         replay.remember_current(db, now)
         cursor = db.conn.execute(
@@ -58,6 +63,8 @@ def claim(db, key: str, incoming: Incoming, now: float) -> Claim:
             " created_at, received_at, state, claimed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'processing', ?)",
             [key, incoming.openid, incoming.msg_type, incoming.event or None, incoming.text or None,
              incoming.media_id or None, incoming.create_time, now, liveness.this_process()])
+        if cursor.rowcount == 1:
+            users.read_ahead(db, incoming.openid)
     if cursor.rowcount == 1:
         return Claim(cursor.lastrowid, mine=True)
     row = message_row(db, key)

@@ -28,12 +28,26 @@ def get_user(db, openid: str) -> dict[str, Any] | None:
     return kept_row(db, openid, lambda: fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid]))
 
 
+def read_ahead(db, openid: str) -> None:
+    """Inside a write transaction that leaves the users table alone (the message's claim): read
+    the villager's row and keep it for the rest of the message, as a first ``get_user`` after
+    the commit would have read it (nothing of this message changes it in between; another
+    worker's change may land before or after either read alike)."""
+    row = fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
+    per_message.once(message_key(db, openid), lambda: row)
+
+
+def message_key(db, openid: str) -> tuple:
+    """Where a villager's row read outside a transaction is kept for the message."""
+    return (id(db), "user", openid)
+
+
 def kept_row(db, openid: str, find: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
     """The row kept for ``db`` (in its transaction's memo while one is open), else ``find()``'s,
     kept: ``get_user`` and ``keep`` share the one place that names where a row is kept."""
     if db.conn.in_transaction:
         return per_message.once_in_transaction(db.conn, ("user", openid), find)
-    return per_message.once((id(db), "user", openid), find)
+    return per_message.once(message_key(db, openid), find)
 
 
 def forget(db, openid: str) -> None:
@@ -280,11 +294,21 @@ def get_pending(db, openid: str, now: float, kind: str | None = None) -> Pending
     user = get_user(db, openid)
     if not user or not user["pending"]:
         return None
+    pending = parsed_pending(user["pending"])
+    return pending if pending is not None and pending.waits_for(now, kind) else None
+
+
+def parsed_pending(text: str) -> Pending | None:
+    """The stored JSON as a ``Pending`` (frozen, so it can be shared), parsed once per message:
+    six handlers ask what is pending for a villager who has something pending."""
+    return per_message.once(("pending", text), lambda: pending_of(text))
+
+
+def pending_of(text: str) -> Pending | None:
     try:
-        pending = Pending.from_json(user["pending"])
+        return Pending.from_json(text)
     except (ValueError, KeyError):    # written by another version: nothing the bot now waits for
         return None
-    return pending if pending.waits_for(now, kind) else None
 
 
 def clear_pending(db, openid: str, now: float) -> None:
