@@ -241,3 +241,20 @@ def test_a_clauses_phrases_read_from_the_whole_question_are_its_own():
             assert [(p, legal) for p, legal in whole if p in clause] == words.phrase_synonyms(clause)
     # the whole question spells the phrase across the space; the loop above showed no clause gets it
     assert any(p == phrase for p, _ in words.phrase_synonyms(normalize(split)))
+
+
+def test_memoized_weighings_and_homophone_runs_equal_the_plain_functions():
+    """An idea weighed at a factor, and a run of loose characters read as a homophone typo, are
+    kept per matcher: the kept value is what the plain computation gives, every time."""
+    matcher = small_matcher()
+    for question in [*QUESTIONS, "彩里能要回来吗", "宅急地怎么申请", "月亮归谁管"]:
+        for group in matcher.query(question).groups:
+            idea = tuple(alternative for alternative, _ in group)
+            facts = matcher._facts(idea)
+            for factor in (1.0, 0.75, 0.3):
+                assert matcher._weighed(idea, facts, factor) == facts.weigh(factor) == matcher.weigh(idea, factor)
+    known = matcher.dictionaries.tokenizer.FREQ
+    for chunk in ["彩里", "宅急地", "谁管", "月亮", "彩礼"]:
+        first = matcher._memo.of(("sounds", chunk), matcher._sounds_like, chunk, known)
+        assert first == matcher._sounds_like(chunk, known) == matcher._memo.of(("sounds", chunk), matcher._sounds_like, chunk, known)
+    assert matcher._sounds_like("彩里", known) == "彩礼" and matcher._sounds_like("谁管", known) is None

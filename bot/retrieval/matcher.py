@@ -414,14 +414,20 @@ class Matcher:
     def _homophone_at(self, text: str, i: int, known: dict, run: int) -> str | None:
         """The legal word a run of ``run`` loose characters starting at ``i`` may stand for."""
         for size in (4, 3, 2):
-            chunk = text[i:i + size]
-            if size > run or not is_cjk(chunk) or known.get(chunk) or PARTICLES & set(chunk):
-                continue
-            word = self.pinyin_words.get(tx.pinyin_key(chunk))
-            shared = sum(a == b for a, b in zip(chunk, word or ""))
-            if word and word != chunk and shared >= max(1, size - 1):
-                return word
+            if size <= run:
+                word = self._memo.of(("sounds", text[i:i + size]), self._sounds_like, text[i:i + size], known)
+                if word:
+                    return word
         return None
+
+    def _sounds_like(self, chunk: str, known: dict) -> str | None:
+        """The legal word a run of loose characters may be a homophone typo of: one sounding the
+        same and sharing all characters but one (memoized per run: a pure function of it)."""
+        if not is_cjk(chunk) or known.get(chunk) or PARTICLES & set(chunk):
+            return None
+        word = self.pinyin_words.get(tx.pinyin_key(chunk))
+        shared = sum(a == b for a, b in zip(chunk, word or ""))
+        return word if word and word != chunk and shared >= max(1, len(chunk) - 1) else None
 
     def query(self, question: str, normalized: str | None = None) -> Query:
         """The question read: its ideas weighted by rarity and by clause, and its ``Reading``."""
@@ -439,7 +445,7 @@ class Matcher:
                 factors[idea] = max(factors.get(idea, 0.0), factor)
         facts = [self._facts(idea) for idea in factors]
         legal = tuple(fact.legal for fact in facts)
-        groups = tuple(fact.weigh(f * self._factor(fact)) for f, fact in zip(factors.values(), facts))
+        groups = tuple(self._weighed(idea, fact, f * self._factor(fact)) for (idea, f), fact in zip(factors.items(), facts))
         core = "".join(p for (p, _), f in zip(parts, flags) if f)
         unknown = sum(not fact.known for fact in facts)
         reading = Reading(ideas=len(groups), legal=any(legal),
@@ -462,7 +468,10 @@ class Matcher:
     def _word_group(self, word: str) -> tuple[tuple[str, ...], ...]:
         """``Dictionaries.groups_of`` of one word (none or one group), memoized: it is a pure
         function of the word, and a question's words are mostly the same few thousand."""
-        return self._memo.of(("group", word), lambda: tuple(self.dictionaries.groups_of((word,))))
+        return self._memo.of(("group", word), self._group_of_word, word)
+
+    def _group_of_word(self, word: str) -> tuple[tuple[str, ...], ...]:
+        return tuple(self.dictionaries.groups_of((word,)))
 
     def _idea_of(self, group: tuple[str, ...]) -> Idea:
         """A group's idea: each word with its legal synonyms (memoized, see ``ideas_of``)."""
@@ -477,6 +486,11 @@ class Matcher:
         words = words_of([idea])
         return IdeaFacts(not words.isdisjoint(self.legal_words), any(w in self.idf for w in words),
                          self.alternatives(idea))
+
+    def _weighed(self, idea: Idea, facts: IdeaFacts, factor: float) -> Group:
+        """``facts.weigh(factor)``, memoized: the few factors a question gives an idea (its clause's
+        and its kind's) repeat, and each weighing sorts the idea's alternatives."""
+        return self._memo.of(("weighed", idea, factor), facts.weigh, factor)
 
     def _idea_terms(self, idea: Idea, factor: float) -> dict[str, float]:
         """``entrymodel.idea_terms([idea], factor)``, memoized (callers only read the dict)."""
