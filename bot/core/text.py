@@ -288,43 +288,55 @@ class Dictionaries:
         return frozenset(words | {legal for legals in self.synonyms.values() for legal in legals})
 
 
-LOG_WEIGHTS_KEPT = 50_000   # words whose log-frequency a quick cutter keeps at once (a few MB)
+LOG_WEIGHTS_KEPT = 50_000   # pieces of text whose dictionary standing a quick cutter keeps at once (a few MB)
+NOT_A_WORD = float("nan")   # a quick cutter's mark for a piece no dictionary word starts with (never compared)
+NOT_A_WORD_YET = object()   # ... and for a piece not looked up yet
 
 
 def jieba_cutter(tokenizer: jieba.Tokenizer) -> Callable[[str], tuple[str, ...]]:
     """A function giving ``tuple(tokenizer.lcut(text, HMM=False))``: the same blocks (jieba's
     own patterns), the same dictionary graph and the same best route (the highest sum of log
     word frequencies, the longer last word on a tie, with the same float additions), but
-    without the per-block generators, the graph's dict of lists and a ``log`` per word: the
-    log-frequency of each word is kept once computed. The tokenizer must not be changed
+    without the per-block generators, the graph's dict of lists and a ``log`` per word: what
+    the dictionary says of each piece of text tried (a word's log-frequency; None for the
+    start of a longer word only; ``NOT_A_WORD`` when no word starts so) is kept once looked up,
+    so each step of the route is one dictionary read. The tokenizer must not be changed
     afterwards (the dictionaries' never are, once loaded)."""
     tokenizer.check_initialized()
-    freq, log_total, log_of = tokenizer.FREQ, math.log(tokenizer.total), {}
+    freq, log_total, standing = tokenizer.FREQ, math.log(tokenizer.total), {}
 
-    def log_weight(word: str) -> float:
-        found = log_of.get(word)
-        if found is None:
-            if len(log_of) >= LOG_WEIGHTS_KEPT:
-                log_of.clear()
-            found = log_of[word] = math.log(freq.get(word) or 1) - log_total
+    def look_up(piece: str) -> float | None:
+        """``piece``'s log-frequency, None for a prefix only, NOT_A_WORD outside the dictionary."""
+        if len(standing) >= LOG_WEIGHTS_KEPT:
+            standing.clear()
+        count = freq.get(piece)
+        found = standing[piece] = (NOT_A_WORD if count is None else
+                                   math.log(count) - log_total if count else None)
         return found
 
     def route(block: str) -> list[int]:
-        """Per character: where the best route's word starting there ends (its last index)."""
-        size = len(block)
+        """Per character: where the best route's word starting there ends (its last index).
+        A character no word starts with, or only longer ones do, is a word of frequency 1."""
+        size, known = len(block), standing.get
         value, end = [0.0] * (size + 1), [0] * (size + 1)
         for start in range(size - 1, -1, -1):
-            best, best_end, stop, piece = None, start, start, block[start]
-            while stop < size and piece in freq:
-                if freq[piece]:
-                    candidate = log_weight(piece) + value[stop + 1]
+            best, best_end, stop = None, start, start + 1
+            weight = known(block[start], NOT_A_WORD_YET)
+            while True:
+                if weight is NOT_A_WORD_YET:
+                    weight = look_up(block[start:stop])
+                if weight is NOT_A_WORD:
+                    break
+                if weight is not None:
+                    candidate = weight + value[stop]
                     if best is None or candidate >= best:   # a tie goes to the longer word
-                        best, best_end = candidate, stop
+                        best, best_end = candidate, stop - 1
+                if stop == size:
+                    break
                 stop += 1
-                piece = block[start:stop + 1]
-            if best is None:
-                best = log_weight(block[start]) + value[start + 1]
-            value[start], end[start] = best, best_end
+                weight = known(block[start:stop], NOT_A_WORD_YET)
+            value[start] = (math.log(1) - log_total) + value[start + 1] if best is None else best
+            end[start] = best_end
         return end
 
     def block_words(block: str, out: list[str]) -> None:
