@@ -177,3 +177,20 @@ def test_a_pending_question_in_an_unknown_shape_is_nothing_pending(tmp_path):
         assert users.get_pending(db, "oAhead5", 0.0) is None
         assert users.get_pending(db, "oAhead5", 0.0) is None
     db.conn.close()
+
+
+def test_a_write_forgets_the_row_kept_for_every_connection_and_inside_a_transaction(tmp_path):
+    first, second = store.connect(tmp_path / "bot.db"), store.connect(tmp_path / "bot.db")
+    users.touch_inbound(first, "oForget1", 1.0)
+    with users.read_once():
+        assert users.get_user(first, "oForget1")["village"] is None
+        assert users.get_user(second, "oForget1")["village"] is None
+        with store.transaction(second):
+            assert users.get_user(second, "oForget1")["village"] is None
+            second.conn.execute("UPDATE users SET village = '古坡村' WHERE openid = 'oForget1'")
+            users.forget(second, "oForget1")
+            assert users.get_user(second, "oForget1")["village"] == "古坡村"
+        assert users.get_user(first, "oForget1")["village"] == "古坡村"
+        assert users.get_user(second, "oForget1")["village"] == "古坡村"
+    first.conn.close()
+    second.conn.close()

@@ -46,7 +46,8 @@ def once(key: Hashable, find: Callable[[], T]) -> T:
     return memo[key]
 
 
-IN_TRANSACTION = "in-transaction"
+# The reads kept inside write transactions: under this key of the message's memo, by connection.
+IN_TRANSACTION = ("in-transaction",)
 
 
 def once_in_transaction(conn: object, key: Hashable, find: Callable[[], T]) -> T:
@@ -55,7 +56,7 @@ def once_in_transaction(conn: object, key: Hashable, find: Callable[[], T]) -> T
     memo = _memo.get()
     if memo is None:
         return find()
-    kept = memo.setdefault((IN_TRANSACTION, id(conn)), {})
+    kept = memo.setdefault(IN_TRANSACTION, {}).setdefault(id(conn), {})
     if key not in kept:
         kept[key] = find()
     return kept[key]
@@ -66,15 +67,19 @@ def transaction_ended(conn: object) -> None:
     read inside it is read afresh next time."""
     memo = _memo.get()
     if memo:
-        memo.pop((IN_TRANSACTION, id(conn)), None)
+        transactions = memo.get(IN_TRANSACTION)
+        if transactions:
+            transactions.pop(id(conn), None)
 
 
-def drop(stale: Callable[[Hashable], bool]) -> None:
-    """Forget every kept answer whose key ``stale`` accepts (a write changed what it read), inside
-    a transaction's reads as well."""
+def forget(key: Hashable) -> None:
+    """A write changed what was kept under ``key``: forget it, for the message and inside every
+    transaction's reads (a key names what was read, not the connection it was read through).
+    By key, not by looking at every key kept: the villager's row is forgotten at each of its
+    writes, three or four a message."""
     memo = _memo.get()
     if not memo:
         return
-    for kept in [memo, *(value for key, value in memo.items() if key[0] == IN_TRANSACTION)]:
-        for key in [key for key in kept if stale(key)]:
-            del kept[key]
+    memo.pop(key, None)
+    for kept in memo.get(IN_TRANSACTION, {}).values():
+        kept.pop(key, None)

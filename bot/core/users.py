@@ -34,12 +34,12 @@ def read_ahead(db, openid: str) -> None:
     the commit would have read it (nothing of this message changes it in between; another
     worker's change may land before or after either read alike)."""
     row = fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
-    per_message.once(message_key(db, openid), lambda: row)
+    rows_kept(openid)[id(db)] = row
 
 
-def message_key(db, openid: str) -> tuple:
-    """Where a villager's row read outside a transaction is kept for the message."""
-    return (id(db), "user", openid)
+def rows_kept(openid: str) -> dict[int, dict[str, Any] | None]:
+    """The villager's row as read outside a transaction, by connection, for this message."""
+    return per_message.once(("user", openid), dict)
 
 
 def kept_row(db, openid: str, find: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
@@ -47,13 +47,18 @@ def kept_row(db, openid: str, find: Callable[[], dict[str, Any] | None]) -> dict
     kept: ``get_user`` and ``keep`` share the one place that names where a row is kept."""
     if db.conn.in_transaction:
         return per_message.once_in_transaction(db.conn, ("user", openid), find)
-    return per_message.once(message_key(db, openid), find)
+    if not per_message.active():
+        return find()
+    rows = rows_kept(openid)
+    if id(db) not in rows:
+        rows[id(db)] = find()
+    return rows[id(db)]
 
 
 def forget(db, openid: str) -> None:
     """The row changed: the next ``get_user`` reads it again, through any connection (a row
     kept for another connection to the same file is as stale as this one's)."""
-    per_message.drop(lambda key: key[-2:] == ("user", openid))
+    per_message.forget(("user", openid))
 
 
 def keep(db, openid: str, row: dict[str, Any] | None) -> None:
@@ -76,15 +81,18 @@ def update_user(db, openid: str, now: float, **fields: Any) -> None:
 
 def upsert(db, openid: str, now: float, fields: dict[str, Any]) -> None:
     """The one statement that writes the row, whether or not changes to it are held."""
-    columns = ", ".join(fields)
-    marks = ", ".join("?" for _ in fields)
-    sets = ", ".join(f"{k} = excluded.{k}" for k in fields)
     forget(db, openid)
-    row = write_returning(
-        db, f"INSERT INTO users (openid, first_seen, updated_at, {columns}) VALUES (?, ?, ?, {marks}) "
-            f"ON CONFLICT(openid) DO UPDATE SET {sets}, updated_at = excluded.updated_at RETURNING *",
-        [openid, now, now, *fields.values()])
+    row = write_returning(db, upsert_sql(tuple(fields)), [openid, now, now, *fields.values()])
     keep(db, openid, row)
+
+
+@lru_cache(maxsize=64)
+def upsert_sql(columns: tuple[str, ...]) -> str:
+    """The UPSERT of these columns (a few sets of them recur: made once each)."""
+    sets = ", ".join(f"{k} = excluded.{k}" for k in columns)
+    return (f"INSERT INTO users (openid, first_seen, updated_at, {', '.join(columns)}) VALUES"
+            f" (?, ?, ?, {', '.join('?' for _ in columns)}) ON CONFLICT(openid) DO UPDATE SET {sets},"
+            " updated_at = excluded.updated_at RETURNING *")
 
 
 # ---- one write for the reply's changes to the villager's row -----------------------------------
