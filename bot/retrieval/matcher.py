@@ -681,22 +681,36 @@ def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
     """The weight of the question's ideas found among the entry's phrasings and keywords
     (``in_bag``: the question's words there), that weight scaled by how central each word is to
     the entry, the weight among its keywords, the weight found only in its answer text, and how
-    many legal ideas it shares."""
+    many legal ideas it shares. (The sums start from 0 and add in the order the ideas were
+    found, as ``sum`` did: the same floats, and 0 when nothing is found.)"""
     found: dict[int, tuple[float, float]] = {}
-    focus = item.focus
+    focus, slots = item.focus, query.slots
     for word in in_bag:
         centrality = focus.get(word, 0.0)
-        for number, weight in query.slots[word]:
+        for number, weight in slots[word]:
             old = found.get(number)
             if old is None or (weight, centrality) > old:
                 found[number] = (weight, centrality)
-    in_answer = best_per_idea(query, query.words & item.answer)
-    shared = sum(weight for weight, _ in found.values())
-    central = sum(weight * centrality for weight, centrality in found.values())
-    answer = sum(weight for number, weight in in_answer.items() if number not in found)
-    anchors = sum(query.legal[number] for number in found)
-    keywords = sum(best_per_idea(query, in_bag & item.keywords).values())
-    return shared, central, keywords, answer, anchors
+    shared = central = anchors = 0
+    legal = query.legal
+    for number, (weight, centrality) in found.items():
+        shared += weight
+        central += weight * centrality
+        anchors += legal[number]
+    return shared, central, keyword_weight(query, in_bag & item.keywords), answer_weight(query, item, found), anchors
+
+
+def keyword_weight(query: Query, words: frozenset[str]) -> float:
+    """The weight of the question's ideas found among the entry's keywords (``words``)."""
+    return sum(best_per_idea(query, words).values()) if words else 0
+
+
+def answer_weight(query: Query, item: Indexed, found: dict[int, Any]) -> float:
+    """The weight of the question's ideas found only in the entry's answer text."""
+    words = query.words & item.answer
+    if not words:
+        return 0
+    return sum(weight for number, weight in best_per_idea(query, words).items() if number not in found)
 
 
 def best_per_idea(query: Query, found: Iterable[str]) -> dict[int, float]:
