@@ -258,3 +258,22 @@ def test_memoized_weighings_and_homophone_runs_equal_the_plain_functions():
         first = matcher._memo.of(("sounds", chunk), matcher._sounds_like, chunk, known)
         assert first == matcher._sounds_like(chunk, known) == matcher._memo.of(("sounds", chunk), matcher._sounds_like, chunk, known)
     assert matcher._sounds_like("彩里", known) == "彩礼" and matcher._sounds_like("谁管", known) is None
+
+
+def test_phrases_found_by_their_first_pair_are_every_phrase_the_text_holds():
+    """``phrase_synonyms`` tries only the phrases starting at each pair of characters of the
+    text: it finds exactly the phrases the text holds anywhere (across spaces too), in the
+    synonyms file's order."""
+    import random
+    from bot.core.text import normalize
+    words = small_matcher().dictionaries
+    phrases = sorted(p for p in words.synonyms if len(p) >= 2)
+    rng = random.Random(3)
+    texts = [*QUESTIONS, "欠钱过了几年还能要吗", "过了 几年", "a", ""]
+    for _ in range(300):
+        texts.append(" ".join(rng.choice([*phrases, "我", "的", "钱", "不", "打"]) for _ in range(rng.randint(1, 6))))
+    numbered = [(n, p, legals) for n, (p, legals) in enumerate((w, l) for w, l in words.synonyms.items() if len(w) >= 2)]
+    for text in texts:
+        compact = normalize(text).replace(" ", "")
+        expected = [(p, legal) for _, p, legals in numbered if p in compact for legal in legals]
+        assert words.phrase_synonyms(normalize(text)) == expected, text

@@ -274,11 +274,25 @@ class Dictionaries:
     def phrase_synonyms(self, normalized: str) -> list[tuple[str, str]]:
         """(colloquial phrase, legal word) for each phrase found in the text, even across jieba's
         word boundaries ("过了几年" is four words to jieba but one idea: 诉讼时效); in the synonyms
-        file's order. Only the phrases starting with a character of the text are tried."""
+        file's order. Only the phrases starting with a pair of characters of the text are tried."""
         compact = normalized.replace(" ", "")
-        found = sorted(entry for char in set(compact) for entry in self.phrases.get(char, ())
-                       if entry[1] in compact)
-        return [(phrase, legal) for _, phrase, legals in found for legal in legals]
+        by_pair, found = self.phrases_by_pair, set()
+        for start in range(len(compact) - 1):
+            for entry in by_pair.get(compact[start:start + 2], ()):
+                if compact.startswith(entry[1], start):
+                    found.add(entry)
+        return [(phrase, legal) for _, phrase, legals in sorted(found) for legal in legals]
+
+    @cached_property
+    def phrases_by_pair(self) -> dict[str, tuple[tuple[int, str, tuple[str, ...]], ...]]:
+        """``phrases`` filed by their first two characters: a question of twenty characters then
+        tries the few phrases starting at each of its pairs, not every phrase starting with one
+        of its characters (dozens for 不, 打, 没)."""
+        by_pair: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
+        for entries in self.phrases.values():
+            for entry in entries:
+                by_pair.setdefault(entry[1][:2], []).append(entry)
+        return {pair: tuple(found) for pair, found in by_pair.items()}
 
     @cached_property
     def legal_words(self) -> frozenset[str]:
