@@ -174,3 +174,19 @@ def test_a_broken_question_lexicon_is_refused_naming_the_table(broken, message):
     data = tomllib.loads((DICT_DIR / "question.toml").read_text(encoding="utf-8")) | broken
     with pytest.raises(DictionaryError, match=message.replace("[", r"\[").replace("]", r"\]")):
         build_lexicon(data)
+
+
+def test_the_shortlists_heaviest_entries_come_best_first_and_by_number_on_a_tie():
+    """``heaviest`` picks what ``heapq.nsmallest`` of (-total, number) picks, also when many
+    entries tie at the edge of the shortlist (the lower numbers get the places)."""
+    import heapq
+    import random
+    from bot.retrieval.matcher import heaviest
+    rng = random.Random(5)
+    assert heaviest({}, 12) == []
+    assert heaviest({7: 1.0, 3: 2.0, 5: 1.0, 1: 1.0}, 3) == [3, 1, 5]
+    for _ in range(500):
+        totals = {n: rng.choice([0.5, 1.0, 1.25, 2.0, rng.random()]) for n in rng.sample(range(400), rng.randint(1, 60))}
+        for count in (1, 3, 12):
+            expected = [n for _, n in heapq.nsmallest(count, [(-t, n) for n, t in totals.items()])]
+            assert heaviest(totals, count) == expected

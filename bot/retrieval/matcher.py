@@ -22,7 +22,6 @@ the size of the knowledge base.
 """
 from __future__ import annotations
 
-import heapq
 import math
 from itertools import repeat
 from collections import defaultdict
@@ -516,7 +515,7 @@ class Matcher:
         (they still count in the features) unless the question has nothing rarer: in a large
         knowledge base they would cost a pass over most entries and change the shortlist little."""
         totals = self.first_pass(query)
-        best = [number for _, number in heapq.nsmallest(SHORTLIST, [(-t, n) for n, t in totals.items()])]
+        best = heaviest(totals, SHORTLIST)
         floor = SHORTLIST_FLOOR * totals[best[0]] if best else 0.0   # the best total, whatever the ties
         if len(totals) > SHORTLIST and totals[best[-1]] >= floor:    # (ties under the floor are dropped anyway)
             best = self._break_ties(query, totals, best)
@@ -530,8 +529,12 @@ class Matcher:
             hits = [self._group_hits(group, float("inf")) for group in query.groups]
         totals: dict[int, float] = {}
         for best in hits:
+            if not totals:              # the first idea with hits: its weights as they are (0.0 + w is w)
+                totals.update(best)
+                continue
+            get = totals.get
             for number, weight in best.items():
-                totals[number] = totals.get(number, 0.0) + weight
+                totals[number] = get(number, 0.0) + weight
         return totals
 
     def _break_ties(self, query: Query, totals: dict[int, float], best: list[int]) -> list[int]:
@@ -645,6 +648,17 @@ class Matcher:
             return Decision("chitchat", reason="help")
         chat = self.triggers.chitchat_kind(normalized)
         return Decision("chitchat", reason=chat.kind) if chat else None
+
+
+def heaviest(totals: dict[int, float], count: int) -> list[int]:
+    """The ``count`` entries of highest total, best first, the lower number first on a tie (as
+    ``heapq.nsmallest`` of (-total, number) gives them). The edge value is read from one sort of
+    the bare totals, so only the few entries at or above it are sorted by (total, number)."""
+    if not totals:
+        return []
+    values = sorted(totals.values(), reverse=True)
+    edge = values[min(count, len(values)) - 1]
+    return sorted((n for n, t in totals.items() if t >= edge), key=lambda n: (-totals[n], n))[:count]
 
 
 def entry_role(entry: Any) -> str | None:
