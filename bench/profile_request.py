@@ -7,9 +7,11 @@ messages are the bench's (bench/load.lua): signed plaintext text messages with d
 from 5,000 openids, the bench's questions in turn, through the Flask test client of the app
 `make bench` serves (production settings, a fresh SQLite file). The bare endpoint gets the same
 messages for scale. ``--profile`` prints where the bot's time goes (cProfile); ``--statements`` counts the SQL
-statements a message costs (SQLite's trace, literals folded), most frequent first.
+statements a message costs (SQLite's trace, literals folded), most frequent first; ``--calls`` counts
+the function calls a message, outside and inside the matcher's ``decide`` (both counts do not move
+with the load: compare two trees with them).
 
-    .venv/bin/python bench/profile_request.py [--messages 3000] [--profile | --statements]
+    .venv/bin/python bench/profile_request.py [--messages 3000] [--profile | --statements | --calls]
 """
 from __future__ import annotations
 
@@ -108,11 +110,46 @@ def statements(client, messages: list[bytes], top: int) -> str:
     return "\n".join(lines)
 
 
+def calls(client, messages: list[bytes], top: int) -> str:
+    """Python and C function calls a message inside the app, apart for the matcher's ``decide``:
+    a count that does not move with the machine's load, for comparing two trees."""
+    outside: collections.Counter[str] = collections.Counter()
+    inside: collections.Counter[str] = collections.Counter()
+    depth = {"app": 0, "decide": 0}
+
+    def marker(code) -> str | None:
+        if code.co_name == "wsgi_app" and code.co_filename.endswith("flask/app.py"):
+            return "app"
+        return "decide" if code.co_name == "decide" and code.co_filename.endswith("retrieval/matcher.py") else None
+
+    def seen(frame, event, arg) -> None:
+        if event in ("call", "return") and (mark := marker(frame.f_code)):
+            depth[mark] += 1 if event == "call" else -1
+        if depth["app"] and event in ("call", "c_call"):
+            name = (f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_code.co_name}" if event == "call"
+                    else f"C:{getattr(arg, '__qualname__', arg)}")
+            (inside if depth["decide"] else outside)[name] += 1
+    sys.setprofile(seen)
+    try:
+        send_all(client, messages)
+    finally:
+        sys.setprofile(None)
+
+    def split(counter) -> str:
+        c_calls = sum(n for name, n in counter.items() if name.startswith("C:"))
+        return f"{(sum(counter.values()) - c_calls) / len(messages):.1f} Python + {c_calls / len(messages):.1f} C"
+    lines = [f"calls a message: outside the matcher's decide {split(outside)}; inside it {split(inside)}"]
+    lines += [f"{n / len(messages):8.2f}  {name}" for name, n in outside.most_common(top)]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000, help="measured messages (after a warm-up pass)")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     parser.add_argument("--statements", action="store_true", help="count the SQL statements a message")
+    parser.add_argument("--calls", action="store_true",
+                        help="count the function calls a message, outside and inside the matcher's decide")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
     questions = bench_questions()
@@ -126,6 +163,9 @@ def main() -> None:
             return
         if args.statements:
             print(statements(bot, measured, args.top))
+            return
+        if args.calls:
+            print(calls(bot, measured, args.top))
             return
         bot_walls: list[float] = []
         bot_costs = send_all(bot, measured, bot_walls)
