@@ -277,3 +277,27 @@ def test_phrases_found_by_their_first_pair_are_every_phrase_the_text_holds():
         compact = normalize(text).replace(" ", "")
         expected = [(p, legal) for _, p, legals in numbered if p in compact for legal in legals]
         assert words.phrase_synonyms(normalize(text)) == expected, text
+
+
+def test_best_overlaps_fill_each_phrasing_as_the_plain_loop_does_in_the_same_order():
+    """A phrasing first reached by a word starts from a copy of that word's heaviest places:
+    the same ideas, weights and order (the order the sums are added in) as filling it word by word."""
+    import random
+    rng = random.Random(9)
+
+    def plain(held):
+        found: dict[int, dict[int, float]] = {}
+        for indices, places in held:
+            for index in indices:
+                best = found.setdefault(index, {})
+                for number, weight in places:
+                    if weight > best.get(number, 0.0):
+                        best[number] = weight
+        return found
+
+    for _ in range(400):
+        held = [(tuple(rng.sample(range(8), rng.randint(1, 4))),
+                 tuple((rng.randrange(5), rng.choice([0.0, 0.5, 1.0, 1.5, rng.random()])) for _ in range(rng.randint(1, 3))))
+                for _ in range(rng.randint(1, 5))]
+        got, expected = best_overlaps(held), plain(held)
+        assert [(i, list(b.items())) for i, b in got.items()] == [(i, list(b.items())) for i, b in expected.items()]

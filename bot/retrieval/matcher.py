@@ -775,14 +775,27 @@ def best_overlaps(held: Held) -> dict[int, dict[int, float]]:
     each filled in the order the words and their ideas come."""
     found: dict[int, dict[int, float]] = {}
     for indices, places in held:
+        first = None       # what a phrasing this word is the first to reach starts with (copied)
         for index in indices:
             best = found.get(index)
             if best is None:
-                best = found[index] = {}
+                first = heaviest_places(places) if first is None else first
+                found[index] = first.copy()
+                continue
             for number, weight in places:
                 if weight > best.get(number, 0.0):
                     best[number] = weight
     return found
+
+
+def heaviest_places(places: tuple[tuple[int, float], ...]) -> dict[int, float]:
+    """Idea → the heaviest positive weight among ``places``, in the order the ideas come: what
+    ``best_overlaps`` fills an empty phrasing's dictionary with from one word."""
+    best: dict[int, float] = {}
+    for number, weight in places:
+        if weight > best.get(number, 0.0):
+            best[number] = weight
+    return best
 
 
 def summed_overlaps(held: Held) -> dict[int, float]:
