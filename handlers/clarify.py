@@ -23,11 +23,12 @@ NONE_OF_THEM = re.compile(r"^(都不是|都不对|不是|没有|没有我要问�
 GONE = "这一条刚刚下线了，请把您的问题再发一次，我重新帮您查。"
 OUT_OF_RANGE = "没有这个序号，请回复{choices}中的一个数字；都不是请回复“都不是”。"
 CN_DIGITS = str.maketrans("一二三四五六七八九", "123456789")
+CHOICE = re.compile(r"第?(\d{1,2})个?")
 
 
 def chosen_number(normalized: str) -> int | None:
     """"2", "２", "二", "第2个" (normalized) → 2; anything else → None."""
-    found = re.fullmatch(r"第?(\d{1,2})个?", normalized.replace(" ", "").translate(CN_DIGITS))
+    found = CHOICE.fullmatch(normalized.replace(" ", "").translate(CN_DIGITS))
     return int(found.group(1)) if found else None
 
 

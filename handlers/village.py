@@ -20,12 +20,14 @@ from handlers import add
 CHANGE = re.compile(r"^\s*(改村|换村|修改村|更改村|改一下村)\s*$")
 MENU_ACTION = "change_village"
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+LEADING_NUMBER = re.compile(r"^(\d{1,2})\b")
+NUMBER_ONLY = re.compile(r"^\s*[0-9０-９]{1,3}\s*$")    # read for every text message
 
 
 def chosen_village(text: str, config: Config) -> str | None:
     """'2', '２', '2 古坡村' or '古坡村' → the village; anything else → None."""
     text = (text or "").strip().translate(FULL_WIDTH_DIGITS)
-    number = re.match(r"^(\d{1,2})\b", text)
+    number = LEADING_NUMBER.match(text)
     names = config.village_names
     if number and 1 <= int(number.group(1)) <= len(names):
         return names[int(number.group(1)) - 1]
@@ -33,7 +35,7 @@ def chosen_village(text: str, config: Config) -> str | None:
 
 
 def is_number(text: str) -> bool:
-    return bool(re.match(r"^\s*[0-9０-９]{1,3}\s*$", text or ""))
+    return bool(NUMBER_ONLY.match(text or ""))
 
 
 def village_choice(incoming: Incoming, ctx: Context) -> Reply | None:
