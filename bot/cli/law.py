@@ -97,7 +97,8 @@ def index_command(seed: bool) -> None:
                    "`legalbot law index --seed` writes one)")
     started = time.perf_counter()
     found = LawIndex(statutes, dictionaries=words)
-    click.echo(f"index: {len(found.articles)} articles in {time.perf_counter() - started:.2f} s, "
+    glossed = int((found.ask_ptr[1:] > found.ask_ptr[:-1]).sum())   # articles with a gloss
+    click.echo(f"index: {len(found.articles)} articles ({glossed} glossed) in {time.perf_counter() - started:.2f} s, "
                f"cached in {lawsearch.default_cache_dir()}")
 
 
