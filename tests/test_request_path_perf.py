@@ -1,12 +1,19 @@
 """The request path's cheaper forms behave as the ones they replaced (PATH-PERF, session 6)."""
 from __future__ import annotations
 
+import json
 import signal
 import time
 
 import pytest
 
 from bot.app.webhook import Refused, read_within
+from bot.conversation import records
+from bot.core import store, users
+from bot.core.messages import Considered, Consultation, Incoming, Reply
+from bot.core.store import json_text
+from tests.support import text_xml
+from tests.webhook_support import app, warm_services  # noqa: F401 - fixtures
 
 
 class SlowStream:
@@ -53,12 +60,6 @@ def test_a_body_still_arriving_after_the_limit_is_refused_with_408(alarm_handler
 
 # ---- the consultation's record: the same row as the sqlite-utils-era code wrote ----------------
 
-import json  # noqa: E402
-
-from bot.conversation import records  # noqa: E402
-from bot.core import store  # noqa: E402
-from bot.core.messages import Considered, Consultation, Incoming, Reply  # noqa: E402
-from bot.core.store import json_text  # noqa: E402
 
 JSON_VALUES = [
     [], ["民法典第1079条", "土地管理法第62条"], [{"faq_id": "借贷.借条", "score": 0.512}],
@@ -110,10 +111,6 @@ def test_a_consultation_is_recorded_column_for_column_as_before(tmp_path):
 
 
 # ---- the villager's row read by the claim; what is pending parsed once a message ---------------
-
-from tests.webhook_support import app, warm_services  # noqa: E402,F401 - fixtures
-from bot.core import users  # noqa: E402
-from tests.support import text_xml  # noqa: E402
 
 
 def traced(app) -> list[tuple[bool, str]]:
