@@ -259,7 +259,7 @@ def rank_of(scores: np.ndarray, wanted: set[int]) -> int:
 def gold_ranks(index: LawIndex, question: str, gold: list[int]) -> tuple[int, int, int]:
     """(chapter's place by chapter documents, by its best article, the article's first-stage place)."""
     reading = index.read(question)
-    scores, _ = index.first_stage(reading)
+    scores, *_ = index.first_stage(reading)
     pooled = index.level("chapter", reading.words, reading.pairs, True)
     best = np.full(len(pooled), -np.inf)
     np.maximum.at(best, index.chapter_of, scores)

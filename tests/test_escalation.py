@@ -82,7 +82,7 @@ def test_the_faq_view_shares_the_matchers_index_and_ignores_escalation_rules(ser
 def test_a_question_without_an_answer_gets_the_category_of_its_words(services):
     candidates = [Considered("test.homestead", 0.25), Considered("test.custody", 0.05)]
     assert categories.infer(services, "农村村民建房申请宅基地", candidates) == "土地与宅基地"
-    assert categories.infer(services, "上山砍树要办采伐证吗", []) == "土地与宅基地"   # law search alone
+    assert categories.infer(services, "上山砍树要办采伐许可证吗", []) == "土地与宅基地"   # law search alone
     assert categories.infer(services, "", []) is None
 
 
