@@ -31,6 +31,12 @@ def scope() -> Iterator[None]:
         _memo.reset(token)
 
 
+def peek(key: Hashable) -> object | None:
+    """What is kept under ``key`` for this message, or None; nothing is found or kept."""
+    memo = _memo.get()
+    return memo.get(key) if memo else None
+
+
 def active() -> bool:
     """Whether a message's scope is open (what is found is kept)."""
     return _memo.get() is not None

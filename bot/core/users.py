@@ -24,7 +24,12 @@ def get_user(db, openid: str) -> dict[str, Any] | None:
     """The villager's row, read once while a message is answered (seven handlers ask whether
     something is pending for every message). Inside a write transaction it is read afresh the
     first time (under the write lock: another worker may have changed it since) and then kept
-    until the transaction ends, not beyond: a rollback must not leave a row that never was."""
+    until the transaction ends, not beyond: a rollback must not leave a row that never was.
+
+    A row already kept for the message is returned first thing (asked some ten times a message)."""
+    rows = None if db.conn.in_transaction else per_message.peek(("user", openid))
+    if rows and id(db) in rows:
+        return rows[id(db)]
     return kept_row(db, openid, lambda: fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid]))
 
 
