@@ -798,22 +798,21 @@ class LawIndex:
         size, total = len(self.articles), 0.0
         held, holds = np.zeros(len(ids)), np.zeros(size, dtype=bool)
         for word in heads:
-            docs = self.holding(word)
-            if len(docs):
-                rarity = np.log(1 + size / (len(docs) + 1))
-                total += rarity
+            for docs in self.holding(word):
                 holds[docs] = True
+            count = int(np.count_nonzero(holds))
+            if count:
+                rarity = np.log(1 + size / (count + 1))
+                total += rarity
                 held += rarity * holds[ids]
-                holds[docs] = False
+                holds[:] = False
         return held / total if total else held
 
-    def holding(self, word: str) -> np.ndarray:
-        """The articles holding a word in any field, their gloss included."""
+    def holding(self, word: str) -> list[np.ndarray]:
+        """The articles holding a word in their text, titles or FAQ phrasings, and in their gloss."""
         term = self.vocab.get(word)
-        if term is None:
-            return np.zeros(0, np.int32)
-        found = [p.docs[p.ptr[term]:p.ptr[term + 1]] for p in (self.postings["article_words"], self.postings["gloss_words"])]
-        return np.union1d(*found) if len(found[1]) else found[0]
+        return [] if term is None else [p.docs[p.ptr[term]:p.ptr[term + 1]]
+                                        for p in (self.postings["article_words"], self.postings["gloss_words"])]
 
     def candidates(self, query: str, n: int = CANDIDATES) -> Candidates:
         """The first stage's n best articles and their features for the second stage."""
