@@ -123,6 +123,21 @@ def test_features_as_json_rounds_every_share_and_keeps_every_count(matcher):
             assert list(shown.features) == list(Features._fields)
 
 
+def test_a_decisions_features_are_rounded_only_when_read(matcher):
+    """The candidates a decision shows carry their features as a view that rounds them when
+    first read (``ask --json``); the live path, which records only the entry and its score,
+    never pays for it. Read, the view is ``Features.as_json``, key for key."""
+    from bot.retrieval.decision import FeaturesShown
+    decision = matcher.decide("邻居的狗咬了我家娃 打疫苗谁出钱")
+    views = [c.features for c in decision.candidates]
+    assert views and all(isinstance(v, FeaturesShown) and v.shown is None for v in views)
+    for view in views:
+        assert dict(view) == view.features.as_json() == view
+        assert list(view) == list(view.features._fields) and len(view) == len(view.features._fields)
+    shown = decision.as_json()["candidates"]
+    assert [c["features"] for c in shown] == [v.features.as_json() for v in views]
+
+
 def test_an_overlong_message_is_cut_before_matching(matcher):
     decision = matcher.decide("彩礼能要回来吗" + "啊" * 10_000)
     assert len(decision.question) == matcher.settings.max_question_chars

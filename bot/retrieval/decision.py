@@ -13,6 +13,7 @@ never answered.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple, Sequence
 
 
@@ -44,6 +45,36 @@ class Features(NamedTuple):
                 "keywords": round(self.keywords, 3), "answer": round(self.answer, 3),
                 "chars": round(self.chars, 3), "shared": round(self.shared, 3), "anchors": self.anchors,
                 "role": self.role, "model": round(self.model, 3), "counterpart": self.counterpart}
+
+
+class FeaturesShown(Mapping[str, Any]):
+    """``Features.as_json`` made when first read. Each decision carries the features of the
+    candidates it shows, but only ``ask --json`` reads them (the consultation's record keeps the
+    entry and its score): rounding a dozen floats per candidate (about 2,000 machine
+    instructions a ``round``) is left to whoever reads them."""
+
+    __slots__ = ("features", "shown")
+
+    def __init__(self, features: Features):
+        self.features = features
+        self.shown: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.shown is None:
+            self.shown = self.features.as_json()
+        return self.shown
+
+    def __getitem__(self, name: str) -> Any:
+        return self.as_dict()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.as_dict())
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __repr__(self) -> str:
+        return repr(self.as_dict())
 
 
 class Candidate(NamedTuple):

@@ -35,7 +35,7 @@ from rapidfuzz import fuzz
 from bot.core import text as tx
 from bot.core.messages import Considered
 from bot.retrieval.counterparts import Counterparts, relation
-from bot.retrieval.decision import Candidate, Features, Reading, Verdict, choose
+from bot.retrieval.decision import Candidate, Features, FeaturesShown, Reading, Verdict, choose
 from bot.retrieval.entrymodel import EntryModel, entry_model, idea_terms, sorted_terms, weighted_terms, with_pairs
 from bot.retrieval.lexicons import Lexicons, lexicons_for, lexicons_in
 from bot.retrieval.question import OPPOSITE, core_flags
@@ -673,7 +673,7 @@ def candidate(entry: Any, features: Features) -> Candidate:
 
 def considered(c: Candidate, score: float) -> Considered:
     """A candidate with its score, as the decision carries it to the reply and the record."""
-    return Considered(c.faq_id, score, c.question, tuple(c.citations), c.features.as_json())
+    return Considered(c.faq_id, score, c.question, tuple(c.citations), FeaturesShown(c.features))
 
 
 def decision_of(verdict: Verdict, kb: Any, s: Any) -> Decision:
