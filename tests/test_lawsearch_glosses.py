@@ -55,13 +55,29 @@ def test_the_cache_key_changes_with_a_glosss_words_not_with_its_file(knowledge):
     assert keys[0] == keys[1] != keys[2]
 
 
-def test_the_seed_holds_no_gloss_so_a_gloss_change_never_needs_a_new_seed(knowledge, tmp_path):
-    """The seed (`legalbot law index --seed`) holds the statutes' words only: glosses, like the FAQ,
-    are segmented when a cache is built, so a seed written before a gloss changed stays current."""
-    words = lawsearch.shipped_dictionaries()
-    before = lawsearch.write_seed(statutes_of(knowledge), words, tmp_path / "before").read_bytes()
+def cut_while_building(monkeypatch, statutes, **where) -> tuple[list[str], list[str]]:
+    """(the strings jieba cut while the index was built, its hits for QUESTION)."""
+    cut, words = [], lawsearch.shipped_dictionaries()
+    real = words.cut
+    monkeypatch.setattr(words, "cut", lambda normalized: cut.append(normalized) or real(normalized))
+    index = LawIndex(statutes, min_evidence=0, **where)
+    while_building = list(cut)
+    return while_building, [h.citation for h in index.search(QUESTION)]
+
+
+def test_a_seed_older_than_the_glosses_costs_only_the_segmenting_of_what_changed(knowledge, tmp_path, monkeypatch):
+    """`legalbot law index --seed` writes the glosses' words too; after a gloss changes the old seed
+    still serves every other string, and the search is the same as with no seed at all."""
     write_glosses(knowledge, "mine.toml", DOG)
-    assert lawsearch.write_seed(statutes_of(knowledge), words, tmp_path / "after").read_bytes() == before
+    lawsearch.write_seed(statutes_of(knowledge), lawsearch.shipped_dictionaries(), tmp_path / "seed")
+    fresh, _ = cut_while_building(monkeypatch, statutes_of(knowledge), cache_dir=tmp_path / "a", seed_dir=tmp_path / "seed")
+    assert fresh == []
+    write_glosses(knowledge, "mine.toml", gloss_toml("民法典第3条", "小孩被狗咬伤了医药费谁出啊"))
+    stale, stale_hits = cut_while_building(monkeypatch, statutes_of(knowledge), cache_dir=tmp_path / "b",
+                                           seed_dir=tmp_path / "seed")
+    assert stale and all("狗咬伤" in block for block in stale)
+    _, unseeded_hits = cut_while_building(monkeypatch, statutes_of(knowledge), cache_dir=None, seed_dir=None)
+    assert stale_hits == unseeded_hits and stale_hits[0] == "民法典第3条"
 
 
 def test_nearest_gloss_is_how_close_the_question_is_to_an_articles_closest_ask(knowledge, tmp_path):

@@ -215,8 +215,8 @@ def read_words(path: Path | None) -> dict[str, list]:
     return found if isinstance(found, dict) else {}
 
 
-# The statutes' segmentation as shipped with the project (`legalbot law index --seed`), so that a
-# fresh clone or a new cache directory does not segment ~8,000 articles (seconds) at start-up. Its
+# The statutes' (and glosses') segmentation as shipped with the project (`legalbot law index --seed`),
+# so that a fresh clone or a new cache directory does not segment ~8,000 articles (seconds) at start-up. Its
 # name carries the segmentation key: after a change of the dictionaries or of how text is cut it is
 # simply not found, and the statutes are segmented as before until it is written again.
 SEED_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "index"
@@ -227,12 +227,16 @@ def seed_path(words: text.Dictionaries, directory: Path = SEED_DIR) -> Path:
 
 
 def write_seed(statutes: Statutes, words: text.Dictionaries, directory: Path = SEED_DIR) -> Path:
-    """Write the segmentation of the searchable articles and their headers (not the FAQ, which
-    changes daily and is quick to segment) and remove seeds of earlier keys."""
+    """Write the segmentation of the searchable articles, their headers and their glosses (as the
+    gloss field reads them and one question at a time, as nearest_gloss does; not the FAQ, which
+    changes daily and is quick to segment) and remove seeds of earlier keys. Strings are found by
+    their digest, so a seed older than the glosses costs only the segmenting of what changed."""
     path = seed_path(words, directory)
     segmenter = Segmenter(words, None, path)
-    body, header, *_ = article_fields(statutes, searchable(statutes))
-    segmenter.terms(body + header)
+    articles = searchable(statutes)
+    body, header, _, gloss = article_fields(statutes, articles)
+    segmenter.terms(body + header + gloss)
+    normalized_asks(statutes, articles, segmenter)
     found = {key: segmenter.known[key] for key in sorted(segmenter.used)}
     directory.mkdir(parents=True, exist_ok=True)
     data = gzip.compress(json.dumps(found, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)
