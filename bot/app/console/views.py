@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 from urllib.parse import unquote
@@ -24,7 +26,7 @@ from bot.app.console import auth
 from bot.app.console.wording import OUTBOX_LABELS, channel_label, event_text, note_label
 from bot.reporting.export import ACTION_LABELS, TICKET_STATUS_LABELS, handling, ledger_filename, write_ledger
 from bot.reporting.export import ledger_rows
-from bot.kb.knowledge import fill_placeholders
+from bot.kb.knowledge import Article, fill_placeholders
 from bot.core.privacy import mask_openid, mask_text
 from bot.escalation.wechat_api import DEMO_ACCOUNT, WeChatClient, WeChatError, has_credentials
 from bot.reporting.stats import (TOWNSHIP_TZ, Period, consultation_row, consultation_rows, grouped,
@@ -438,17 +440,47 @@ def entry(entry_id: str):
     return render_template("console/entry.html", entry=found, articles=articles)
 
 
+MEANING_HITS = 5      # the ranked section stays short: the word-match list below carries the rest
+MEANING_POOL = 50     # hits asked for when a law is chosen, so the filter still leaves some
+
+
+@dataclass(frozen=True)
+class MeaningFound:
+    """The ranked law search's articles for a question in everyday words, in rank order.
+    ``available`` is False when the search failed: the page says so and keeps the word list."""
+
+    articles: list[Article]
+    available: bool = True
+
+
+def meaning_found(query: str, law: str | None) -> MeaningFound:
+    """Staff type a situation (房东不给修), not the article's words; the ranked search (the one
+    behind 查法条 and a ticket's 参考法条) reads it. The law filter applies here too: a chosen
+    law that still showed other laws' articles would surprise."""
+    try:
+        hits = services().law_index.search(query, k=MEANING_POOL if law else MEANING_HITS)
+    except Exception:  # noqa: BLE001 - an aid: the word-match list must still answer
+        logging.getLogger(__name__).warning("law search failed on the statutes page", exc_info=True)
+        return MeaningFound([], available=False)
+    statutes = services().knowledge.statutes
+    found = [statutes.get(hit.citation) for hit in hits if law is None or hit.law == law]
+    return MeaningFound([a for a in found if a is not None][:MEANING_HITS])
+
+
 @blueprint.get("/statutes")
 @auth.login_required
 def statutes():
     kb, query = services().knowledge, request.args.get("q", "").strip()
     law = request.args.get("law") or None
+    cited = kb.statutes.get(query) if query else None      # a citation is shown first, whatever the filter
     articles = [a for a in kb.statutes.articles if (law is None or a.law == law)
-                and (not query or query in a.text or query == a.citation)]
+                and query in a.text and a is not cited]
+    articles = [cited, *articles] if cited else articles
     page = max(1, request.args.get("page", 1, type=int))
+    meaning = meaning_found(query, law) if query and not cited and page == 1 else None
     return render_template("console/statutes.html", articles=articles[(page - 1) * PAGE_SIZE:
                                                                         page * PAGE_SIZE],
-                           total=len(articles), page=page,
+                           total=len(articles), page=page, meaning=meaning,
                            pages=max(1, -(-len(articles) // PAGE_SIZE)), q=query, law=law,
                            laws=statute_counts(kb.statutes))
 
