@@ -107,3 +107,33 @@ def test_the_second_stage_orders_by_the_nearest_gloss_when_weighted_so(knowledge
     first = LawIndex(statutes, cache_dir=tmp_path, min_evidence=0, rerank=only("first_stage")).search(question)
     near = LawIndex(statutes, cache_dir=tmp_path, min_evidence=0, rerank=only("nearest_gloss")).search(question)
     assert first[0].citation == "民法典第2条" and near[0].citation == "民法典第3条"
+
+
+def test_best_asks_score_each_gloss_question_alone_not_an_articles_questions_summed(knowledge, tmp_path):
+    """第2条's one question holds the whole situation; 第3条's three each share one word with it:
+    summed in the gloss field they could match, alone only 第2条's question covers the question."""
+    write_glosses(knowledge, "mine.toml", gloss_toml("民法典第2条", "邻居的树倒下砸坏了我家的车")
+                  + gloss_toml("民法典第3条", "邻居占了我的地", "大树归谁所有", "买的车有质量问题"))
+    index = LawIndex(statutes_of(knowledge), cache_dir=tmp_path)
+    ids = np.array([index.position[c] for c in ("民法典第2条", "民法典第3条", "民法典第1条")])
+    best, covered = index.best_asks(index.read("邻居家的树倒了砸坏我的车"), ids)
+    assert best[0] == 1.0 and 0.0 < best[1] < best[0] and best[2] == 0.0      # 第1条 has no gloss
+    assert covered[0] > 2 * covered[1] > 0.0 and covered[2] == 0.0
+
+
+def test_the_one_by_one_questions_survive_the_disk_cache(knowledge, tmp_path, monkeypatch):
+    write_glosses(knowledge, "mine.toml", DOG)
+    built = LawIndex(statutes_of(knowledge), cache_dir=tmp_path)
+    monkeypatch.setattr(lawsearch, "build", lambda *a, **kw: pytest.fail("built again"))
+    cached = LawIndex(statutes_of(knowledge), cache_dir=tmp_path)
+    ids = np.arange(len(cached.articles))
+    reading = cached.read(QUESTION)
+    for a, b in zip(built.best_asks(reading, ids), cached.best_asks(built.read(QUESTION), ids)):
+        assert np.array_equal(a, b) and a.max() > 0
+
+
+def test_an_index_without_glosses_has_no_ask_evidence(knowledge, tmp_path):
+    index = LawIndex(statutes_of(knowledge), cache_dir=tmp_path, min_evidence=0)
+    found = index.candidates("邻居家的树倒了砸坏我的车")
+    columns = [lawsearch.FEATURES.index(name) for name in ("ask_best", "ask_coverage")]
+    assert len(found.ids) and not found.features[:, columns].any()

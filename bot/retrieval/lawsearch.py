@@ -76,6 +76,8 @@ class Weights:
     chapter: float = 5.0          # the chapter's (and section's) score, likewise
     named_law: float = 0.5        # a law named in the question: share of the best score added
     cited: float = 1000.0         # a citation in the question: that article first
+    ask_k1: float = 1.2           # BM25 over each gloss question alone (the ask_* features)
+    ask_b: float = 0.5
 
 
 WEIGHTS = Weights()
@@ -91,10 +93,12 @@ MIN_EVIDENCE = 10.0
 # signs and sizes come out of either half. Kept apart from Weights: they do not change the index.
 CANDIDATES = 50
 FEATURES = ("first_stage", "coverage", "chapter_best", "opens_group", "length", "damaged", "law_size",
-            "nearest_gloss")
-# Refitted on half A with the glosses at 5,677 articles (BENCHMARKS.md, session 6): held out, half B
-# gains on the earlier seven weights plus nearest_gloss alone, and B's own fit gains on half A.
-RERANK = (4.1, 5.7, 1.05, 0.75, -0.03, -4.0, 0.55, 3.2)
+            "nearest_gloss", "ask_best", "ask_coverage")
+# Refitted on half A with ask_best and ask_coverage at 6,189 glossed articles (BENCHMARKS.md, session
+# 7): held out, each half gains on the same refit without them (hit@5 A 67.4 -> 68.2, B 72.7 -> 72.9).
+# Both come out negative on either half: beside the gloss field's sum and nearest_gloss they correct,
+# they do not reward, one question standing out.
+RERANK = (4.27, 5.76, 1.23, 0.77, -0.05, -3.95, 0.53, 4.39, -1.04, -0.19)
 # A question is searched by its first this many characters: a pasted document must not cost a
 # worker a tenth of a second (the matcher cuts at 500).
 MAX_QUERY_CHARS = 1000
@@ -380,12 +384,12 @@ def group_numbers(keys: Sequence) -> tuple[np.ndarray, int]:
 # --- the index ------------------------------------------------------------------------------
 
 INDEX_NAMES = ("article_words", "article_pairs", "gloss_words", "gloss_pairs", "law_words", "law_pairs",
-               "chapter_words", "chapter_pairs")
+               "chapter_words", "chapter_pairs", "ask_words", "ask_pairs")
 
 
 @dataclass
 class Built:
-    """What the cache holds: the vocabulary, the six postings, the article→group maps and each
+    """What the cache holds: the vocabulary, the postings (INDEX_NAMES), the article→group maps and each
     article's gloss questions, normalized (article i's are asks[ask_ptr[i]:ask_ptr[i + 1]])."""
 
     vocab: dict[str, int]
@@ -424,6 +428,12 @@ def article_fields(statutes: Statutes, articles: Sequence[Article]) -> list[list
             [" ".join(asks.get(a.citation, ())) for a in articles]]
 
 
+def raw_asks(statutes: Statutes, articles: Sequence[Article]) -> list[str]:
+    """Every article's gloss questions as written, in article order (as ``normalized_asks``)."""
+    by_article = gloss_asks(statutes)
+    return [ask for a in articles for ask in by_article.get(a.citation, ())]
+
+
 def normalized_asks(statutes: Statutes, articles: Sequence[Article],
                     segmenter: Segmenter) -> tuple[list[str], np.ndarray]:
     """Each article's gloss questions one by one, normalized without spaces (as a question is
@@ -436,6 +446,7 @@ def normalized_asks(statutes: Statutes, articles: Sequence[Article],
 def build(statutes: Statutes, articles: Sequence[Article], weights: Weights, segmenter: Segmenter) -> Built:
     """Segment every field and compute the postings (seconds: hence the caches)."""
     fields = [segmenter.terms(field) for field in article_fields(statutes, articles)]
+    ask_words, ask_pairs = segmenter.terms(raw_asks(statutes, articles))
     asks, ask_ptr = normalized_asks(statutes, articles, segmenter)
     segmenter.save()
     law_of, laws = group_numbers([a.law for a in articles])
@@ -443,6 +454,7 @@ def build(statutes: Statutes, articles: Sequence[Article], weights: Weights, seg
     vocab: dict[str, int] = {}
     words = [encode(w, vocab) for w, _ in fields]
     pairs = [encode(p, vocab) for _, p in fields]
+    one_by_one = [encode(ask_words, vocab), encode(ask_pairs, vocab)]   # each gloss question a document
     terms, k1 = len(vocab), weights.k1
 
     def article_level(fields: list[Field]) -> Postings:
@@ -460,7 +472,9 @@ def build(statutes: Statutes, articles: Sequence[Article], weights: Weights, seg
                 "gloss_words": gloss_level(words), "gloss_pairs": gloss_level(pairs),
                 "law_words": group_level(words, law_of, laws), "law_pairs": group_level(pairs, law_of, laws),
                 "chapter_words": group_level(words, chapter_of, chapters),
-                "chapter_pairs": group_level(pairs, chapter_of, chapters)}
+                "chapter_pairs": group_level(pairs, chapter_of, chapters),
+                "ask_words": build_postings([(one_by_one[0], 1.0, weights.ask_b)], terms, weights.ask_k1),
+                "ask_pairs": build_postings([(one_by_one[1], 1.0, weights.ask_b)], terms, weights.ask_k1)}
     return Built(vocab, postings, law_of, chapter_of, asks, ask_ptr)
 
 
@@ -831,7 +845,7 @@ class LawIndex:
         chapter_best = np.maximum.reduceat(own[self.by_chapter], self.chapter_starts)
         features = np.column_stack([scores[ids] / scores[ids[0]], self.coverage(reading.heads, ids),
                                     chapter_best[self.chapter_of[ids]] / (best_own or 1.0), self.static[ids],
-                                    self.nearest_gloss(reading.compact, ids)])
+                                    self.nearest_gloss(reading.compact, ids), *self.best_asks(reading, ids)])
         return Candidates(ids, features, evidence, self.cited(reading))
 
     def nearest_gloss(self, compact: str, ids: np.ndarray) -> np.ndarray:
@@ -847,6 +861,34 @@ class LawIndex:
         ratios = process.cdist([compact], asks, scorer=fuzz.ratio, dtype=np.float32)[0] / 100
         held = counts > 0
         out[held] = np.maximum.reduceat(ratios, (np.cumsum(counts) - counts)[held])
+        return out
+
+    def best_asks(self, reading: Reading, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each article's best single gloss question, each question its own document: its BM25
+        score (over the best of all questions, 0-1) and how much of the question's own words,
+        weighted by rarity among the questions, it holds. The gloss field adds an article's
+        questions up; these see whether one of them matches the whole question."""
+        score = self.level("ask", reading.words, reading.pairs).astype(np.float64)
+        asks, total = len(score), 0.0
+        held = np.zeros(asks)
+        words = self.postings["ask_words"]
+        for word in reading.heads:
+            term = self.vocab.get(word)
+            docs = words.docs[words.ptr[term]:words.ptr[term + 1]] if term is not None else words.docs[:0]
+            rarity = np.log(1 + asks / (len(docs) + 1))
+            total += rarity
+            held[docs] += rarity
+        best = score.max() if asks else 0.0
+        return self.best_of_article(score / (best or 1.0), ids), self.best_of_article(held / (total or 1.0), ids)
+
+    def best_of_article(self, per_ask: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """The largest value among each article's gloss questions (0 without any)."""
+        out = np.zeros(len(ids))
+        counts = self.ask_ptr[ids + 1] - self.ask_ptr[ids]
+        held = counts > 0
+        if held.any():
+            spans = [per_ask[a:b] for a, b in zip(self.ask_ptr[ids][held], self.ask_ptr[ids + 1][held])]
+            out[held] = np.maximum.reduceat(np.concatenate(spans), (np.cumsum(counts[held]) - counts[held]))
         return out
 
     def search(self, query: str, k: int = 5) -> list[LawHit]:
