@@ -86,8 +86,10 @@ def lookup_decision(query: str, statutes: Statutes) -> Decision:
 
 def wants_search(query: str, statutes: Statutes) -> bool:
     """Words that are no citation at all: a question to search for. A named law with a bad
-    number (民法典第9999条) is a citation still, and keeps its plain not-found answer."""
-    return bool(query) and statutes.get(query) is None and statutes.cite(query) is None
+    number (民法典第9999条) is a citation still, and keeps its plain not-found answer; a law's
+    name alone (查法条 民法典) asks which article, so it gets the usage hint, not a search."""
+    return (bool(query) and statutes.get(query) is None and statutes.cite(query) is None
+            and query.strip("《》 ").removeprefix("中华人民共和国") not in statutes.laws)
 
 
 def first_sentence(text: str, limit: int = EXCERPT_CHARS) -> str:

@@ -65,6 +65,11 @@ def test_small_talk_or_nothing_after_chafatiao_gets_the_usage_hint(wechat, messa
     assert wechat.say(message) == USAGE
 
 
+@pytest.mark.parametrize("message", ["查法条 民法典", "查法条 《劳动合同法》", "查法条 中华人民共和国刑法"])
+def test_a_law_name_alone_after_chafatiao_asks_which_article(wechat, message):
+    assert wechat.say(message) == USAGE
+
+
 def test_three_of_the_longest_articles_still_fit_one_reply(statutes):
     longest = sorted(statutes.articles, key=lambda a: len(a.text), reverse=True)[:3]
     reply = search_text([hit_of(a) for a in longest], statutes)
