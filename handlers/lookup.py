@@ -17,7 +17,7 @@ import re
 from typing import Sequence
 
 from bot.conversation.dispatch import Context, Incoming, Registry, Reply
-from bot.kb.knowledge import CITATION, Statutes, chinese_number, format_article, today
+from bot.kb.knowledge import CITATION, Statutes, chinese_number, format_article, shown_citation, today
 from bot.retrieval.lawsearch import LawHit
 from bot.retrieval.matcher import Decision
 from handlers import add
@@ -103,12 +103,6 @@ def first_sentence(text: str, limit: int = EXCERPT_CHARS) -> str:
     return head if len(head) == len(flat) else head[:-1] + "……"
 
 
-def book_title(citation: str) -> str:
-    """民法典第712条 → 《民法典》第712条: the form villagers see in print."""
-    cut = citation.rindex("第")
-    return f"《{citation[:cut]}》{citation[cut:]}"
-
-
 def full_text_command(citation: str) -> str:
     """What to send to read the article in full; the short form (民法典712) is the easiest to type."""
     plain = PLAIN_CITATION.fullmatch(citation)
@@ -125,9 +119,9 @@ def quotable(hits: Sequence[LawHit], statutes: Statutes) -> list[LawHit]:
 def hit_line(hit: LawHit, statutes: Statutes) -> str:
     """One found article: its citation in book-title form and its first sentence; a law not yet
     in force says from when, so nobody relies on it today."""
-    law = statutes.laws[hit.law]
+    article, law = statutes.get(hit.citation), statutes.laws[hit.law]
     pending = f"（自{law.effective_date}起施行）" if law.starts_after(today()) else ""
-    return f"{book_title(hit.citation)}{pending}：{first_sentence(hit.text)}"
+    return f"{shown_citation(article)}{pending}：{first_sentence(hit.text)}"
 
 
 def search_text(hits: Sequence[LawHit], statutes: Statutes) -> str:
