@@ -30,7 +30,12 @@ def get_user(db, openid: str) -> dict[str, Any] | None:
     rows = None if db.conn.in_transaction else per_message.peek(("user", openid))
     if rows and id(db) in rows:
         return rows[id(db)]
-    return kept_row(db, openid, lambda: fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid]))
+    return kept_row(db, openid, lambda: read_row(db, openid))
+
+
+def read_row(db, openid: str) -> dict[str, Any] | None:
+    """The villager's row as stored now (None for a villager not seen before)."""
+    return fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
 
 
 def read_ahead(db, openid: str) -> None:
@@ -38,8 +43,7 @@ def read_ahead(db, openid: str) -> None:
     the villager's row and keep it for the rest of the message, as a first ``get_user`` after
     the commit would have read it (nothing of this message changes it in between; another
     worker's change may land before or after either read alike)."""
-    row = fetch_one(db, "SELECT * FROM users WHERE openid = ?", [openid])
-    rows_kept(openid)[id(db)] = row
+    rows_kept(openid)[id(db)] = read_row(db, openid)
 
 
 def rows_kept(openid: str) -> dict[int, dict[str, Any] | None]:
