@@ -11,6 +11,7 @@ Usage:
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -44,11 +45,17 @@ LAWS = [
     # issue 15 (session 5): what advisers are asked beyond the FAQ's topics — 农家乐 and village
     # tourism, a villager's video reposted, counterfeit seed, produce sold unsafe, cooperatives and
     # small firms, schools, epidemics. Each text checked against its last amendment (PROVENANCE.md).
-    # 商标法 is not here: the 2019 text is in force only until 2026-12-31 and the revision adopted
-    # on 2026-06-26 takes effect on 2027-01-01; a file holds one text and a law has no end date yet.
     "旅游法", "著作权法", "专利法", "反不正当竞争法", "种子法", "农产品质量安全法", "合伙企业法", "公司法",
     "教育法", "传染病防治法",
+    # session 7 (issue 15): 商标法 in its 2019 text, which applies until 2026-12-31 (UNTIL_REPLACED).
+    "商标法",
 ]
+
+# Laws held in a text that a later revision in the database replaces on a known day: law → the
+# version_date of the text held. The file records ``in_force_until``, the day before the revision's
+# effective_date (both dates the database's), so the bot stops citing the text on that day.
+# On that day, import the revision instead: take the law out of this table.
+UNTIL_REPLACED = {"商标法": "2019-04-23"}
 
 # Where the database's status is wrong for the text we import: law → (status, why).
 STATUS_OVERRIDES = {
@@ -94,15 +101,56 @@ def short_name(title: str) -> str:
     return title[len(PREFIX):] if title.startswith(PREFIX) else title
 
 
-def find_law(db: sqlite3.Connection, name: str) -> sqlite3.Row:
-    """The in-force row with the latest version_date (or the overridden law's newest row)."""
+def law_rows(db: sqlite3.Connection, name: str) -> list[sqlite3.Row]:
+    """Every text the database holds of the law, newest first."""
     rows = db.execute(
         "SELECT * FROM laws WHERE law_name IN (?, ?) ORDER BY version_date DESC", (PREFIX + name, name)
     ).fetchall()
     if not rows:
         raise SystemExit(f"{name}: not in the database")
+    return rows
+
+
+def find_law(db: sqlite3.Connection, name: str) -> sqlite3.Row:
+    """The in-force row with the latest version_date (or the overridden law's newest row; for a
+    law in UNTIL_REPLACED, the text named there)."""
+    rows = law_rows(db, name)
+    if name in UNTIL_REPLACED:
+        return held_text(rows, name)
     in_force = [r for r in rows if r["status"] == "现行有效" or name in STATUS_OVERRIDES]
     return (in_force or rows)[0]
+
+
+def held_text(rows: list[sqlite3.Row], name: str) -> sqlite3.Row:
+    found = [r for r in rows if r["version_date"] == UNTIL_REPLACED[name]]
+    if not found:
+        raise SystemExit(f"{name}: the database has no text of {UNTIL_REPLACED[name]}")
+    return found[0]
+
+
+def replacement(db: sqlite3.Connection, name: str, law: sqlite3.Row) -> sqlite3.Row | None:
+    """The revision that replaces the held text (UNTIL_REPLACED): the next text after it, which
+    must be the in-force one and take effect after the held text was adopted."""
+    if name not in UNTIL_REPLACED:
+        return None
+    later = [r for r in law_rows(db, name) if r["version_date"] > law["version_date"]]
+    if not later or later[-1]["status"] != "现行有效" or later[-1]["effective_date"] <= law["version_date"]:
+        raise SystemExit(f"{name}: no later in-force text with an effective date replaces the "
+                         f"{law['version_date']} text; check UNTIL_REPLACED")
+    return later[-1]
+
+
+def day_before(iso: str) -> str:
+    return (dt.date.fromisoformat(iso) - dt.timedelta(days=1)).isoformat()
+
+
+def replaced_status(law: sqlite3.Row, successor: sqlite3.Row) -> tuple[str, str]:
+    """A replaced text's status, and why it differs from the source's (历史版本: superseded)."""
+    note = (f"status corrected: the source marks this text {law['status']} because the "
+            f"{successor['version_date']} revision has been adopted; that revision takes effect on "
+            f"{successor['effective_date']}, so this text is the law until {day_before(successor['effective_date'])}"
+            f" (in_force_until)")
+    return "现行有效", note
 
 
 def suffix_of(label: str) -> str:
@@ -272,9 +320,14 @@ def article_record(article: dict) -> dict:
     return out
 
 
-def provenance(law: sqlite3.Row, name: str, db_sha: str, amendments: list[dict], deleted: list[str]) -> dict:
+def provenance(law: sqlite3.Row, name: str, db_sha: str, amendments: list[dict], deleted: list[str],
+               successor: sqlite3.Row | None = None) -> dict:
+    status_note = replaced_status(law, successor)[1] if successor else STATUS_OVERRIDES.get(name, ("", ""))[1]
     out = {"source": PACKAGE, "licence": LICENCE, "sha256": db_sha, "law_id": law["law_id"],
-           "source_status": law["status"], "note": STATUS_OVERRIDES.get(name, ("", ""))[1]}
+           "source_status": law["status"], "note": status_note}
+    if successor:
+        out["replaced_by"] = {"law_id": successor["law_id"], "version_date": successor["version_date"],
+                              "effective_date": successor["effective_date"]}
     if name in EFFECTIVE_OVERRIDES:
         out["source_effective_date"] = law["effective_date"]
         out["effective_note"] = EFFECTIVE_OVERRIDES[name][1]
@@ -290,7 +343,8 @@ def provenance(law: sqlite3.Row, name: str, db_sha: str, amendments: list[dict],
 
 def export_law(db: sqlite3.Connection, name: str, db_sha: str) -> dict:
     law = find_law(db, name)
-    status = STATUS_OVERRIDES.get(name, (law["status"],))[0]
+    successor = replacement(db, name, law)
+    status = (replaced_status(law, successor) if successor else STATUS_OVERRIDES.get(name, (law["status"],)))[0]
     articles = raw_articles(db, law["law_id"])
     deleted = deleted_articles(db, law["law_id"])
     amendments = amend(db, name, law, articles)
@@ -301,9 +355,10 @@ def export_law(db: sqlite3.Connection, name: str, db_sha: str) -> dict:
         "title": law["law_name"],
         "version_date": last["version_date"],
         "effective_date": EFFECTIVE_OVERRIDES.get(name, (last["effective_date"],))[0],
+        **({"in_force_until": day_before(successor["effective_date"])} if successor else {}),
         "status": status,
         "in_force": status == "现行有效",
-        "provenance": provenance(law, name, db_sha, amendments, deleted),
+        "provenance": provenance(law, name, db_sha, amendments, deleted, successor),
         "articles": [article_record(a) for a in articles],
     }
 
@@ -334,8 +389,9 @@ def main(db_path: str, out_dir: str = "knowledge/statutes") -> None:
         data = export_law(db, name, db_sha)
         path = out / f"{data['law']}.json"
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        until = f" until {data['in_force_until']}" if "in_force_until" in data else ""
         print(f"{path}: {len(data['articles'])} articles, {data['version_date']}, "
-              f"in force from {data['effective_date']}, {data['status']}")
+              f"in force from {data['effective_date']}{until}, {data['status']}")
     write_not_held(db, out)
 
 

@@ -178,10 +178,15 @@ def test_a_law_added_for_the_advisers_holds_its_current_text(name, version, effe
     assert wording in statutes.get(citation).text and statutes.in_force(citation, on=dt.date(2026, 11, 30))
 
 
-def test_the_trademark_law_is_not_held_while_its_current_text_lapses_on_2027_01_01():
-    assert not (STATUTES_DIR / "商标法.json").exists()
-    text = (STATUTES_DIR / "PROVENANCE.md").read_text(encoding="utf-8")
-    assert "商标法" in text and "2026-06-26" in text and "2027-01-01" in text
+def test_the_trademark_law_is_held_in_its_2019_text_until_2026_12_31():
+    law = read(STATUTES_DIR / "商标法.json")
+    assert (law["version_date"], law["in_force_until"], law["status"]) == ("2019-04-23", "2026-12-31", "现行有效")
+    assert law["provenance"]["source_status"] == "历史版本"
+    assert law["provenance"]["replaced_by"]["effective_date"] == "2027-01-01"
+    statutes = load_statutes(str(STATUTES_DIR))
+    assert "五百万元以下" in statutes.get("商标法第63条").text      # the 2019 amendment's ceiling
+    assert statutes.in_force("商标法第57条", on=dt.date(2026, 12, 31))
+    assert not statutes.in_force("商标法第57条", on=dt.date(2027, 1, 1))
 
 
 NOT_HELD = STATUTES_DIR / "not_held.txt"

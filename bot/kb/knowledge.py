@@ -109,7 +109,13 @@ class Article:
 
 @dataclass(frozen=True)
 class Law:
-    """One law's metadata; ``version_date`` is the date of the text we hold."""
+    """One law's metadata; ``version_date`` is the date of the text we hold.
+
+    A text applies from ``max(version_date, effective_date)`` to ``in_force_until`` (the last day,
+    inclusive; empty: no end known). A text with an end date is one a revision replaces on the next
+    day (商标法's 2019 text until 2026-12-31): held so it can be cited while it is the law, and
+    refused, as a law not yet in force is, once it has lapsed.
+    """
 
     law: str
     title: str
@@ -119,14 +125,26 @@ class Law:
     provenance: Mapping[str, Any]
     path: str
     effective_date: str = ""          # when the text takes effect (a later date: adopted, not yet law)
+    in_force_until: str = ""          # the last day the text applies (a revision takes over the day after)
 
     def starts_after(self, day: dt.date) -> bool:
         """Adopted but not yet in force on ``day``: the text cannot apply before it was adopted,
         nor before its effective date."""
         return max(self.version_date, self.effective_date) > day.isoformat()
 
+    def ended_before(self, day: dt.date) -> bool:
+        """The text no longer applies on ``day``: its last day has passed."""
+        return bool(self.in_force_until) and self.in_force_until < day.isoformat()
+
     def in_force_on(self, day: dt.date | None = None) -> bool:
-        return self.in_force and not self.starts_after(day or today())
+        day = day or today()
+        return self.in_force and not self.starts_after(day) and not self.ended_before(day)
+
+    def lapse_words(self, day: dt.date | None = None) -> str:
+        """For a checker's error, when the text has lapsed on ``day``: " (the 2019-04-23 text, in
+        force only until 2026-12-31)"; "" otherwise."""
+        lapsed = self.ended_before(day or today())
+        return f" (the {self.version_date} text, in force only until {self.in_force_until})" if lapsed else ""
 
 
 @dataclass(frozen=True)
@@ -153,8 +171,10 @@ class Statutes:
     """
 
     def __init__(self, laws: Iterable[Law], articles: Iterable[Article],
-                 links: Iterable[FaqLink] = (), not_held: Iterable[str] = (), glosses: Iterable[Gloss] = ()):
+                 links: Iterable[FaqLink] = (), not_held: Iterable[str] = (), glosses: Iterable[Gloss] = (),
+                 day: dt.date | None = None):
         self.laws: dict[str, Law] = {law.law: law for law in laws}
+        self.day = day            # the day "in force" is judged on (None: today, township time)
         self.articles: list[Article] = list(articles)
         self.links: tuple[FaqLink, ...] = tuple(links)
         self.not_held: tuple[str, ...] = tuple(not_held)
@@ -165,7 +185,12 @@ class Statutes:
         """The same articles, linked to the FAQ entries that cite them (and glossed)."""
         links = [FaqLink(e.id, e.citations, e.quoted, (*e.questions, *e.keywords))
                  for e in entries if e.citations]
-        return Statutes(self.laws.values(), self.articles, links, self.not_held, glosses)
+        return Statutes(self.laws.values(), self.articles, links, self.not_held, glosses, self.day)
+
+    def as_of(self, day: dt.date | None) -> "Statutes":
+        """The same statutes judged on ``day`` (kb check --today, tests): a law's start and end
+        dates decide against that day instead of the township's today."""
+        return Statutes(self.laws.values(), self.articles, self.links, self.not_held, self.glosses, day)
 
     def get(self, citation: str) -> Article | None:
         """The article for a canonical citation, or for any spelling parse_citation accepts."""
@@ -192,9 +217,15 @@ class Statutes:
         return self.laws[article.law]
 
     def in_force(self, citation: str, on: dt.date | None = None) -> bool:
-        """The article is held and its law is in force on ``on`` (default: today, township time)."""
+        """The article is held and its law's text is in force on ``on`` (default: ``day``, else
+        today, township time): adopted, taken effect, not repealed, not lapsed."""
         article = self.get(citation)
-        return article is not None and self.law_of(article).in_force_on(on)
+        return article is not None and self.law_of(article).in_force_on(on or self.day)
+
+    def lapse_words(self, citation: str) -> str:
+        """For an error: that the held article's text lapsed before ``day`` ("" otherwise)."""
+        article = self.get(citation)
+        return self.law_of(article).lapse_words(self.day) if article else ""
 
 
 def today() -> dt.date:
@@ -205,6 +236,8 @@ def today() -> dt.date:
 def article_notes(article: Article, law: Law, on: dt.date | None = None) -> list[str]:
     """What a reader must know besides the text: not yet in force, amended, garbled source."""
     notes = []
+    if law.ended_before(on or today()):
+        notes.append(lapsed_note(law))
     if law.starts_after(on or today()):
         notes.append(f"尚未施行，自{law.effective_date}起施行")
     if article.amended_by:
@@ -212,6 +245,13 @@ def article_notes(article: Article, law: Law, on: dt.date | None = None) -> list
     if article.damage:
         notes.append("数据来源中本条文字有错漏，请以官方文本为准")
     return notes
+
+
+def lapsed_note(law: Law) -> str:
+    """What a reader is told above a text that no longer applies: when it ended, that a revision
+    replaced it (which we do not hold), and that it still governs what happened before."""
+    return (f"已失效：这是{law.version_date}的文本，只施行到{law.in_force_until}，之后施行修订后的新文本"
+            f"（条文和条号可能变了，这里还没有收）。本条只适用于在此之前发生的事；现在的规定请问村里的法律顾问")
 
 
 def format_article(article: Article, law: Law, on: dt.date | None = None) -> str:
@@ -292,13 +332,28 @@ def read_law(path: Path) -> tuple[Law, list[Article]]:
     law = Law(law=data["law"], title=data["title"], version_date=data["version_date"],
               status=data["status"], in_force=bool(data["in_force"]),
               provenance=data.get("provenance", {}), path=str(path),
-              effective_date=data.get("effective_date", ""))
+              effective_date=data.get("effective_date", ""), in_force_until=data.get("in_force_until", ""))
+    problem = end_date_problem(law)
+    if problem:
+        raise KnowledgeError([f"{shown_path(path, path.parent.parent)}: in_force_until {problem}"])
     articles = [Article(law=law.law, number=int(a["number"]), label=a["label"],
                         chapter=a.get("chapter", ""), section=a.get("section", ""), text=a["text"],
                         suffix=a.get("suffix", ""), amended_by=a.get("amended_by", ""),
                         damage=tuple(a.get("damage", ())))
                 for a in data["articles"]]
     return law, articles
+
+
+def end_date_problem(law: Law) -> str | None:
+    """Why a law's ``in_force_until`` cannot be honoured (None: absent, or a date after its start):
+    a misspelt date would compare as text and end or keep the law on the wrong day."""
+    until = law.in_force_until
+    if not until:
+        return None
+    if not DATE_PATTERN.match(until):
+        return f"{until!r} must be a date like \"2026-12-31\""
+    start = max(law.version_date, law.effective_date)
+    return f"{until} is before the text takes effect ({start})" if until < start else None
 
 
 def not_held_problem(name: str, held: Mapping[str, Law]) -> str | None:
@@ -586,7 +641,7 @@ def citation_errors(entry: FaqEntry, statutes: Statutes) -> list[str]:
         elif statutes.get(citation) is None:
             errors.append(f"{place}: citation {citation!r} is not in knowledge/statutes")
         elif not statutes.in_force(citation):
-            errors.append(f"{place}: citation {citation!r} is of a law not in force")
+            errors.append(f"{place}: citation {citation!r} is of a law not in force{statutes.lapse_words(citation)}")
     if entry.quote is not None and entry.quote not in entry.citations:
         errors.append(f"{place}: quote {entry.quote!r} is not among its citations")
     quoted = statutes.get(entry.quoted) if entry.quoted else None
