@@ -395,19 +395,29 @@ class Matcher:
     def correct_homophones(self, normalized: str) -> str:
         """Replace an unknown 2–4 character run that sounds like a legal word (宅急地 → 宅基地).
         Only characters jieba leaves alone are candidates, so a word the dictionary knows
-        (月亮, 遗嘱) is never rewritten; nor is a pronoun or question word (谁管 is not 水管)."""
-        runs = loose_runs(loose_characters(self.dictionaries, normalized))
-        if max(runs, default=0) < 2:  # most questions: no two loose characters side by side
+        (月亮, 遗嘱) is never rewritten; nor is a pronoun or question word (谁管 is not 水管).
+
+        Only the stretches of two or more such characters that are Chinese and no particle are
+        read (``typo_spans``): a run holding a particle, a space or a digit can never be
+        rewritten, so most questions (whose loose characters are 的, 了, 吗, 我 …) are left
+        as they are without a look at each character."""
+        spans = typo_spans(self.dictionaries.quick_cut(normalized))
+        if not spans:
             return normalized
         known, out, i = self.dictionaries.tokenizer.FREQ, [], 0
-        while i < len(normalized):
-            replaced = self._homophone_at(normalized, i, known, runs[i]) if runs[i] >= 2 else None
-            if replaced:
-                out.append(replaced)
-                i += len(replaced)
-            else:
-                out.append(normalized[i])
-                i += 1
+        for start, end in spans:
+            if i < start:
+                out.append(normalized[i:start])
+                i = start
+            while i < end:
+                replaced = self._homophone_at(normalized, i, known, end - i)
+                if replaced:
+                    out.append(replaced)
+                    i += len(replaced)
+                else:
+                    out.append(normalized[i])
+                    i += 1
+        out.append(normalized[i:])
         return "".join(out)
 
     def _homophone_at(self, text: str, i: int, known: dict, run: int) -> str | None:
@@ -737,13 +747,24 @@ def best_per_idea(query: Query, found: Iterable[str]) -> dict[int, float]:
     return best
 
 
-def loose_characters(words: tx.Dictionaries, normalized: str) -> list[bool]:
-    """Per character: does jieba leave it alone (a one-character word)? Only such runs can be a
-    mistyped word; a run across a real word ("遗嘱要") is not one, though "嘱要" sounds like 主要."""
-    loose: list[bool] = []
-    for word in words.quick_cut(normalized):
-        loose += [len(word) == 1] * len(word)
-    return loose
+def typo_spans(words: Iterable[str]) -> list[tuple[int, int]]:
+    """(start, end) of each run of two or more characters that jieba leaves alone (one-character
+    words of ``words``, the cut of a text) and that could be part of a homophone typo: Chinese,
+    not a particle. A chunk the homophone pass tries is never rewritten when it holds any other
+    character (``Matcher._sounds_like``), so these spans are the only places it can change."""
+    spans, at, start = [], 0, -1
+    for word in words:
+        if len(word) == 1 and CJK_MIN <= word <= CJK_MAX and word not in PARTICLES:
+            if start < 0:
+                start = at
+        else:
+            if start >= 0 and at - start >= 2:
+                spans.append((start, at))
+            start = -1
+        at += len(word)
+    if start >= 0 and at - start >= 2:
+        spans.append((start, at))
+    return spans
 
 
 def closest(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float, Phrasing]:
@@ -809,14 +830,6 @@ def summed_overlaps(held: Held) -> dict[int, float]:
                 for index in indices:
                     found[index] = found.get(index, 0.0) + weight
     return found
-
-
-def loose_runs(loose: list[bool]) -> list[int]:
-    """Per character: how many loose characters run from it onwards (0 where it is not loose)."""
-    runs = [0] * (len(loose) + 1)
-    for i in range(len(loose) - 1, -1, -1):
-        runs[i] = runs[i + 1] + 1 if loose[i] else 0
-    return runs[:-1]
 
 
 def covered(query: Query, words: frozenset[str]) -> float:
