@@ -93,6 +93,7 @@ AMENDED_ARTICLE = re.compile(
 COMMENCEMENT = re.compile(r"^本修正案自.*起施行。$")
 ITEM_LINE = re.compile(r"^（" + NUMERAL + "）")
 HEADING_LINE = re.compile(r"^(第" + NUMERAL + r"(编|分编|章|节)|附\s*则|附件)")
+PART_HEADING = re.compile(r"^(?P<part>第" + NUMERAL + r"(?P<kind>编|分编|章|节))\s*(?P<title>.*)$")
 STRAY_SPACE = re.compile(r"[^\x00-\x7f\s][ \u3000]+[^\x00-\x7f\s]")
 OPEN_QUOTES, CLOSE_QUOTES = "\"“", "\"”"
 
@@ -175,8 +176,70 @@ def raw_articles(db: sqlite3.Connection, law_id: str) -> list[dict]:
         seen.add(key)
         out.append({"number": r["article_no_arabic"], "suffix": key[1], "label": r["article_no"],
                     "chapter": r["chapter"] or "", "section": r["section"] or "",
-                    "text": without_trailing_headings(r["article_text"])})
+                    "text": without_trailing_headings(r["article_text"]),
+                    "headings_after": trailing_headings(r["article_text"])})
+    chapters_from_headings(out)
     return out
+
+
+def trailing_headings(text: str) -> list[str]:
+    """The headings glued to the article's end (what ``without_trailing_headings`` drops), in order."""
+    lines = [line.strip() for line in text.strip().split("\n")]
+    kept = without_trailing_headings(text).count("\n") + 1
+    return lines[kept:]
+
+
+def heading_name(line: str) -> str:
+    """A heading as a chapter is named: 第四编 执 行 → 第四编 执行 (the source spaces out short titles)."""
+    match = PART_HEADING.match(line)
+    if not match:
+        return "".join(line.split())
+    return f"{match['part']} {''.join(match['title'].split())}".strip()
+
+
+def opened_part(headings: list[str]) -> str:
+    """The chapter the next article falls in, by the headings before it: the last 章 heading, or a
+    编 heading with no 章 after it (刑事诉讼法's 第四编 执行 has no chapters); "" if there is none."""
+    for line in reversed(headings):
+        match = PART_HEADING.match(line)
+        if match and match["kind"] != "节":
+            return heading_name(line)
+    return ""
+
+
+def chapters_from_headings(articles: list[dict]) -> None:
+    """Correct the source's chapter where the text's own headings contradict it.
+
+    The source names each article's chapter; where a heading glued to an article's end opens a new
+    part but the articles after it keep the previous chapter's name (刑事诉讼法 259–276 filed under
+    第五章 审判监督程序, though 第258条 is followed by the heading 第四编 执行), those articles get the
+    opened part's name, until the source's chapter changes.
+    """
+    source = [a["chapter"] for a in articles]
+    stale, opened = None, ""
+    for i in range(1, len(articles)):
+        heading = opened_part(articles[i - 1]["headings_after"])
+        if heading and source[i] == source[i - 1] and heading_name(source[i]) != heading:
+            stale, opened = source[i], heading
+        elif source[i] != stale:
+            stale, opened = None, ""
+        if opened:
+            articles[i]["source_chapter"] = source[i]
+            articles[i]["chapter"], articles[i]["section"] = opened, ""
+
+
+def chapter_corrections(articles: list[dict]) -> list[dict]:
+    """For provenance: each run of articles whose chapter the import corrected, with the source's."""
+    runs: list[dict] = []
+    for a in (a for a in articles if "source_chapter" in a):
+        last = runs[-1] if runs else None
+        if last and (last["chapter"], last["source_chapter"]) == (a["chapter"], a["source_chapter"]):
+            last["last"] = a["number"]
+        else:
+            runs.append({"first": a["number"], "last": a["number"], "chapter": a["chapter"],
+                         "source_chapter": a["source_chapter"]})
+    return [{"articles": f"第{r['first']}条–第{r['last']}条", "chapter": r["chapter"],
+             "source_chapter": r["source_chapter"]} for r in runs]
 
 
 def without_trailing_headings(text: str) -> str:
@@ -321,10 +384,14 @@ def article_record(article: dict) -> dict:
 
 
 def provenance(law: sqlite3.Row, name: str, db_sha: str, amendments: list[dict], deleted: list[str],
-               successor: sqlite3.Row | None = None) -> dict:
+               successor: sqlite3.Row | None = None, chapters: list[dict] | None = None) -> dict:
     status_note = replaced_status(law, successor)[1] if successor else STATUS_OVERRIDES.get(name, ("", ""))[1]
     out = {"source": PACKAGE, "licence": LICENCE, "sha256": db_sha, "law_id": law["law_id"],
            "source_status": law["status"], "note": status_note}
+    if chapters:
+        out["chapters_corrected"] = chapters
+        out["chapter_note"] = ("chapter corrected: the source files these articles under the chapter before "
+                               "them, but the text's own heading (glued to the previous article's end) opens a new part")
     if successor:
         out["replaced_by"] = {"law_id": successor["law_id"], "version_date": successor["version_date"],
                               "effective_date": successor["effective_date"]}
@@ -358,7 +425,7 @@ def export_law(db: sqlite3.Connection, name: str, db_sha: str) -> dict:
         **({"in_force_until": day_before(successor["effective_date"])} if successor else {}),
         "status": status,
         "in_force": status == "现行有效",
-        "provenance": provenance(law, name, db_sha, amendments, deleted, successor),
+        "provenance": provenance(law, name, db_sha, amendments, deleted, successor, chapter_corrections(articles)),
         "articles": [article_record(a) for a in articles],
     }
 

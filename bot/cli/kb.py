@@ -33,7 +33,8 @@ def kb() -> None:
 @click.option("--max-age-days", type=click.IntRange(1), default=DEFAULT_MAX_AGE_DAYS, show_default=True,
               help="With --stale: a review older than this is listed.")
 @click.option("--today", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="With --stale: judge as of this date (default: today, township time).")
+              help="Judge as of this date: which laws are in force, and with --stale what to review "
+                   "(default: today, township time).")
 @click.option("--strict", is_flag=True, help="With --stale: exit 1 when anything is listed (for CI).")
 def check(directory: str | None, stale: bool, max_age_days: int, on, strict: bool) -> None:
     """Validate everything; one line per error naming file and entry; exit 1 on any error.
@@ -43,19 +44,20 @@ def check(directory: str | None, stale: bool, max_age_days: int, on, strict: boo
     corrections register, scope). With --stale: a review list instead, exit 0 unless --strict.
     """
     config = load_config()
+    day = on.date() if on else None
     if stale:
-        report_stale(config, directory, on.date() if on else None, max_age_days, strict)
+        report_stale(config, directory, day, max_age_days, strict)
         return
     from bot.cli.learning import published_for_check
     published = published_for_check(config, directory)
-    result = run_check(config, directory, published)
+    result = run_check(config, directory, published, day)
     for error in result.errors:
         click.echo(error)
     if result.errors:
         click.echo(f"kb check: {len(result.errors)} error(s): {len(result.load)} keep an entry from being "
                    f"served, {len(result.editorial)} editorial", err=True)
         sys.exit(1)
-    kb = read_knowledge(config, directory, published)
+    kb = read_knowledge(config, directory, published, day)
     from_db = sum(1 for e in kb.entries if e.provenance and e.source.startswith("db:"))
     click.echo(f"kb check: OK — {len(kb.entries)} entries ({from_db} published from the console), "
                f"{len(kb.scope)} scope topics covered, "

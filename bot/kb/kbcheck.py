@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from bot.core.config import Config
-from bot.kb.knowledge import (FaqEntry, KnowledgeBase, KnowledgeError, Statutes, fill_placeholders, read_knowledge,
-                           shown_path, today)
+from bot.kb.knowledge import (FaqEntry, KnowledgeBase, KnowledgeError, Law, Statutes, fill_placeholders,
+                           read_knowledge, shown_path, today)
 
 MIN_QUESTIONS = 8
 # An entry learned from a ticket (it carries ``provenance``) is published with at least this many
@@ -223,6 +223,14 @@ def correction_errors(kb: KnowledgeBase, rules: list[Rule], ids: set[str]) -> li
 
 # --- kb check -------------------------------------------------------------------------------
 
+def lapsed_gloss_errors(statutes: Statutes) -> list[str]:
+    """Glosses of a text that has lapsed on the statutes' day: the load keeps them (law search
+    leaves lapsed articles out, and a search aid must not stop the bot), but they are written for
+    articles nobody can cite any more, and a newer text may reuse their numbers for other rules."""
+    return [f"{gloss.source} [{gloss.citation}]: glosses a law not in force{statutes.lapse_words(gloss.citation)}: "
+            f"rewrite it for the text in force" for gloss in statutes.glosses if statutes.lapse_words(gloss.citation)]
+
+
 def editorial_errors(kb: KnowledgeBase, config: Config) -> list[str]:
     """Shape and review record of each entry that passed the load checks, then cross-entry rules."""
     errors = []
@@ -232,7 +240,7 @@ def editorial_errors(kb: KnowledgeBase, config: Config) -> list[str]:
         errors += [f"{place}: {p}" for p in problems]
     rules, rule_errors = read_rules(kb.directory)
     errors += rule_errors + correction_errors(kb, rules, {e.id for e in kb.entries})
-    return errors + duplicate_question_errors(kb.entries) + coverage_errors(kb)
+    return errors + duplicate_question_errors(kb.entries) + coverage_errors(kb) + lapsed_gloss_errors(kb.statutes)
 
 
 @dataclass(frozen=True)
@@ -246,10 +254,11 @@ class CheckResult:
 
 
 def run_check(config: Config, directory: str | Path | None = None,
-              extra: Iterable[FaqEntry] = ()) -> CheckResult:
-    """Both kinds of check over the files' entries and ``extra`` ones (published in the database)."""
+              extra: Iterable[FaqEntry] = (), day: dt.date | None = None) -> CheckResult:
+    """Both kinds of check over the files' entries and ``extra`` ones (published in the database),
+    judging what is in force on ``day`` (None: today, township time)."""
     try:
-        kb = read_knowledge(config, directory, extra)
+        kb = read_knowledge(config, directory, extra, day)
     except KnowledgeError as broken:   # the statutes' own files: nothing can be checked against them
         return CheckResult(broken.errors, [])
     if not (kb.directory / "statutes").is_dir() or not kb.statutes.articles:
@@ -289,15 +298,44 @@ def upcoming_law_findings(entry: FaqEntry, statutes: Statutes, day: dt.date) -> 
     return out
 
 
+def lapsing(statutes: Statutes, day: dt.date) -> dict[str, Law]:
+    """The laws whose held text applies on ``day`` but has a last day (a revision replaces it)."""
+    return {name: law for name, law in statutes.laws.items() if law.in_force_until and law.in_force_on(day)}
+
+
+def lapse_warning(law: Law) -> str:
+    return (f"{law.law}, whose {law.version_date} text is in force only until {law.in_force_until}; the text "
+            f"replacing it is not held: import it and review before then (articles may be renumbered)")
+
+
+def lapsing_law_findings(entry: FaqEntry, statutes: Statutes, day: dt.date) -> list[str]:
+    """Cited laws whose held text lapses after a known day: from then on the citation is an error."""
+    ending = lapsing(statutes, day)
+    return [f"cites {lapse_warning(ending[law])}" for law in cited_laws(entry, statutes) if law in ending]
+
+
+def lapsing_gloss_findings(statutes: Statutes, day: dt.date) -> list[str]:
+    """One line per gloss file and lapsing law: its glosses must be rewritten for the new text."""
+    ending = lapsing(statutes, day)
+    counts: dict[tuple[str, str], int] = {}
+    for gloss in statutes.glosses:
+        article = statutes.get(gloss.citation)
+        if article is not None and article.law in ending:
+            counts[(gloss.source, article.law)] = counts.get((gloss.source, article.law), 0) + 1
+    return [f"{source}: {n} gloss(es) cite {lapse_warning(ending[law])}" for (source, law), n in counts.items()]
+
+
 def stale_findings(kb: KnowledgeBase, day: dt.date | None = None,
                    max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> list[str]:
-    """What a reviewer should look at again on ``day``, one line per entry and reason."""
+    """What a reviewer should look at again on ``day``, one line per entry and reason, then one per
+    gloss file citing a text that will lapse."""
     day = day or today()
     out = []
     for entry in kb.entries:
         place = f"{entry.source} [{entry.id}]"
         found = changed_law_findings(entry, kb.statutes) + upcoming_law_findings(entry, kb.statutes, day)
+        found += lapsing_law_findings(entry, kb.statutes, day)
         if entry.reviewed is None or (day - entry.reviewed).days > max_age_days:
             found.append(f"last reviewed {entry.reviewed or 'never'}, more than {max_age_days} days ago")
         out += [f"{place}: {f}" for f in found]
-    return out
+    return out + lapsing_gloss_findings(kb.statutes, day)

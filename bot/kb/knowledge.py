@@ -190,6 +190,8 @@ class Statutes:
     def as_of(self, day: dt.date | None) -> "Statutes":
         """The same statutes judged on ``day`` (kb check --today, tests): a law's start and end
         dates decide against that day instead of the township's today."""
+        if day == self.day:
+            return self
         return Statutes(self.laws.values(), self.articles, self.links, self.not_held, self.glosses, day)
 
     def get(self, citation: str) -> Article | None:
@@ -728,11 +730,12 @@ def entry_check(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> list[str]
 # --- loading --------------------------------------------------------------------------------
 
 def read_knowledge(config: Config, directory: str | Path | None = None,
-                   extra: Iterable[FaqEntry] = ()) -> KnowledgeBase:
+                   extra: Iterable[FaqEntry] = (), day: dt.date | None = None) -> KnowledgeBase:
     """Read everything, keeping the well-formed entries and every error (nothing raised).
 
     ``extra``: entries from elsewhere (published in the database, bot/learning/drafts.py), checked like the
     files' own; one whose id a file already uses is left out (it was exported into the files).
+    ``day``: judge what is in force on that day (`kb check --today`); None: today, township time.
     """
     base = knowledge_dir(config, directory)
     entries, errors = [], []
@@ -743,7 +746,7 @@ def read_knowledge(config: Config, directory: str | Path | None = None,
     in_files = {e.id for e in entries}
     entries += [e for e in extra if e.id not in in_files]
     from bot.kb.glosses import GLOSS_DIR, read_glosses   # it reads Statutes: imported here, not on top
-    held = load_statutes(str(base / "statutes"))
+    held = load_statutes(str(base / "statutes")).as_of(day)
     glosses, gloss_errors = read_glosses(base / GLOSS_DIR, held, base)
     statutes = held.with_links(entries, glosses)
     kb = KnowledgeBase(entries, statutes, read_scope(base), base)

@@ -337,12 +337,18 @@ class Field:
 
 
 def encode(field: Sequence[Sequence[str]], vocab: dict[str, int]) -> Field:
-    """A field's term lists as arrays; grows ``vocab``."""
-    for term in dict.fromkeys(chain.from_iterable(field)):   # new terms numbered in order of appearance
-        vocab.setdefault(term, len(vocab))
+    """A field's term lists as arrays; grows ``vocab`` (new terms numbered in order of appearance).
+    One pass over the terms, and a list seen before (the Segmenter hands out one list per distinct
+    string: every article of a chapter shares its header's) is encoded once: a rebuild's largest
+    Python loop."""
+    add, done, ids = vocab.setdefault, {}, []
+    for terms in field:
+        known = done.get(id(terms))
+        if known is None:
+            known = done[id(terms)] = [add(term, len(vocab)) for term in terms]
+        ids += known
     lengths = [len(terms) for terms in field]
-    ids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(field)), dtype=np.int64, count=sum(lengths))
-    return Field(ids, np.repeat(np.arange(len(field), dtype=np.int64), lengths), len(field))
+    return Field(np.array(ids, dtype=np.int64), np.repeat(np.arange(len(field), dtype=np.int64), lengths), len(field))
 
 
 def field_postings(field: Field, terms: int, weight: float, b: float,
@@ -401,7 +407,10 @@ class Built:
 
 
 def searchable(statutes: Statutes) -> list[Article]:
-    """The articles that may be shown: of laws in force today (not repealed, not yet to come)."""
+    """The articles that may be shown: of laws in force on the statutes' day (today unless
+    ``Statutes.as_of`` says otherwise): not repealed, not yet to come, not lapsed (a text's
+    ``in_force_until`` passed). The cache key is made from these, so a day that changes them
+    (2027-01-01: 医疗保障法 comes, 商标法's 2019 text goes) keys a new index."""
     return [a for a in statutes.articles if statutes.in_force(a.citation)]
 
 
@@ -571,7 +580,8 @@ def segmentation_key(words: text.Dictionaries) -> str:
 def cache_key(statutes: Statutes, words: text.Dictionaries, articles: Sequence[Article] | None = None,
               weights: Weights = WEIGHTS) -> str:
     """Changes when any searchable article, FAQ phrasing, weight or the segmenting changes (a
-    law coming into force changes the searchable articles). Synonyms apply to questions only."""
+    law coming into force or a text lapsing changes the searchable articles, which are hashed one
+    by one). Synonyms apply to questions only."""
     articles = searchable(statutes) if articles is None else articles
     digest = hashlib.sha256(segmentation_key(words).encode())
     digest.update(json.dumps(asdict(weights), sort_keys=True).encode())
