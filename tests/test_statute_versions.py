@@ -22,6 +22,7 @@ from bot.kb.knowledge import (Article, KnowledgeError, Law, Statutes, format_art
                               read_knowledge)
 from bot.retrieval import lawsearch
 from bot.retrieval.lawsearch import LawIndex
+from tests.learning_support import app, config, db, services, small_kb  # noqa: F401 (fixtures)
 from tests.test_knowledge_check import GOOD, kb_dir, toml_entries  # noqa: F401 (fixture)
 
 STATUTES_DIR = PROJECT_ROOT / "knowledge" / "statutes"
@@ -256,3 +257,19 @@ def test_criminal_procedure_articles_259_to_276_are_in_part_four_execution():
     assert {held.get(f"刑事诉讼法第{n}条").chapter for n in range(259, 277)} == {"第四编 执行"}
     assert held.get("刑事诉讼法第259条").text.startswith("判决和裁定在发生法律效力后执行。")
     assert held.get("刑事诉讼法第277条").chapter == "第一章 未成年人刑事案件诉讼程序"
+
+
+# --- a running process: the day changes under it -------------------------------------------
+
+def test_a_running_process_rebuilds_its_knowledge_when_the_day_changes(services, db, monkeypatch):
+    import time
+    live = services.live
+    first = live.latest()
+    live.poll(db, force=True)
+    assert live.builds == 0                       # same version, same day: nothing to do
+    monkeypatch.setattr("bot.kb.knowledge.today", lambda: first.day + dt.timedelta(days=1))
+    live.poll(db, force=True)
+    deadline = time.monotonic() + 60
+    while live.latest() is first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert live.latest() is not first and live.latest().day == first.day + dt.timedelta(days=1)

@@ -41,7 +41,9 @@ class Snapshot:
     (each built on first use, or at once by ``complete``)."""
 
     def __init__(self, version: int, knowledge, config: Config):
+        from bot.kb.knowledge import today
         self.version, self.knowledge, self.config = version, knowledge, config
+        self.day = today()          # what is in force was judged on this day (township time)
         self._parts: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -149,8 +151,9 @@ class LiveKnowledge:
         self._local.pinned, self._local.snapshot = False, None
 
     def poll(self, db, *, force: bool = False) -> None:
-        """Start a rebuild if the published entries changed; reads the database at most every
-        POLL_SECONDS (``force``: now, e.g. right after this process published)."""
+        """Start a rebuild if the published entries changed or the township's day did (a law takes
+        effect, or a text lapses, at midnight: 商标法's 2019 text after 2026-12-31); reads the database
+        at most every POLL_SECONDS (``force``: now, e.g. right after this process published)."""
         now = time.monotonic()
         if now < self._next_poll and not force:
             return
@@ -158,9 +161,10 @@ class LiveKnowledge:
         if os.getpid() != self._pid:            # a forked worker: no build thread came along
             self._pid, self._building, self._lock = os.getpid(), False, threading.Lock()
         from bot.learning.drafts import current_version
+        from bot.kb.knowledge import today
         serving = self._snapshot
-        if serving is not None and current_version(db) != serving.version:
-            self._start_build()
+        if serving is not None and (current_version(db) != serving.version or serving.day != today()):
+            self._start_build()     # a new day may bring a law into force or end a text's term
 
     def _start_build(self) -> None:
         with self._lock:
