@@ -154,11 +154,12 @@ def test_kb_check_stale_lists_each_gloss_file_citing_a_lapsing_text(kb_dir):
 
 # --- 查法条 ----------------------------------------------------------------------------------
 
-def test_the_lookup_shows_the_2019_text_as_the_law_until_its_last_day():
+def test_the_lookup_shows_the_2019_text_as_the_law_until_its_last_day_and_says_when_it_ends():
     held = statutes()
     article = held.get("商标法第57条")
     shown = format_article(article, held.law_of(article), LAST_DAY)
     assert EXCERPT_57 in shown and "已失效" not in shown
+    assert "【现行文本，施行到2026-12-31；之后施行修订后的新文本，条文和条号可能变了】" in shown
 
 
 def test_from_2027_the_lookup_says_the_text_has_lapsed_above_it(monkeypatch):

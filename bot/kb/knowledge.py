@@ -236,10 +236,13 @@ def today() -> dt.date:
 
 
 def article_notes(article: Article, law: Law, on: dt.date | None = None) -> list[str]:
-    """What a reader must know besides the text: not yet in force, amended, garbled source."""
+    """What a reader must know besides the text: lapsed or lapsing, not yet in force, amended,
+    garbled source."""
     notes = []
     if law.ended_before(on or today()):
         notes.append(lapsed_note(law))
+    elif law.in_force_until:
+        notes.append(f"现行文本，施行到{law.in_force_until}；之后施行修订后的新文本，条文和条号可能变了")
     if law.starts_after(on or today()):
         notes.append(f"尚未施行，自{law.effective_date}起施行")
     if article.amended_by:
