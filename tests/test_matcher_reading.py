@@ -2,7 +2,11 @@
 text again (typo stretches from the cut, the lexicons' words found in one scan)."""
 from __future__ import annotations
 
+import re
+
+from bot.retrieval.counterparts import build_counterparts
 from bot.retrieval.matcher import typo_spans
+from bot.retrieval.question import PhraseSet, QuestionText, build_lexicon, joined
 from tests.matcher_support import small_matcher
 
 
@@ -23,3 +27,64 @@ def test_the_homophone_pass_rewrites_only_inside_a_stretch():
     matcher = small_matcher()
     assert matcher.correct_homophones("我的彩里能要回来吗") == "我的彩礼能要回来吗"
     assert matcher.correct_homophones("月亮归谁管") == "月亮归谁管"
+
+
+def test_a_phrase_set_finds_each_phrase_the_text_holds_and_no_other():
+    phrases = PhraseSet.of(["股东", "有限公司", "狗", "12348", "邻居", "左邻右舍"])
+    text = QuestionText.of("我是 有限公司的股东 邻 居家的狗", phrases)
+    assert text.compact == "我是有限公司的股东邻居家的狗"
+    assert text.found == {"股东", "有限公司", "狗", "邻居"}
+    assert QuestionText.of("打12348问问", phrases).found == {"12348"}
+    assert QuestionText.of("左邻 右舍", phrases).found == {"左邻右舍"}
+    assert QuestionText.of("", phrases).found == frozenset()
+
+
+def test_the_question_text_holds_the_character_pairs_of_its_chinese_runs():
+    text = QuestionText.of("借了2000 不还", PhraseSet.of([]))
+    assert text.pairs == {"借了", "不还"}
+
+
+def lexicon(**tables):
+    data = {"question": {"cues": ["吗"]}, "legal": {"words": ["打"], "people": ["邻居"]},
+            "out_of_scope": {"company": {"phrases": ["股东", "有限公司"]}, "tax": {"phrases": ["个税", "股东分红"]}},
+            "out_of_scope_unless": {"phrases": ["集体"]},
+            "roles": {"victim": ["被.{0,3}打", "挨打"], "wrongdoer": ["我打了(他|她)"]},
+            "everyday": {"asks": ["怎么训", "喂什么"], "things": ["狗"]}}
+    data.update(tables)
+    return build_lexicon(data)
+
+
+def test_the_field_outside_is_the_first_field_in_file_order_named_by_its_first_phrase():
+    words = lexicon()
+    assert words.field_outside("个税 和 有限公司股东") == "company: 股东"
+    assert words.field_outside("股东分红 要交个税吗") == "company: 股东"
+    assert words.field_outside("个税怎么算") == "tax: 个税"
+    assert words.field_outside("集体 股东 分红") is None            # an unless phrase brings it back
+    assert words.field_outside("狗总是叫 怎么训") == "everyday: 怎么训"
+    assert words.field_outside("狗打人了 怎么训") is None            # 打 is a matter
+
+
+def test_the_roles_are_read_with_one_search_per_role_and_mean_what_each_pattern_means():
+    words = lexicon()
+    assert [role for role, _ in words.role_patterns] == ["victim", "wrongdoer"]
+    assert all(isinstance(p, re.Pattern) for _, p in words.role_patterns)
+    assert words.roles_of("昨天 挨打了") == {"victim"}
+    assert words.roles_of("我被他打了") == {"victim"}
+    assert words.roles_of("我打了他 会坐牢吗") == {"wrongdoer"}
+    assert words.roles_of("他被我打了 我打了他") == frozenset()     # both sides: neither
+
+
+def test_patterns_that_cannot_be_joined_are_tried_one_by_one():
+    patterns = (re.compile(r"(打)\1"), re.compile("骂"))
+    either = joined(patterns)
+    assert not isinstance(either, re.Pattern)
+    assert either.search("打打") and either.search("骂人") and not either.search("打人")
+
+
+def test_the_parties_are_the_kinds_of_the_words_found_a_word_listed_twice_naming_both():
+    parties = build_counterparts({"counterpart": {"neighbour": {"words": ["邻居", "隔壁"]},
+                                                  "relative": {"words": ["我哥", "邻居"]}}})
+    assert parties.named_in("隔壁 占了地") == {"neighbour"}
+    assert parties.named_in("邻居家的地") == {"neighbour", "relative"}
+    assert parties.among(["我哥", "股东"]) == {"relative"}
+    assert parties.named_in("村里") == frozenset()

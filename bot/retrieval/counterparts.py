@@ -11,11 +11,12 @@ its parties from its own texts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from bot.core.text import DictionaryError, normalize, read_dictionary
+from bot.retrieval.question import PhraseSet, QuestionText
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,26 @@ class Counterparts:
 
     def named_in(self, normalized: str) -> frozenset[str]:
         """The kinds of party a normalized text names (its words are normalized alike at load)."""
-        compact = normalized.replace(" ", "")
-        return frozenset(kind for kind, words in self.kinds if any(w in compact for w in words))
+        return self.among(QuestionText.of(normalized, self.phrases).found)
+
+    def among(self, found: Iterable[str]) -> frozenset[str]:
+        """The kinds of party named by the phrases ``found`` in a text (a ``QuestionText``'s
+        ``found``, read with ``phrases`` among its lexicons): only the few found are looked at."""
+        kinds_of = self.kinds_of
+        return frozenset(kind for word in found for kind in kinds_of.get(word, ()))
+
+    @cached_property
+    def kinds_of(self) -> dict[str, tuple[str, ...]]:
+        """Word → the kinds it names (a word may be listed under two)."""
+        found: dict[str, tuple[str, ...]] = {}
+        for kind, words in self.kinds:
+            for word in words:
+                found[word] = found.get(word, ()) + (kind,)
+        return found
+
+    @cached_property
+    def phrases(self) -> PhraseSet:
+        return PhraseSet.of(self.kinds_of)
 
     def named_in_any(self, normalized: Iterable[str]) -> frozenset[str]:
         """The kinds named in at least one of the normalized texts (an entry's phrasings and keywords)."""

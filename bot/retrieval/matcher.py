@@ -38,7 +38,7 @@ from bot.retrieval.counterparts import Counterparts, relation
 from bot.retrieval.decision import Candidate, Features, FeaturesShown, Reading, Verdict, choose
 from bot.retrieval.entrymodel import EntryModel, entry_model, idea_terms, sorted_terms, weighted_terms, with_pairs
 from bot.retrieval.lexicons import Lexicons, lexicons_for, lexicons_in
-from bot.retrieval.question import OPPOSITE, core_flags
+from bot.retrieval.question import OPPOSITE, PhraseSet, QuestionText, core_flags
 from bot.retrieval.triggers import Triggers
 
 # Words the FAQ never uses still carry meaning ("股票"): they count against coverage, at the
@@ -289,6 +289,8 @@ class Matcher:
         lexicons = lexicons or lexicons_in(kb.directory / "dict")   # the kb's own folder's
         self.dictionaries, self.triggers, self.lexicon = lexicons.dictionaries, lexicons.triggers, lexicons.question
         self.counterparts = counterparts or lexicons.counterparts
+        # the question lexicon's and the counterparts' phrases, found in one look at a question
+        self.phrases = PhraseSet.of([*self.lexicon.read_phrases, *self.counterparts.kinds_of])
         self.entries = [self._index_entry(e) for e in kb.entries]
         self._group_weights: dict[frozenset[str], float] = {}
         self._holder_cache: dict[frozenset[str], tuple[frozenset[int], frozenset[int]]] = {}
@@ -457,11 +459,11 @@ class Matcher:
         groups = tuple(self._weighed(idea, fact, f * self._factor(fact)) for (idea, f), fact in zip(factors.items(), facts))
         core = "".join(p for (p, _), f in zip(parts, flags) if f)
         unknown = sum(not fact.known for fact in facts)
-        reading = Reading(ideas=len(groups), legal=any(legal),
-                          outside=self.lexicon.field_outside(normalized),
-                          roles=self.lexicon.roles_of(normalized), unknown=unknown,
-                          parties=self.counterparts.named_in(normalized))
-        found = sorted(tx.char_pairs(normalized.replace(" ", "")))
+        text = QuestionText.of(normalized, self.phrases)
+        reading = Reading(ideas=len(groups), legal=any(legal), outside=self.lexicon.outside(text),
+                          roles=self.lexicon.sides(text.compact), unknown=unknown,
+                          parties=self.counterparts.among(text.found))
+        found = sorted(text.pairs)
         pairs = tuple(zip(found, map(self.bigram_idf.get, found, repeat(self.unknown_weight))))
         terms = with_pairs(weighted_terms(factors, self._idea_terms), (p for p, _ in pairs))
         return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, sorted_terms(terms))

@@ -13,12 +13,72 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
-from bot.core.text import Dictionaries, DictionaryError, normalize, read_dictionary
+from bot.core.text import Dictionaries, DictionaryError, char_pairs, normalize, read_dictionary
 
 ROLES = ("victim", "wrongdoer", "creditor", "debtor")
 OPPOSITE = {"victim": "wrongdoer", "wrongdoer": "victim", "creditor": "debtor", "debtor": "creditor"}
+
+
+CJK_MIN, CJK_MAX = "\u4e00", "\u9fff"
+MISSING: Any = object()   # "not given" (None is a value)
+
+
+@dataclass(frozen=True)
+class PhraseSet:
+    """Phrases looked for together (the out-of-scope fields' words, the words naming parties):
+    which of them a text holds, from the text's pairs of adjacent Chinese characters instead of
+    one substring search per phrase. A phrase starting with two Chinese characters can only be
+    in a text holding that pair, so only the phrases filed under the text's own pairs are
+    searched for; one-character phrases are the text's own characters; the few starting
+    otherwise (a digit, a letter) are searched for one by one."""
+
+    by_pair: Mapping[str, tuple[str, ...]]
+    singles: frozenset[str]
+    others: tuple[str, ...]
+
+    @classmethod
+    def of(cls, phrases: Iterable[str]) -> "PhraseSet":
+        by_pair: dict[str, list[str]] = {}
+        singles, others = set(), []
+        for phrase in dict.fromkeys(phrases):
+            if len(phrase) == 1:
+                singles.add(phrase)
+            elif all(CJK_MIN <= c <= CJK_MAX for c in phrase[:2]):
+                by_pair.setdefault(phrase[:2], []).append(phrase)
+            else:
+                others.append(phrase)
+        return cls({pair: tuple(found) for pair, found in by_pair.items()}, frozenset(singles), tuple(others))
+
+    def found_in(self, compact: str, pairs: Iterable[str]) -> frozenset[str]:
+        """The phrases occurring in ``compact`` (a normalized text without spaces), given its
+        character pairs (``text.char_pairs(compact)``)."""
+        get = self.by_pair.get
+        found = [phrase for pair in pairs for phrase in get(pair, ()) if phrase in compact]
+        found += self.singles.intersection(compact)
+        found += [phrase for phrase in self.others if phrase in compact]
+        return frozenset(found)
+
+
+@dataclass(frozen=True)
+class QuestionText:
+    """A normalized question read once for every step that looks at its characters: without
+    its spaces, its pairs of adjacent Chinese characters (the features compare them with each
+    entry's; the phrase lexicons are looked up by them) and the lexicons' phrases it holds
+    (``found``: out-of-scope fields, parties). The matcher makes one per question
+    (``Matcher.text_of``) and hands it to the question lexicon and the counterparts."""
+
+    normalized: str
+    compact: str
+    pairs: frozenset[str]
+    found: frozenset[str]
+
+    @classmethod
+    def of(cls, normalized: str, phrases: PhraseSet) -> "QuestionText":
+        compact = normalized.replace(" ", "")
+        pairs = frozenset(char_pairs(compact))
+        return cls(normalized, compact, pairs, phrases.found_in(compact, pairs))
 
 
 @dataclass(frozen=True)
@@ -45,19 +105,29 @@ class QuestionLexicon:
 
     def field_outside(self, normalized: str) -> str | None:
         """``field: phrase`` when the question belongs to a field the service does not handle."""
-        compact = normalized.replace(" ", "")
-        for name, phrases in self.out_of_scope:
-            found = next((p for p in phrases if p in compact), None)
-            if found and not any(u in compact for u in self.unless):
-                return f"{name}: {found}"
-        return self.everyday_ask(compact)
+        return self.outside(QuestionText.of(normalized, self.phrases))
 
-    def everyday_ask(self, compact: str) -> str | None:
+    def outside(self, text: QuestionText) -> str | None:
+        """``field_outside`` of a question already read: the first field (in file order) one of
+        whose phrases the text holds, named by its first such phrase, unless an ``unless`` phrase
+        is there too; else ``everyday_ask``. Only the few phrases the text holds are looked at."""
+        found = text.found
+        places = [self.places[p] for p in found if p in self.places]
+        if places and self.unless_set.isdisjoint(found):
+            field, at = min(places)
+            name, phrases = self.out_of_scope[field]
+            return f"{name}: {phrases[at]}"
+        asks = [self.everyday_places[p] for p in found if p in self.everyday_places]
+        return self.everyday_ask(text.compact, self.everyday[min(asks)] if asks else None)
+
+    def everyday_ask(self, compact: str, found: str | None = MISSING) -> str | None:
         """``everyday: phrase`` when the message asks how to use, keep or buy a thing ("狗总是乱叫
         怎么训", "电动车多少钱一辆") and names no legal matter: a thing an entry is about (a dog, an
         e-bike) is a legal word to the matcher, but asking how to train the dog is not a legal
-        question. A matter is any [legal] word that is not a thing (咬, 撞, 赔, 偷, 邻居 is a person)."""
-        found = next((p for p in self.everyday if p in compact), None)
+        question. A matter is any [legal] word that is not a thing (咬, 撞, 赔, 偷, 邻居 is a person).
+        ``found`` is the first ask the text holds, when the caller knows it."""
+        if found is MISSING:
+            found = next((p for p in self.everyday if p in compact), None)
         if found is None or any(w in compact for w in self.matters):
             return None
         return f"everyday: {found}"
@@ -66,11 +136,73 @@ class QuestionLexicon:
     def matters(self) -> tuple[str, ...]:
         return tuple(w for w in self.legal if w not in self.things)
 
+    @cached_property
+    def places(self) -> dict[str, tuple[int, int]]:
+        """Out-of-scope phrase → (its field's number, its place in the field), the first if listed twice."""
+        found: dict[str, tuple[int, int]] = {}
+        for field, (_, phrases) in enumerate(self.out_of_scope):
+            for at, phrase in enumerate(phrases):
+                found.setdefault(phrase, (field, at))
+        return found
+
+    @cached_property
+    def everyday_places(self) -> dict[str, int]:
+        """Everyday ask → its place in the list (each is listed once: ``_strings``)."""
+        return {phrase: at for at, phrase in enumerate(self.everyday)}
+
+    @cached_property
+    def unless_set(self) -> frozenset[str]:
+        return frozenset(self.unless)
+
+    @cached_property
+    def read_phrases(self) -> tuple[str, ...]:
+        """Every phrase ``outside`` reads (fields, ``unless``, everyday asks)."""
+        return (*self.places, *self.unless, *self.everyday)
+
+    @cached_property
+    def phrases(self) -> PhraseSet:
+        return PhraseSet.of(self.read_phrases)
+
     def roles_of(self, normalized: str) -> frozenset[str]:
         """The asker's sides; a question matching both sides of a pair has neither."""
-        compact = normalized.replace(" ", "")
-        found = {role for role, patterns in self.roles if any(p.search(compact) for p in patterns)}
+        return self.sides(normalized.replace(" ", ""))
+
+    def sides(self, compact: str) -> frozenset[str]:
+        """``roles_of`` a normalized text without its spaces: one search per role (its patterns
+        joined into one alternation where they can be, ``role_patterns``)."""
+        found = {role for role, pattern in self.role_patterns if pattern.search(compact)}
         return frozenset(r for r in found if OPPOSITE[r] not in found)
+
+    @cached_property
+    def role_patterns(self) -> tuple[tuple[str, Any], ...]:
+        """(role, a pattern matching where any of the role's patterns does): the patterns joined
+        as alternatives (``a|b`` finds a match exactly when ``a`` or ``b`` finds one), or, when they
+        cannot be joined (a back reference, a flag in the middle), an object trying each in turn."""
+        return tuple((role, joined(patterns)) for role, patterns in self.roles)
+
+
+BACK_REFERENCE = re.compile(r"\\\d|\(\?P=|\(\?\(")
+
+
+class AnyOf:
+    """Patterns tried one after the other (``search`` is not None when one of them matches)."""
+
+    def __init__(self, patterns: tuple[re.Pattern, ...]):
+        self.patterns = patterns
+
+    def search(self, text: str) -> re.Match | None:
+        return next((m for p in self.patterns if (m := p.search(text))), None)
+
+
+def joined(patterns: tuple[re.Pattern, ...]) -> Any:
+    """One pattern matching a text exactly when one of ``patterns`` does (see ``role_patterns``)."""
+    flags = {p.flags for p in patterns}
+    if len(flags) == 1 and not any(BACK_REFERENCE.search(p.pattern) for p in patterns):
+        try:
+            return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), flags.pop())
+        except re.error:
+            pass
+    return AnyOf(patterns)
 
 
 def clauses(normalized: str) -> list[str]:
