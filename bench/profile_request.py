@@ -9,9 +9,13 @@ from 5,000 openids, the bench's questions in turn, through the Flask test client
 messages for scale. ``--profile`` prints where the bot's time goes (cProfile); ``--statements`` counts the SQL
 statements a message costs (SQLite's trace, literals folded), most frequent first; ``--calls`` counts
 the function calls a message, outside and inside the matcher's ``decide`` (both counts do not move
-with the load: compare two trees with them).
+with the load: compare two trees with them). ``--callgrind`` counts the instructions of the measured
+pass only (run the script under ``valgrind --tool=callgrind --instr-atstart=no``: it switches the
+instrumentation on for that pass with ``callgrind_control`` and prints the count a message).
 
     .venv/bin/python bench/profile_request.py [--messages 3000] [--profile | --statements | --calls]
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.out \
+        .venv/bin/python bench/profile_request.py --messages 400 --callgrind
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ import os
 import pstats
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -143,6 +148,22 @@ def calls(client, messages: list[bytes], top: int) -> str:
     return "\n".join(lines)
 
 
+def instrumented(client, messages: list[bytes], out: str) -> str:
+    """Instructions a message (valgrind's callgrind, instrumentation on for ``messages`` only):
+    a count that does not move with the load, Flask's test client and SQLite's C code included."""
+    def switch(state: str) -> None:
+        subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    switch("on")
+    send_all(client, messages)
+    switch("off")
+    subprocess.run(["callgrind_control", "-d", str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
+    totals = [int(line.split()[1]) for path in sorted(Path(out).parent.glob(Path(out).name + "*"))
+              for line in path.read_text(errors="replace").splitlines() if line.startswith("totals:")]
+    return (f"{sum(totals) / len(messages):,.0f} instructions a message over {len(messages)} messages"
+            f" ({len(totals)} dumps in {out}*)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000, help="measured messages (after a warm-up pass)")
@@ -150,6 +171,9 @@ def main() -> None:
     parser.add_argument("--statements", action="store_true", help="count the SQL statements a message")
     parser.add_argument("--calls", action="store_true",
                         help="count the function calls a message, outside and inside the matcher's decide")
+    parser.add_argument("--callgrind", metavar="OUT", nargs="?", const="/tmp/cg.out",
+                        help="under valgrind: instructions a message of the measured pass (OUT: the"
+                             " --callgrind-out-file given to valgrind)")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
     questions = bench_questions()
@@ -166,6 +190,9 @@ def main() -> None:
             return
         if args.calls:
             print(calls(bot, measured, args.top))
+            return
+        if args.callgrind:
+            print(instrumented(bot, measured, args.callgrind))
             return
         bot_walls: list[float] = []
         bot_costs = send_all(bot, measured, bot_walls)
