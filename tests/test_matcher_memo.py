@@ -71,12 +71,13 @@ def test_memoized_words_ideas_terms_and_hits_equal_the_plain_functions():
     for question in QUESTIONS:
         query = matcher.query(question)
         for word in matcher.dictionaries.cut(query.normalized):
-            assert list(matcher._word_group(word)) == matcher.dictionaries.groups_of((word,))
+            groups = matcher.dictionaries.groups_of((word,))
+            assert list(matcher._word_ideas(word)) == [idea_of(matcher.dictionaries, g) for g in groups]
         for group in query.groups:
             idea = tuple(alternative for alternative, _ in group)
             words = tuple(min(alternative) for alternative in idea)
             assert matcher._idea_of(words) == idea_of(matcher.dictionaries, words)
-            assert matcher._idea_terms(idea, 0.5) == idea_terms([idea], 0.5)
+            assert matcher._idea_at(idea, 0.5).terms == idea_terms([idea], 0.5)
             for limit in (cap, float("inf")):
                 assert matcher._group_hits(group, limit) == matcher._hits(group, limit)
                 assert matcher._group_hits(group, limit) is matcher._group_hits(group, limit)
@@ -252,7 +253,11 @@ def test_memoized_weighings_and_homophone_runs_equal_the_plain_functions():
             idea = tuple(alternative for alternative, _ in group)
             facts = matcher._facts(idea)
             for factor in (1.0, 0.75, 0.3):
-                assert matcher._weighed(idea, facts, factor) == facts.weigh(factor) == matcher.weigh(idea, factor)
+                at = matcher._idea_at(idea, factor)
+                kind = matcher._factor(facts)
+                assert at.facts == facts
+                assert at.group == facts.weigh(factor * kind) == matcher.weigh(idea, factor * kind)
+                assert matcher._idea_at(idea, factor) is at
     known = matcher.dictionaries.tokenizer.FREQ
     for chunk in ["彩里", "宅急地", "谁管", "月亮", "彩礼"]:
         first = matcher._memo.of(("sounds", chunk), matcher._sounds_like, chunk, known)

@@ -36,7 +36,7 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -82,15 +82,12 @@ def idea_terms(ideas: Iterable[tuple[frozenset[str], ...]], scale: float = 1.0) 
     return terms
 
 
-def weighted_terms(factors: dict[tuple[frozenset[str], ...], float],
-                   terms_of: Callable[[tuple[frozenset[str], ...], float], dict[str, float]] | None = None) -> dict[str, float]:
-    """``idea_terms`` of a question's ideas, each at its own factor: a word of the story around
-    the asking clause counts at the matcher's ``background_weight``, as it does in the score.
-    ``terms_of(idea, factor)`` is ``idea_terms([idea], factor)``, memoized, when the caller keeps one."""
+def merged_terms(found: Iterable[dict[str, float]]) -> dict[str, float]:
+    """Word → its highest value among the ideas' terms ``found`` (``idea_terms`` of each idea at
+    its factor, in the question's order)."""
     terms: dict[str, float] = {}
-    for idea, factor in factors.items():
-        found = terms_of(idea, factor) if terms_of else idea_terms([idea], factor)
-        for word, value in found.items():
+    for each in found:
+        for word, value in each.items():
             if value > terms.get(word, 0.0):
                 terms[word] = value
     return terms

@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -36,7 +36,7 @@ from bot.core import text as tx
 from bot.core.messages import Considered
 from bot.retrieval.counterparts import Counterparts, relation
 from bot.retrieval.decision import Candidate, Features, FeaturesShown, Reading, Verdict, choose
-from bot.retrieval.entrymodel import EntryModel, entry_model, idea_terms, sorted_terms, weighted_terms, with_pairs
+from bot.retrieval.entrymodel import EntryModel, entry_model, idea_terms, merged_terms, sorted_terms, with_pairs
 from bot.retrieval.lexicons import Lexicons, lexicons_for, lexicons_in
 from bot.retrieval.question import OPPOSITE, PhraseSet, QuestionText, core_flags
 from bot.retrieval.triggers import Triggers
@@ -191,6 +191,14 @@ def weighed(alternatives: Iterable[tuple[frozenset[str], float, float]], factor:
     return tuple(sorted(weighted, key=lambda pair: -pair[1]))
 
 
+class IdeaAt(NamedTuple):
+    """An idea as one question reads it at its clause's factor (``Matcher._idea_at``)."""
+
+    facts: IdeaFacts
+    group: Group                 # its alternatives weighed, heaviest first
+    terms: dict[str, float]      # its words as the entry model reads them (callers only read it)
+
+
 class Memo:
     """A bounded memo of pure functions of a word or an idea: emptied when what it holds reaches
     ``limit`` (a value counts 1, plus its length when it has one: a first-pass hit list of a
@@ -232,11 +240,19 @@ def ideas_of(words: tx.Dictionaries, normalized: str, groups: list[tuple[str, ..
     caller keeps one."""
     groups = words.word_groups(normalized) if groups is None else groups
     ideas = [idea(group) for group in groups] if idea else [idea_of(words, group) for group in groups]
-    seen = {w for idea in ideas for alt in idea for w in alt}
-    for phrase, legal in words.phrase_synonyms(normalized) if phrases is None else phrases:
-        if legal not in seen:
-            ideas.append((frozenset((legal, phrase)),))
-            seen.add(legal)
+    return with_phrases(ideas, words.phrase_synonyms(normalized) if phrases is None else phrases)
+
+
+def with_phrases(ideas: list[Idea], phrases: list[tuple[str, str]]) -> list[Idea]:
+    """The ideas of a text's words and one for each of its colloquial phrases whose legal word
+    no idea holds yet (``Dictionaries.phrase_synonyms``), each once, in order."""
+    if phrases:
+        ideas = list(ideas)
+        seen = {w for idea in ideas for alt in idea for w in alt}
+        for phrase, legal in phrases:
+            if legal not in seen:
+                ideas.append((frozenset((legal, phrase)),))
+                seen.add(legal)
     return list(dict.fromkeys(ideas))
 
 
@@ -444,49 +460,59 @@ class Matcher:
         """The question read: its ideas weighted by rarity and by clause, and its ``Reading``."""
         normalized = tx.normalize(question) if normalized is None else normalized
         normalized = self.correct_homophones(normalized)
-        parts = [(text, self._groups_of(words)) for text, words in self.dictionaries.clause_words(normalized)]
-        grouped = dict(parts)
-        flags = core_flags([text for text, _ in parts], self.lexicon, grouped.__getitem__)
+        parts = [(text, self._ideas_in(words)) for text, words in self.dictionaries.clause_words(normalized)]
+        flags = core_flags([text for text, _ in parts], self.lexicon, dict(parts).__getitem__)
         factors: dict[Idea, float] = {}
         phrases = self.dictionaries.phrase_synonyms(normalized)   # a clause's are those inside it
-        for (part, groups), core in zip(parts, flags):
+        for (part, ideas), core in zip(parts, flags):
             factor = 1.0 if core else self.settings.background_weight
-            inside = [(phrase, legal) for phrase, legal in phrases if phrase in part]
-            for idea in ideas_of(self.dictionaries, part, groups, self._idea_of, inside):
+            inside = [(phrase, legal) for phrase, legal in phrases if phrase in part] if phrases else phrases
+            for idea in with_phrases(ideas, inside):
                 factors[idea] = max(factors.get(idea, 0.0), factor)
-        facts = [self._facts(idea) for idea in factors]
-        legal = tuple(fact.legal for fact in facts)
-        groups = tuple(self._weighed(idea, fact, f * self._factor(fact)) for (idea, f), fact in zip(factors.items(), facts))
+        weighed = [self._idea_at(idea, f) for idea, f in factors.items()]
+        legal = tuple(at.facts.legal for at in weighed)
+        groups = tuple(at.group for at in weighed)
         core = "".join(p for (p, _), f in zip(parts, flags) if f)
-        unknown = sum(not fact.known for fact in facts)
+        unknown = sum(not at.facts.known for at in weighed)
         text = QuestionText.of(normalized, self.phrases)
         reading = Reading(ideas=len(groups), legal=any(legal), outside=self.lexicon.outside(text),
                           roles=self.lexicon.sides(text.compact), unknown=unknown,
                           parties=self.counterparts.among(text.found))
         found = sorted(text.pairs)
         pairs = tuple(zip(found, map(self.bigram_idf.get, found, repeat(self.unknown_weight))))
-        terms = with_pairs(weighted_terms(factors, self._idea_terms), (p for p, _ in pairs))
+        terms = with_pairs(merged_terms(at.terms for at in weighed), (p for p, _ in pairs))
         return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, sorted_terms(terms))
 
-    def _groups_of(self, words: tuple[str, ...]) -> list[tuple[str, ...]]:
-        """``Dictionaries.groups_of``, keeping a number an entry names as a keyword (12348, 12339: the
-        hotlines): a bare number says nothing elsewhere ("借了2000"), but a hotline's number is
-        what the question is about."""
-        groups = [group for w in words for group in self._word_group(w)]
-        numbers = [(w,) for w in words if w.isdigit() and w in self.idf]
-        return groups + numbers if numbers else groups
+    def _ideas_in(self, words: tuple[str, ...]) -> list[Idea]:
+        """The ideas of a clause's words (``Dictionaries.groups_of``, each group with its synonyms),
+        keeping a number an entry names as a keyword (12348, 12339: the hotlines): a bare number
+        says nothing elsewhere ("借了2000"), but a hotline's number is what the question is about."""
+        ideas = [idea for w in words for idea in self._word_ideas(w)]
+        numbers = [self._idea_of((w,)) for w in words if w.isdigit() and w in self.idf]
+        return ideas + numbers if numbers else ideas
 
-    def _word_group(self, word: str) -> tuple[tuple[str, ...], ...]:
-        """``Dictionaries.groups_of`` of one word (none or one group), memoized: it is a pure
-        function of the word, and a question's words are mostly the same few thousand."""
-        return self._memo.of(("group", word), self._group_of_word, word)
+    def _word_ideas(self, word: str) -> tuple[Idea, ...]:
+        """The idea of one word (none for a function word), memoized: a pure function of the
+        word, and a question's words are mostly the same few thousand."""
+        return self._memo.of(("word", word), self._ideas_of_word, word)
 
-    def _group_of_word(self, word: str) -> tuple[tuple[str, ...], ...]:
-        return tuple(self.dictionaries.groups_of((word,)))
+    def _ideas_of_word(self, word: str) -> tuple[Idea, ...]:
+        return tuple(idea_of(self.dictionaries, group) for group in self.dictionaries.groups_of((word,)))
 
     def _idea_of(self, group: tuple[str, ...]) -> Idea:
         """A group's idea: each word with its legal synonyms (memoized, see ``ideas_of``)."""
         return self._memo.of(("idea", group), idea_of, self.dictionaries, group)
+
+    def _idea_at(self, idea: Idea, factor: float) -> "IdeaAt":
+        """An idea of a question at its clause's ``factor``: its facts, its alternatives weighed
+        at that factor times its kind's (``_factor``), its entry-model terms at that factor. One
+        memo for the three (the few factors a question gives an idea repeat, and each weighing
+        sorts the idea's alternatives)."""
+        return self._memo.of(("at", idea, factor), self._weigh_at, idea, factor)
+
+    def _weigh_at(self, idea: Idea, factor: float) -> "IdeaAt":
+        facts = self._facts(idea)
+        return IdeaAt(facts, facts.weigh(factor * self._factor(facts)), idea_terms([idea], factor))
 
     def _facts(self, idea: Idea) -> "IdeaFacts":
         """What the question's weighing needs to know of an idea apart from where it stands
@@ -497,15 +523,6 @@ class Matcher:
         words = words_of([idea])
         return IdeaFacts(not words.isdisjoint(self.legal_words), any(w in self.idf for w in words),
                          self.alternatives(idea))
-
-    def _weighed(self, idea: Idea, facts: IdeaFacts, factor: float) -> Group:
-        """``facts.weigh(factor)``, memoized: the few factors a question gives an idea (its clause's
-        and its kind's) repeat, and each weighing sorts the idea's alternatives."""
-        return self._memo.of(("weighed", idea, factor), facts.weigh, factor)
-
-    def _idea_terms(self, idea: Idea, factor: float) -> dict[str, float]:
-        """``entrymodel.idea_terms([idea], factor)``, memoized (callers only read the dict)."""
-        return self._memo.of(("terms", idea, factor), idea_terms, [idea], factor)
 
     def _factor(self, facts: "IdeaFacts") -> float:
         """A legal word counts in full; a word the knowledge base uses that is not a legal one
