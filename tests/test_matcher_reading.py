@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+from bot.core.text import char_pairs, normalize
 from bot.retrieval.counterparts import build_counterparts
+from bot.retrieval.entrymodel import sorted_terms
+from bot.retrieval.lexicons import default_lexicons
 from bot.retrieval.matcher import typo_spans
 from bot.retrieval.question import PhraseSet, QuestionText, build_lexicon, joined
 from tests.matcher_support import small_matcher
@@ -88,3 +91,23 @@ def test_the_parties_are_the_kinds_of_the_words_found_a_word_listed_twice_naming
     assert parties.named_in("邻居家的地") == {"neighbour", "relative"}
     assert parties.among(["我哥", "股东"]) == {"relative"}
     assert parties.named_in("村里") == frozenset()
+
+
+def test_phrase_synonyms_given_the_pairs_are_those_found_walking_the_text():
+    words = default_lexicons().dictionaries
+    phrases = [p for p in words.synonyms if len(p) >= 2][:40]
+    for text in [" ".join(phrases[:3]), f"我想问 {phrases[5]}怎么办", f"{phrases[7][:1]} {phrases[7][1:]}",
+                 "老公不给生活费 过了几年了", "借了2000 不还", ""]:
+        normalized = normalize(text)
+        walked = words.phrase_synonyms(normalized)
+        assert words.phrase_synonyms(normalized, char_pairs(normalized.replace(" ", ""))) == walked
+
+
+def test_the_quick_cut_runs_single_letters_and_digits_together_as_jieba_does():
+    words = default_lexicons().dictionaries
+    for text in ["借了2000块", "abc打12348", "a的b", "3万 元"]:
+        assert words.quick_cut(text) == tuple(words.tokenizer.lcut(text, HMM=False))
+
+
+def test_sorted_terms_order_by_word():
+    assert sorted_terms({"b": 1.0, "a": 0.5, "#ab": 0.2}) == (("#ab", 0.2), ("a", 0.5), ("b", 1.0))

@@ -54,6 +54,7 @@ _ARABIC_WAN = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿])")
 _WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]|/:[^\s\u4e00-\u9fff]{1,8}")
 _SPACES = re.compile(r"\s+")
 _CJK_RUN = re.compile("[\u4e00-\u9fff]{2,}")
+_CJK_PAIR = re.compile("[\u4e00-\u9fff]{2}")
 _STRAY_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
 
 
@@ -271,17 +272,34 @@ class Dictionaries:
                 out[legal] = None
         return list(out)
 
-    def phrase_synonyms(self, normalized: str) -> list[tuple[str, str]]:
+    def phrase_synonyms(self, normalized: str, pairs: Iterable[str] | None = None) -> list[tuple[str, str]]:
         """(colloquial phrase, legal word) for each phrase found in the text, even across jieba's
         word boundaries ("过了几年" is four words to jieba but one idea: 诉讼时效); in the synonyms
-        file's order. Only the phrases starting with a pair of characters of the text are tried."""
+        file's order. Only the phrases starting with a pair of characters of the text are tried:
+        given the text's pairs of Chinese characters (``char_pairs`` of it without spaces, which
+        the matcher has read already) the phrases filed under those pairs and the few starting
+        otherwise, else those starting at each position of the text."""
         compact = normalized.replace(" ", "")
         by_pair, found = self.phrases_by_pair, set()
-        for start in range(len(compact) - 1):
-            for entry in by_pair.get(compact[start:start + 2], ()):
-                if compact.startswith(entry[1], start):
-                    found.add(entry)
+        if pairs is not None:
+            for pair in pairs:
+                for entry in by_pair.get(pair, ()):
+                    if entry[1] in compact:
+                        found.add(entry)
+            found.update(entry for entry in self.phrases_not_by_chinese_pair if entry[1] in compact)
+        else:
+            for start in range(len(compact) - 1):
+                for entry in by_pair.get(compact[start:start + 2], ()):
+                    if compact.startswith(entry[1], start):
+                        found.add(entry)
         return [(phrase, legal) for _, phrase, legals in sorted(found) for legal in legals]
+
+    @cached_property
+    def phrases_not_by_chinese_pair(self) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
+        """The phrases whose first two characters are not both Chinese (no ``char_pairs`` pair
+        can name them): tried one by one when ``phrase_synonyms`` is given the text's pairs."""
+        return tuple(entry for pair, entries in self.phrases_by_pair.items()
+                     if not _CJK_PAIR.fullmatch(pair) for entry in entries)
 
     @cached_property
     def phrases_by_pair(self) -> dict[str, tuple[tuple[int, str, tuple[str, ...]], ...]]:
@@ -305,6 +323,7 @@ class Dictionaries:
 LOG_WEIGHTS_KEPT = 50_000   # pieces of text whose dictionary standing a quick cutter keeps at once (a few MB)
 NOT_A_WORD = float("nan")   # a quick cutter's mark for a piece no dictionary word starts with (never compared)
 NOT_A_WORD_YET = object()   # ... and for a piece not looked up yet
+ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")   # jieba.re_eng's characters
 
 
 def jieba_cutter(tokenizer: jieba.Tokenizer) -> Callable[[str], tuple[str, ...]]:
@@ -358,7 +377,7 @@ def jieba_cutter(tokenizer: jieba.Tokenizer) -> Callable[[str], tuple[str, ...]]
         while start < len(block):
             stop = ends[start] + 1
             word = block[start:stop]
-            if stop - start == 1 and jieba.re_eng.match(word):
+            if stop - start == 1 and word in ASCII_ALNUM:   # jieba.re_eng: [a-zA-Z0-9]
                 letters += word            # single letters and digits run together
             else:
                 if letters:

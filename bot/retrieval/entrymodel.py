@@ -117,7 +117,8 @@ def samples_of(indexed: Sequence[Any]) -> list[Sample]:
 
 
 def sorted_terms(terms: dict[str, float]) -> Terms:
-    return tuple(sorted(terms.items()))
+    """The terms by word (each word once, so sorting the words alone gives the items' order)."""
+    return tuple([(word, terms[word]) for word in sorted(terms)])
 
 
 def neighbours(sample: Sample, postings: dict[str, frozenset[int]], idf: dict[str, float],

@@ -463,7 +463,8 @@ class Matcher:
         parts = [(text, self._ideas_in(words)) for text, words in self.dictionaries.clause_words(normalized)]
         flags = core_flags([text for text, _ in parts], self.lexicon, dict(parts).__getitem__)
         factors: dict[Idea, float] = {}
-        phrases = self.dictionaries.phrase_synonyms(normalized)   # a clause's are those inside it
+        text = QuestionText.of(normalized, self.phrases)
+        phrases = self.dictionaries.phrase_synonyms(normalized, text.pairs)   # a clause's are those inside it
         for (part, ideas), core in zip(parts, flags):
             factor = 1.0 if core else self.settings.background_weight
             inside = [(phrase, legal) for phrase, legal in phrases if phrase in part] if phrases else phrases
@@ -474,7 +475,6 @@ class Matcher:
         groups = tuple(at.group for at in weighed)
         core = "".join(p for (p, _), f in zip(parts, flags) if f)
         unknown = sum(not at.facts.known for at in weighed)
-        text = QuestionText.of(normalized, self.phrases)
         reading = Reading(ideas=len(groups), legal=any(legal), outside=self.lexicon.outside(text),
                           roles=self.lexicon.sides(text.compact), unknown=unknown,
                           parties=self.counterparts.among(text.found))
