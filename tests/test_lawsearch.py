@@ -415,6 +415,16 @@ def test_a_seed_of_the_statutes_words_spares_segmenting_them_in_a_new_cache(tmp_
     assert cuts_while_building(monkeypatch, cache_dir=tmp_path / "b", seed_dir=None) != []
 
 
+def test_the_seed_holds_the_faq_phrasings_words_too(tmp_path, monkeypatch):
+    statutes = tiny_statutes([FaqLink("x.y", ("民法典第3条",), None, ("楼房挡住我家阳光了",))])
+    lawsearch.write_seed(statutes, lawsearch.shipped_dictionaries(), tmp_path / "seed")
+    cut, words = [], lawsearch.shipped_dictionaries()
+    real = words.cut
+    monkeypatch.setattr(words, "cut", lambda normalized: cut.append(normalized) or real(normalized))
+    LawIndex(statutes, cache_dir=tmp_path / "cache", seed_dir=tmp_path / "seed", dictionaries=words)
+    assert cut == []
+
+
 def test_a_seed_written_for_other_dictionaries_is_not_read(tmp_path, monkeypatch):
     lawsearch.write_seed(tiny_statutes(), lawsearch.shipped_dictionaries(), tmp_path / "seed")
     [seed] = (tmp_path / "seed").iterdir()
@@ -475,6 +485,41 @@ def test_fields_add_up_and_pool_into_groups():
     assert scores[0] > 0 and scores[1] > 0 and scores[2] == 0
     groups = lawsearch.build_postings([(body.pooled(np.array([0, 0, 1]), 2), 1.0, 0.5)], len(vocab), 1.2)
     assert list(groups.scores([vocab["借款"]], [1.0]) > 0) == [True, False]
+
+
+def test_pair_field_counts_the_pairs_char_pairs_gives_each_document():
+    texts = ["借款合同 欠款", "a1借钱", "欠", "", "第3条 借款2万元，欠款", "欠款欠款"]
+    vocab: dict[str, int] = {}
+    field = lawsearch.pair_field(texts, vocab)
+    names = {i: term for term, i in vocab.items()}
+    got = [sorted(names[t] for t, d in zip(field.terms, field.docs) if d == doc) for doc in range(len(texts))]
+    assert got == [sorted(lawsearch.char_pairs(t)) for t in texts] and field.size == len(texts)
+
+
+def test_merging_sorted_runs_is_np_unique_with_its_inverse():
+    runs = np.concatenate([np.array([1, 5, 9, 12]), np.array([0, 5, 12]), np.array([3, 9])])
+    keys, inverse = lawsearch.merged(runs)
+    want_keys, want_inverse = np.unique(runs, return_inverse=True)
+    assert np.array_equal(keys, want_keys) and np.array_equal(inverse, want_inverse.reshape(-1))
+
+
+def test_a_tallied_field_pools_into_the_same_postings_as_its_tokens():
+    vocab: dict[str, int] = {}
+    body = lawsearch.encode([["借款", "借款", "合同"], ["合同"], ["借款", "履行"]], vocab)
+    group_of = np.array([0, 1, 0])
+    for field in (body, body.tallied()):
+        pooled = lawsearch.build_postings([(field.pooled(group_of, 2), 1.0, 0.5)], len(vocab), 1.2)
+        if field is body:
+            want = pooled
+    assert body.tallied().counts.tolist() == [2, 1, 1, 1, 1]
+    for name in ("ptr", "docs", "impact", "ceiling"):
+        assert np.array_equal(getattr(pooled, name), getattr(want, name))
+
+
+def test_hits_far_below_the_first_are_not_shown_to_a_reader():
+    hits = [lawsearch.LawHit(f"民法典第{n}条", "民法典", "", "", score) for n, score in ((1, 0.6), (2, 0.2), (3, 0.01))]
+    assert [h.citation for h in lawsearch.above_floor(hits)] == ["民法典第1条", "民法典第2条"]
+    assert lawsearch.above_floor(hits, share=0.5) == hits[:1] and lawsearch.above_floor([]) == []
 
 
 # --- tickets ----------------------------------------------------------------------------------

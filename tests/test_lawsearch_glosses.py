@@ -121,6 +121,19 @@ def test_best_asks_score_each_gloss_question_alone_not_an_articles_questions_sum
     assert covered[0] > 2 * covered[1] > 0.0 and covered[2] == 0.0
 
 
+def test_best_asks_read_only_the_candidates_questions(knowledge, tmp_path):
+    """ask_best is a share of the best question among the candidates given: 第3条's question
+    scores higher, but it is not a candidate here, so 第2条's is the measure (1.0)."""
+    write_glosses(knowledge, "mine.toml", gloss_toml("民法典第2条", "邻居的树倒了")
+                  + gloss_toml("民法典第3条", "邻居家的树倒了砸坏我的车"))
+    index = LawIndex(statutes_of(knowledge), cache_dir=tmp_path)
+    reading = index.read("邻居家的树倒了砸坏我的车")
+    both = index.best_asks(reading, np.array([index.position["民法典第2条"], index.position["民法典第3条"]]))
+    alone = index.best_asks(reading, np.array([index.position["民法典第2条"]]))
+    assert both[0][1] == 1.0 > both[0][0] > 0 and alone[0][0] == 1.0
+    assert alone[1][0] == both[1][0] > 0                                  # coverage does not depend on the others
+
+
 def test_the_one_by_one_questions_survive_the_disk_cache(knowledge, tmp_path, monkeypatch):
     write_glosses(knowledge, "mine.toml", DOG)
     built = LawIndex(statutes_of(knowledge), cache_dir=tmp_path)

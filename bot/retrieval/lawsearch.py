@@ -110,6 +110,13 @@ CHATTER = re.compile(
     "请问|问个问题|问一下|咨询一下|我想咨询|我想问|哈哈|嗯嗯|^喂|^人工$|^律师$|^顾问$")
 
 
+# Hits shown to a reader (查法条, the console's statutes page) stop where the second stage's belief
+# falls under this share of the first's: a fourth article at 0.01 beside a first at 0.6 is noise on a
+# phone. `legalbot law search --json`, tickets and benches get all k. On the dev questions (BENCHMARKS.md,
+# session 7b) 0.05 drops 18 % of the hits shown, 4 % of those right, and hit@3 64.9 -> 64.3 %.
+HIT_FLOOR = 0.05
+
+
 @dataclass(frozen=True)
 class LawHit:
     citation: str
@@ -121,6 +128,12 @@ class LawHit:
     def as_json(self) -> dict:
         return {"citation": self.citation, "law": self.law, "article": self.article,
                 "text": self.text, "score": round(self.score, 4)}
+
+
+def above_floor(hits: Sequence[LawHit], share: float = HIT_FLOOR) -> list[LawHit]:
+    """The hits worth showing a reader: those whose score is at least ``share`` of the first's
+    (the first always; a cited article scores 1.0, so weak ones after it go)."""
+    return [hit for hit in hits if hit.score >= share * hits[0].score] if hits else []
 
 
 # --- terms ----------------------------------------------------------------------------------
@@ -161,7 +174,6 @@ class Segmenter:
         self.used: set[str] = set()
         self.blocks: dict[str, list[str]] = {}
         self.groups: dict[str, tuple[str, ...]] = {}
-        self.paired: dict[str, list[str]] = {}
 
     def read(self, raw: str) -> tuple[str, list[str]]:
         key = hashlib.sha1(raw.encode()).hexdigest()[:20]
@@ -186,16 +198,10 @@ class Segmenter:
             self.groups[word] = tuple(w for group in self.dictionaries.groups_of((word,)) for w in group)
         return self.groups[word]
 
-    def terms(self, strings: Sequence[str]) -> tuple[list[list[str]], list[list[str]]]:
-        """jieba's informative words and the character pairs of each string."""
+    def terms(self, strings: Sequence[str]) -> tuple[list[list[str]], list[str]]:
+        """jieba's informative words of each string, and its normalized text (for ``pair_field``)."""
         done = [self.read(s) for s in strings]
-        return [words for _, words in done], [self.pairs(normalized) for normalized, _ in done]
-
-    def pairs(self, normalized: str) -> list[str]:
-        """``char_pairs``, once per distinct string (every article of a chapter has its header)."""
-        if normalized not in self.paired:
-            self.paired[normalized] = char_pairs(normalized)
-        return self.paired[normalized]
+        return [words for _, words in done], [normalized for normalized, _ in done]
 
     def save(self) -> None:
         """Write the strings of this build only (a replaced article's words are not kept), less
@@ -231,15 +237,16 @@ def seed_path(words: text.Dictionaries, directory: Path = SEED_DIR) -> Path:
 
 
 def write_seed(statutes: Statutes, words: text.Dictionaries, directory: Path = SEED_DIR) -> Path:
-    """Write the segmentation of the searchable articles, their headers and their glosses (as the
-    gloss field reads them and one question at a time, as nearest_gloss does; not the FAQ, which
-    changes daily and is quick to segment) and remove seeds of earlier keys. Strings are found by
-    their digest, so a seed older than the glosses costs only the segmenting of what changed."""
+    """Write the segmentation of the searchable articles, their headers, the FAQ phrasings citing
+    them and their glosses (as the fields read them, and the glosses one question at a time, as
+    nearest_gloss does) and remove seeds of earlier keys. Strings are found by their digest, so a
+    seed older than the glosses or the FAQ costs only the segmenting of what changed (the FAQ's
+    phrasings were left out once: segmenting them is a third of a second of every new cache)."""
     path = seed_path(words, directory)
     segmenter = Segmenter(words, None, path)
     articles = searchable(statutes)
-    body, header, _, gloss = article_fields(statutes, articles)
-    segmenter.terms(body + header + gloss)
+    for field in article_fields(statutes, articles):
+        segmenter.terms(field)
     normalized_asks(statutes, articles, segmenter)
     found = {key: segmenter.known[key] for key in sorted(segmenter.used)}
     directory.mkdir(parents=True, exist_ok=True)
@@ -325,15 +332,35 @@ class Postings:
 
 @dataclass(frozen=True)
 class Field:
-    """One field of every document as arrays: the term id and the document of each token."""
+    """One field of every document as arrays: the term id and the document of each token, or
+    once tallied, of each (term, document) with its count."""
 
     terms: np.ndarray     # int64
     docs: np.ndarray      # int64
     size: int             # number of documents
+    counts: np.ndarray | None = None   # each row's count once tallied; None: a row is one token
+
+    def tallied(self) -> "Field":
+        """Each (term, document) once with its count, by term then document: the law and chapter
+        documents pool these rows, far fewer than the tokens."""
+        keys, counts = tally(self.terms * self.size + self.docs, self.counts)
+        return Field(keys // self.size, keys % self.size, self.size, counts)
 
     def pooled(self, group_of: np.ndarray, groups: int) -> "Field":
         """The same tokens, each group (law or chapter) one document."""
-        return Field(self.terms, group_of[self.docs].astype(np.int64), groups)
+        return Field(self.terms, group_of[self.docs].astype(np.int64), groups, self.counts)
+
+
+def tally(keys: np.ndarray, counts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, sorted, with how often each occurs (``counts``: each key's own count).
+    Counted keys come nearly sorted (pooled from sorted rows): a stable sort runs through them."""
+    if counts is None:
+        return np.unique(keys, return_counts=True)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return ordered[first], np.add.reduceat(counts[order], np.flatnonzero(first)) if len(keys) else counts
 
 
 def encode(field: Sequence[Sequence[str]], vocab: dict[str, int]) -> Field:
@@ -351,12 +378,43 @@ def encode(field: Sequence[Sequence[str]], vocab: dict[str, int]) -> Field:
     return Field(np.array(ids, dtype=np.int64), np.repeat(np.arange(len(field), dtype=np.int64), lengths), len(field))
 
 
+# Character classes of RUN, by code point: a pair is two neighbours of one class (one run).
+HAN, ALNUM = 1, 2
+
+
+def pair_field(normalized: Sequence[str], vocab: dict[str, int]) -> Field:
+    """``char_pairs`` of every string as one Field, computed on code points with numpy (the same
+    terms, counted per document, as encoding each string's ``char_pairs``; a rebuild's second
+    largest Python loop before). New terms are numbered in the order of their code points."""
+    joined = " ".join(normalized) + " "          # a space ends every run
+    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    kind = np.where((points >= 0x4E00) & (points <= 0x9FFF), HAN, 0)
+    kind[((points >= 97) & (points <= 122)) | ((points >= 48) & (points <= 57))] = ALNUM
+    same = (kind[:-1] == kind[1:]) & (kind[:-1] > 0)
+    alone = (kind > 0) & ~np.concatenate([[False], same]) & ~np.concatenate([same, [False]])
+    starts = np.flatnonzero(same)
+    singles = np.flatnonzero(alone)
+    codes = np.concatenate([((points[starts] + 1) << 21) | points[starts + 1], points[singles]])
+    where = np.concatenate([starts, singles])
+    ends = np.cumsum([len(s) + 1 for s in normalized])   # each string's end, its space included
+    docs = np.searchsorted(ends, where, side="right")
+    unique, inverse = np.unique(codes, return_inverse=True)
+    add = vocab.setdefault
+    ids = np.array([add(pair_text(int(code)), len(vocab)) for code in unique], dtype=np.int64)
+    return Field(ids[inverse].reshape(-1), docs.astype(np.int64), len(normalized))
+
+
+def pair_text(code: int) -> str:
+    """The term of a ``pair_field`` code: two characters, or one standing alone."""
+    return chr((code >> 21) - 1) + chr(code & 0x1FFFFF) if code >> 21 else chr(code)
+
+
 def field_postings(field: Field, terms: int, weight: float, b: float,
                    k1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(term ids, docs, BM25 impacts, per-term ceilings) of one field."""
-    keys, counts = np.unique(field.terms * field.size + field.docs, return_counts=True)
+    keys, counts = tally(field.terms * field.size + field.docs, field.counts)
     ids, docs = keys // field.size, keys % field.size
-    lengths = np.bincount(field.docs, minlength=field.size).astype(np.float64)
+    lengths = np.bincount(field.docs, weights=field.counts, minlength=field.size).astype(np.float64)
     average = max(float(lengths.mean()) if field.size else 1.0, 1.0)
     tf = counts / (1 - b + b * lengths[docs] / average)
     df = np.bincount(ids, minlength=terms).astype(np.float64)
@@ -372,13 +430,25 @@ def build_postings(fields: Iterable[tuple[Field, float, float]], terms: int, k1:
     if not parts:   # every field weighted 0
         return Postings(np.zeros(terms + 1, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32),
                         np.zeros(terms, np.float32), size)
-    keys, inverse = np.unique(np.concatenate([ids * size + docs for ids, docs, _, _ in parts]),
-                              return_inverse=True)
+    keys, inverse = merged(np.concatenate([ids * size + docs for ids, docs, _, _ in parts]))
     impact = np.bincount(inverse, weights=np.concatenate([p[2] for p in parts]))
     per_term = np.bincount(keys // size, minlength=terms)
     return Postings(ptr=np.concatenate([[0], np.cumsum(per_term)]).astype(np.int32),
                     docs=(keys % size).astype(np.int32), impact=impact.astype(np.float32),
                     ceiling=sum(p[3] for p in parts).astype(np.float32), size=size)
+
+
+def merged(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(runs, return_inverse=True)`` for a concatenation of sorted runs (each field's
+    keys come sorted): a stable sort merges the runs in about linear time, where np.unique's
+    quicksort sorts them anew (a tenth of a rebuild)."""
+    order = np.argsort(runs, kind="stable")
+    ordered = runs[order]
+    first = np.ones(len(runs), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(len(runs), dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
 
 
 def group_numbers(keys: Sequence) -> tuple[np.ndarray, int]:
@@ -455,15 +525,15 @@ def normalized_asks(statutes: Statutes, articles: Sequence[Article],
 def build(statutes: Statutes, articles: Sequence[Article], weights: Weights, segmenter: Segmenter) -> Built:
     """Segment every field and compute the postings (seconds: hence the caches)."""
     fields = [segmenter.terms(field) for field in article_fields(statutes, articles)]
-    ask_words, ask_pairs = segmenter.terms(raw_asks(statutes, articles))
+    ask_words, ask_texts = segmenter.terms(raw_asks(statutes, articles))
     asks, ask_ptr = normalized_asks(statutes, articles, segmenter)
     segmenter.save()
     law_of, laws = group_numbers([a.law for a in articles])
     chapter_of, chapters = group_numbers([(a.law, a.chapter, a.section) for a in articles])
     vocab: dict[str, int] = {}
-    words = [encode(w, vocab) for w, _ in fields]
-    pairs = [encode(p, vocab) for _, p in fields]
-    one_by_one = [encode(ask_words, vocab), encode(ask_pairs, vocab)]   # each gloss question a document
+    words = [encode(w, vocab).tallied() for w, _ in fields]
+    pairs = [pair_field(p, vocab).tallied() for _, p in fields]
+    one_by_one = [encode(ask_words, vocab), pair_field(ask_texts, vocab)]   # each gloss question a document
     terms, k1 = len(vocab), weights.k1
 
     def article_level(fields: list[Field]) -> Postings:
@@ -731,6 +801,58 @@ def opens_group(group_of: np.ndarray) -> np.ndarray:
     return first
 
 
+def spans(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of every range [start, end) in order, and each range's length."""
+    starts, ends = starts.astype(np.int64), ends.astype(np.int64)
+    lengths = ends - starts
+    return np.arange(int(lengths.sum())) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths), lengths
+
+
+class AskTerms:
+    """The gloss questions' postings turned around: each question's terms and their BM25 impacts
+    (question i's are rows ptr[i]:ptr[i + 1]), so that a query scores only its candidates'
+    questions. Made from the cached postings when the index is read (milliseconds)."""
+
+    def __init__(self, words: Postings, pairs: Postings):
+        self.words, self.pairs = transposed(words), transposed(pairs)
+        self.size = words.size
+        self.rarity = np.log(1 + words.size / (np.diff(words.ptr) + 1))   # a word's, among the questions
+
+    def scores(self, asks: np.ndarray, reading: "Reading", vocab: Mapping[str, int],
+               pair_weight: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """For the questions ``asks``: BM25 over words and pairs, the rarity-weighted sum of the
+        question's own words each holds, and that sum's most (every word held)."""
+        weight = np.zeros(len(self.rarity))
+        score = self.summed(self.words, asks, weight, reading.words, vocab, 1.0)
+        score += self.summed(self.pairs, asks, weight, reading.pairs, vocab, pair_weight)
+        heads = [vocab.get(word) for word in reading.heads]
+        known = [h for h in heads if h is not None]
+        total = float(self.rarity[known].sum()) + (len(heads) - len(known)) * float(np.log(1 + self.size))
+        weight[known] = self.rarity[known]
+        return score, self.summed(self.words, asks, weight, {}, vocab, 0.0, impacts=False), total
+
+    @staticmethod
+    def summed(side: tuple[np.ndarray, np.ndarray, np.ndarray], asks: np.ndarray, weight: np.ndarray,
+               terms: Mapping[str, float], vocab: Mapping[str, int], scale: float, impacts: bool = True) -> np.ndarray:
+        """Each question's sum over its terms of weight (times impact); ``terms`` set the weights
+        first and are cleared after, so one scratch array serves every call of a query."""
+        ptr, term_of, impact = side
+        known = {vocab[t]: w * scale for t, w in terms.items() if t in vocab}
+        weight[list(known)] = list(known.values())
+        rows, lengths = spans(ptr[asks], ptr[asks + 1])
+        values = weight[term_of[rows]] * impact[rows] if impacts else weight[term_of[rows]]
+        weight[list(known)] = 0.0
+        return np.bincount(np.repeat(np.arange(len(asks)), lengths), weights=values, minlength=len(asks))
+
+
+def transposed(postings: Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ptr, term, impact) by document: the documents' rows, in term order within each."""
+    term_of = np.repeat(np.arange(len(postings.ptr) - 1, dtype=np.int32), np.diff(postings.ptr))
+    order = np.argsort(postings.docs, kind="stable")
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(postings.docs, minlength=postings.size))]).astype(np.int64)
+    return ptr, term_of[order], postings.impact[order].astype(np.float64)
+
+
 class LawIndex:
     """The articles most relevant to a question (see the module's docstring)."""
 
@@ -752,6 +874,7 @@ class LawIndex:
         self.vocab, self.postings = built.vocab, built.postings
         self.law_of, self.chapter_of = built.law_of, built.chapter_of
         self.asks, self.ask_ptr = built.asks, built.ask_ptr
+        self.ask_terms = AskTerms(self.postings["ask_words"], self.postings["ask_pairs"])
         self.law_numbers = {self.articles[i].law: int(g) for i, g in enumerate(self.law_of)}
         self.static = self.article_features()
         # the articles ordered by chapter, and where each chapter starts: a chapter's best article
@@ -875,31 +998,18 @@ class LawIndex:
 
     def best_asks(self, reading: Reading, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each article's best single gloss question, each question its own document: its BM25
-        score (over the best of all questions, 0-1) and how much of the question's own words,
-        weighted by rarity among the questions, it holds. The gloss field adds an article's
-        questions up; these see whether one of them matches the whole question."""
-        score = self.level("ask", reading.words, reading.pairs).astype(np.float64)
-        asks, total = len(score), 0.0
-        held = np.zeros(asks)
-        words = self.postings["ask_words"]
-        for word in reading.heads:
-            term = self.vocab.get(word)
-            docs = words.docs[words.ptr[term]:words.ptr[term + 1]] if term is not None else words.docs[:0]
-            rarity = np.log(1 + asks / (len(docs) + 1))
-            total += rarity
-            held[docs] += rarity
-        best = score.max() if asks else 0.0
-        return self.best_of_article(score / (best or 1.0), ids), self.best_of_article(held / (total or 1.0), ids)
-
-    def best_of_article(self, per_ask: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """The largest value among each article's gloss questions (0 without any)."""
-        out = np.zeros(len(ids))
-        counts = self.ask_ptr[ids + 1] - self.ask_ptr[ids]
-        held = counts > 0
-        if held.any():
-            spans = [per_ask[a:b] for a, b in zip(self.ask_ptr[ids][held], self.ask_ptr[ids + 1][held])]
-            out[held] = np.maximum.reduceat(np.concatenate(spans), (np.cumsum(counts[held]) - counts[held]))
-        return out
+        score (over the best of the candidates' questions, 0-1) and how much of the question's own
+        words, weighted by rarity among all questions, it holds. The gloss field adds an article's
+        questions up; these see whether one of them matches the whole question. Only the
+        candidates' questions are read (``AskTerms``), not all ~12,000."""
+        asks, per_article = spans(self.ask_ptr[ids], self.ask_ptr[ids + 1])
+        score, held, total = self.ask_terms.scores(asks, reading, self.vocab, self.weights.pairs)
+        starts, glossed = np.cumsum(per_article) - per_article, per_article > 0
+        best, out = (score.max() if len(asks) else 0.0), np.zeros((2, len(ids)))
+        if glossed.any():
+            out[0, glossed] = np.maximum.reduceat(score / (best or 1.0), starts[glossed])
+            out[1, glossed] = np.maximum.reduceat(held / (total or 1.0), starts[glossed])
+        return out[0], out[1]
 
     def search(self, query: str, k: int = 5) -> list[LawHit]:
         """The k best articles for the question; none when the evidence is too thin. Each hit's
