@@ -18,7 +18,7 @@ from typing import Sequence
 
 from bot.conversation.dispatch import Context, Incoming, Registry, Reply
 from bot.kb.knowledge import CITATION, Statutes, chinese_number, format_article, shown_citation, today
-from bot.retrieval.lawsearch import LawHit
+from bot.retrieval.lawsearch import LawHit, above_floor
 from bot.retrieval.matcher import Decision
 from handlers import add
 
@@ -144,7 +144,7 @@ def searched(query: str, ctx: Context) -> list[LawHit]:
     """Law search's best articles for the question; none when it is unavailable, since the usage
     hint is still a fair answer."""
     try:
-        return ctx.services.law_index.search(query, k=SEARCH_HITS)
+        return above_floor(ctx.services.law_index.search(query, k=SEARCH_HITS))
     except Exception:  # an aid: a lookup must answer without it
         log.warning("law search unavailable for 查法条", exc_info=True)
         return []

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from bot.app.console.auth import add_user
+from bot.retrieval.lawsearch import LawHit, above_floor
 from tests.test_console import PASSWORD, login
 
 WAGES = "在工地上干了半年活，包工头一直拖着工钱不给"
@@ -46,7 +47,7 @@ def test_everyday_words_find_the_article_by_meaning(client, staff):
 
 def test_the_ranked_section_keeps_the_search_order(client, staff, app):
     login(client, "sifasuo")
-    expected = [hit.citation for hit in app.extensions["legalbot"].law_index.search(WAGES, k=5)]
+    expected = [hit.citation for hit in above_floor(app.extensions["legalbot"].law_index.search(WAGES, k=5))]
     shown = by_meaning(statutes_page(client, q=WAGES))
     assert shown == expected and "劳动合同法第30条" in shown
 
@@ -72,6 +73,16 @@ def test_small_talk_finds_nothing_by_meaning_and_keeps_the_word_list(client, sta
     assert by_meaning(page) == []
     assert 'id="by-meaning-none"' in page and "按意思没有找到相关法条" in page
     assert 'id="by-words"' in page
+
+
+def test_the_ranked_section_leaves_out_a_hit_far_below_the_first(client, staff, app):
+    class Fixed:
+        def search(self, query, k=5):
+            return [LawHit(c, "民法典", "", "", score) for c, score in
+                    (("民法典第712条", 0.6), ("民法典第713条", 0.3), ("民法典第708条", 0.01))]
+    app.extensions["legalbot"].law_index = Fixed()       # an instance value wins over the live part
+    login(client, "sifasuo")
+    assert by_meaning(statutes_page(client, q=LEAKING_ROOF)) == ["民法典第712条", "民法典第713条"]
 
 
 def test_a_failing_search_is_said_and_the_word_list_still_answers(client, staff, app):

@@ -3,6 +3,8 @@ it whole; a citation still gets its article verbatim; small talk after 查法条
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 
@@ -10,7 +12,7 @@ from bot.core.config import PROJECT_ROOT
 from bot.kb.knowledge import load_statutes
 from bot.retrieval.lawsearch import LawHit
 from handlers.lookup import (FOUND_LEAD, USAGE, first_sentence, full_text_command, lookup_query,
-                             quotable, search_text, wants_search)
+                             quotable, search_reply, search_text, wants_search)
 from tests.test_cli_ask import ask_json  # noqa: F401  (the fixture: `legalbot ask --json` in-process)
 
 LEAKING_ROOF = "查法条 租的房子漏水房东不给修"
@@ -109,3 +111,24 @@ def test_ask_json_shows_what_the_webhook_answers_to_chafatiao(ask_json, wechat):
     assert searched["citations"] == [m["law"] + m["article"] for m in shown_articles(searched["reply"])]
     assert (rows[1]["action"], rows[1]["reply"]) == ("fallback", USAGE)
     assert rows[2]["citations"] == ["民法典第712条"]
+
+
+class FixedIndex:
+    """A law index that finds the same hits for any question (the floor is what is tested)."""
+
+    def __init__(self, hits):
+        self.hits = hits
+
+    def search(self, query, k=5):
+        return self.hits[:k]
+
+
+def test_chafatiao_leaves_out_a_hit_far_below_the_first(statutes):
+    strong, next_best, weak = (statutes.get(c) for c in ("民法典第712条", "民法典第713条", "民法典第708条"))
+    hits = [replace(hit_of(strong), score=0.6), replace(hit_of(next_best), score=0.3),
+            replace(hit_of(weak), score=0.01)]
+    services = SimpleNamespace(law_index=FixedIndex(hits), knowledge=SimpleNamespace(statutes=statutes))
+    reply = search_reply("房东不给修", SimpleNamespace(services=services))
+    shown = [m["law"] + m["article"] for m in shown_articles(reply.text)]
+    assert shown == ["民法典第712条", "民法典第713条"]
+    assert reply.decision.citations == shown

@@ -27,6 +27,7 @@ from bot.app.console.wording import OUTBOX_LABELS, channel_label, event_text, no
 from bot.reporting.export import ACTION_LABELS, TICKET_STATUS_LABELS, handling, ledger_filename, write_ledger
 from bot.reporting.export import ledger_rows
 from bot.kb.knowledge import Article, fill_placeholders
+from bot.retrieval.lawsearch import above_floor
 from bot.core.privacy import mask_openid, mask_text
 from bot.escalation.wechat_api import DEMO_ACCOUNT, WeChatClient, WeChatError, has_credentials
 from bot.reporting.stats import (TOWNSHIP_TZ, Period, consultation_row, consultation_rows, grouped,
@@ -463,7 +464,7 @@ def meaning_found(query: str, law: str | None) -> MeaningFound:
         logging.getLogger(__name__).warning("law search failed on the statutes page", exc_info=True)
         return MeaningFound([], available=False)
     statutes = services().knowledge.statutes
-    found = [statutes.get(hit.citation) for hit in hits if law is None or hit.law == law]
+    found = [statutes.get(hit.citation) for hit in above_floor([h for h in hits if law is None or h.law == law])]
     return MeaningFound([a for a in found if a is not None][:MEANING_HITS])
 
 
