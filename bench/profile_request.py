@@ -123,8 +123,8 @@ def calls(client, messages: list[bytes], top: int) -> str:
     depth = {"app": 0, "decide": 0}
 
     def marker(code) -> str | None:
-        if code.co_name == "wsgi_app" and code.co_filename.endswith("flask/app.py"):
-            return "app"
+        if code.co_name == "__call__" and code.co_filename.endswith("flask/app.py"):   # the app, whichever
+            return "app"                                          # entry answers (bot/app/fastpath.py)
         return "decide" if code.co_name == "decide" and code.co_filename.endswith("retrieval/matcher.py") else None
 
     def seen(frame, event, arg) -> None:

@@ -20,6 +20,7 @@ import logging
 import signal
 import threading
 import time
+from typing import Any, Mapping
 
 from flask import Blueprint, Response, request
 from wechatpy.crypto import WeChatCrypto
@@ -61,10 +62,17 @@ class Envelope:
     timestamp: str = ""
 
 
+@blueprint.record_once
+def install_entry(state) -> None:
+    """Registered on an app: the webhook's own WSGI entry answers its POSTs (bot/app/fastpath.py)."""
+    from bot.app.fastpath import install
+    install(state.app)
+
+
 @blueprint.errorhandler(Refused)
 def refused(exc: Refused) -> Response:
-    log.info("refused /wechat: %s %s", exc.status, exc.reason)
-    return Response(exc.reason, status=exc.status, mimetype="text/plain")
+    status, text, mimetype = refusal(exc)
+    return Response(text, status=status, mimetype=mimetype)
 
 
 @blueprint.get("/wechat")
@@ -76,45 +84,71 @@ def url_check() -> Response:
     return Response(request.args.get("echostr", ""), mimetype="text/plain")
 
 
+@dataclasses.dataclass
+class Inbound:
+    """What the webhook reads of a POST: the query string's fields, the declared length, the body
+    stream and the headers. Taken from Flask's request by the route below, or straight from the
+    WSGI environ by the webhook's own entry (bot/app/fastpath.py), with the same values."""
+
+    args: Mapping[str, str]
+    content_length: int | None
+    stream: Any
+    headers: Mapping[str, str]
+
+
 @blueprint.post("/wechat")
 def receive() -> Response:
-    """One message or event from WeChat. Refusals are 4xx; anything unexpected is ``success``."""
+    """One message or event from WeChat, through Flask (when the webhook's own entry does not
+    take the request: bot/app/fastpath.py)."""
     started = time.monotonic()
+    status, text, mimetype = answer_post(Inbound(request.args, request.content_length, request.stream,
+                                                 request.headers), started)
+    return Response(text, status=status, mimetype=mimetype)
+
+
+def answer_post(inbound: Inbound, started: float) -> tuple[int, str, str]:
+    """The status, body and mimetype for one message or event. Refusals are 4xx; anything
+    unexpected is ``success``."""
     try:
-        return receive_message(started)
-    except Refused:
-        raise
+        return 200, *receive_message(inbound, started)
     except replay.Replayed:         # the claim found this query string signing another body
-        raise Refused(403, "nonce already used with another message") from None
+        return refusal(Refused(403, "nonce already used with another message"))
+    except Refused as exc:
+        return refusal(exc)
     except Exception:  # noqa: BLE001 - WeChat must never see a 500
         log.exception("webhook failed; answering success")
-        return Response(SUCCESS, mimetype="text/plain")
+        return 200, SUCCESS, "text/plain"
 
 
-def receive_message(started: float) -> Response:
+def refusal(exc: Refused) -> tuple[int, str, str]:
+    log.info("refused /wechat: %s %s", exc.status, exc.reason)
+    return exc.status, exc.reason, "text/plain"
+
+
+def receive_message(inbound: Inbound, started: float) -> tuple[str, str]:
     app_services = services()
-    config, args = app_services.config, request.args
-    body = read_body(config.app.max_body_bytes, config.app.max_body_seconds)
+    config, args = app_services.config, inbound.args
+    body = read_body(inbound, config.app.max_body_bytes, config.app.max_body_seconds)
     timestamp = args.get("timestamp", "")
     check_timestamp(timestamp, config)
     envelope = open_envelope(body, args, config)
     incoming = parse_incoming(envelope.xml)
-    incoming.channel = request_channel(config)
+    incoming.channel = request_channel(inbound.headers, config)
     if incoming.event == "click":  # handlers see the configured action, e.g. "help", "topic:借贷"
         incoming.text = config.menu_reply(incoming.event_key) or ""
     with replay.expecting(timestamp, args.get("nonce", ""), body, config.app.max_clock_skew_seconds):
         reply_xml = answer_once(app_services, get_db(), incoming, started)
-    return Response(seal(reply_xml, envelope), mimetype="application/xml" if reply_xml else "text/plain")
+    return seal(reply_xml, envelope), "application/xml" if reply_xml else "text/plain"
 
 
 # --- checks -------------------------------------------------------------------------------
 
-def read_body(limit: int, seconds: float) -> str:
+def read_body(inbound: Inbound, limit: int, seconds: float) -> str:
     """The body as text, refusing oversized ones (by Content-Length and by what was read) and
     ones still arriving after ``seconds`` (408)."""
-    if (request.content_length or 0) > limit:
+    if (inbound.content_length or 0) > limit:
         raise Refused(413, "body too large")
-    raw = read_within(request.stream, limit + 1, seconds)
+    raw = read_within(inbound.stream, limit + 1, seconds)
     if len(raw) > limit:
         raise Refused(413, "body too large")
     return replies.strip_control(raw.decode("utf-8", errors="replace"))
@@ -288,11 +322,11 @@ def as_int(value: str) -> int:
         return 0
 
 
-def request_channel(config: Config) -> str:
+def request_channel(headers: Mapping[str, str], config: Config) -> str:
     """'wechat', or 'simulator' when the development simulator page says so."""
     if not config.simulator_enabled:        # production: the header is not even read
         return "wechat"
-    claimed = request.headers.get("X-Legalbot-Channel", "")
+    claimed = headers.get("X-Legalbot-Channel", "")
     return claimed if claimed in CHANNELS_FROM_HEADER else "wechat"
 
 
