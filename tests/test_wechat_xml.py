@@ -10,7 +10,7 @@ import xmltodict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.app.wechat_xml import NotFlat, flat_fields
+from bot.app.wechat_xml import NotFlat, flat_fields, scanned
 from bot.app.webhook import Refused, parse_xml_dict
 
 NAMES = st.sampled_from(["ToUserName", "FromUserName", "CreateTime", "MsgType", "Content", "MsgId",
@@ -70,6 +70,7 @@ def test_a_wechat_text_message_is_read_in_the_quick_pass():
     xml = ("<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oA]]></FromUserName>"
            "<CreateTime>1764490000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
            "<Content><![CDATA[ 借钱不还怎么办 ]]></Content><MsgId>1</MsgId><Empty></Empty></xml>")
+    assert scanned(xml) == xmltodict.parse(xml)["xml"]
     assert flat_fields(xml) == xmltodict.parse(xml)["xml"]
     assert flat_fields(xml)["Content"] == "借钱不还怎么办" and flat_fields(xml)["Empty"] is None
 
@@ -87,4 +88,47 @@ def test_a_wechat_text_message_is_read_in_the_quick_pass():
 def test_anything_but_a_flat_message_is_left_to_xmltodict(xml):
     with pytest.raises(NotFlat):
         flat_fields(xml)
+    assert read_by_webhook(xml) == read_by_xmltodict(xml)
+
+
+# The quick scan (``scanned``) against text that is not escaped: brackets that may close a CDATA
+# section early, references, carriage returns, characters XML forbids, Unicode spaces.
+RAW = st.lists(st.sampled_from(list("a借 \n\t\r]>&<;\u3000\x0b\ufffe") + ["]]>", "&amp;", "&#20511;"]),
+               max_size=8).map("".join)
+
+
+@st.composite
+def raw_element(draw) -> str:
+    name, text = draw(st.sampled_from(["Content", "MsgId", "a", "a-b", "_x"])), draw(RAW)
+    if draw(st.booleans()):
+        return f"<{name}><![CDATA[{text}]]></{name}>"
+    return f"<{name}>{text}</{name}>"
+
+
+@st.composite
+def raw_document(draw) -> str:
+    gap = draw(st.sampled_from(["", " ", "\n", "\r\n", "\u3000"]))
+    tail = draw(st.sampled_from(["", "\n", " x", "<a>1</a>"]))
+    return f"<xml>{gap}{gap.join(draw(st.lists(raw_element(), max_size=5)))}{gap}</xml>{tail}"
+
+
+@settings(max_examples=600, deadline=None)
+@given(raw_document())
+def test_the_quick_scan_reads_only_what_xmltodict_reads_the_same_way(xml):
+    quick = scanned(xml)
+    if quick is not None:
+        assert quick == read_by_xmltodict(xml)
+    assert read_by_webhook(xml) == read_by_xmltodict(xml)
+
+
+@pytest.mark.parametrize("xml", [
+    "<xml><a><![CDATA[x]]>y]]></a></xml>",              # a CDATA section closed early
+    "<xml><a>x]]>y</a></xml>",                          # ]]> in text: not XML
+    "<xml><a>x\r\ny</a></xml>",                         # XML reads \r\n as \n
+    "<xml><a>&#20511;</a></xml>",                       # a reference
+    "<xml><a-b>1</a-b></xml>",                          # a name the scan does not read
+    "<xml><a>1</a></xml><b>2</b>",                      # something after the root
+])
+def test_the_quick_scan_leaves_other_forms_to_expat(xml):
+    assert scanned(xml) is None
     assert read_by_webhook(xml) == read_by_xmltodict(xml)
