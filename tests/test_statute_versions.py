@@ -62,6 +62,11 @@ def test_the_trademark_law_is_citable_until_2026_12_31_and_not_after():
     assert held.as_of(FIRST_DAY_AFTER).in_force("医疗保障法第1条")      # the day both dates meet
 
 
+def test_on_2027_01_01_the_only_held_text_not_in_force_is_the_2019_trademark_law():
+    held = statutes()
+    assert {name for name, law in held.laws.items() if not law.in_force_on(FIRST_DAY_AFTER)} == {"商标法"}
+
+
 def test_a_misspelt_end_date_is_refused_at_load_naming_the_file(tmp_path):
     data = json.loads((STATUTES_DIR / "商标法.json").read_text(encoding="utf-8"))
     data["in_force_until"] = "2026-12-3l"
