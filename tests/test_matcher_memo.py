@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.config import MatcherSettings
 from bot.kb.knowledge import KnowledgeBase
-from bot.retrieval.entrymodel import idea_terms
+from bot.retrieval.entrymodel import idea_terms, sorted_terms, with_pairs
 from bot.retrieval.matcher import (SHORTLIST, Matcher, Memo, best_overlaps, closest, idea_of, summed_overlaps,
                                    words_of)
 from tests.matcher_support import small_kb, small_matcher
@@ -213,6 +213,28 @@ def test_the_entry_models_probabilities_are_exactly_the_whole_array_sum():
             if candidates:
                 expected = whole_array_probabilities(matcher.model, query.terms, candidates)
                 assert matcher.model.probabilities(query.terms, candidates) == expected
+                known = matcher.model.known_question_terms((p for p, _ in query.pairs), query.word_terms)
+                assert known == matcher.model.known_terms(query.terms)
+                assert matcher.model.probabilities_of(*known, candidates) == expected
+
+
+def test_a_querys_terms_are_its_sorted_words_and_pairs_with_the_pairs_first():
+    matcher = small_matcher()
+    for question in QUESTIONS:
+        query = matcher.query(question)
+        words = dict(query.word_terms)
+        assert query.terms == sorted_terms(with_pairs(words, (p for p, _ in query.pairs)))
+
+
+def test_the_last_words_weight_for_the_last_entry_is_found_past_the_last_key():
+    model = small_matcher().model
+    last_word, last_entry = len(model.ptr) - 2, len(model.bias) - 1
+    numbers = [last_word, 0]
+    everyone = list(range(len(model.bias)))
+    words = {w: n for w, n in model.vocab.items()}
+    terms = [(w, 1.0) for w, n in sorted(words.items(), key=lambda item: item[1]) if n in numbers]
+    assert model.probabilities_of(*model.known_terms(terms), everyone) == whole_array_probabilities(model, terms, everyone)
+    assert model.probabilities_of([last_word], [1.0], [last_entry]) == [1.0]
 
 
 def test_the_entry_models_keys_are_ascending_and_name_each_parameters_word_and_entry():

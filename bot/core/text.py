@@ -18,9 +18,10 @@ import re
 import threading
 import tomllib
 import unicodedata
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 import jieba
 from opencc import OpenCC
@@ -472,6 +473,41 @@ def read_dictionary(path: Path) -> dict:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise DictionaryError(f"{Path(path).name}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class PhraseSet:
+    """Phrases looked for together (the question lexicon's fields and parties, the trigger
+    lexicons' words): which of them a text holds, from the text's pairs of adjacent Chinese
+    characters (``char_pairs``) instead of one substring search per phrase. A phrase starting with two Chinese characters can only be
+    in a text holding that pair, so only the phrases filed under the text's own pairs are
+    searched for; one-character phrases are the text's own characters; the few starting
+    otherwise (a digit, a letter) are searched for one by one."""
+
+    by_pair: Mapping[str, tuple[str, ...]]
+    singles: frozenset[str]
+    others: tuple[str, ...]
+
+    @classmethod
+    def of(cls, phrases: Iterable[str]) -> "PhraseSet":
+        by_pair: dict[str, list[str]] = {}
+        singles, others = set(), []
+        for phrase in dict.fromkeys(phrases):
+            if len(phrase) == 1:
+                singles.add(phrase)
+            elif _CJK_PAIR.fullmatch(phrase[:2]):
+                by_pair.setdefault(phrase[:2], []).append(phrase)
+            else:
+                others.append(phrase)
+        return cls({pair: tuple(found) for pair, found in by_pair.items()}, frozenset(singles), tuple(others))
+
+    def found_in(self, text: str, pairs: Iterable[str]) -> frozenset[str]:
+        """The phrases occurring in ``text``, given its character pairs (``char_pairs(text)``)."""
+        get = self.by_pair.get
+        found = [phrase for pair in pairs for phrase in get(pair, ()) if phrase in text]
+        found += self.singles.intersection(text)
+        found += [phrase for phrase in self.others if phrase in text]
+        return frozenset(found)
 
 
 def char_pairs(text: str) -> set[str]:

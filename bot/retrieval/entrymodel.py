@@ -283,27 +283,43 @@ class EntryModel:
 
     def probabilities(self, terms: Iterable[tuple[str, float]], candidates: Sequence[int]) -> list[float]:
         """Each candidate entry's probability that the text with these terms is about it, the
-        softmax running over the candidates only.
+        softmax running over the candidates only."""
+        return self.probabilities_of(*self.known_terms(terms), candidates)
+
+    def probabilities_of(self, numbers: list[int], values: list[float], candidates: Sequence[int]) -> list[float]:
+        """``probabilities`` of the terms the model knows (``known_terms``: their word numbers and
+        values, in the terms' order).
 
         The (term × candidate) weights are looked up at once in ``keys`` (one sorted search for
         a few dozen words and a dozen candidates) instead of word after word in Python. Each
         logit is then summed down its column: numpy adds the rows of an axis-0 sum one after
         the other, so the products are added in the terms' order, as the whole-array
         ``bincount`` adds them (tests/test_matcher_memo.py pins the equality); a missing weight
-        adds an exact 0.0."""
+        adds an exact 0.0. The weights and biases are read as float64 copies made once
+        (``exact``: the same values as converting the float32 ones at each call), and the keys
+        end with the largest int64, so a search past the last key lands on one that matches no
+        (word, entry)."""
         if not len(candidates):
             return []
+        keys, weights, bias = self.exact
         entries = np.asarray(candidates, dtype=np.int64)
-        z = self.bias[entries].astype(np.float64)
-        numbers, values = self.known_terms(terms)
+        z = bias[entries]
         if numbers:
-            wanted = np.array(numbers, dtype=np.int64)[:, None] * len(self.bias) + entries[None, :]
-            place = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
-            found = np.where(self.keys[place] == wanted, self.weights[place].astype(np.float64), 0.0)
+            wanted = np.array(numbers, dtype=np.int64)[:, None] * len(bias) + entries[None, :]
+            place = np.searchsorted(keys, wanted)
+            found = np.where(keys[place] == wanted, weights[place], 0.0)
             z += (found * np.array(values)[:, None]).sum(axis=0)
         z = (z - z.max()) / self.temperature
         e = np.exp(z)
         return (e / e.sum()).tolist()
+
+    @cached_property
+    def exact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``keys`` with the largest int64 appended, the weights as float64 (with a 0.0 for that
+        last key) and the biases as float64: read by every ``probabilities_of``."""
+        keys = np.append(self.keys, np.iinfo(np.int64).max)
+        weights = np.append(self.weights.astype(np.float64), 0.0)
+        return keys, weights, self.bias.astype(np.float64)
 
     def known_terms(self, terms: Iterable[tuple[str, float]]) -> tuple[list[int], list[float]]:
         """The word numbers and values of the terms the model has weights for, in their order."""
@@ -314,6 +330,31 @@ class EntryModel:
                 numbers.append(number)
                 values.append(value)
         return numbers, values
+
+    def known_question_terms(self, pairs: Iterable[str], words: Terms) -> tuple[list[int], list[float]]:
+        """``known_terms`` of a question's terms, ``sorted_terms(with_pairs(dict(words), pairs))``,
+        without making them: its character pairs (sorted) come first, since every pair term
+        (``PAIR`` + pair) sorts before every word (a normalized word never starts with ``PAIR``
+        or a character below it: those are folded into spaces), each at ``PAIR_VALUE``; then its
+        words (``words``, sorted). A pair is looked up bare in ``pair_numbers``."""
+        numbers, values, by_pair = [], [], self.pair_numbers
+        for pair in pairs:
+            number = by_pair.get(pair)
+            if number is not None:
+                numbers.append(number)
+                values.append(PAIR_VALUE)
+        vocab = self.vocab
+        for word, value in words:
+            number = vocab.get(word)
+            if number is not None:
+                numbers.append(number)
+                values.append(value)
+        return numbers, values
+
+    @cached_property
+    def pair_numbers(self) -> dict[str, int]:
+        """Character pair → the number of its term (``PAIR`` + pair) in ``vocab``."""
+        return {word[len(PAIR):]: number for word, number in self.vocab.items() if word.startswith(PAIR)}
 
     @cached_property
     def keys(self) -> np.ndarray:

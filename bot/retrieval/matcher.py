@@ -26,7 +26,7 @@ import math
 from itertools import repeat
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, NamedTuple
 
@@ -36,7 +36,8 @@ from bot.core import text as tx
 from bot.core.messages import Considered
 from bot.retrieval.counterparts import Counterparts, relation
 from bot.retrieval.decision import Candidate, Features, FeaturesShown, Reading, Verdict, choose
-from bot.retrieval.entrymodel import EntryModel, entry_model, idea_terms, merged_terms, sorted_terms, with_pairs
+from bot.retrieval.entrymodel import (PAIR, PAIR_VALUE, EntryModel, entry_model, idea_terms, merged_terms,
+                                      sorted_terms)
 from bot.retrieval.lexicons import Lexicons, lexicons_for, lexicons_in
 from bot.retrieval.question import OPPOSITE, PhraseSet, QuestionText, core_flags
 from bot.retrieval.triggers import Triggers
@@ -102,8 +103,8 @@ class Query:
     legal: tuple[bool, ...]           # per group: is it a legal word (not a person, not grammar)
     core: str                         # the core clauses without spaces (for character similarity)
     reading: Reading
-    pairs: tuple[tuple[str, float], ...] = ()   # its character pairs with their weights
-    terms: tuple[tuple[str, float], ...] = ()   # its words as the entry model reads them
+    pairs: tuple[tuple[str, float], ...] = ()   # its character pairs (sorted) with their weights
+    word_terms: tuple[tuple[str, float], ...] = ()   # its words as the entry model reads them (sorted)
     total: float = field(init=False, repr=False, compare=False)
     pair_weights: dict[str, float] = field(init=False, repr=False, compare=False)
     pair_set: frozenset[str] = field(init=False, repr=False, compare=False)
@@ -131,6 +132,12 @@ class Query:
     def compact(self) -> str:
         """The normalized question without spaces."""
         return self.normalized.replace(" ", "")
+
+    @property
+    def terms(self) -> tuple[tuple[str, float], ...]:
+        """Its words and character pairs as the entry model reads them, sorted (``sorted_terms``
+        of ``with_pairs``): the pairs first, as ``EntryModel.known_question_terms`` reads them."""
+        return (*((PAIR + pair, PAIR_VALUE) for pair, _ in self.pairs), *self.word_terms)
 
 
 def slots_of(groups: tuple[Group, ...]) -> dict[str, tuple[tuple[int, float], ...]]:
@@ -168,6 +175,9 @@ class Indexed:
     bigrams: frozenset[str] = frozenset()   # character pairs of the phrasings and keywords
     where: dict[str, tuple[int, ...]] = field(default_factory=dict)   # word → the phrasings holding it
     parties: frozenset[str] = frozenset()   # kinds of party its phrasings and keywords name
+    role: str | None = None                 # its side of a two-sided matter (``entry_role``)
+    head: tuple = ()                        # its ``Candidate`` fields but the features (``candidate``)
+    weights: list[float] = field(default_factory=list)   # each phrasing's weight (``closest`` reads them)
 
 
 @dataclass(frozen=True)
@@ -317,6 +327,7 @@ class Matcher:
         for item in self.entries:
             for phrasing in item.phrasings:
                 phrasing.weight = sum(self.weigh(idea)[0][1] for idea in phrasing.ideas)
+            item.weights = [phrasing.weight for phrasing in item.phrasings]
         self.pinyin_words = self._pinyin_vocabulary()
         self.legal_words = self._legal_vocabulary()
         self.bigram_idf = self._bigram_idf()
@@ -349,7 +360,7 @@ class Matcher:
                 where[word].append(index)
         parties = self.counterparts.named_in_any([*(p.text for p in phrasings), *map(tx.normalize, entry.keywords)])
         return Indexed(entry, phrasings, bag, frozenset(keywords), answer, focus_of(phrasings, keywords), pairs,
-                       {w: tuple(ns) for w, ns in where.items()}, parties)
+                       {w: tuple(ns) for w, ns in where.items()}, parties, entry_role(entry), candidate(entry, None)[:-1])
 
     def _idf(self) -> dict[str, float]:
         """Document frequency over entries: a word counts for an entry found in any of its fields."""
@@ -480,8 +491,8 @@ class Matcher:
                           parties=self.counterparts.among(text.found))
         found = sorted(text.pairs)
         pairs = tuple(zip(found, map(self.bigram_idf.get, found, repeat(self.unknown_weight))))
-        terms = with_pairs(merged_terms(at.terms for at in weighed), (p for p, _ in pairs))
-        return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, sorted_terms(terms))
+        terms = sorted_terms(merged_terms(at.terms for at in weighed))
+        return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, terms)
 
     def _ideas_in(self, words: tuple[str, ...]) -> list[Idea]:
         """The ideas of a clause's words (``Dictionaries.groups_of``, each group with its synonyms),
@@ -626,18 +637,19 @@ class Matcher:
         shape = fuzz.ratio(query.core, phrasing.text) / 100
         found = query.pair_set & item.bigrams   # set & set walks the smaller one
         chars = sum(map(query.pair_weights.__getitem__, found)) / query.pair_total
-        total = query.total
-        return Features(shared / total, central / total, closeness, shape, keywords / total,
-                        answer / total, chars, shared, anchors,
-                        role_relation(query.reading.roles, entry_role(item.entry)), model,
-                        relation(query.reading.parties, item.parties))
+        total, reading = query.total, query.reading
+        return new_features((shared / total, central / total, closeness, shape, keywords / total,
+                             answer / total, chars, shared, anchors,
+                             role_relation(reading.roles, item.role) if reading.roles else 0, model,
+                             relation(reading.parties, item.parties) if reading.parties else 0))
 
     def candidates(self, query: Query) -> list[Candidate]:
         """The shortlisted entries with their features, in shortlist order."""
         numbers = self.shortlist(query)
-        shares = self.model.probabilities(query.terms, numbers)
-        return [candidate(self.entries[n].entry, self.features(query, n, share))
-                for n, share in zip(numbers, shares)]
+        shares = self.model.probabilities_of(*self.model.known_question_terms((p for p, _ in query.pairs), query.word_terms),
+                                             numbers)
+        entries = self.entries
+        return [new_candidate((*entries[n].head, self.features(query, n, share))) for n, share in zip(numbers, shares)]
 
     # --- deciding ---------------------------------------------------------------------------
 
@@ -695,9 +707,17 @@ def entry_role(entry: Any) -> str | None:
     return getattr(entry, "role", None) or None
 
 
-def candidate(entry: Any, features: Features) -> Candidate:
+def candidate(entry: Any, features: Features | None) -> Candidate:
     return Candidate(entry.id, entry.questions[0], tuple(entry.citations), entry.quoted,
                      entry.category, features)
+
+
+# ``Features(...)`` and ``Candidate(...)`` from a tuple of their fields in order, without the named
+# tuple's own ``__new__`` (a Python function taking each field by name): a dozen of each are made
+# for every question. (``role_relation`` and ``relation`` give 0 when the question names no side
+# or party, so ``features`` skips the calls then.)
+new_features = partial(tuple.__new__, Features)
+new_candidate = partial(tuple.__new__, Candidate)
 
 
 def considered(c: Candidate, score: float) -> Considered:
@@ -799,12 +819,12 @@ def closest(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
         overlaps = summed_overlaps(held)
     else:
         overlaps = {index: sum(best.values()) for index, best in best_overlaps(held).items()}
-    top, top_index, total, phrasings = 0.0, 0, query.total, item.phrasings
+    top, top_index, total, weights = 0.0, 0, query.total, item.weights
     for index, shared in overlaps.items():     # the best; on a tie, the phrasing listed first
-        dice = 2 * shared / (total + phrasings[index].weight)
+        dice = 2 * shared / (total + weights[index])
         if dice > top or (dice == top and index < top_index and dice > 0.0):
             top, top_index = dice, index
-    return top, phrasings[top_index]
+    return top, item.phrasings[top_index]
 
 
 Held = list[tuple[tuple[int, ...], tuple[tuple[int, float], ...]]]   # per shared word: (its phrasings, its ideas)
@@ -843,11 +863,12 @@ def summed_overlaps(held: Held) -> dict[int, float]:
     then each weight is its idea's best, and adding them as they come makes the same sums in
     the same order without a dictionary per phrasing."""
     found: dict[int, float] = {}
+    get = found.get
     for indices, places in held:
         for _, weight in places:
             if weight > 0.0:
                 for index in indices:
-                    found[index] = found.get(index, 0.0) + weight
+                    found[index] = get(index, 0.0) + weight
     return found
 
 

@@ -15,50 +15,13 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from bot.core.text import Dictionaries, DictionaryError, char_pairs, normalize, read_dictionary
+from bot.core.text import Dictionaries, DictionaryError, PhraseSet, char_pairs, normalize, read_dictionary
 
 ROLES = ("victim", "wrongdoer", "creditor", "debtor")
 OPPOSITE = {"victim": "wrongdoer", "wrongdoer": "victim", "creditor": "debtor", "debtor": "creditor"}
 
 
-CJK_MIN, CJK_MAX = "\u4e00", "\u9fff"
 MISSING: Any = object()   # "not given" (None is a value)
-
-
-@dataclass(frozen=True)
-class PhraseSet:
-    """Phrases looked for together (the out-of-scope fields' words, the words naming parties):
-    which of them a text holds, from the text's pairs of adjacent Chinese characters instead of
-    one substring search per phrase. A phrase starting with two Chinese characters can only be
-    in a text holding that pair, so only the phrases filed under the text's own pairs are
-    searched for; one-character phrases are the text's own characters; the few starting
-    otherwise (a digit, a letter) are searched for one by one."""
-
-    by_pair: Mapping[str, tuple[str, ...]]
-    singles: frozenset[str]
-    others: tuple[str, ...]
-
-    @classmethod
-    def of(cls, phrases: Iterable[str]) -> "PhraseSet":
-        by_pair: dict[str, list[str]] = {}
-        singles, others = set(), []
-        for phrase in dict.fromkeys(phrases):
-            if len(phrase) == 1:
-                singles.add(phrase)
-            elif all(CJK_MIN <= c <= CJK_MAX for c in phrase[:2]):
-                by_pair.setdefault(phrase[:2], []).append(phrase)
-            else:
-                others.append(phrase)
-        return cls({pair: tuple(found) for pair, found in by_pair.items()}, frozenset(singles), tuple(others))
-
-    def found_in(self, compact: str, pairs: Iterable[str]) -> frozenset[str]:
-        """The phrases occurring in ``compact`` (a normalized text without spaces), given its
-        character pairs (``text.char_pairs(compact)``)."""
-        get = self.by_pair.get
-        found = [phrase for pair in pairs for phrase in get(pair, ()) if phrase in compact]
-        found += self.singles.intersection(compact)
-        found += [phrase for phrase in self.others if phrase in compact]
-        return frozenset(found)
 
 
 @dataclass(frozen=True)
