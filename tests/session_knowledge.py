@@ -99,12 +99,32 @@ def ever_published(db_path) -> bool:
         conn.close()
 
 
+def entry_model_under_lock(patch) -> None:
+    """Make the matcher's ``entry_model`` calls on the default cache take a file lock beside the
+    cache: of processes starting together, one trains and saves, the others then load its file."""
+    import fcntl
+    from bot.retrieval import entrymodel, matcher
+    from bot.retrieval.lawsearch import default_cache_dir, usable_dir
+    train_or_load = entrymodel.entry_model
+
+    def one_at_a_time(indexed, postings, idf, cache_dir="default"):
+        cache = default_cache_dir()
+        if cache_dir != "default" or not usable_dir(cache):
+            return train_or_load(indexed, postings, idf, cache_dir)
+        with open(cache / "entrymodel.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return train_or_load(indexed, postings, idf, cache_dir)
+    patch.setattr(entrymodel, "entry_model", one_at_a_time)
+    patch.setattr(matcher, "entry_model", one_at_a_time)
+
+
 # --- files read once per process ------------------------------------------------------------
 
 def read_once() -> None:
     """Install the readers below (once; every process of the run calls this at start-up)."""
     jiebas_dictionary_read_once()
     knowledge_files_read_once()
+    gloss_folders_checked_once()
 
 
 def jiebas_dictionary_read_once() -> None:
@@ -171,3 +191,55 @@ def knowledge_files_read_once() -> None:
         return list(found), list(errors)
     read_law_once.reads_once = read_entries_once.reads_once = True
     knowledge.read_law, knowledge.read_entries = read_law_once, read_entries_once
+
+
+def gloss_folders_checked_once() -> None:
+    """A glosses folder whose files have the same bytes is parsed and checked once per process
+    against the same statutes.
+
+    Reading knowledge/glosses (TOML, then every cite parsed and looked up in the statutes) became
+    most of a knowledge load as the glosses grew to ~12,000 asks: 0.2-0.3 CPU-s a load, and the
+    kb check, editorial, learning and law search tests load copies of knowledge/ a hundred times
+    a run (two thirds of the kb check modules' CPU). What ``read_glosses`` returns is a function
+    of its files' bytes, the paths its errors name and the statutes its checks read, so those are
+    the key: an edited, added or removed file, other statutes or another day are read and
+    checked as before."""
+    import hashlib
+    from bot.kb import glosses
+    if getattr(glosses.read_glosses, "reads_once", False):
+        return
+    read_glosses = glosses.read_glosses
+    checked: dict = {}
+
+    def read_glosses_once(directory, statutes, base=None):
+        shown = base or directory.parent
+        files = tuple((glosses.shown_path(path, shown), hashlib.blake2b(path.read_bytes()).digest())
+                      for path in glosses.gloss_files(directory))
+        key = (files, statutes_stamp(statutes))
+        if key not in checked:
+            checked[key] = read_glosses(directory, statutes, base)
+        found, errors = checked[key]
+        return list(found), list(errors)
+    read_glosses_once.reads_once = True
+    glosses.read_glosses = read_glosses_once
+
+
+def statutes_stamp(statutes) -> bytes:
+    """A digest of what the statutes hold and today's date (``in_force`` falls back to it): every
+    attribute, except that an article counts by its citation and law (a gloss's checks look an
+    article up and read its law, never its text: hashing 8,000 texts cost as much as the checks)
+    and a law's ``path`` is left out (a copy of knowledge/ holds the same laws elsewhere; errors
+    name the gloss file, not the statute's)."""
+    import dataclasses
+    import hashlib
+    from bot.kb import knowledge
+    digest = hashlib.blake2b(str(knowledge.today()).encode())
+    for name, value in sorted(vars(statutes).items()):
+        if name == "laws":
+            value = {law: dataclasses.replace(held, path="") for law, held in value.items()}
+        elif name == "articles":
+            value = [(article.citation, article.law) for article in value]
+        elif name == "_by_citation":      # made from the articles
+            continue
+        digest.update(f"\0{name}\1{value!r}".encode())
+    return digest.digest()

@@ -69,3 +69,55 @@ def test_a_snapshot_is_not_shared_once_the_lexicons_were_read_anew(tmp_path, mon
     assert second.lexicons.triggers is not before
     assert second.matcher.triggers is second.lexicons.triggers
     assert second.matcher.dictionaries is second.lexicons.dictionaries
+
+
+# --- glosses read once per process (tests/session_knowledge.py) ----------------------------
+
+def glosses_folder(tmp_path, text: str):
+    folder = tmp_path / "glosses"
+    folder.mkdir(exist_ok=True)
+    (folder / "a.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
+GOOD_GLOSS = '[[article]]\ncite = "民法典第1079条"\nask = ["老公不同意离婚能离吗"]\n'
+
+
+def shipped_statutes():
+    from bot.core.config import PROJECT_ROOT
+    from bot.kb.knowledge import load_statutes
+    return load_statutes(str(PROJECT_ROOT / "knowledge" / "statutes"))
+
+
+def test_a_glosses_folder_read_again_is_not_parsed_again(tmp_path, monkeypatch):
+    from bot.kb import glosses
+    statutes, folder = shipped_statutes(), glosses_folder(tmp_path, GOOD_GLOSS)
+    first = glosses.read_glosses(folder, statutes)
+    parsed = []
+    monkeypatch.setattr(glosses, "read_file", lambda *args: parsed.append(args) or ([], []))
+    assert glosses.read_glosses(folder, statutes) == first and parsed == []
+    assert [g.citation for g in first[0]] == ["民法典第1079条"] and first[1] == []
+
+
+def test_an_edited_gloss_file_is_read_and_checked_again(tmp_path):
+    from bot.kb import glosses
+    statutes = shipped_statutes()
+    assert glosses.read_glosses(glosses_folder(tmp_path, GOOD_GLOSS), statutes)[1] == []
+    edited = GOOD_GLOSS.replace("民法典第1079条", "民法典第9999条")
+    found, errors = glosses.read_glosses(glosses_folder(tmp_path, edited), statutes)
+    assert found == [] and len(errors) == 1
+    assert errors[0].endswith("glosses/a.toml [民法典第9999条]: is not in knowledge/statutes")
+
+
+def test_glosses_are_checked_again_against_other_statutes_or_another_day(tmp_path):
+    """The same file is judged afresh when the statutes lack the law or the day is another."""
+    import datetime as dt
+    from bot.kb import glosses
+    from bot.kb.knowledge import Statutes
+    statutes, folder = shipped_statutes(), glosses_folder(tmp_path, GOOD_GLOSS)
+    assert glosses.read_glosses(folder, statutes)[1] == []
+    without = Statutes([law for law in statutes.laws.values() if law.law != "民法典"],
+                       [a for a in statutes.articles if a.law != "民法典"], not_held=statutes.not_held)
+    assert glosses.read_glosses(folder, without)[1] != []
+    before_the_code = statutes.as_of(dt.date(2019, 1, 1))       # 民法典 took effect 2021-01-01
+    assert "not in force" in " ".join(glosses.read_glosses(folder, before_the_code)[1])
