@@ -48,7 +48,12 @@ MESSAGES: list[tuple[re.Pattern, Render]] = [(re.compile(p), r) for p, r in [
     (r"^citation '(.*)' is not canonical \(write '(.*)'\)", lambda m: f"法条“{m[1]}”请写作“{m[2]}”。"),
     (r"^citation '(.*)' is not canonical", lambda m: f"“{m[1]}”不是法条的写法，应写成“民法典第1079条”这样。"),
     (r"^citation '(.*)' is not in knowledge/statutes", lambda m: f"法条库里没有“{m[1]}”。"),
+    (r"^citation '(.*)' is of a law not in force \(the (\S+) text, in force only until (\S+)\)",
+     lambda m: f"“{m[1]}”引的是{m[2]}的文本，只施行到{m[3]}，已失效，不能再引用；请按修订后的新文本引用（条号可能变了）。"),
     (r"^citation '(.*)' is of a law not in force", lambda m: f"“{m[1]}”所在的法律现在不施行，不能引用。"),
+    (r"^(?:.*\[(.*)\]: )?glosses a law not in force \(the (\S+) text, in force only until (\S+)\)",
+     lambda m: f"{'“' + m[1] + '”的' if m[1] else ''}村民问法是按{m[2]}的文本写的，这个文本只施行到{m[3]}，"
+               f"已失效：请按修订后的新文本重写。"),
     (r"^cites no article", lambda m: "至少要引用一条法条（法条库里现行有效的）。"),
     (r"^answer names '(.*)', which is not an in-force article",
      lambda m: f"答复里提到的“{m[1]}”不是法条库里现行有效的条文；规章、司法解释请用文字说出名称。"),
