@@ -77,10 +77,17 @@ def missing_article(named: str, law: str, statutes: Statutes) -> str:
 
 def lookup_decision(query: str, statutes: Statutes) -> Decision:
     """For `legalbot ask --json`: an article found is an answer citing it; else a fallback.
-    A lookup is a command, not a consultation: nothing is counted for it."""
+    A lookup is a command, not a consultation: nothing is counted for it. An article whose text
+    does not apply today (not yet in force, lapsed) is still shown, under its note, but cited by
+    nothing: every citation is in force; the reason names it and why."""
     article = statutes.get(query) if query else None
     if article is None:
         return Decision("fallback", reason="law lookup: no such article")
+    if not statutes.in_force(article.citation):
+        law = statutes.law_of(article)
+        start = max(law.version_date, law.effective_date)
+        why = law.lapse_words(statutes.day) or (f" (in force from {start})" if law.in_force else f" ({law.status})")
+        return Decision("answer", score=1.0, reason=f"law lookup: {article.citation} shown, not in force{why}")
     return Decision("answer", score=1.0, citations=[article.citation], reason="law lookup")
 
 
