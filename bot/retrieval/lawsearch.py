@@ -822,27 +822,31 @@ class AskTerms:
                pair_weight: float) -> tuple[np.ndarray, np.ndarray, float]:
         """For the questions ``asks``: BM25 over words and pairs, the rarity-weighted sum of the
         question's own words each holds, and that sum's most (every word held)."""
-        weight = np.zeros(len(self.rarity))
-        score = self.summed(self.words, asks, weight, reading.words, vocab, 1.0)
-        score += self.summed(self.pairs, asks, weight, reading.pairs, vocab, pair_weight)
-        heads = [vocab.get(word) for word in reading.heads]
-        known = [h for h in heads if h is not None]
-        total = float(self.rarity[known].sum()) + (len(heads) - len(known)) * float(np.log(1 + self.size))
-        weight[known] = self.rarity[known]
-        return score, self.summed(self.words, asks, weight, {}, vocab, 0.0, impacts=False), total
+        scratch = np.zeros(len(self.rarity))
+        score = self.summed(self.words, asks, scratch, term_weights(reading.words, vocab, 1.0))
+        score += self.summed(self.pairs, asks, scratch, term_weights(reading.pairs, vocab, pair_weight))
+        heads = [vocab[word] for word in reading.heads if word in vocab]
+        total = float(self.rarity[heads].sum()) + (len(reading.heads) - len(heads)) * float(np.log(1 + self.size))
+        held = self.summed(self.words, asks, scratch, dict(zip(heads, self.rarity[heads])), impacts=False)
+        return score, held, total
 
     @staticmethod
-    def summed(side: tuple[np.ndarray, np.ndarray, np.ndarray], asks: np.ndarray, weight: np.ndarray,
-               terms: Mapping[str, float], vocab: Mapping[str, int], scale: float, impacts: bool = True) -> np.ndarray:
-        """Each question's sum over its terms of weight (times impact); ``terms`` set the weights
-        first and are cleared after, so one scratch array serves every call of a query."""
+    def summed(side: tuple[np.ndarray, np.ndarray, np.ndarray], asks: np.ndarray, scratch: np.ndarray,
+               weights: Mapping[int, float], impacts: bool = True) -> np.ndarray:
+        """Each question's sum of the weights of the terms it holds (times their BM25 impacts). The
+        weights are set in ``scratch`` (zeros, one per term) and cleared after: one array a query."""
         ptr, term_of, impact = side
-        known = {vocab[t]: w * scale for t, w in terms.items() if t in vocab}
-        weight[list(known)] = list(known.values())
+        ids = list(weights)
+        scratch[ids] = list(weights.values())
         rows, lengths = spans(ptr[asks], ptr[asks + 1])
-        values = weight[term_of[rows]] * impact[rows] if impacts else weight[term_of[rows]]
-        weight[list(known)] = 0.0
+        values = scratch[term_of[rows]] * impact[rows] if impacts else scratch[term_of[rows]]
+        scratch[ids] = 0.0
         return np.bincount(np.repeat(np.arange(len(asks)), lengths), weights=values, minlength=len(asks))
+
+
+def term_weights(terms: Mapping[str, float], vocab: Mapping[str, int], scale: float) -> dict[int, float]:
+    """The query's weighted terms the index knows, by term id."""
+    return {vocab[term]: weight * scale for term, weight in terms.items() if term in vocab}
 
 
 def transposed(postings: Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
