@@ -328,3 +328,19 @@ def test_best_overlaps_fill_each_phrasing_as_the_plain_loop_does_in_the_same_ord
                 for _ in range(rng.randint(1, 5))]
         got, expected = best_overlaps(held), plain(held)
         assert [(i, list(b.items())) for i, b in got.items()] == [(i, list(b.items())) for i, b in expected.items()]
+
+
+def test_the_first_pass_adds_each_ideas_weight_entry_by_entry_as_the_ideas_come():
+    matcher = small_matcher()
+    cap = 0.25 * len(matcher.entries)
+    for question in QUESTIONS:
+        query = matcher.query(question)
+        hits = [matcher._hits(group, cap) for group in query.groups]
+        if not any(hits):
+            hits = [matcher._hits(group, float("inf")) for group in query.groups]
+        plain: dict[int, float] = {}
+        for best in hits:
+            for number, weight in best.items():
+                plain[number] = plain.get(number, 0.0) + weight
+        found = matcher.first_pass(query)
+        assert found == plain and list(found) == list(plain)     # the same sums, the same order
