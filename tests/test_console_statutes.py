@@ -1,18 +1,26 @@
 """The console's 法条原文 page: a situation typed in everyday words finds its articles by meaning
-(the ranked law search) above the verbatim word-match list; a citation still shows its article."""
+(the ranked law search) above the verbatim word-match list; a citation still shows its article.
+An article (and a law in the filter) whose text does not apply today says so, as 查法条 in chat
+does; a pasted page of text is searched by its first characters only."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 
 import pytest
 
 from bot.app.console.auth import add_user
+from bot.app.console.views import QUERY_MAX_CHARS
+from bot.core.config import PROJECT_ROOT
+from bot.kb.knowledge import load_statutes
 from bot.retrieval.lawsearch import LawHit, above_floor
+from handlers.lookup import lookup_text
 from tests.test_console import PASSWORD, login
 
 WAGES = "在工地上干了半年活，包工头一直拖着工钱不给"
 LEAKING_ROOF = "租的房子屋顶漏雨，房东一直不来修"
+STATUTES = PROJECT_ROOT / "knowledge" / "statutes"
 
 
 @pytest.fixture
@@ -99,3 +107,103 @@ def test_a_failing_search_is_said_and_the_word_list_still_answers(client, staff,
 def test_the_statutes_page_needs_a_login(client, staff):
     response = client.get("/console/statutes", query_string={"q": LEAKING_ROOF})
     assert response.status_code == 302 and "/console/login" in response.location
+
+
+# --- laws whose text does not apply today: each card and the law filter say so ------------
+
+TODAY, LAST_DAY, FIRST_DAY_AFTER = dt.date(2026, 11, 30), dt.date(2026, 12, 31), dt.date(2027, 1, 1)
+
+
+def on_day(monkeypatch, day: dt.date) -> None:
+    """The township's today, as tests/test_statute_versions.py injects it."""
+    monkeypatch.setattr("bot.kb.knowledge.today", lambda: day)
+
+
+def card_notes(page: str, citation: str) -> list[str]:
+    card = re.search(rf'<section class="card"><h2>{citation} <small>.*?</section>', page, re.S)
+    assert card, f"no card for {citation}"
+    return re.findall(r'<p class="flash warn article-note">(.*?)</p>', card.group(0), re.S)
+
+
+def option_of(page: str, law: str) -> str:
+    return re.search(rf'<option value="{law}"[^>]*>(.*?)</option>', page).group(1)
+
+
+def chat_notes(query: str) -> list[str]:
+    """The 【…】 lines 查法条 puts above the article in chat."""
+    return re.findall(r"【(.*?)】", lookup_text(query, load_statutes(str(STATUTES))))
+
+
+def test_an_article_not_yet_in_force_says_from_when_as_chat_does(client, staff, monkeypatch):
+    on_day(monkeypatch, TODAY)
+    login(client, "sifasuo")
+    page = statutes_page(client, q="医疗保障法第1条")
+    assert card_notes(page, "医疗保障法第1条") == ["尚未施行，自2027-01-01起施行"] == chat_notes("医疗保障法第1条")
+    assert option_of(page, "医疗保障法") == "医疗保障法（56） 尚未施行（2027-01-01起施行）"
+
+
+def test_a_text_with_a_last_day_says_when_it_ends_until_then(client, staff, monkeypatch):
+    on_day(monkeypatch, LAST_DAY)
+    login(client, "sifasuo")
+    page = statutes_page(client, q="商标法第57条")
+    assert card_notes(page, "商标法第57条") == ["现行文本，施行到2026-12-31；之后施行修订后的新文本，条文和条号可能变了"]
+    assert card_notes(page, "商标法第57条") == chat_notes("商标法第57条")
+    assert option_of(page, "商标法") == "商标法（73） 现行文本施行到2026-12-31"
+    assert option_of(page, "医疗保障法") == "医疗保障法（56） 尚未施行（2027-01-01起施行）"
+
+
+def test_from_2027_the_trademark_articles_say_they_have_lapsed(client, staff, monkeypatch):
+    on_day(monkeypatch, FIRST_DAY_AFTER)
+    login(client, "sifasuo")
+    page = statutes_page(client, q="商标法第57条")
+    (note,) = card_notes(page, "商标法第57条")
+    assert note.startswith("已失效：这是2019-04-23的文本，只施行到2026-12-31") and [note] == chat_notes("商标法第57条")
+    assert option_of(page, "商标法") == "商标法（73） 已失效（只适用于2027-01-01之前发生的事）"
+    assert option_of(page, "医疗保障法") == "医疗保障法（56）"          # in force from that day: no note
+
+
+def test_a_chosen_law_not_in_force_is_said_above_its_articles(client, staff, monkeypatch):
+    on_day(monkeypatch, TODAY)
+    login(client, "sifasuo")
+    page = statutes_page(client, law="医疗保障法")
+    assert '<p class="flash warn" id="law-note">《医疗保障法》尚未施行（2027-01-01起施行）。</p>' in page
+    assert all(card_notes(page, c) == ["尚未施行，自2027-01-01起施行"] for c in all_cards(page))
+    assert 'id="law-note"' not in statutes_page(client, law="民法典")
+
+
+def test_an_article_in_force_carries_no_note(client, staff, monkeypatch):
+    on_day(monkeypatch, TODAY)
+    login(client, "sifasuo")
+    page = statutes_page(client, q="民法典1079")
+    assert card_notes(page, "民法典第1079条") == [] and option_of(page, "民法典") == "民法典（1260）"
+
+
+# --- a long query: only its first characters are searched ---------------------------------
+
+class Recording:
+    """A law index that keeps the queries it is asked (and finds nothing)."""
+
+    def __init__(self):
+        self.queries: list[str] = []
+
+    def search(self, query, k=5):
+        self.queries.append(query)
+        return []
+
+
+def test_a_pasted_page_is_searched_by_its_first_characters_only_and_the_page_says_so(client, staff, app):
+    index = app.extensions["legalbot"].law_index = Recording()
+    login(client, "sifasuo")
+    pasted = (LEAKING_ROOF + "，" + WAGES + "。") * 60                 # ~2,000 characters
+    page = statutes_page(client, q=pasted)
+    assert len(pasted) > 2 * QUERY_MAX_CHARS == 400
+    assert index.queries == [pasted[:QUERY_MAX_CHARS]]
+    assert f"只按前{QUERY_MAX_CHARS}个字查找" in page and 'id="query-cut"' in page
+    assert f'value="{pasted[:QUERY_MAX_CHARS]}"' in page
+
+
+def test_a_query_within_the_cap_is_searched_whole_without_a_word_about_it(client, staff, app):
+    index = app.extensions["legalbot"].law_index = Recording()
+    login(client, "sifasuo")
+    page = statutes_page(client, q=WAGES)
+    assert index.queries == [WAGES] and 'id="query-cut"' not in page
