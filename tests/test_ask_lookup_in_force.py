@@ -7,11 +7,12 @@ import datetime as dt
 
 import pytest
 
+from bot.core.config import PROJECT_ROOT
 from bot.kb.knowledge import load_statutes
 from handlers.lookup import lookup_decision
 from tests.test_cli_ask import ask_json  # noqa: F401 (fixture)
-from tests.test_console_statutes import STATUTES
 
+STATUTES = PROJECT_ROOT / "knowledge" / "statutes"
 TODAY, FIRST_DAY_AFTER = dt.date(2026, 11, 30), dt.date(2027, 1, 1)
 
 
