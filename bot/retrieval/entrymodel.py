@@ -337,19 +337,9 @@ class EntryModel:
         (``PAIR`` + pair) sorts before every word (a normalized word never starts with ``PAIR``
         or a character below it: those are folded into spaces), each at ``PAIR_VALUE``; then its
         words (``words``, sorted). A pair is looked up bare in ``pair_numbers``."""
-        numbers, values, by_pair = [], [], self.pair_numbers
-        for pair in pairs:
-            number = by_pair.get(pair)
-            if number is not None:
-                numbers.append(number)
-                values.append(PAIR_VALUE)
-        vocab = self.vocab
-        for word, value in words:
-            number = vocab.get(word)
-            if number is not None:
-                numbers.append(number)
-                values.append(value)
-        return numbers, values
+        numbers = [number for number in map(self.pair_numbers.get, pairs) if number is not None]
+        word_numbers, word_values = self.known_terms(words)
+        return numbers + word_numbers, [PAIR_VALUE] * len(numbers) + word_values
 
     @cached_property
     def pair_numbers(self) -> dict[str, int]:
