@@ -226,10 +226,10 @@ def gloss_folders_checked_once() -> None:
 
 def statutes_stamp(statutes) -> bytes:
     """A digest of what the statutes hold and today's date (``in_force`` falls back to it): every
-    attribute, except that an article counts by its citation and law (a gloss's checks look an
-    article up and read its law, never its text: hashing 8,000 texts cost as much as the checks)
-    and a law's ``path`` is left out (a copy of knowledge/ holds the same laws elsewhere; errors
-    name the gloss file, not the statute's)."""
+    attribute, except that the articles count by citation and law as ``get`` finds them (a gloss's
+    checks look an article up and read its law, never its text: hashing 8,000 texts cost as much
+    as the checks), and a law's ``path`` is left out (a copy of knowledge/ holds the same laws
+    elsewhere; errors name the gloss file, not the statute's)."""
     import dataclasses
     import hashlib
     from bot.kb import knowledge
@@ -237,9 +237,9 @@ def statutes_stamp(statutes) -> bytes:
     for name, value in sorted(vars(statutes).items()):
         if name == "laws":
             value = {law: dataclasses.replace(held, path="") for law, held in value.items()}
-        elif name == "articles":
-            value = [(article.citation, article.law) for article in value]
-        elif name == "_by_citation":      # made from the articles
+        elif name == "articles":          # looked up through _by_citation
             continue
+        elif name == "_by_citation":
+            value = [(citation, article.law) for citation, article in value.items()]
         digest.update(f"\0{name}\1{value!r}".encode())
     return digest.digest()
