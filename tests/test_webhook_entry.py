@@ -67,11 +67,12 @@ def test_the_entry_answers_as_flask_did_status_headers_and_body(app, tmp_path, w
     assert by_entry == by_flask
 
 
-def test_the_bots_app_answers_wechat_without_flasks_dispatch(app, monkeypatch):
+def test_the_bots_app_answers_wechat_without_flasks_dispatch_or_contexts(app, monkeypatch):
     """The console is on in the tests' config: its security-header hook is one the entry knows."""
     def not_used():
         raise AssertionError("Flask dispatched a POST to /wechat")
     monkeypatch.setattr(app, "full_dispatch_request", not_used)
+    monkeypatch.setattr(app, "app_context", not_used)
     assert app.webhook_entry and fastpath.serves(app)
     assert WeChatSender(app.test_client()).say("借钱不还怎么办", openid="oEntry10")
 
@@ -88,37 +89,44 @@ def test_an_unknown_hook_sends_the_request_through_flask_and_runs(app):
     assert seen == ["/wechat"]
 
 
-def test_a_request_signal_receiver_sends_the_request_through_flask(app):
-    from flask import request_started
+@pytest.mark.parametrize("signal", fastpath.SIGNALS, ids=lambda s: s.name)
+def test_a_signal_receiver_sends_the_request_through_flask(app, signal):
     seen = []
 
-    def started(sender, **_extra):
+    def received(sender, **_extra):
         seen.append(sender)
-    request_started.connect(started, app)
+    signal.connect(received, app)
     try:
         assert not fastpath.serves(app)
         assert WeChatSender(app.test_client()).say("你好", openid="oEntry12")
     finally:
-        request_started.disconnect(started, app)
-    assert seen == [app]
+        signal.disconnect(received, app)
+    if signal.name != "got-request-exception":       # sent only when a request fails
+        assert seen and seen[0] is app
+
+
+def test_an_unknown_app_context_teardown_sends_the_request_through_flask(app):
+    seen = []
+    app.teardown_appcontext(lambda _exc: seen.append("torn down"))
+    assert WeChatSender(app.test_client()).say("你好", openid="oEntry14")
+    assert seen == ["torn down"]
 
 
 def test_after_the_entry_the_knowledge_is_unpinned_and_an_open_transaction_rolled_back(app, monkeypatch):
     services = app.extensions["legalbot"]
     seen = {}
 
-    def leaves_a_transaction_open(inbound, started):
-        from bot import get_db
-        db = get_db()
+    def leaves_a_transaction_open(inbound, started, app_services, db_of):
+        db = db_of()
         db.conn.execute("BEGIN IMMEDIATE")
         seen["db"], seen["pinned"] = db, services.live._local.pinned
         return 200, "success", "text/plain"
     monkeypatch.setattr(webhook, "answer_post", leaves_a_transaction_open)
     response = WeChatSender(app.test_client()).post(text_xml("你好", openid="oEntry13"))
     assert response.get_data() == b"success"
-    assert seen["pinned"] is True                      # poll_and_pin ran before the view
+    assert seen["pinned"] is True                      # begin_request ran before the webhook
     assert services.live._local.pinned is False        # unpin ran after it
-    assert not seen["db"].conn.in_transaction          # close_db rolled it back
+    assert not seen["db"].conn.in_transaction          # rolled back, as close_db does
 
 
 @pytest.mark.parametrize("method, path", [("GET", "/wechat"), ("POST", "/wechat/"), ("POST", "/console/login")])

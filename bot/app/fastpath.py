@@ -1,21 +1,24 @@
 """The webhook's own WSGI entry: a POST to /wechat answered without Flask's request machinery.
 
 Every message WeChat sends is a POST to /wechat, and Flask's part of answering one — the request
-context and its ``Request``, the URL match, the hooks' dispatch, the ``Response`` object — cost
-about 75 µs of the bot's 1.7 ms a message (bench/profile_request.py): a twentieth of the bot's
-throughput. This entry sits in front of ``app.wsgi_app``. For a POST to /wechat it pushes the
-app context (``services()``, ``get_db()`` and the teardown that rolls back a transaction left
-open work as under Flask), runs the app's request hooks, reads the request straight from the
-WSGI environ with werkzeug's own functions (the same query fields, length and body stream
-Flask's request gives) and calls the same ``webhook.answer_post`` as the Flask route, whose
-answer it writes with the headers werkzeug would send.
+and app contexts, the ``Request``, the URL match, the hooks' dispatch through context-bound
+proxies (``g``, ``current_app``), the ``Response`` object — cost about 90 µs of the bot's 1.7 ms
+a message (bench/profile_request.py): a twentieth of its throughput. This entry sits in front of
+``app.wsgi_app``. For a POST to /wechat it does what Flask's hooks for the bot's app do, in
+Flask's order — the live knowledge base's ``begin_request`` (poll, then pin the snapshot), the
+webhook, ``unpin``, then the connection's rollback if a transaction was left open (``close_db``)
+— reads the request straight from the WSGI environ with werkzeug's own functions (the same query
+fields, length and body stream Flask's request gives), calls the same ``webhook.answer_post`` as
+the Flask route and writes its answer with the headers werkzeug would send. Nothing below the
+webhook uses Flask (the conversation, the handlers and the store take the services and the
+connection as arguments).
 
-It serves a request only while every request hook the app has is one it knows
-(``KNOWN_HOOKS``): the live knowledge base's poll and pin before the request and unpin after
-it (run here as Flask runs them), and the console's security headers (which leave /wechat
-alone). Any other hook, for the app or the webhook's blueprint (an extension's, a test's), or
-a receiver of Flask's request signals, sends the request through Flask as before, so a hook is
-never skipped. Everything else (GET /wechat, the console, the simulator) goes through Flask.
+It serves a request only while every hook the app has is one whose work it does itself
+(``KNOWN_HOOKS``: the three above, and the console's security headers, which leave /wechat
+alone) and nobody listens to Flask's request or app-context signals. Any other hook, for the app
+or the webhook's blueprint (an extension's, a test's), or a receiver of those signals, sends the
+request through Flask as before, so a hook is never skipped. Everything else (GET /wechat, the
+console, the simulator) goes through Flask.
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ from typing import Callable, Iterable
 from urllib.parse import parse_qsl
 
 from flask import Flask
-from flask.signals import got_request_exception, request_finished, request_started
+from flask.signals import (appcontext_popped, appcontext_pushed, appcontext_tearing_down,
+                           got_request_exception, request_finished, request_started)
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import get_content_type
@@ -32,18 +36,23 @@ import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" error ha
 from werkzeug.wsgi import get_content_length, get_input_stream
 
 from bot.app import webhook
+from bot.app.services import Services
 
 PATH = "/wechat"
 BLUEPRINT = "webhook"
 
-# (module, qualified name) of the request hooks this entry knows, and what it does with each.
-RUN = "run"
-SKIP = "skip"          # the hook leaves /wechat's responses alone
-KNOWN_HOOKS: dict[tuple[str, str], str] = {
-    ("bot.learning.livekb", "watch_knowledge.<locals>.poll_and_pin"): RUN,
-    ("bot.learning.livekb", "watch_knowledge.<locals>.unpin"): RUN,
-    ("bot.app.console", "blueprint_headers.<locals>.secure"): SKIP,
+# The hooks whose work this entry does itself, by (module, qualified name). The live knowledge
+# base's two hooks are one call each, to the methods the entry calls (``LiveKnowledge.begin_request``
+# and ``unpin``), so the two paths cannot drift apart; ``close_db``'s rollback of a transaction left
+# open is two lines, repeated in ``answer``; the console's header hook returns /wechat untouched.
+KNOWN_HOOKS = {
+    ("bot.learning.livekb", "watch_knowledge.<locals>.poll_and_pin"),   # live.begin_request
+    ("bot.learning.livekb", "watch_knowledge.<locals>.unpin"),          # live.unpin
+    ("bot.app.console", "blueprint_headers.<locals>.secure"),           # skips /wechat
+    ("bot", "close_db"),                                                 # rollback left open
 }
+SIGNALS = (request_started, request_finished, got_request_exception, appcontext_pushed,
+           appcontext_popped, appcontext_tearing_down)
 
 
 def install(app: Flask) -> None:
@@ -53,9 +62,11 @@ def install(app: Flask) -> None:
     through_flask = app.wsgi_app
 
     def entry(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != PATH or not serves(app):
-            return through_flask(environ, start_response)
-        return answer(app, environ, start_response)
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == PATH:
+            services = serving(app)
+            if services is not None:
+                return answer(app, services, environ, start_response)
+        return through_flask(environ, start_response)
 
     app.wsgi_app = entry
     app.webhook_entry = True
@@ -66,46 +77,48 @@ def hooks(app: Flask, registry: dict) -> list[Callable]:
     return [*registry.get(None, ()), *registry.get(BLUEPRINT, ())]
 
 
-def known(hook: Callable) -> str | None:
-    return KNOWN_HOOKS.get((getattr(hook, "__module__", ""), getattr(hook, "__qualname__", "")))
+def known(hook: Callable) -> bool:
+    return (getattr(hook, "__module__", ""), getattr(hook, "__qualname__", "")) in KNOWN_HOOKS
+
+
+def serving(app: Flask) -> Services | None:
+    """The bot's services when this entry may answer /wechat (every hook known, no signal
+    listened to), else None. Asked per request: a hook may be added after the app is built."""
+    registries = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
+    if not all(known(h) for registry in registries for h in hooks(app, registry)):
+        return None
+    if not all(known(h) for h in app.teardown_appcontext_funcs) or any(hooks(app, app.url_value_preprocessors)):
+        return None
+    if any(signal.receivers for signal in SIGNALS):
+        return None
+    return next((ext for ext in app.extensions.values() if isinstance(ext, Services)), None)
 
 
 def serves(app: Flask) -> bool:
-    """Whether this entry may answer /wechat: every request hook is known, no request signal is
-    listened to. Asked per request (a hook may be added after the app is built)."""
-    registries = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
-    if any(known(h) is None for registry in registries for h in hooks(app, registry)):
-        return False
-    if any(hooks(app, app.url_value_preprocessors)):
-        return False
-    return not (request_started.receivers or request_finished.receivers or got_request_exception.receivers)
+    return serving(app) is not None
 
 
-def answer(app: Flask, environ: dict, start_response: Callable) -> Iterable[bytes]:
-    """Flask's order: before-request hooks, the view, teardown hooks, the app context's teardown."""
+def answer(app: Flask, services: Services, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    """What Flask does for the bot's app, in its order: the knowledge pinned, the webhook, the
+    knowledge unpinned, a transaction left open rolled back."""
     started = time.monotonic()
-    with app.app_context():
-        error: BaseException | None = None
-        try:
-            before_request(app)
-            status, text, mimetype = webhook.answer_post(inbound(environ, app), started)
-        except BaseException as exc:     # as Flask: the teardown hooks see it, then it goes on
-            error = exc
-            raise
-        finally:
-            for hook in reversed(hooks(app, app.teardown_request_funcs)):
-                hook(error)
+    opened: list = []
+
+    def db():          # the thread's connection, as get_db gives it (opened by the first to ask)
+        if not opened:
+            opened.append(services.request_db())
+        return opened[0]
+    try:
+        services.live.begin_request(db)
+        status, text, mimetype = webhook.answer_post(inbound(environ, app), started, services, db)
+    finally:
+        services.live.unpin()
+        if opened and opened[0].conn.in_transaction:
+            opened[0].conn.rollback()
     body = text.encode("utf-8")
     start_response(status_line(status), [("Content-Type", get_content_type(mimetype, "utf-8")),
                                          ("Content-Length", str(len(body)))])
     return [body]
-
-
-def before_request(app: Flask) -> None:
-    """The known before-request hooks, in Flask's order (none of them answers the request)."""
-    for hook in hooks(app, app.before_request_funcs):
-        if known(hook) == RUN:
-            hook()
 
 
 def inbound(environ: dict, app: Flask) -> webhook.Inbound:

@@ -20,7 +20,7 @@ import logging
 import signal
 import threading
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from flask import Blueprint, Response, request
 from wechatpy.crypto import WeChatCrypto
@@ -101,16 +101,18 @@ def receive() -> Response:
     """One message or event from WeChat, through Flask (when the webhook's own entry does not
     take the request: bot/app/fastpath.py)."""
     started = time.monotonic()
-    status, text, mimetype = answer_post(Inbound(request.args, request.content_length, request.stream,
-                                                 request.headers), started)
+    inbound = Inbound(request.args, request.content_length, request.stream, request.headers)
+    status, text, mimetype = answer_post(inbound, started, services(), get_db)
     return Response(text, status=status, mimetype=mimetype)
 
 
-def answer_post(inbound: Inbound, started: float) -> tuple[int, str, str]:
-    """The status, body and mimetype for one message or event. Refusals are 4xx; anything
-    unexpected is ``success``."""
+def answer_post(inbound: Inbound, started: float, app_services: Any,
+                db_of: Callable[[], Any]) -> tuple[int, str, str]:
+    """The status, body and mimetype for one message or event (``db_of`` gives the request's
+    connection, opened when a message gets that far). Refusals are 4xx; anything unexpected is
+    ``success``."""
     try:
-        return 200, *receive_message(inbound, started)
+        return 200, *receive_message(inbound, started, app_services, db_of)
     except replay.Replayed:         # the claim found this query string signing another body
         return refusal(Refused(403, "nonce already used with another message"))
     except Refused as exc:
@@ -125,8 +127,8 @@ def refusal(exc: Refused) -> tuple[int, str, str]:
     return exc.status, exc.reason, "text/plain"
 
 
-def receive_message(inbound: Inbound, started: float) -> tuple[str, str]:
-    app_services = services()
+def receive_message(inbound: Inbound, started: float, app_services: Any,
+                    db_of: Callable[[], Any]) -> tuple[str, str]:
     config, args = app_services.config, inbound.args
     body = read_body(inbound, config.app.max_body_bytes, config.app.max_body_seconds)
     timestamp = args.get("timestamp", "")
@@ -137,7 +139,7 @@ def receive_message(inbound: Inbound, started: float) -> tuple[str, str]:
     if incoming.event == "click":  # handlers see the configured action, e.g. "help", "topic:借贷"
         incoming.text = config.menu_reply(incoming.event_key) or ""
     with replay.expecting(timestamp, args.get("nonce", ""), body, config.app.max_clock_skew_seconds):
-        reply_xml = answer_once(app_services, get_db(), incoming, started)
+        reply_xml = answer_once(app_services, db_of(), incoming, started)
     return seal(reply_xml, envelope), "application/xml" if reply_xml else "text/plain"
 
 

@@ -150,6 +150,16 @@ class LiveKnowledge:
     def unpin(self) -> None:
         self._local.pinned, self._local.snapshot = False, None
 
+    def begin_request(self, db_of: Callable[[], Any]) -> None:
+        """A request begins: poll for a new version, then pin the snapshot it will use. All of the
+        before-request hook's work is here: the webhook's own entry (bot/app/fastpath.py) calls it
+        instead of the hook."""
+        try:
+            self.poll(db_of())
+        except Exception:  # noqa: BLE001 - a failed check must not fail the request
+            log.warning("checking the knowledge version failed", exc_info=True)
+        self.pin()
+
     def poll(self, db, *, force: bool = False) -> None:
         """Start a rebuild if the published entries changed or the township's day did (a law takes
         effect, or a text lapses, at midnight: 商标法's 2019 text after 2026-12-31); reads the database
@@ -221,12 +231,7 @@ def watch_knowledge(app, services) -> None:
 
     @app.before_request
     def poll_and_pin() -> None:
-        live = services.live
-        try:
-            live.poll(get_db())
-        except Exception:  # noqa: BLE001 - a failed check must not fail the request
-            log.warning("checking the knowledge version failed", exc_info=True)
-        live.pin()
+        services.live.begin_request(get_db)
 
     @app.teardown_request
     def unpin(_exc: BaseException | None = None) -> None:
