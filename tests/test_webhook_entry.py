@@ -133,3 +133,15 @@ def test_after_the_entry_the_knowledge_is_unpinned_and_an_open_transaction_rolle
 def test_other_requests_go_through_flask(app, method, path, monkeypatch):
     monkeypatch.setattr(fastpath, "answer", lambda *a: pytest.fail("the entry took " + path))
     app.test_client().open(path, method=method)
+
+
+def test_a_failed_knowledge_check_does_not_fail_the_entrys_request(app, monkeypatch, caplog):
+    services = app.extensions["legalbot"]
+
+    def broken(db, *, force=False):
+        raise RuntimeError("kb_version unreadable")
+    monkeypatch.setattr(services.live, "poll", broken)
+    assert fastpath.serves(app)
+    assert WeChatSender(app.test_client()).say("借钱不还怎么办", openid="oEntry15")
+    assert "checking the knowledge version failed" in caplog.text
+    assert services.live._local.pinned is False
