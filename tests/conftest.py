@@ -152,11 +152,11 @@ def knowledge_built_once():
 
 @pytest.fixture(scope="session", autouse=True)
 def entry_model_trained_once_per_run():
-    """The matcher's entry model is trained by one test process and read by the others from the
-    run's disk cache (the folder every process of the run shares, run_temp_folder), as the law
-    index already is (bot/learning/livekb.py's law_index_for): the three workers' first apps all
-    start together and each trained the same model into the same cache file (2.6 CPU-s each).
-    ``entry_model`` itself is unchanged; only its calls on the default cache wait for each other."""
+    """The shipped knowledge's entry model is trained by one test process and read by the others
+    from the run's disk cache (the folder every process of the run shares, run_temp_folder), as
+    the law index already is (bot/learning/livekb.py's law_index_for): the three workers' first
+    apps all start together and each trained the same model into the same cache file (2.6 CPU-s
+    each). ``entry_model`` itself is unchanged; only each process's first call waits its turn."""
     from tests import session_knowledge
     with pytest.MonkeyPatch.context() as patch:
         session_knowledge.entry_model_under_lock(patch)

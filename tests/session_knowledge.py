@@ -100,22 +100,26 @@ def ever_published(db_path) -> bool:
 
 
 def entry_model_under_lock(patch) -> None:
-    """Make the matcher's ``entry_model`` calls on the default cache take a file lock beside the
-    cache: of processes starting together, one trains and saves, the others then load its file."""
+    """Make a process's first ``entry_model`` call on the default cache take a file lock beside
+    the cache: of the workers starting together on the shipped knowledge, one trains and saves,
+    the others then load its file. Later calls (other knowledge bases, background rebuilds) go
+    unlocked as before, so no test waits on another process's training of another model."""
     import fcntl
     from bot.retrieval import entrymodel, matcher
     from bot.retrieval.lawsearch import default_cache_dir, usable_dir
     train_or_load = entrymodel.entry_model
+    first: list = []
 
-    def one_at_a_time(indexed, postings, idf, cache_dir="default"):
+    def first_one_at_a_time(indexed, postings, idf, cache_dir="default"):
         cache = default_cache_dir()
-        if cache_dir != "default" or not usable_dir(cache):
+        if first or cache_dir != "default" or not usable_dir(cache):
             return train_or_load(indexed, postings, idf, cache_dir)
+        first.append(True)
         with open(cache / "entrymodel.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             return train_or_load(indexed, postings, idf, cache_dir)
-    patch.setattr(entrymodel, "entry_model", one_at_a_time)
-    patch.setattr(matcher, "entry_model", one_at_a_time)
+    patch.setattr(entrymodel, "entry_model", first_one_at_a_time)
+    patch.setattr(matcher, "entry_model", first_one_at_a_time)
 
 
 # --- files read once per process ------------------------------------------------------------
