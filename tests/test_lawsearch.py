@@ -492,8 +492,10 @@ def test_pair_field_counts_the_pairs_char_pairs_gives_each_document():
     vocab: dict[str, int] = {}
     field = lawsearch.pair_field(texts, vocab)
     names = {i: term for term, i in vocab.items()}
-    got = [sorted(names[t] for t, d in zip(field.terms, field.docs) if d == doc) for doc in range(len(texts))]
+    rows = list(zip(field.terms, field.docs, field.counts))
+    got = [sorted(names[t] for t, d, n in rows if d == doc for _ in range(n)) for doc in range(len(texts))]
     assert got == [sorted(lawsearch.char_pairs(t)) for t in texts] and field.size == len(texts)
+    assert len({(t, d) for t, d, _ in rows}) == len(rows)   # tallied: each (pair, document) once
 
 
 def test_merging_sorted_runs_is_np_unique_with_its_inverse():
@@ -514,6 +516,17 @@ def test_a_tallied_field_pools_into_the_same_postings_as_its_tokens():
     assert body.tallied().counts.tolist() == [2, 1, 1, 1, 1]
     for name in ("ptr", "docs", "impact", "ceiling"):
         assert np.array_equal(getattr(pooled, name), getattr(want, name))
+
+
+def test_one_fields_postings_are_its_two_halves_merged():
+    """build_postings skips the merge for a single field: the same postings as merging its halves."""
+    vocab: dict[str, int] = {}
+    body = lawsearch.pair_field(["借款合同 欠款", "欠款欠款", "合同"], vocab)
+    alone = lawsearch.build_postings([(body, 1.0, 0.75)], len(vocab), 1.2)
+    halves = lawsearch.build_postings([(body, 0.5, 0.75), (body, 0.5, 0.75)], len(vocab), 1.2)
+    for name in ("ptr", "docs", "impact", "ceiling"):
+        assert np.array_equal(getattr(alone, name), getattr(halves, name))
+    assert alone.size == 3 and alone.impact.min() > 0
 
 
 def test_hits_far_below_the_first_are_not_shown_to_a_reader():

@@ -43,7 +43,7 @@ import time
 import tomllib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, filterfalse
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -174,8 +174,17 @@ class Segmenter:
         self.used: set[str] = set()
         self.blocks: dict[str, list[str]] = {}
         self.groups: dict[str, tuple[str, ...]] = {}
+        self.done: dict[str, tuple[str, list[str]]] = {}
 
     def read(self, raw: str) -> tuple[str, list[str]]:
+        """The normalized text and words of ``raw``; a string read before in this build is not
+        hashed again (each gloss question is read three times: alone, in its field, normalized)."""
+        found = self.done.get(raw)
+        if found is None:
+            found = self.done[raw] = self.looked_up(raw)
+        return found
+
+    def looked_up(self, raw: str) -> tuple[str, list[str]]:
         key = hashlib.sha1(raw.encode()).hexdigest()[:20]
         self.used.add(key)
         if key not in self.known:
@@ -356,6 +365,8 @@ def tally(keys: np.ndarray, counts: np.ndarray | None) -> tuple[np.ndarray, np.n
     Counted keys come nearly sorted (pooled from sorted rows): a stable sort runs through them."""
     if counts is None:
         return np.unique(keys, return_counts=True)
+    if not np.any(keys[1:] <= keys[:-1]):   # already tallied (a field's postings of its tallied rows)
+        return keys, counts
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
     first = np.ones(len(keys), dtype=bool)
@@ -367,15 +378,19 @@ def encode(field: Sequence[Sequence[str]], vocab: dict[str, int]) -> Field:
     """A field's term lists as arrays; grows ``vocab`` (new terms numbered in order of appearance).
     One pass over the terms, and a list seen before (the Segmenter hands out one list per distinct
     string: every article of a chapter shares its header's) is encoded once: a rebuild's largest
-    Python loop."""
-    add, done, ids = vocab.setdefault, {}, []
-    for terms in field:
-        known = done.get(id(terms))
-        if known is None:
-            known = done[id(terms)] = [add(term, len(vocab)) for term in terms]
-        ids += known
+    Python loop, so the terms are numbered in C: the new ones (in order of first appearance) added
+    to ``vocab`` at once, then every token looked up."""
+    flat = list(chain.from_iterable(field))
+    number(dict.fromkeys(flat), vocab)
     lengths = [len(terms) for terms in field]
-    return Field(np.array(ids, dtype=np.int64), np.repeat(np.arange(len(field), dtype=np.int64), lengths), len(field))
+    ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
+    return Field(ids, np.repeat(np.arange(len(field), dtype=np.int64), lengths), len(field))
+
+
+def number(terms: Iterable[str], vocab: dict[str, int]) -> None:
+    """Add the terms ``vocab`` lacks, numbered on in the order given."""
+    new = list(filterfalse(vocab.__contains__, terms))
+    vocab.update(zip(new, range(len(vocab), len(vocab) + len(new))))
 
 
 # Character classes of RUN, by code point: a pair is two neighbours of one class (one run).
@@ -383,9 +398,11 @@ HAN, ALNUM = 1, 2
 
 
 def pair_field(normalized: Sequence[str], vocab: dict[str, int]) -> Field:
-    """``char_pairs`` of every string as one Field, computed on code points with numpy (the same
-    terms, counted per document, as encoding each string's ``char_pairs``; a rebuild's second
-    largest Python loop before). New terms are numbered in the order of their code points."""
+    """``char_pairs`` of every string as one tallied Field, computed on code points with numpy (the
+    same terms, counted per document, as encoding each string's ``char_pairs``; a rebuild's second
+    largest Python loop before). New terms are numbered in the order of their code points. The
+    (pair, document) keys are tallied by one sort, not a sort for the pairs' numbers (np.unique
+    with its inverse: a tenth of a rebuild) and another for the tally."""
     joined = " ".join(normalized) + " "          # a space ends every run
     points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
     kind = np.where((points >= 0x4E00) & (points <= 0x9FFF), HAN, 0)
@@ -397,16 +414,27 @@ def pair_field(normalized: Sequence[str], vocab: dict[str, int]) -> Field:
     codes = np.concatenate([((points[starts] + 1) << 21) | points[starts + 1], points[singles]])
     where = np.concatenate([starts, singles])
     ends = np.cumsum([len(s) + 1 for s in normalized])   # each string's end, its space included
-    docs = np.searchsorted(ends, where, side="right")
-    unique, inverse = np.unique(codes, return_inverse=True)
-    add = vocab.setdefault
-    ids = np.array([add(pair_text(int(code)), len(vocab)) for code in unique], dtype=np.int64)
-    return Field(ids[inverse].reshape(-1), docs.astype(np.int64), len(normalized))
+    size = len(normalized)
+    keys, counts = np.unique(codes * size + np.searchsorted(ends, where, side="right"), return_counts=True)
+    pair_of = keys // max(size, 1)
+    opens = np.flatnonzero(np.concatenate([[True], pair_of[1:] != pair_of[:-1]])) if len(keys) else keys
+    terms = pair_texts(pair_of[opens])
+    number(terms, vocab)
+    ids = np.fromiter(map(vocab.__getitem__, terms), dtype=np.int64, count=len(terms))
+    rows = np.repeat(ids, np.diff(np.append(opens, len(keys))))
+    order = np.argsort(rows, kind="stable")    # by term then document, as Field.tallied gives
+    return Field(rows[order], (keys % max(size, 1))[order], size, counts[order])
 
 
-def pair_text(code: int) -> str:
-    """The term of a ``pair_field`` code: two characters, or one standing alone."""
-    return chr((code >> 21) - 1) + chr(code & 0x1FFFFF) if code >> 21 else chr(code)
+def pair_texts(codes: np.ndarray) -> list[str]:
+    """The terms of ``pair_field`` codes (two characters, or one standing alone), decoded in one
+    go: each code's characters then a NUL (never in normalized text), split at the NULs."""
+    first, second = (codes >> 21) - 1, codes & 0x1FFFFF
+    points = np.zeros((len(codes), 3), dtype=np.uint32)
+    points[:, 0] = np.where(first >= 0, first, second)
+    points[:, 1] = np.where(first >= 0, second, 0)
+    joined = points.reshape(-1).tobytes().decode("utf-32-le").replace("\0\0", "\0")
+    return joined.split("\0")[:-1]
 
 
 def field_postings(field: Field, terms: int, weight: float, b: float,
@@ -430,8 +458,11 @@ def build_postings(fields: Iterable[tuple[Field, float, float]], terms: int, k1:
     if not parts:   # every field weighted 0
         return Postings(np.zeros(terms + 1, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32),
                         np.zeros(terms, np.float32), size)
-    keys, inverse = merged(np.concatenate([ids * size + docs for ids, docs, _, _ in parts]))
-    impact = np.bincount(inverse, weights=np.concatenate([p[2] for p in parts]))
+    if len(parts) == 1:   # one field's keys come distinct and sorted: nothing to merge
+        keys, impact = parts[0][0] * size + parts[0][1], parts[0][2]
+    else:
+        keys, inverse = merged(np.concatenate([ids * size + docs for ids, docs, _, _ in parts]))
+        impact = np.bincount(inverse, weights=np.concatenate([p[2] for p in parts]))
     per_term = np.bincount(keys // size, minlength=terms)
     return Postings(ptr=np.concatenate([[0], np.cumsum(per_term)]).astype(np.int32),
                     docs=(keys % size).astype(np.int32), impact=impact.astype(np.float32),
@@ -532,7 +563,7 @@ def build(statutes: Statutes, articles: Sequence[Article], weights: Weights, seg
     chapter_of, chapters = group_numbers([(a.law, a.chapter, a.section) for a in articles])
     vocab: dict[str, int] = {}
     words = [encode(w, vocab).tallied() for w, _ in fields]
-    pairs = [pair_field(p, vocab).tallied() for _, p in fields]
+    pairs = [pair_field(p, vocab) for _, p in fields]
     one_by_one = [encode(ask_words, vocab), pair_field(ask_texts, vocab)]   # each gloss question a document
     terms, k1 = len(vocab), weights.k1
 
