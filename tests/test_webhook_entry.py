@@ -145,3 +145,20 @@ def test_a_failed_knowledge_check_does_not_fail_the_entrys_request(app, monkeypa
     assert WeChatSender(app.test_client()).say("借钱不还怎么办", openid="oEntry15")
     assert "checking the knowledge version failed" in caplog.text
     assert services.live._local.pinned is False
+
+
+def test_a_query_string_that_is_not_utf8_is_refused_as_flask_refuses_it_not_a_500(app, tmp_path, warm_services):
+    """A raw byte that is not UTF-8 in the query string (WSGI hands it over as latin-1) is read
+    with replacement characters, as werkzeug reads it: the signature fails, 403, never a 500."""
+    flask_app = second_app(tmp_path / "flask", warm_services)
+    through_flask(flask_app)
+    raw = {"QUERY_STRING": "signature=\xff\xfe&timestamp=1&nonce=n"}
+    answers = [a.test_client().post("/wechat", data=b"<xml></xml>", environ_overrides=raw)
+               for a in (app, flask_app)]
+    assert [r.status_code for r in answers] == [403, 403]
+    assert answers[0].get_data() == answers[1].get_data()
+
+
+def test_the_url_check_with_a_query_string_that_is_not_utf8_is_refused_not_a_500(app):
+    raw = {"QUERY_STRING": "signature=\xff&timestamp=1&nonce=n&echostr=abc"}
+    assert app.test_client().get("/wechat", environ_overrides=raw).status_code == 403

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import time
 from typing import Callable, Iterable
-from urllib.parse import parse_qsl
 
 from flask import Flask
 from flask.signals import (appcontext_popped, appcontext_pushed, appcontext_tearing_down,
@@ -32,7 +31,6 @@ from flask.signals import (appcontext_popped, appcontext_pushed, appcontext_tear
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import get_content_type
-import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" error handler args are parsed with
 from werkzeug.wsgi import get_content_length, get_input_stream
 
 from bot.app import webhook
@@ -126,10 +124,7 @@ def inbound(environ: dict, app: Flask) -> webhook.Inbound:
     query string (a plain dict: ``MultiDict.get`` of a name not given raises and catches a
     KeyError inside, 3 µs), the declared length and the guarded body stream from werkzeug's own
     functions."""
-    query = environ.get("QUERY_STRING", "").encode("latin1").decode()
-    args: dict[str, str] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote"):
-        args.setdefault(name, value)      # a name given twice: its first value, as MultiDict.get
+    args = webhook.query_fields(environ.get("QUERY_STRING", "").encode("latin1"))
     stream = get_input_stream(environ, max_content_length=app.config["MAX_CONTENT_LENGTH"])
     return webhook.Inbound(args, get_content_length(environ), stream, EnvironHeaders(environ))
 
