@@ -7,7 +7,7 @@ from flask import Flask, g
 
 from bot.core.config import Config, load_config, refuse_unsafe_start
 from bot.learning.livekb import watch_knowledge
-from bot.app import TEMPLATE_CODE
+from bot.app import TEMPLATE_CODE, LenientRequest
 from bot.app.services import Services
 
 EXTENSION = "legalbot"
@@ -22,6 +22,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None, *, warm: bool =
         config = load_config(overrides=config)
     refuse_unsafe_start(config)
     app = Flask(__name__)
+    app.request_class = LenientRequest     # a raw non-UTF-8 query byte is not a 500
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook enforces its own limit (413)
     app.jinja_env.bytecode_cache = TEMPLATE_CODE
     trust_proxies(app, config.app.trusted_proxies, config.app.trusted_proxy_addresses)

@@ -219,3 +219,12 @@ def test_a_webhook_request_opens_no_console_session(app, wechat):
     assert wechat.say("你好"), "the webhook answered"
     assert seen["/console/login"] == "SecureCookieSession"
     assert seen["/wechat"] == "NullSession"
+
+
+@pytest.mark.parametrize("path", ["/console/login", "/console/statutes", "/simulator"])
+def test_a_query_string_byte_that_is_not_utf8_is_read_leniently_not_a_500(tmp_path, path):
+    """Sent raw (not %-escaped), such a byte made werkzeug's strict decoding raise on every page."""
+    app = create_app(load_config(overrides=overrides_for(tmp_path), environ={}), warm=False)
+    app.config["TESTING"] = False          # a raised error becomes the 500 a browser would get
+    answer = app.test_client().get(path, environ_overrides={"QUERY_STRING": "q=\xff&next=\xfe"})
+    assert answer.status_code in (200, 302)

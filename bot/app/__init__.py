@@ -2,8 +2,14 @@
 console and the outbox worker."""
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
+from flask import Request
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
+from werkzeug.datastructures import MultiDict
+import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" error handler args parse with
+from werkzeug.utils import cached_property
 
 
 class SharedTemplateCode(BytecodeCache):
@@ -29,3 +35,23 @@ class SharedTemplateCode(BytecodeCache):
 
 
 TEMPLATE_CODE = SharedTemplateCode()
+
+
+class LenientRequest(Request):
+    """Flask's request, except that a query-string byte that is not UTF-8 reads as U+FFFD.
+
+    werkzeug decodes the query string strictly, so such a byte (sent raw, not %-escaped) made
+    ``request.args`` raise and every page answer 500. Read leniently, the console's search
+    simply finds nothing and the login still shows; the webhook reads its own query fields the
+    same way (``webhook.query_fields``)."""
+
+    @cached_property
+    def args(self) -> MultiDict[str, str]:
+        return self.parameter_storage_class(parse_qsl(
+            self.query_string.decode("utf-8", "replace"), keep_blank_values=True,
+            errors="werkzeug.url_quote"))
+
+    @cached_property
+    def full_path(self) -> str:
+        """The path and query, as the login's ``next`` carries them (werkzeug decodes strictly)."""
+        return f"{self.path}?{self.query_string.decode('utf-8', 'replace')}"
