@@ -2,6 +2,8 @@
 the index cache follows the gloss files, and the shipped seed never depends on them."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -56,10 +58,17 @@ def test_the_cache_key_changes_with_a_glosss_words_not_with_its_file(knowledge):
 
 
 def cut_while_building(monkeypatch, statutes, **where) -> tuple[list[str], list[str]]:
-    """(the strings jieba cut while the index was built, its hits for QUESTION)."""
-    cut, words = [], lawsearch.shipped_dictionaries()
+    """(the strings jieba cut while the index was built, its hits for QUESTION). Only this thread's
+    cuts count: the dictionaries are shared by the process, and a background build left by an
+    earlier test in the same worker (an app's warm-up) may be cutting other strings meanwhile."""
+    cut, words, me = [], lawsearch.shipped_dictionaries(), threading.get_ident()
     real = words.cut
-    monkeypatch.setattr(words, "cut", lambda normalized: cut.append(normalized) or real(normalized))
+
+    def recorded(normalized):
+        if threading.get_ident() == me:
+            cut.append(normalized)
+        return real(normalized)
+    monkeypatch.setattr(words, "cut", recorded)
     index = LawIndex(statutes, min_evidence=0, **where)
     while_building = list(cut)
     return while_building, [h.citation for h in index.search(QUESTION)]
