@@ -37,6 +37,12 @@ class SharedTemplateCode(BytecodeCache):
 TEMPLATE_CODE = SharedTemplateCode()
 
 
+def query_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """A query string's (name, value) pairs as werkzeug parses them, except that a byte that is
+    not UTF-8 reads as U+FFFD instead of raising."""
+    return parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True, errors="werkzeug.url_quote")
+
+
 class LenientRequest(Request):
     """Flask's request, except that a query-string byte that is not UTF-8 reads as U+FFFD.
 
@@ -47,9 +53,7 @@ class LenientRequest(Request):
 
     @cached_property
     def args(self) -> MultiDict[str, str]:
-        return self.parameter_storage_class(parse_qsl(
-            self.query_string.decode("utf-8", "replace"), keep_blank_values=True,
-            errors="werkzeug.url_quote"))
+        return self.parameter_storage_class(query_pairs(self.query_string))
 
     @cached_property
     def full_path(self) -> str:

@@ -21,16 +21,15 @@ import signal
 import threading
 import time
 from typing import Any, Callable, Mapping
-from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, request
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
-import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" error handler query_fields parses with
 import xmltodict
 
 from bot import get_db, services
+from bot.app import query_pairs
 from bot.core import replay
 from bot.app.wechat_xml import NotFlat, flat_fields
 from bot.conversation import replies
@@ -81,19 +80,17 @@ def refused(exc: Refused) -> Response:
 def url_check() -> Response:
     """WeChat's server-URL check: echo ``echostr`` when the signature is ours."""
     config = services().config
-    args = query_fields(request.query_string)
-    check_timestamp(args.get("timestamp", ""), config)
-    check_plain_signature(args, config)
-    return Response(args.get("echostr", ""), mimetype="text/plain")
+    check_timestamp(request.args.get("timestamp", ""), config)
+    check_plain_signature(request.args, config)
+    return Response(request.args.get("echostr", ""), mimetype="text/plain")
 
 
 def query_fields(raw: bytes) -> dict[str, str]:
-    """The query string's fields as werkzeug reads them (a name given twice: its first value), but
-    a byte that is not UTF-8 read as U+FFFD instead of raising, so a forged query string gets its
-    403 (the signature fails), never a 500. Both the Flask routes and bot/app/fastpath.py use it."""
+    """The query string's fields as the app's request reads them (bot.app.LenientRequest: a byte
+    that is not UTF-8 is U+FFFD, never a 500), a name given twice keeping its first value, as
+    ``MultiDict.get``: for bot/app/fastpath.py, which reads the WSGI environ without Flask."""
     fields: dict[str, str] = {}
-    for name, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True,
-                                 errors="werkzeug.url_quote"):
+    for name, value in query_pairs(raw):
         fields.setdefault(name, value)
     return fields
 
@@ -115,7 +112,7 @@ def receive() -> Response:
     """One message or event from WeChat, through Flask (when the webhook's own entry does not
     take the request: bot/app/fastpath.py)."""
     started = time.monotonic()
-    inbound = Inbound(query_fields(request.query_string), request.content_length, request.stream, request.headers)
+    inbound = Inbound(request.args, request.content_length, request.stream, request.headers)
     status, text, mimetype = answer_post(inbound, started, services(), get_db)
     return Response(text, status=status, mimetype=mimetype)
 
