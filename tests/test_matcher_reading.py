@@ -9,7 +9,7 @@ from bot.retrieval.counterparts import build_counterparts
 from bot.retrieval.entrymodel import sorted_terms
 from bot.retrieval.lexicons import default_lexicons
 from bot.retrieval.matcher import typo_spans
-from bot.retrieval.question import PhraseSet, QuestionText, build_lexicon, joined
+from bot.retrieval.question import PhraseSet, QuestionText, build_lexicon, first_chars, joined
 from tests.matcher_support import small_matcher
 
 
@@ -82,6 +82,27 @@ def test_patterns_that_cannot_be_joined_are_tried_one_by_one():
     either = joined(patterns)
     assert not isinstance(either, re.Pattern)
     assert either.search("打打") and either.search("骂人") and not either.search("打人")
+
+
+def test_a_patterns_first_characters_are_read_from_its_parse():
+    assert first_chars(re.compile("被(?!告).{0,3}打|(挨打|受骗)")) == {"被", "挨", "受"}
+    assert first_chars(re.compile("(我|俺)?[打骂]了")) == {"我", "俺", "打", "骂"}
+    assert first_chars(re.compile("(?<=不)还钱|^欠")) == {"还", "欠"}
+    # no short list: any character first, a range, a pattern matching nothing, folded case
+    assert first_chars(re.compile(".打")) is None
+    assert first_chars(re.compile("[一-龥]打")) is None
+    assert first_chars(re.compile("(打)?")) is None
+    assert first_chars(re.compile("ab", re.IGNORECASE)) is None
+
+
+def test_joined_patterns_say_where_a_match_can_start_and_match_what_the_patterns_match():
+    patterns = (re.compile("被(?!告)[^被，]{0,3}?(打|骂)"), re.compile("(打|骂)了?(我|俺)"), re.compile("挨打"))
+    either = joined(patterns)
+    assert either.pattern.startswith("(?=[")
+    texts = ["我被他打了", "他被告了 打官司", "打了我", "挨打", "打人", "被被打", "骂俺", "", "被，打"]
+    texts += ["".join(chars) for chars in zip("被打骂我挨", "打了我被俺", "骂俺打挨告")]
+    for text in texts:
+        assert bool(either.search(text)) == any(p.search(text) for p in patterns), text
 
 
 def test_the_parties_are_the_kinds_of_the_words_found_a_word_listed_twice_naming_both():
