@@ -23,7 +23,8 @@ the size of the knowledge base.
 from __future__ import annotations
 
 import math
-from itertools import repeat
+from itertools import chain, compress, repeat
+from operator import itemgetter
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -86,7 +87,7 @@ Idea = tuple[frozenset[str], ...]     # alternatives: the word with its synonyms
 Group = tuple[tuple[frozenset[str], float], ...]   # an idea's alternatives with weights, heaviest first
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Query:
     """A question made comparable: groups of words (one idea each: a word, its parts, its legal
     synonyms), each weighted by its most informative known member and by where it stands (the
@@ -95,7 +96,9 @@ class Query:
     What every candidate's features read (the total weight, the words, which idea each word
     stands for, the character pairs' weights) is worked out once when the query is made; a
     dozen candidates read it, and a cached_property takes a lock (one for all queries, in
-    Python 3.11) the first time each query reads it."""
+    Python 3.11) the first time each query reads it. The fields are filled in one step
+    (``__init__``): a frozen dataclass's own __init__ sets each through ``object.__setattr__``,
+    fifteen calls that cost more than working the derived fields out."""
 
     normalized: str
     groups: tuple[Group, ...]
@@ -119,14 +122,15 @@ class Query:
     nearest: dict[int, tuple[frozenset[str], float, "Phrasing"]] = field(
         init=False, repr=False, compare=False, default_factory=dict)
 
-    def __post_init__(self) -> None:
-        fixed = object.__setattr__
-        fixed(self, "total", sum(self.weights) or 1.0)
-        fixed(self, "pair_weights", dict(self.pairs))
-        fixed(self, "pair_set", frozenset(self.pair_weights))
-        fixed(self, "pair_total", sum(w for _, w in self.pairs) or 1.0)
-        fixed(self, "slots", slots_of(self.groups))
-        fixed(self, "words", frozenset(self.slots))
+    def __init__(self, normalized: str, groups: tuple[Group, ...], weights: tuple[float, ...],
+                 legal: tuple[bool, ...], core: str, reading: Reading,
+                 pairs: tuple[tuple[str, float], ...] = (), word_terms: tuple[tuple[str, float], ...] = ()):
+        pair_weights, slots = dict(pairs), slots_of(groups)
+        vars(self).update(normalized=normalized, groups=groups, weights=weights, legal=legal, core=core,
+                          reading=reading, pairs=pairs, word_terms=word_terms, total=sum(weights) or 1.0,
+                          pair_weights=pair_weights, pair_set=frozenset(pair_weights),
+                          pair_total=sum(map(itemgetter(1), pairs)) or 1.0, slots=slots,
+                          words=frozenset(slots), nearest={})
 
     @cached_property
     def compact(self) -> str:
@@ -202,11 +206,15 @@ def weighed(alternatives: Iterable[tuple[frozenset[str], float, float]], factor:
 
 
 class IdeaAt(NamedTuple):
-    """An idea as one question reads it at its clause's factor (``Matcher._idea_at``)."""
+    """An idea as one question reads it at its clause's factor (``Matcher._idea_at``), with the
+    facts the question's fields are made of side by side (``zip(*weighed)`` gives them as tuples)."""
 
     facts: IdeaFacts
     group: Group                 # its alternatives weighed, heaviest first
     terms: dict[str, float]      # its words as the entry model reads them (callers only read it)
+    weight: float                # its heaviest alternative's weight (``Query.weights``)
+    legal: bool                  # ``facts.legal``
+    unknown: bool                # no entry uses any of its words (not ``facts.known``)
 
 
 class Memo:
@@ -321,7 +329,9 @@ class Matcher:
         self._group_weights: dict[frozenset[str], float] = {}
         self._holder_cache: dict[frozenset[str], tuple[frozenset[int], frozenset[int]]] = {}
         self._memo = Memo()
+        self._word_memo = Memo()   # word → its ideas (``_ideas_in`` reads it with one ``map``)
         self.idf = self._idf()
+        self.keyword_numbers = frozenset(w for w in self.idf if w.isdigit())   # numbers an entry holds (``_ideas_in``)
         self.postings = self._postings(lambda item: item.bag)
         self.answer_postings = self._postings(lambda item: item.answer)
         for item in self.entries:
@@ -471,41 +481,57 @@ class Matcher:
         """The question read: its ideas weighted by rarity and by clause, and its ``Reading``."""
         normalized = tx.normalize(question) if normalized is None else normalized
         normalized = self.correct_homophones(normalized)
-        parts = [(text, self._ideas_in(words)) for text, words in self.dictionaries.clause_words(normalized)]
-        flags = core_flags([text for text, _ in parts], self.lexicon, dict(parts).__getitem__)
-        factors: dict[Idea, float] = {}
+        clauses = self.dictionaries.clause_words(normalized)
+        texts = [clause for clause, _ in clauses]
+        ideas = [self._ideas_in(words) for _, words in clauses]
+        flags = core_flags(texts, self.lexicon, dict(zip(texts, ideas)).__getitem__)
         text = QuestionText.of(normalized, self.phrases)
         phrases = self.dictionaries.phrase_synonyms(normalized, text.pairs)   # a clause's are those inside it
-        for (part, ideas), core in zip(parts, flags):
-            factor = 1.0 if core else self.settings.background_weight
-            inside = [(phrase, legal) for phrase, legal in phrases if phrase in part] if phrases else phrases
-            for idea in with_phrases(ideas, inside):
-                factors[idea] = max(factors.get(idea, 0.0), factor)
-        weighed = [self._idea_at(idea, f) for idea, f in factors.items()]
-        legal = tuple(at.facts.legal for at in weighed)
-        groups = tuple(at.group for at in weighed)
-        core = "".join(p for (p, _), f in zip(parts, flags) if f)
-        unknown = sum(not at.facts.known for at in weighed)
+        factors = self._factors(texts, ideas, flags, phrases)
+        # each idea at its factor, and the fields of those readings side by side (``IdeaAt``)
+        weighed = list(map(self._idea_at, factors, factors.values()))
+        _, groups, terms, weights, legal, unknowns = zip(*weighed) if weighed else ((),) * 6
         reading = Reading(ideas=len(groups), legal=any(legal), outside=self.lexicon.outside(text),
-                          roles=self.lexicon.sides(text.compact), unknown=unknown,
+                          roles=self.lexicon.sides(text.compact), unknown=sum(unknowns),
                           parties=self.counterparts.among(text.found))
         found = sorted(text.pairs)
         pairs = tuple(zip(found, map(self.bigram_idf.get, found, repeat(self.unknown_weight))))
-        terms = sorted_terms(merged_terms(at.terms for at in weighed))
-        return Query(normalized, groups, tuple(g[0][1] for g in groups), legal, core, reading, pairs, terms)
+        core = "".join(compress(texts, flags))
+        return Query(normalized, groups, weights, legal, core, reading, pairs, sorted_terms(merged_terms(terms)))
+
+    def _factors(self, texts: list[str], ideas: list[list[Idea]], flags: list[bool],
+                 phrases: list[tuple[str, str]]) -> dict[Idea, float]:
+        """Each idea of the question (with the colloquial phrases of each clause, ``with_phrases``)
+        at the highest factor of the clauses holding it: in full in a clause of the core, at
+        ``background_weight`` in the story; in the order first met."""
+        factors: dict[Idea, float] = {}
+        get = factors.get
+        for part, found, core in zip(texts, ideas, flags):
+            factor = 1.0 if core else self.settings.background_weight
+            inside = [(phrase, legal) for phrase, legal in phrases if phrase in part] if phrases else None
+            for idea in with_phrases(found, inside) if inside else found:   # an idea met twice keeps its first place
+                factors[idea] = max(get(idea, 0.0), factor)
+        return factors
 
     def _ideas_in(self, words: tuple[str, ...]) -> list[Idea]:
         """The ideas of a clause's words (``Dictionaries.groups_of``, each group with its synonyms),
         keeping a number an entry names as a keyword (12348, 12339: the hotlines): a bare number
-        says nothing elsewhere ("借了2000"), but a hotline's number is what the question is about."""
-        ideas = [idea for w in words for idea in self._word_ideas(w)]
-        numbers = [self._idea_of((w,)) for w in words if w.isdigit() and w in self.idf]
-        return ideas + numbers if numbers else ideas
+        says nothing elsewhere ("借了2000"), but a hotline's number is what the question is about.
+
+        Each word's ideas are read from the words' memo in one ``map``; a word not kept (a new
+        word, or the memo emptied) is worked out alone (``_word_ideas``)."""
+        kept = list(map(self._word_memo.get, words))
+        if None in kept:
+            kept = [self._word_ideas(word) if ideas is None else ideas for word, ideas in zip(words, kept)]
+        ideas = list(chain.from_iterable(kept))
+        if self.keyword_numbers.isdisjoint(words):
+            return ideas
+        return ideas + [self._idea_of((w,)) for w in words if w in self.keyword_numbers]
 
     def _word_ideas(self, word: str) -> tuple[Idea, ...]:
         """The idea of one word (none for a function word), memoized: a pure function of the
         word, and a question's words are mostly the same few thousand."""
-        return self._memo.of(("word", word), self._ideas_of_word, word)
+        return self._word_memo.of(word, self._ideas_of_word, word)
 
     def _ideas_of_word(self, word: str) -> tuple[Idea, ...]:
         return tuple(idea_of(self.dictionaries, group) for group in self.dictionaries.groups_of((word,)))
@@ -523,7 +549,8 @@ class Matcher:
 
     def _weigh_at(self, idea: Idea, factor: float) -> "IdeaAt":
         facts = self._facts(idea)
-        return IdeaAt(facts, facts.weigh(factor * self._factor(facts)), idea_terms([idea], factor))
+        group = facts.weigh(factor * self._factor(facts))
+        return IdeaAt(facts, group, idea_terms([idea], factor), group[0][1], facts.legal, not facts.known)
 
     def _facts(self, idea: Idea) -> "IdeaFacts":
         """What the question's weighing needs to know of an idea apart from where it stands

@@ -252,7 +252,7 @@ def core_flags(parts: list[str], lexicon: QuestionLexicon, content_words) -> lis
     """Per clause: is it the question's core? The clauses that ask, each with the clause before
     it when it asks with too few content words of its own ("我们该怎么解决"). A message that
     asks nowhere (a bare story, "被人在网上骂了 有截图") is all core."""
-    asking = [lexicon.asks(c) for c in parts]
+    asking = list(map(bool, map(lexicon.cue_pattern.search, parts)))   # ``lexicon.asks`` of each
     if not any(asking):
         return [True] * len(parts)
     core = list(asking)
