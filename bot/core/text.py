@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
 import os
 import re
 import threading
@@ -242,8 +243,11 @@ class Dictionaries:
         """(clause, its words) for each clause of a normalized text (clauses are separated by
         single spaces, where the punctuation was), from one segmentation of the whole text: jieba
         cuts at every space, so this is what cutting each clause alone would give."""
+        cut = self.quick_cut(normalized)
+        if " " not in cut:   # one clause (most questions)
+            return [("".join(cut), cut)] if cut else []
         clauses, words = [], []
-        for word in self.quick_cut(normalized) + (" ",):
+        for word in cut + (" ",):
             if word == " ":
                 if words:
                     clauses.append(("".join(words), tuple(words)))
@@ -283,8 +287,8 @@ class Dictionaries:
         compact = normalized.replace(" ", "")
         by_pair, found = self.phrases_by_pair, set()
         if pairs is not None:
-            for pair in pairs:
-                for entry in by_pair.get(pair, ()):
+            for pair in self.phrase_first_pairs.intersection(pairs):   # the few pairs a phrase starts with
+                for entry in by_pair[pair]:
                     if entry[1] in compact:
                         found.add(entry)
             found.update(entry for entry in self.phrases_not_by_chinese_pair if entry[1] in compact)
@@ -301,6 +305,11 @@ class Dictionaries:
         can name them): tried one by one when ``phrase_synonyms`` is given the text's pairs."""
         return tuple(entry for pair, entries in self.phrases_by_pair.items()
                      if not _CJK_PAIR.fullmatch(pair) for entry in entries)
+
+    @cached_property
+    def phrase_first_pairs(self) -> frozenset[str]:
+        """The pairs of characters some phrase starts with (``phrases_by_pair``'s keys)."""
+        return frozenset(self.phrases_by_pair)
 
     @cached_property
     def phrases_by_pair(self) -> dict[str, tuple[tuple[int, str, tuple[str, ...]], ...]]:
@@ -501,10 +510,16 @@ class PhraseSet:
                 others.append(phrase)
         return cls({pair: tuple(found) for pair, found in by_pair.items()}, frozenset(singles), tuple(others))
 
+    @cached_property
+    def first_pairs(self) -> frozenset[str]:
+        """The pairs some phrase is filed under."""
+        return frozenset(self.by_pair)
+
     def found_in(self, text: str, pairs: Iterable[str]) -> frozenset[str]:
-        """The phrases occurring in ``text``, given its character pairs (``char_pairs(text)``)."""
-        get = self.by_pair.get
-        found = [phrase for pair in pairs for phrase in get(pair, ()) if phrase in text]
+        """The phrases occurring in ``text``, given its character pairs (``char_pairs(text)``):
+        only the few pairs some phrase starts with are walked (a set intersection finds them)."""
+        filed = self.by_pair
+        found = [phrase for pair in self.first_pairs.intersection(pairs) for phrase in filed[pair] if phrase in text]
         found += self.singles.intersection(text)
         found += [phrase for phrase in self.others if phrase in text]
         return frozenset(found)
@@ -512,7 +527,10 @@ class PhraseSet:
 
 def char_pairs(text: str) -> set[str]:
     """Pairs of adjacent Chinese characters: they match where segmentation or a typo splits a word."""
-    return {run[i:i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
+    pairs: set[str] = set()
+    for run in _CJK_RUN.findall(text):
+        pairs.update(map(operator.add, run, run[1:]))   # each character joined to the next, in one C loop
+    return pairs
 
 
 @lru_cache(maxsize=8192)

@@ -124,8 +124,10 @@ class Query:
 
     def __init__(self, normalized: str, groups: tuple[Group, ...], weights: tuple[float, ...],
                  legal: tuple[bool, ...], core: str, reading: Reading,
-                 pairs: tuple[tuple[str, float], ...] = (), word_terms: tuple[tuple[str, float], ...] = ()):
-        pair_weights, slots = dict(pairs), slots_of(groups)
+                 pairs: tuple[tuple[str, float], ...] = (), word_terms: tuple[tuple[str, float], ...] = (),
+                 pair_weights: dict[str, float] | None = None):
+        """``pair_weights``: ``dict(pairs)``, when the caller has made it already."""
+        pair_weights, slots = dict(pairs) if pair_weights is None else pair_weights, slots_of(groups)
         vars(self).update(normalized=normalized, groups=groups, weights=weights, legal=legal, core=core,
                           reading=reading, pairs=pairs, word_terms=word_terms, total=sum(weights) or 1.0,
                           pair_weights=pair_weights, pair_set=frozenset(pair_weights),
@@ -146,16 +148,29 @@ class Query:
 
 def slots_of(groups: tuple[Group, ...]) -> dict[str, tuple[tuple[int, float], ...]]:
     """``Query.slots``: each word with the (idea number, weight) of every alternative holding it."""
-    found: dict[str, list[tuple[int, float]]] = {}
+    found: dict[str, tuple[tuple[int, float], ...]] = {}
+    get = found.get
     for number, group in enumerate(groups):
         for alternative, weight in group:
+            place = (number, weight)
             for word in alternative:
-                places = found.get(word)
-                if places is None:
-                    found[word] = [(number, weight)]
-                else:
-                    places.append((number, weight))
-    return {word: tuple(places) for word, places in found.items()}
+                places = get(word)
+                found[word] = (place,) if places is None else (*places, place)   # mostly one place
+    return found
+
+
+def question_terms(terms: tuple[dict[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    """``sorted_terms(merged_terms(terms))``: the ideas' entry-model terms, each word at its
+    highest value, sorted by word. When no word is in two ideas and every value is above 0 (the
+    usual question), merging is updating one dict with each (C loops, the same words in the same
+    order); else ``merged_terms`` itself."""
+    merged: dict[str, float] = {}
+    for each in terms:
+        merged.update(each)
+    if len(merged) != sum(map(len, terms)) or (merged and min(merged.values()) <= 0.0):
+        merged = merged_terms(terms)
+    words = sorted(merged)
+    return tuple(zip(words, map(merged.__getitem__, words)))
 
 
 @dataclass
@@ -488,16 +503,18 @@ class Matcher:
         text = QuestionText.of(normalized, self.phrases)
         phrases = self.dictionaries.phrase_synonyms(normalized, text.pairs)   # a clause's are those inside it
         factors = self._factors(texts, ideas, flags, phrases)
-        # each idea at its factor, and the fields of those readings side by side (``IdeaAt``)
-        weighed = list(map(self._idea_at, factors, factors.values()))
+        # each idea at its factor (kept: ``_idea_at``), and the fields of those readings side by side
+        kept = self._memo.get
+        weighed = [kept(("at", idea, f)) or self._idea_at(idea, f) for idea, f in factors.items()]
         _, groups, terms, weights, legal, unknowns = zip(*weighed) if weighed else ((),) * 6
         reading = Reading(ideas=len(groups), legal=any(legal), outside=self.lexicon.outside(text),
                           roles=self.lexicon.sides(text.compact), unknown=sum(unknowns),
                           parties=self.counterparts.among(text.found))
         found = sorted(text.pairs)
-        pairs = tuple(zip(found, map(self.bigram_idf.get, found, repeat(self.unknown_weight))))
+        pair_weights = dict(zip(found, map(self.bigram_idf.get, found, repeat(self.unknown_weight))))
         core = "".join(compress(texts, flags))
-        return Query(normalized, groups, weights, legal, core, reading, pairs, sorted_terms(merged_terms(terms)))
+        return Query(normalized, groups, weights, legal, core, reading, tuple(pair_weights.items()),
+                     question_terms(terms), pair_weights=pair_weights)
 
     def _factors(self, texts: list[str], ideas: list[list[Idea]], flags: list[bool],
                  phrases: list[tuple[str, str]]) -> dict[Idea, float]:
@@ -510,7 +527,8 @@ class Matcher:
             factor = 1.0 if core else self.settings.background_weight
             inside = [(phrase, legal) for phrase, legal in phrases if phrase in part] if phrases else None
             for idea in with_phrases(found, inside) if inside else found:   # an idea met twice keeps its first place
-                factors[idea] = max(get(idea, 0.0), factor)
+                held = get(idea, 0.0)
+                factors[idea] = factor if factor > held else held   # max(held, factor), without the call
         return factors
 
     def _ideas_in(self, words: tuple[str, ...]) -> list[Idea]:
