@@ -342,11 +342,16 @@ def jieba_cutter(tokenizer: jieba.Tokenizer) -> Callable[[str], tuple[str, ...]]
     word frequencies, the longer last word on a tie, with the same float additions), but
     without the per-block generators, the graph's dict of lists and a ``log`` per word: what
     the dictionary says of each piece of text tried (a word's log-frequency; None for the
-    start of a longer word only; ``NOT_A_WORD`` when no word starts so) is kept once looked up,
-    so each step of the route is one dictionary read. The tokenizer must not be changed
-    afterwards (the dictionaries' never are, once loaded)."""
+    start of a longer word only; ``NOT_A_WORD`` when no word starts so) is kept once looked up.
+
+    Most places of a question start no word longer than two characters, so what the dictionary
+    says of the character there and of it with the next one is kept together, by the pair
+    (``opening``): one read a place, and only a pair that starts longer words leads on to the
+    longer pieces. The tokenizer must not be changed afterwards (the dictionaries' never are,
+    once loaded)."""
     tokenizer.check_initialized()
-    freq, log_total, standing = tokenizer.FREQ, math.log(tokenizer.total), {}
+    freq, log_total, standing, openings = tokenizer.FREQ, math.log(tokenizer.total), {}, {}
+    lone = math.log(1) - log_total   # a character no word starts with: a word of frequency 1
 
     def look_up(piece: str) -> float | None:
         """``piece``'s log-frequency, None for a prefix only, NOT_A_WORD outside the dictionary."""
@@ -357,34 +362,74 @@ def jieba_cutter(tokenizer: jieba.Tokenizer) -> Callable[[str], tuple[str, ...]]
                                    math.log(count) - log_total if count else None)
         return found
 
+    def opening(pair: str) -> tuple[float | None, float | None, bool]:
+        """For the first character of ``pair`` (two characters, or one at the end of a block):
+        its log-frequency as a word (None: it is no word), that of the pair (None: no word, or
+        ``pair`` is one character), and whether longer words may start with the pair. A
+        character outside the dictionary starts nothing (the route stops there, as jieba's
+        graph does)."""
+        if len(openings) >= LOG_WEIGHTS_KEPT:
+            openings.clear()
+        one = look_up(pair[0])
+        if one is NOT_A_WORD:
+            found = (None, None, False)
+        elif len(pair) == 1:
+            found = (one, None, False)
+        else:
+            two = look_up(pair)
+            found = (one, None, False) if two is NOT_A_WORD else (one, two, True)
+        openings[pair] = found
+        return found
+
     def route(block: str) -> list[int]:
         """Per character: where the best route's word starting there ends (its last index).
         A character no word starts with, or only longer ones do, is a word of frequency 1."""
-        size, known = len(block), standing.get
+        size, known, seen = len(block), openings.get, standing.get
         value, end = [0.0] * (size + 1), [0] * (size + 1)
         for start in range(size - 1, -1, -1):
-            best, best_end, stop = None, start, start + 1
-            weight = known(block[start], NOT_A_WORD_YET)
-            while True:
-                if weight is NOT_A_WORD_YET:
-                    weight = look_up(block[start:stop])
-                if weight is NOT_A_WORD:
-                    break
-                if weight is not None:
-                    candidate = weight + value[stop]
-                    if best is None or candidate >= best:   # a tie goes to the longer word
-                        best, best_end = candidate, stop - 1
-                if stop == size:
-                    break
-                stop += 1
-                weight = known(block[start:stop], NOT_A_WORD_YET)
-            value[start] = (math.log(1) - log_total) + value[start + 1] if best is None else best
+            pair = block[start:start + 2]
+            one, two, longer = known(pair) or opening(pair)
+            best = None if one is None else one + value[start + 1]
+            best_end = start
+            if two is not None:
+                candidate = two + value[start + 2]
+                if best is None or candidate >= best:   # a tie goes to the longer word
+                    best, best_end = candidate, start + 1
+            # the pair may start longer words: only when its next character continues one (few do)
+            if longer and start + 2 < size and seen(block[start:start + 3]) is not NOT_A_WORD:
+                best, best_end = longer_words(block, start, best, best_end, value)
+            value[start] = lone + value[start + 1] if best is None else best
             end[start] = best_end
         return end
 
+    def longer_words(block: str, start: int, best: float | None, best_end: int,
+                     value: list[float]) -> tuple[float | None, int]:
+        """The best (value, last index) at ``start`` once the words of three characters and more
+        starting there are weighed too (the pieces tried until no word starts so)."""
+        known = standing.get
+        for stop in range(start + 3, len(block) + 1):
+            piece = block[start:stop]
+            weight = known(piece, NOT_A_WORD_YET)
+            if weight is NOT_A_WORD_YET:
+                weight = look_up(piece)
+            if weight is NOT_A_WORD:
+                break
+            if weight is not None:
+                candidate = weight + value[stop]
+                if best is None or candidate >= best:   # a tie goes to the longer word
+                    best, best_end = candidate, stop - 1
+        return best, best_end
+
     def block_words(block: str, out: list[str]) -> None:
-        ends, start, letters = route(block), 0, ""
-        while start < len(block):
+        ends, start, size = route(block), 0, len(block)
+        if ASCII_ALNUM.isdisjoint(block):   # no letter or digit to run together
+            while start < size:
+                stop = ends[start] + 1
+                out.append(block[start:stop])
+                start = stop
+            return
+        letters = ""
+        while start < size:
             stop = ends[start] + 1
             word = block[start:stop]
             if stop - start == 1 and word in ASCII_ALNUM:   # jieba.re_eng: [a-zA-Z0-9]
