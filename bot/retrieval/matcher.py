@@ -87,7 +87,7 @@ Idea = tuple[frozenset[str], ...]     # alternatives: the word with its synonyms
 Group = tuple[tuple[frozenset[str], float], ...]   # an idea's alternatives with weights, heaviest first
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(init=False)
 class Query:
     """A question made comparable: groups of words (one idea each: a word, its parts, its legal
     synonyms), each weighted by its most informative known member and by where it stands (the
@@ -96,9 +96,10 @@ class Query:
     What every candidate's features read (the total weight, the words, which idea each word
     stands for, the character pairs' weights) is worked out once when the query is made; a
     dozen candidates read it, and a cached_property takes a lock (one for all queries, in
-    Python 3.11) the first time each query reads it. The fields are filled in one step
-    (``__init__``): a frozen dataclass's own __init__ sets each through ``object.__setattr__``,
-    fifteen calls that cost more than working the derived fields out."""
+    Python 3.11) the first time each query reads it. Not frozen: a frozen dataclass sets each of
+    its sixteen fields through ``object.__setattr__``, which costs more than working the derived
+    fields out; the fields are set here once and nothing assigns them afterwards (what the
+    candidates add goes into ``nearest``)."""
 
     normalized: str
     groups: tuple[Group, ...]
@@ -127,12 +128,15 @@ class Query:
                  pairs: tuple[tuple[str, float], ...] = (), word_terms: tuple[tuple[str, float], ...] = (),
                  pair_weights: dict[str, float] | None = None):
         """``pair_weights``: ``dict(pairs)``, when the caller has made it already."""
-        pair_weights, slots = dict(pairs) if pair_weights is None else pair_weights, slots_of(groups)
-        vars(self).update(normalized=normalized, groups=groups, weights=weights, legal=legal, core=core,
-                          reading=reading, pairs=pairs, word_terms=word_terms, total=sum(weights) or 1.0,
-                          pair_weights=pair_weights, pair_set=frozenset(pair_weights),
-                          pair_total=sum(map(itemgetter(1), pairs)) or 1.0, slots=slots,
-                          words=frozenset(slots), nearest={})
+        self.normalized, self.groups, self.weights, self.legal = normalized, groups, weights, legal
+        self.core, self.reading, self.pairs, self.word_terms = core, reading, pairs, word_terms
+        self.total = sum(weights) or 1.0
+        self.pair_weights = dict(pairs) if pair_weights is None else pair_weights
+        self.pair_set = frozenset(self.pair_weights)
+        self.pair_total = sum(map(itemgetter(1), pairs)) or 1.0
+        self.slots = slots_of(groups)
+        self.words = frozenset(self.slots)
+        self.nearest = {}
 
     @cached_property
     def compact(self) -> str:
@@ -499,9 +503,10 @@ class Matcher:
         clauses = self.dictionaries.clause_words(normalized)
         texts = [clause for clause, _ in clauses]
         ideas = [self._ideas_in(words) for _, words in clauses]
-        flags = core_flags(texts, self.lexicon, dict(zip(texts, ideas)).__getitem__)
+        # a lone clause is the core whether it asks or not (``core_flags``)
+        flags = [True] * len(texts) if len(texts) < 2 else core_flags(texts, self.lexicon, dict(zip(texts, ideas)).__getitem__)
         text = QuestionText.of(normalized, self.phrases)
-        phrases = self.dictionaries.phrase_synonyms(normalized, text.pairs)   # a clause's are those inside it
+        phrases = self.dictionaries.phrase_synonyms(text.compact, text.pairs)   # a clause's are those inside it
         factors = self._factors(texts, ideas, flags, phrases)
         # each idea at its factor (kept: ``_idea_at``), and the fields of those readings side by side
         kept = self._memo.get
@@ -521,6 +526,10 @@ class Matcher:
         """Each idea of the question (with the colloquial phrases of each clause, ``with_phrases``)
         at the highest factor of the clauses holding it: in full in a clause of the core, at
         ``background_weight`` in the story; in the order first met."""
+        if len(texts) == 1:   # one clause (most questions): every idea at its factor
+            factor = 1.0 if flags[0] else self.settings.background_weight
+            found = with_phrases(ideas[0], phrases) if phrases else ideas[0]   # its phrases are all inside it
+            return dict.fromkeys(found, factor if factor > 0.0 else 0.0)        # max(0.0, factor)
         factors: dict[Idea, float] = {}
         get = factors.get
         for part, found, core in zip(texts, ideas, flags):

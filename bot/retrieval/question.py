@@ -26,22 +26,20 @@ OPPOSITE = {"victim": "wrongdoer", "wrongdoer": "victim", "creditor": "debtor", 
 MISSING: Any = object()   # "not given" (None is a value)
 
 
-@dataclass(frozen=True, init=False)
+@dataclass
 class QuestionText:
     """A normalized question read once for every step that looks at its characters: without
     its spaces, its pairs of adjacent Chinese characters (the features compare them with each
     entry's; the phrase lexicons are looked up by them) and the lexicons' phrases it holds
     (``found``: out-of-scope fields, parties). The matcher makes one per question
-    (``Matcher.text_of``) and hands it to the question lexicon and the counterparts. Its fields
-    are filled in one step (a frozen dataclass's own __init__ sets each by ``object.__setattr__``)."""
+    (``Matcher.text_of``) and hands it to the question lexicon and the counterparts. Not frozen
+    (a frozen dataclass sets each field through ``object.__setattr__``, dearer than the reading
+    itself); nothing assigns its fields after ``of``."""
 
     normalized: str
     compact: str
     pairs: frozenset[str]
     found: frozenset[str]
-
-    def __init__(self, normalized: str, compact: str, pairs: frozenset[str], found: frozenset[str]):
-        vars(self).update(normalized=normalized, compact=compact, pairs=pairs, found=found)
 
     @classmethod
     def of(cls, normalized: str, phrases: PhraseSet) -> "QuestionText":
