@@ -444,15 +444,18 @@ def jieba_cutter(tokenizer: jieba.Tokenizer) -> Callable[[str], tuple[str, ...]]
             out.append(letters)
 
     def cut(text: str) -> tuple[str, ...]:
+        """jieba's blocks: ``split`` by a pattern with one group gives the pieces between its
+        matches at the even places and its matches at the odd ones, so the place says which
+        (what jieba learns with one ``match`` per piece)."""
         out: list[str] = []
-        for block in jieba.re_han_default.split(text):
+        for place, block in enumerate(jieba.re_han_default.split(text)):
             if not block:
                 continue
-            if jieba.re_han_default.match(block):
+            if place % 2:                      # a run of Chinese, letters, digits
                 block_words(block, out)
                 continue
-            for part in jieba.re_skip_default.split(block):
-                if jieba.re_skip_default.match(part):
+            for turn, part in enumerate(jieba.re_skip_default.split(block)):
+                if turn % 2:                   # a line break or a space
                     out.append(part)
                 else:
                     out.extend(part)           # anything else: one character at a time

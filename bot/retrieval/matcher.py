@@ -285,7 +285,7 @@ def with_phrases(ideas: list[Idea], phrases: list[tuple[str, str]]) -> list[Idea
     no idea holds yet (``Dictionaries.phrase_synonyms``), each once, in order."""
     if phrases:
         ideas = list(ideas)
-        seen = {w for idea in ideas for alt in idea for w in alt}
+        seen = set(chain.from_iterable(chain.from_iterable(ideas)))   # every word of every alternative
         for phrase, legal in phrases:
             if legal not in seen:
                 ideas.append((frozenset((legal, phrase)),))

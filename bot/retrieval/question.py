@@ -137,7 +137,9 @@ class QuestionLexicon:
     def sides(self, compact: str) -> frozenset[str]:
         """``roles_of`` a normalized text without its spaces: one search per role (its patterns
         joined into one alternation where they can be, ``role_patterns``)."""
-        found = {role for role, pattern in self.role_patterns if pattern.search(compact)}
+        found = [role for role, pattern in self.role_patterns if pattern.search(compact)]
+        if len(found) < 2:   # no role, or one (no pair to cancel out): most questions
+            return frozenset(found)
         return frozenset(r for r in found if OPPOSITE[r] not in found)
 
     @cached_property
