@@ -133,7 +133,7 @@ class Query:
         self.total = sum(weights) or 1.0
         self.pair_weights = dict(pairs) if pair_weights is None else pair_weights
         self.pair_set = frozenset(self.pair_weights)
-        self.pair_total = sum(map(itemgetter(1), pairs)) or 1.0
+        self.pair_total = sum(self.pair_weights.values()) or 1.0   # the pairs' weights in their order
         self.slots = slots_of(groups)
         self.words = frozenset(self.slots)
         self.nearest = {}
@@ -501,20 +501,21 @@ class Matcher:
         normalized = tx.normalize(question) if normalized is None else normalized
         normalized = self.correct_homophones(normalized)
         clauses = self.dictionaries.clause_words(normalized)
-        texts = [clause for clause, _ in clauses]
-        ideas = [self._ideas_in(words) for _, words in clauses]
+        texts = list(map(itemgetter(0), clauses))
+        ideas = list(map(self._ideas_in, map(itemgetter(1), clauses)))
         # a lone clause is the core whether it asks or not (``core_flags``)
         flags = [True] * len(texts) if len(texts) < 2 else core_flags(texts, self.lexicon, dict(zip(texts, ideas)).__getitem__)
         text = QuestionText.of(normalized, self.phrases)
         phrases = self.dictionaries.phrase_synonyms(text.compact, text.pairs)   # a clause's are those inside it
         factors = self._factors(texts, ideas, flags, phrases)
-        # each idea at its factor (kept: ``_idea_at``), and the fields of those readings side by side
+        # each idea at its factor (kept under ("at", idea, factor): ``_idea_at``), and the fields
+        # of those readings side by side
         kept = self._memo.get
         weighed = [kept(("at", idea, f)) or self._idea_at(idea, f) for idea, f in factors.items()]
         _, groups, terms, weights, legal, unknowns = zip(*weighed) if weighed else ((),) * 6
-        reading = Reading(ideas=len(groups), legal=any(legal), outside=self.lexicon.outside(text),
-                          roles=self.lexicon.sides(text.compact), unknown=sum(unknowns),
-                          parties=self.counterparts.among(text.found))
+        # (ideas, legal, outside, roles, unknown, parties), in Reading's order
+        reading = Reading(len(groups), any(legal), self.lexicon.outside(text), self.lexicon.sides(text.compact),
+                          sum(unknowns), self.counterparts.among(text.found))
         found = sorted(text.pairs)
         pair_weights = dict(zip(found, map(self.bigram_idf.get, found, repeat(self.unknown_weight))))
         core = "".join(compress(texts, flags))
