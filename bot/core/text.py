@@ -291,12 +291,16 @@ class Dictionaries:
                 for entry in by_pair[pair]:
                     if entry[1] in compact:
                         found.add(entry)
-            found.update(entry for entry in self.phrases_not_by_chinese_pair if entry[1] in compact)
+            for entry in self.phrases_not_by_chinese_pair:
+                if entry[1] in compact:
+                    found.add(entry)
         else:
             for start in range(len(compact) - 1):
                 for entry in by_pair.get(compact[start:start + 2], ()):
                     if compact.startswith(entry[1], start):
                         found.add(entry)
+        if not found:   # most questions hold no colloquial phrase
+            return []
         return [(phrase, legal) for _, phrase, legals in sorted(found) for legal in legals]
 
     @cached_property
@@ -569,7 +573,8 @@ class PhraseSet:
         filed = self.by_pair
         found = [phrase for pair in self.first_pairs.intersection(pairs) for phrase in filed[pair] if phrase in text]
         found += self.singles.intersection(text)
-        found += [phrase for phrase in self.others if phrase in text]
+        if self.others:
+            found += [phrase for phrase in self.others if phrase in text]
         return frozenset(found)
 
 

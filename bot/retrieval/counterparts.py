@@ -32,6 +32,8 @@ class Counterparts:
     def among(self, found: Iterable[str]) -> frozenset[str]:
         """The kinds of party named by the phrases ``found`` in a text (a ``QuestionText``'s
         ``found``, read with ``phrases`` among its lexicons): only the few found are looked at."""
+        if not found:   # most questions name no party
+            return frozenset()
         kinds_of = self.kinds_of
         return frozenset(kind for word in found for kind in kinds_of.get(word, ()))
 

@@ -79,6 +79,8 @@ class QuestionLexicon:
         whose phrases the text holds, named by its first such phrase, unless an ``unless`` phrase
         is there too; else ``everyday_ask``. Only the few phrases the text holds are looked at."""
         found = text.found
+        if not found:   # no field's phrase, no everyday ask (most questions)
+            return None
         places = [self.places[p] for p in found if p in self.places]
         if places and self.unless_set.isdisjoint(found):
             field, at = min(places)
@@ -137,10 +139,25 @@ class QuestionLexicon:
     def sides(self, compact: str) -> frozenset[str]:
         """``roles_of`` a normalized text without its spaces: one search per role (its patterns
         joined into one alternation where they can be, ``role_patterns``)."""
-        found = [role for role, pattern in self.role_patterns if pattern.search(compact)]
+        found = [role for role, starts, pattern in self.role_searches
+                 if (first := starts.search(compact)) and pattern.search(compact, first.start())]
         if len(found) < 2:   # no role, or one (no pair to cancel out): most questions
             return frozenset(found)
         return frozenset(r for r in found if OPPOSITE[r] not in found)
+
+    @cached_property
+    def role_searches(self) -> tuple[tuple[str, Any, Any], ...]:
+        """(role, a search for the first place a match of it can start, its pattern): a class of
+        a few characters is the cheapest search there is, and most questions hold none of a
+        role's first characters (``first_chars``); the pattern is searched from that place on.
+        (A pattern whose first characters are not a short list gets a search that finds the
+        start of the text.)"""
+        found = []
+        for role, pattern in self.role_patterns:
+            starts = first_chars(pattern) if isinstance(pattern, re.Pattern) else None
+            gate = re.compile(f"[{''.join(map(re.escape, sorted(starts)))}]" if starts else "")
+            found.append((role, gate, pattern))
+        return tuple(found)
 
     @cached_property
     def role_patterns(self) -> tuple[tuple[str, Any], ...]:
@@ -159,8 +176,8 @@ class AnyOf:
     def __init__(self, patterns: tuple[re.Pattern, ...]):
         self.patterns = patterns
 
-    def search(self, text: str) -> re.Match | None:
-        return next((m for p in self.patterns if (m := p.search(text))), None)
+    def search(self, text: str, pos: int = 0) -> re.Match | None:
+        return next((m for p in self.patterns if (m := p.search(text, pos))), None)
 
 
 def joined(patterns: tuple[re.Pattern, ...]) -> Any:
