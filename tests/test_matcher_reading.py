@@ -9,7 +9,7 @@ from bot.retrieval.counterparts import build_counterparts
 from bot.retrieval.entrymodel import sorted_terms
 from bot.retrieval.lexicons import default_lexicons
 from bot.retrieval.matcher import typo_spans
-from bot.retrieval.question import PhraseSet, QuestionText, build_lexicon, first_chars, joined
+from bot.retrieval.question import OPPOSITE, PhraseSet, QuestionText, build_lexicon, first_chars, joined
 from tests.matcher_support import small_matcher
 
 
@@ -132,3 +132,86 @@ def test_the_quick_cut_runs_single_letters_and_digits_together_as_jieba_does():
 
 def test_sorted_terms_order_by_word():
     assert sorted_terms({"b": 1.0, "a": 0.5, "#ab": 0.2}) == (("#ab", 0.2), ("a", 0.5), ("b", 1.0))
+
+
+def test_a_role_is_searched_from_the_first_place_it_can_start_and_finds_what_its_patterns_find():
+    words = lexicon(roles={"victim": ["被.{0,3}打", "挨打"], "wrongdoer": ["我打了(他|她)"],
+                           "creditor": ["(借)\\1", "欠我"], "debtor": [".欠"]})
+    starts = {role: gate.pattern for role, gate, _ in words.role_searches}
+    assert starts["victim"] == "[挨被]" and starts["wrongdoer"] == "[我]"
+    assert starts["creditor"] == starts["debtor"] == ""   # a back reference; any character first
+    for text in ["他被人打了", "昨天挨打了", "我打了他", "他打了我", "借借", "他欠我钱", "我欠钱", "", "好"]:
+        expected = {role for role, patterns in words.roles if any(p.search(text) for p in patterns)}
+        expected = {r for r in expected if OPPOSITE[r] not in expected}
+        assert words.sides(text) == expected, text
+
+
+def test_patterns_tried_one_by_one_search_from_a_place_too():
+    either = joined((re.compile(r"(打)\1"), re.compile("骂")))
+    assert either.search("骂打打", 1).group() == "打打"
+    assert either.search("骂打", 1) is None
+
+
+def test_a_text_holding_no_lexicon_phrase_is_in_no_field_and_names_no_party():
+    words = lexicon()
+    text = QuestionText.of("邻居家的牛吃了我的庄稼", words.phrases)
+    assert text.found == frozenset()
+    assert words.outside(text) is None
+    parties = build_counterparts({"counterpart": {"neighbour": {"words": ["邻居"]}}})
+    assert parties.among(text.found) == frozenset()
+    assert parties.named_in("邻居家的牛吃了我的庄稼") == {"neighbour"}
+
+
+def test_a_query_given_its_pair_weights_is_the_query_made_from_its_pairs():
+    from bot.retrieval.matcher import Query
+    matcher = small_matcher()
+    for question in ["我家的宅基地被邻居占了怎么办", "借了2000 不还", "", "你好"]:
+        made = matcher.query(question)
+        plain = Query(made.normalized, made.groups, made.weights, made.legal, made.core, made.reading,
+                      made.pairs, made.word_terms)
+        for name in ("pairs", "pair_weights", "pair_set", "pair_total", "total", "slots", "words", "word_terms"):
+            assert getattr(plain, name) == getattr(made, name), name
+        assert list(made.pair_weights) == [pair for pair, _ in made.pairs]
+        assert made.pair_total == (sum(w for _, w in made.pairs) or 1.0)
+
+
+def test_question_terms_are_the_sorted_merged_terms_also_when_two_ideas_share_a_word():
+    from bot.retrieval.entrymodel import merged_terms
+    from bot.retrieval.matcher import question_terms
+    cases = [({"离婚": 1.0, "冷静期": 0.5}, {"财产": 0.75}),
+             ({"离婚": 0.5}, {"离婚": 1.0, "孩子": 0.2}),      # a word in two ideas: its highest value
+             ({"a": 0.0}, {"b": 1.0}),                            # a value of 0 is left out
+             ()]
+    for terms in cases:
+        assert question_terms(terms) == sorted_terms(merged_terms(terms))
+
+
+def test_a_one_clause_questions_factors_are_those_of_the_clause_by_clause_reading():
+    from bot.retrieval.matcher import with_phrases
+    matcher = small_matcher()
+
+    def clause_by_clause(texts, ideas, flags, phrases):
+        factors = {}
+        for part, found, core in zip(texts, ideas, flags):
+            factor = 1.0 if core else matcher.settings.background_weight
+            inside = [(p, legal) for p, legal in phrases if p in part]
+            for idea in with_phrases(found, inside):
+                factors[idea] = max(factors.get(idea, 0.0), factor)
+        return factors
+    phrase = next(p for p in matcher.dictionaries.synonyms if len(p) >= 2)
+    for question in ["我家的宅基地被邻居占了怎么办", f"{phrase}怎么办", "借了钱 不还 怎么办", "老公打我"]:
+        normalized = normalize(question)
+        clauses = matcher.dictionaries.clause_words(normalized)
+        texts = [t for t, _ in clauses]
+        ideas = [matcher._ideas_in(words) for _, words in clauses]
+        phrases = matcher.dictionaries.phrase_synonyms(normalized)
+        for flags in ([True] * len(texts), [False] * len(texts)):
+            got = matcher._factors(texts, ideas, flags, phrases)
+            want = clause_by_clause(texts, ideas, flags, phrases)
+            assert got == want and list(got) == list(want)
+
+
+def test_the_quick_cut_keeps_line_breaks_tabs_and_runs_of_spaces_as_jieba_does():
+    words = default_lexicons().dictionaries
+    for text in ["借了\r\n钱", "a\tb 彩礼", "离婚  孩子", " 开头", "结尾 ", "\n", "12348热线", "甲乙丙丁戊己"]:
+        assert words.quick_cut(text) == tuple(words.tokenizer.lcut(text, HMM=False)), text
