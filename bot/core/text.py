@@ -21,6 +21,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -578,12 +579,13 @@ class PhraseSet:
         return frozenset(found)
 
 
-def char_pairs(text: str) -> set[str]:
-    """Pairs of adjacent Chinese characters: they match where segmentation or a typo splits a word."""
-    pairs: set[str] = set()
-    for run in _CJK_RUN.findall(text):
-        pairs.update(map(operator.add, run, run[1:]))   # each character joined to the next, in one C loop
-    return pairs
+def char_pairs(text: str) -> frozenset[str]:
+    """Pairs of adjacent Chinese characters: they match where segmentation or a typo splits a word.
+    Each character is joined to the next in one C loop a run of Chinese (most texts are one run)."""
+    runs = _CJK_RUN.findall(text)
+    if len(runs) == 1:
+        return frozenset(map(operator.add, runs[0], runs[0][1:]))
+    return frozenset(chain.from_iterable(map(operator.add, run, run[1:]) for run in runs))
 
 
 @lru_cache(maxsize=8192)

@@ -848,14 +848,15 @@ def typo_spans(words: Iterable[str]) -> list[tuple[int, int]]:
     character (``Matcher._sounds_like``), so these spans are the only places it can change."""
     spans, at, start = [], 0, -1
     for word in words:
-        if len(word) == 1 and CJK_MIN <= word <= CJK_MAX and word not in PARTICLES:
+        size = len(word)
+        if size == 1 and CJK_MIN <= word <= CJK_MAX and word not in PARTICLES:
             if start < 0:
                 start = at
-        else:
-            if start >= 0 and at - start >= 2:
+        elif start >= 0:     # a stretch ends here
+            if at - start >= 2:
                 spans.append((start, at))
             start = -1
-        at += len(word)
+        at += size
     if start >= 0 and at - start >= 2:
         spans.append((start, at))
     return spans
