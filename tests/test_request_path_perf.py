@@ -191,3 +191,35 @@ def test_a_write_forgets_the_row_kept_for_every_connection_and_inside_a_transact
         assert users.get_user(second, "oForget1")["village"] == "古坡村"
     first.conn.close()
     second.conn.close()
+
+
+# ---- session 8 (PATH-3) -----------------------------------------------------------------------
+
+
+def test_a_checkpoint_thread_opens_one_connection_for_all_its_checkpoints(tmp_path, monkeypatch):
+    path = str(tmp_path / "c.db")
+    db = store.connect(path)
+    opened = []
+    real = store.checkpoint_connection
+    monkeypatch.setattr(store, "checkpoint_connection", lambda file: opened.append(real(file)) or opened[-1])
+    monkeypatch.setattr(store.Checkpointer, "IDLE_SECONDS", 0.3)
+    checkpointer = store.checkpointer(path)
+    size = (tmp_path / "c.db").stat().st_size
+    for n in range(3):
+        store.write(db, "INSERT INTO users (openid, pending) VALUES (?, ?)", [f"o{n}", "x" * 3000])
+        done = checkpointer.done
+        checkpointer.request()
+        deadline = time.monotonic() + 10
+        while checkpointer.done == done:
+            assert time.monotonic() < deadline, "the checkpoint thread did not run"
+            time.sleep(0.01)
+    assert len(opened) == 1, "one connection for the thread's checkpoints"
+    assert (tmp_path / "c.db").stat().st_size > size + 3 * 3000, "the WAL was copied back each time"
+    deadline = time.monotonic() + 10
+    while checkpointer.running:
+        assert time.monotonic() < deadline, "the idle thread did not end"
+        time.sleep(0.02)
+    time.sleep(0.05)
+    with pytest.raises(Exception):
+        opened[0].execute("SELECT 1")          # closed when the thread ended
+    db.conn.close()

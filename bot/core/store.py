@@ -485,9 +485,18 @@ class Checkpointer:
         threading.Thread(target=self.run, name="legalbot-checkpoint", daemon=True).start()
 
     def run(self) -> None:
-        while self.next_request():
-            checkpoint_file(self.path)
-            self.done += 1
+        """Checkpoint at each request through one connection kept while the thread runs
+        (``checkpoint_file``): opening one reads the whole schema first, which cost more than
+        the checkpoint itself."""
+        _thread_kept.connections = {}
+        try:
+            while self.next_request():
+                checkpoint_file(self.path)
+                self.done += 1
+        finally:
+            for conn in _thread_kept.connections.values():
+                conn.close()
+            _thread_kept.connections = None
 
     def next_request(self) -> bool:
         """Wait for a request; False (and the thread ends) after IDLE_SECONDS without one."""
@@ -516,18 +525,34 @@ def checkpointer(path: str) -> Checkpointer:
         return found
 
 
+# A checkpoint thread's connections, by database path, while it runs (``Checkpointer.run``).
+_thread_kept = threading.local()
+
+
 def checkpoint_file(path: str) -> None:
     """A PASSIVE checkpoint through a connection of its own (the request's connection stays
-    free). ``mode=rw``: a database deleted meanwhile is not created again."""
+    free): on a checkpoint thread the one it keeps, elsewhere one opened for it and closed.
+    A connection that failed is closed (the next checkpoint opens another)."""
+    kept = getattr(_thread_kept, "connections", None)
+    conn = kept.pop(path, None) if kept is not None else None
     try:
-        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=rw", uri=True,
-                               timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            conn.close()
+        conn = conn or checkpoint_connection(path)
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
         log.info("checkpoint skipped: %s", exc)
+        return
+    if kept is None:
+        conn.close()
+    else:
+        kept[path] = conn
+
+
+def checkpoint_connection(path: str) -> sqlite3.Connection:
+    """``mode=rw``: a database deleted meanwhile is not created again."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=rw", uri=True,
+                           timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
 
 
 def write(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> sqlite3.Cursor:
