@@ -193,7 +193,51 @@ def test_a_write_forgets_the_row_kept_for_every_connection_and_inside_a_transact
     second.conn.close()
 
 
-# ---- session 8 (PATH-3) -----------------------------------------------------------------------
+# ---- session 8 (PATH-3): less under the write lock, the last write not read back ------------------
+
+
+def test_what_no_row_decides_is_made_before_the_reply_turn_takes_the_write_lock(app, wechat, monkeypatch):
+    """The dispute's kind, the 普法 line, the reply XML's frame and the consultation's JSON need no
+    row read under the lock: they are made before it, so the other worker waits less."""
+    from bot.conversation import answer_notes, mediation_offers, pipeline, replies
+    app.extensions["legalbot"].registry.register("test.answered", 1, answered, types={"text"})
+    conn = app.extensions["legalbot"].request_db().conn
+    seen: dict[str, list[bool]] = {}
+
+    def watched(module, name):
+        real = getattr(module, name)
+
+        def call(*args, **kwargs):
+            seen.setdefault(name, []).append(conn.in_transaction)
+            return real(*args, **kwargs)
+        monkeypatch.setattr(module, name, call)
+    for module, name in ((mediation_offers, "dispute_kind"), (answer_notes, "todays_line"),
+                         (replies, "text_frame"), (records, "encoded_lists"), (pipeline, "plan_notes")):
+        watched(module, name)
+    text = wechat.say("借钱不还怎么办", openid="oLock0001")
+    assert "借钱要写借条。" in text and "您是哪个村的" in text
+    assert seen == {name: [False] for name in ("plan_notes", "dispute_kind", "todays_line", "text_frame",
+                                               "encoded_lists")}, seen
+
+
+def test_the_reply_turn_writes_the_row_last_without_reading_it_back(app, wechat, db):
+    app.extensions["legalbot"].registry.register("test.answered", 1, answered, types={"text"})
+    seen = traced(app)
+    wechat.say("借钱不还怎么办", openid="oLock0002")
+    upserts = [sql for _, sql in seen if sql.startswith("INSERT INTO users")]
+    assert len(upserts) == 1 and "RETURNING" not in upserts[0], upserts
+    row = store.fetch_one(db, "SELECT * FROM users WHERE openid = 'oLock0002'")
+    assert row is not None and row["village_asked_at"] and row["pending"] and row["last_inbound_at"]
+
+
+def test_a_row_written_unread_is_read_afresh_by_the_next_get_user(tmp_path):
+    db = store.connect(tmp_path / "bot.db")
+    with users.read_once(), store.transaction(db), users.holding(db, "oLock0003"):
+        assert users.get_user(db, "oLock0003") is None
+        users.touch_inbound(db, "oLock0003", 5.0)
+        users.write_held(db, "oLock0003", read_back=False)
+        assert users.get_user(db, "oLock0003")["last_inbound_at"] == 5.0
+    db.conn.close()
 
 
 def test_a_checkpoint_thread_opens_one_connection_for_all_its_checkpoints(tmp_path, monkeypatch):

@@ -21,6 +21,7 @@ TEXT_REPLY = ("<xml><ToUserName><![CDATA[{to}]]></ToUserName>"
               "<FromUserName><![CDATA[{source}]]></FromUserName>"
               "<CreateTime>{time}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
               "<Content><![CDATA[{content}]]></Content></xml>")
+TEXT_HEAD, TEXT_TAIL = TEXT_REPLY.split("{content}")
 
 
 def strip_control(text: str) -> str:
@@ -35,8 +36,14 @@ def cdata(text: str) -> str:
 
 def render_text(to_user: str, from_user: str, content: str, create_time: int) -> str:
     """The plaintext XML of a passive text reply (encrypted later if the request was)."""
-    return TEXT_REPLY.format(to=cdata(to_user), source=cdata(from_user),
-                             time=int(create_time), content=cdata(content))
+    head, tail = text_frame(to_user, from_user, create_time)
+    return head + cdata(content) + tail
+
+
+def text_frame(to_user: str, from_user: str, create_time: int) -> tuple[str, str]:
+    """A passive text reply's XML before and after its content: the reply pipeline makes it
+    before the reply's write turn, where only the content is left to put in."""
+    return TEXT_HEAD.format(to=cdata(to_user), source=cdata(from_user), time=int(create_time)), TEXT_TAIL
 
 
 def more_hint(keyword: str) -> str:

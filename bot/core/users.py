@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Callable, ClassVar, Iterator
 
 from bot.core import per_message
-from bot.core.store import fetch_one, json_text, reference_schema, write_queue, write_returning
+from bot.core.store import fetch_one, json_text, reference_schema, write, write_queue, write_returning
 
 # The rows read while one message is answered (bot/core/per_message.py), by (connection, openid).
 read_once = per_message.scope   # the pipeline's per-message scope, under the name its readers know
@@ -88,20 +88,26 @@ def update_user(db, openid: str, now: float, **fields: Any) -> None:
     upsert(db, openid, now, fields)
 
 
-def upsert(db, openid: str, now: float, fields: dict[str, Any]) -> None:
-    """The one statement that writes the row, whether or not changes to it are held."""
+def upsert(db, openid: str, now: float, fields: dict[str, Any], read_back: bool = True) -> None:
+    """The one statement that writes the row, whether or not changes to it are held. The row as
+    written comes back and is kept, unless the caller knows nothing reads it again (``read_back``
+    false: the reply's last write, just before its commit; a later ``get_user`` reads it)."""
     forget(db, openid)
-    row = write_returning(db, upsert_sql(tuple(fields)), [openid, now, now, *fields.values()])
-    keep(db, openid, row)
+    params = [openid, now, now, *fields.values()]
+    if not read_back:
+        write(db, upsert_sql(tuple(fields), False), params)
+        return
+    keep(db, openid, write_returning(db, upsert_sql(tuple(fields), True), params))
 
 
 @lru_cache(maxsize=64)
-def upsert_sql(columns: tuple[str, ...]) -> str:
-    """The UPSERT of these columns (a few sets of them recur: made once each)."""
+def upsert_sql(columns: tuple[str, ...], returning: bool) -> str:
+    """The UPSERT of these columns (a few sets of them recur: made once each), returning the row
+    as written or not."""
     sets = ", ".join(f"{k} = excluded.{k}" for k in columns)
     return (f"INSERT INTO users (openid, first_seen, updated_at, {', '.join(columns)}) VALUES"
             f" (?, ?, ?, {', '.join('?' for _ in columns)}) ON CONFLICT(openid) DO UPDATE SET {sets},"
-            " updated_at = excluded.updated_at RETURNING *")
+            " updated_at = excluded.updated_at" + (" RETURNING *" if returning else ""))
 
 
 # ---- one write for the reply's changes to the villager's row -----------------------------------
@@ -162,13 +168,14 @@ def hold(db, openid: str, held: Held, now: float, fields: dict[str, Any]) -> Non
     keep(db, openid, row)
 
 
-def write_held(db, openid: str) -> None:
-    """Write the changes held for ``openid`` now, in one statement (the row written is kept)."""
+def write_held(db, openid: str, read_back: bool = True) -> None:
+    """Write the changes held for ``openid`` now, in one statement (the row written is kept,
+    unless ``read_back`` is false: see ``upsert``)."""
     held = held_changes(db, openid)
     if held is None or not held.fields:
         return
     fields, held.fields = held.fields, {}
-    upsert(db, openid, held.now, fields)
+    upsert(db, openid, held.now, fields, read_back)
 
 
 @lru_cache(maxsize=1)
