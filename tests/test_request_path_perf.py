@@ -267,3 +267,41 @@ def test_a_checkpoint_thread_opens_one_connection_for_all_its_checkpoints(tmp_pa
     with pytest.raises(Exception):
         opened[0].execute("SELECT 1")          # closed when the thread ended
     db.conn.close()
+
+
+def test_a_hook_added_after_the_entry_served_sends_the_next_request_through_flask(app, wechat):
+    """The entry keeps the hooks it found known; one added later, in place, is seen at once."""
+    from bot.app import fastpath
+    assert wechat.say("你好", openid="oLock0004") and fastpath.serves(app)
+    seen = []
+
+    @app.before_request
+    def note():
+        from flask import request
+        seen.append(request.path)
+    assert not fastpath.serves(app)
+    assert wechat.say("你好", openid="oLock0004")
+    assert seen == ["/wechat"]
+    app.before_request_funcs[None].remove(note)
+    assert fastpath.serves(app)
+    app.teardown_appcontext_funcs.append(lambda _exc: seen.append("torn down"))   # (Flask has served)
+    assert wechat.say("谢谢", openid="oLock0004")
+    assert seen == ["/wechat", "torn down"]
+
+
+QUERY_PARTS = ["signature=ab12", "timestamp=1796000000", "nonce=n1", "openid=oX", "", "=", "a==b", "name",
+               "x=中", "x=\xff", "a;b=c", "sp ace=1", "p%41=1", "q=a+b", "bad=%zz", "enc=%E4%B8%AD", "t=\t"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_query_string_is_split_as_parse_qsl_splits_it(seed):
+    """The split of an unescaped query string agrees with parse_qsl's (the escaped ones go to it)."""
+    from random import Random
+    from urllib.parse import parse_qsl
+    from bot.app import query_pairs
+    rng = Random(seed)
+    for _ in range(200):
+        text = "&".join(rng.choice(QUERY_PARTS) for _ in range(rng.randint(0, 6)))
+        raw = text.encode("utf-8") if rng.random() < 0.8 else text.encode("utf-8") + bytes([rng.randrange(128, 256)])
+        assert query_pairs(raw) == parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True,
+                                             errors="werkzeug.url_quote"), raw
