@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import operator
 import os
 import sqlite3
 import threading
@@ -561,7 +562,7 @@ def write(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -
     Straight to the connection, not through sqlite-utils' ``execute``: our connections are in
     autocommit mode (``connect``), where its handling of implicit transactions does nothing."""
     with write_queue(db):
-        return with_retry(lambda: db.conn.execute(sql, params))
+        return with_retry(db.conn.execute, sql, params)
 
 
 def write_returning(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> dict | None:
@@ -630,11 +631,11 @@ def add_column(db: sqlite_utils.Database, table: str, column: str, ddl: str) -> 
 TEST_CHANNELS = ("simulator", "cli")
 
 
-def with_retry(action, attempts: int = 20, pause: float = 0.05):
-    """Run ``action``; if SQLite reports a lock beyond the busy timeout, try again briefly."""
+def with_retry(action, *args: Any, attempts: int = 20, pause: float = 0.05):
+    """Run ``action(*args)``; if SQLite reports a lock beyond the busy timeout, try again briefly."""
     for attempt in range(attempts):
         try:
-            return action()
+            return action(*args)
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
                 raise
@@ -646,25 +647,37 @@ def fetch_one(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = (
     savepoint, which costs more than the read itself on the webhook's hot path."""
     cursor = db.conn.execute(sql, params)
     row = cursor.fetchone()
-    return dict(zip((c[0] for c in cursor.description), row)) if row else None
+    return dict(zip(map(NAME, cursor.description), row)) if row else None
 
 
 def fetch_all(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> list[dict]:
     """Every row as a dict: ``fetch_one``'s plain read for several rows (no savepoint)."""
     cursor = db.conn.execute(sql, params)
-    names = [c[0] for c in cursor.description]
+    names = list(map(NAME, cursor.description))
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-# The JSON text the records store (json.dumps(value, ensure_ascii=False)), from one encoder made
-# once: ``dumps`` with an argument builds a new JSONEncoder on every call.
-json_text = json.JSONEncoder(ensure_ascii=False).encode
+# A column's name in ``cursor.description`` (read in C: a generator of ``c[0]`` cost a Python
+# step per column, eleven for the villager's row).
+NAME = operator.itemgetter(0)
+
+
+def json_text(value: Any) -> str:
+    """The JSON text the records store: ``json.dumps(value, ensure_ascii=False)``, from the C
+    encoder ``JSONEncoder.encode`` itself uses, made once. ``dumps`` with an argument built a new
+    JSONEncoder on every call, and ``encode`` a new C encoder (and a dict to catch circular
+    values, which the records never hold: such a value would raise RecursionError here)."""
+    return "".join(_C_ENCODER(value, 0))
+
+
+_C_ENCODER = json.encoder.c_make_encoder(
+    None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
 
 
 def row_of(cursor: sqlite3.Cursor) -> dict | None:
     """A ``RETURNING`` statement's one row as a dict, the statement run to its end, or None."""
     rows = cursor.fetchall()
-    return dict(zip((c[0] for c in cursor.description), rows[0])) if rows else None
+    return dict(zip(map(NAME, cursor.description), rows[0])) if rows else None
 
 
 def now() -> float:
@@ -704,7 +717,7 @@ class transaction:
         try:
             if self.outermost:
                 per_message.transaction_ended(self.conn)   # nothing read before it is kept in it
-                with_retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+                with_retry(self.conn.execute, "BEGIN IMMEDIATE")
             else:
                 before_nested(self.db)
                 self.savepoint = f"legalbot_{self.queue.depth}"
