@@ -22,6 +22,7 @@ console, the simulator) goes through Flask.
 """
 from __future__ import annotations
 
+import functools
 import operator
 import time
 from typing import Callable, Iterable
@@ -147,9 +148,16 @@ def answer(app: Flask, services: Services, environ: dict, start_response: Callab
         if opened and opened[0].conn.in_transaction:
             opened[0].conn.rollback()
     body = text.encode("utf-8")
-    start_response(status_line(status), [("Content-Type", get_content_type(mimetype, "utf-8")),
-                                         ("Content-Length", str(len(body)))])
+    line, content_type = response_head(status, mimetype)
+    start_response(line, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
+
+
+@functools.lru_cache(maxsize=32)
+def response_head(status: int, mimetype: str) -> tuple[str, str]:
+    """The status line and Content-Type werkzeug would send, made once per pair (a handful:
+    200 with XML or text, and the refusals)."""
+    return status_line(status), get_content_type(mimetype, "utf-8")
 
 
 def inbound(environ: dict, app: Flask) -> webhook.Inbound:
