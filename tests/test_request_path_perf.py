@@ -305,3 +305,11 @@ def test_a_query_string_is_split_as_parse_qsl_splits_it(seed):
         raw = text.encode("utf-8") if rng.random() < 0.8 else text.encode("utf-8") + bytes([rng.randrange(128, 256)])
         assert query_pairs(raw) == parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True,
                                              errors="werkzeug.url_quote"), raw
+
+
+def test_a_printable_text_is_left_as_it_is_and_any_character_xml_forbids_is_dropped():
+    """The printable test in front of the pattern never keeps a character the pattern drops."""
+    from bot.conversation.replies import CONTROL_CHARS, strip_control
+    for code in range(0x110000):
+        text = f"借钱\n{chr(code)}不还 "
+        assert strip_control(text) == CONTROL_CHARS.sub("", text), hex(code)
