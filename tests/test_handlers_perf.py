@@ -8,10 +8,14 @@ from collections import Counter
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.text import normalize
 from bot.retrieval import categories
+from bot.retrieval.lexicons import default_lexicons
+from handlers import mediation, unknown
 
 CATEGORIES = ["婚姻家庭", "土地与宅基地", "劳动用工", "借贷与合同", "邻里纠纷"]
 
@@ -84,3 +88,73 @@ def test_law_search_is_asked_only_when_its_votes_could_change_the_winner():
     close = services_with(hits)               # 0.4 ahead: three hits for another category could pass it
     assert categories.infer(close, "问题", [Candidate("e0", 0.4)]) == every_vote(services_with(hits), "问题", [Candidate("e0", 0.4)])
     assert close.law_index.asked == 1
+
+
+TRIGGERS = default_lexicons().triggers
+WORDS = default_lexicons().dictionaries
+SMALL_TALK = [p for chat in TRIGGERS.chitchat for p in chat.lexicon.phrases]
+STOPWORDS = sorted(WORDS.stopwords)
+
+
+def cut_small_talk(text):
+    """``Triggers.small_talk`` as it was: what is left always cut into words."""
+    rest, first = text, None
+    for chat in TRIGGERS.chitchat:
+        for phrase in chat.lexicon.phrases:
+            if phrase in rest:
+                first = first or chat
+                rest = rest.replace(phrase, " ")
+    if first is None or any(WORDS.is_content(w) and w.strip() for w in WORDS.segment(rest)):
+        return None
+    return first
+
+
+pieces = st.one_of(st.sampled_from(SMALL_TALK), st.sampled_from(STOPWORDS), st.sampled_from(list("0123456789.% ")),
+                   st.sampled_from(["借钱", "离婚", "的", "吗", "彩礼", "呢", "12.5%", "a", "啊啊"]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(pieces, min_size=1, max_size=6))
+def test_small_talk_is_told_as_when_every_word_was_cut(parts):
+    text = normalize("".join(parts))
+    assert TRIGGERS.small_talk(text) == cut_small_talk(text)
+
+
+@pytest.mark.parametrize("text", ["你好", "谢谢 你好", "你好 在吗", "好的 谢谢了", "你好 借钱不还怎么办",
+                                  "谢谢 1", "你好。", "你是谁呀", "hello 123"])
+def test_small_talk_examples_are_read_as_before(text):
+    assert TRIGGERS.small_talk(normalize(text)) == cut_small_talk(normalize(text))
+
+
+def every_cue(text):
+    """The escalation rules' first look as it was: each position of the text tried."""
+    cues = TRIGGERS.cues
+    return any(text.startswith(word, at) for at, char in enumerate(text) for word in cues.by_first.get(char, ())) \
+        or any(p.search(text) for p in cues.patterns)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from([w for ws in TRIGGERS.cues.by_first.values() for w in ws]),
+                          st.sampled_from(STOPWORDS), st.text("被法院我的了抓打钱 ", max_size=4)), max_size=5))
+def test_the_first_look_finds_a_cue_exactly_when_one_is_there(parts):
+    text = "".join(parts)
+    assert TRIGGERS.cues.in_text(text) == every_cue(text)
+
+
+def test_the_faq_view_reads_no_escalation_rule():
+    assert TRIGGERS.without_escalation().escalate_reason(normalize("法院寄来了传票 我哥被抓了")) is None
+    assert TRIGGERS.escalate_reason(normalize("法院寄来了传票")) is not None
+
+
+def test_every_mediator_command_holds_the_word_looked_for_first():
+    for pattern, _command, _mediators_only in mediation.COMMANDS:
+        assert mediation.COMMAND_WORD in pattern.pattern
+
+
+@pytest.mark.parametrize("text", ["[微笑]", "[微笑][Smile]", "/::)", "/:rose 好", "【收到不支持的消息类型，暂无法显示】",
+                                  "", "  ", "🙂🙂", "好[微笑]", "[", "/:", "a/b"])
+def test_an_emoticon_is_still_read_as_one(text):
+    words = unknown.WECHAT_EMOTICON.sub("", text)
+    expected = ("sticker" if unknown.STICKER_PLACEHOLDER in text else "empty" if not text.strip()
+                else None if any(unknown.unicodedata.category(ch)[0] in "LN" for ch in words) else "emoji")
+    assert unknown.unreadable_kind(text) == expected
