@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.core.text import normalize
 from bot.retrieval import categories
 from bot.retrieval.lexicons import default_lexicons
-from handlers import mediation, unknown
+from handlers import clarify, mediation, unknown, village
 
 CATEGORIES = ["婚姻家庭", "土地与宅基地", "劳动用工", "借贷与合同", "邻里纠纷"]
 
@@ -158,3 +158,31 @@ def test_an_emoticon_is_still_read_as_one(text):
     expected = ("sticker" if unknown.STICKER_PLACEHOLDER in text else "empty" if not text.strip()
                 else None if any(unknown.unicodedata.category(ch)[0] in "LN" for ch in words) else "emoji")
     assert unknown.unreadable_kind(text) == expected
+
+
+def every_village(text, names):
+    """``handlers.village.chosen_village`` as it was: every village tried in turn."""
+    import re
+    text = (text or "").strip().translate(village.FULL_WIDTH_DIGITS)
+    number = re.match(r"^(\d{1,2})\b", text)
+    if number and 1 <= int(number.group(1)) <= len(names):
+        return names[int(number.group(1)) - 1]
+    return next((name for name in names if text in (name, name.removesuffix("村"))), None)
+
+
+VILLAGES = ["大年村", "古坡", "古坡村", "长安村", "村"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["大年", "村", "古坡", "长安", "１", "2", "１２", "0", "9", " ", "借钱", "第"]), max_size=4))
+def test_a_village_is_chosen_as_when_every_village_was_tried(parts):
+    text = "".join(parts)
+    config = SimpleNamespace(village_names=VILLAGES)
+    assert village.chosen_village(text, config) == every_village(text, VILLAGES)
+
+
+@pytest.mark.parametrize("text", ["2", "二", "第2个", "第十个", "12", "第12个", "九", "123", "第一", "都不是", "第2个吧",
+                                  "2 个", "借钱不还怎么办", "", "个"])
+def test_a_choice_is_read_as_when_every_text_was_translated(text):
+    found = clarify.CHOICE.fullmatch(text.replace(" ", "").translate(clarify.CN_DIGITS))
+    assert clarify.chosen_number(text) == (int(found.group(1)) if found else None)
