@@ -102,7 +102,7 @@ class Lexicon:
     def holds_any(self, text: str) -> bool:
         """Whether one of the phrases or patterns occurs at all, asserted or not: for most
         messages it says no with a few searches, before any generator or match iterator is made."""
-        return bool(self.phrases and self.any_phrase.search(text)) or any(p.search(text) for p in self.patterns)
+        return bool(self.phrases and self.any_phrase.search(text)) or searched(self.patterns, text)
 
     def spans(self, text: str, reading: Reading = ASSERTED) -> Iterator[tuple[int, int, str]]:
         """Every asserted (start, end, words) in the text: phrases first, then patterns.
@@ -127,6 +127,15 @@ class Lexicon:
         """Finds some phrase of the lexicon exactly when one is in the text (kept on the instance:
         lexicons are frozen and loaded once)."""
         return any_of(self.phrases)
+
+
+def searched(patterns: Iterable[re.Pattern], text: str) -> bool:
+    """Whether one of the patterns occurs in the text: ``any`` over a generator, without the
+    generator (resumed once per pattern, for every message)."""
+    for pattern in patterns:
+        if pattern.search(text):
+            return True
+    return False
 
 
 def any_of(phrases: Iterable[str]) -> re.Pattern:
@@ -215,7 +224,11 @@ class Rule:
     def find(self, text: str, reading: Reading = ASSERTED) -> str | None:
         if self.unless and any(word in text for word in self.unless):
             return None
-        return next((hit for part in self.parts if (hit := part.find(text, reading))), None)
+        for part in self.parts:
+            hit = part.find(text, reading)
+            if hit:
+                return hit
+        return None
 
 
 @dataclass(frozen=True)
@@ -349,7 +362,7 @@ class Cues:
     def in_text(self, text: str) -> bool:
         """One search for any of the words (``any_of``), then the patterns."""
         has_word = bool(self.by_first) and self.any_word.search(text) is not None
-        return has_word or any(pattern.search(text) for pattern in self.patterns)
+        return has_word or searched(self.patterns, text)
 
 
 def count_distinct(text: str, phrases: tuple[str, ...]) -> int:
