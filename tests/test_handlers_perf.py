@@ -186,3 +186,11 @@ def test_a_village_is_chosen_as_when_every_village_was_tried(parts):
 def test_a_choice_is_read_as_when_every_text_was_translated(text):
     found = clarify.CHOICE.fullmatch(text.replace(" ", "").translate(clarify.CN_DIGITS))
     assert clarify.chosen_number(text) == (int(found.group(1)) if found else None)
+
+
+@pytest.mark.parametrize("text", ["借钱不还怎么办", "你好"])
+def test_triggers_without_dictionaries_refuse_every_text_not_only_small_talk(text):
+    from dataclasses import replace
+    from bot.core.text import DictionaryError
+    with pytest.raises(DictionaryError, match="without dictionaries"):
+        replace(TRIGGERS, dictionaries=None).small_talk(normalize(text))

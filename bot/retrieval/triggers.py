@@ -285,6 +285,9 @@ class Triggers:
         return once("chitchat", self.chitchat, text, lambda: self.small_talk(text))
 
     def small_talk(self, text: str) -> Chitchat | None:
+        words = self.dictionaries
+        if words is None:
+            raise DictionaryError("triggers built without dictionaries cannot read small talk")
         if not self.any_small_talk.search(text):
             return None
         rest, first = text, None
@@ -293,9 +296,6 @@ class Triggers:
                 if phrase in rest:
                     first = first or chat
                     rest = rest.replace(phrase, " ")
-        words = self.dictionaries
-        if words is None:
-            raise DictionaryError("triggers built without dictionaries cannot read small talk")
         if first is None or self.plainly_more(rest) or any(
                 words.is_content(w) and w.strip() for w in words.segment(rest)):
             return None
