@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from collections.abc import Iterator, Mapping
+from operator import itemgetter, mul
 from typing import Any, NamedTuple, Sequence
 
 
@@ -127,23 +128,36 @@ class Verdict:
         return self.ranked[0][0] if self.ranked else 0.0
 
 
-def score(f: Features, s: Any) -> float:
+# The features the score blends, each weighed by the setting ``w_`` + its name.
+BLENDED = ("coverage", "focus", "closeness", "shape", "keywords", "answer", "chars", "model")
+blended_values = itemgetter(*map(Features._fields.index, BLENDED))   # a Features' values of those, in C
+
+
+def blend_weights(s: Any) -> tuple[tuple[float, ...], float]:
+    """The settings' weights of the ``BLENDED`` features and their sum (1 when they sum to 0):
+    read once per ranking rather than once per candidate."""
+    weights = tuple(getattr(s, "w_" + name) for name in BLENDED)
+    return weights, sum(weights) or 1.0
+
+
+def score(f: Features, s: Any, blend: tuple[tuple[float, ...], float] | None = None) -> float:
     """The features blended with the configured weights, scaled so that a perfect match scores 1;
     an entry written for the other side of the matter is pushed down by ``role_penalty``, one
     whose texts never name the party the question is against (the village, not the neighbour)
-    by ``counterpart_penalty``."""
-    weights = (s.w_coverage, s.w_focus, s.w_closeness, s.w_shape, s.w_keywords, s.w_answer, s.w_chars, s.w_model)
-    values = (f.coverage, f.focus, f.closeness, f.shape, f.keywords, f.answer, f.chars, f.model)
-    blended = sum(w * v for w, v in zip(weights, values)) / (sum(weights) or 1.0)
+    by ``counterpart_penalty``. ``blend`` is ``blend_weights(s)`` when the caller has it."""
+    weights, scale = blend_weights(s) if blend is None else blend
+    blended = sum(map(mul, weights, blended_values(f))) / scale
     return (blended - (s.role_penalty if f.role < 0 else 0.0)
             - (s.counterpart_penalty if f.counterpart < 0 else 0.0))
 
 
 def rank(candidates: Sequence[Candidate], s: Any) -> list[tuple[float, Candidate]]:
-    """Best first; on a tie the candidate found first (the same order in every process)."""
-    scored = [(score(c.features, s), n, c) for n, c in enumerate(candidates)]
-    scored.sort(key=lambda t: (-t[0], t[1]))
-    return [(sc, c) for sc, _, c in scored]
+    """Best first; on a tie the candidate found first (the same order in every process): the
+    sort keeps tied candidates in the order they came, also with ``reverse``."""
+    blend = blend_weights(s)
+    scored = [(score(c.features, s, blend), c) for c in candidates]
+    scored.sort(key=itemgetter(0), reverse=True)
+    return scored
 
 
 def choose(reading: Reading, candidates: Sequence[Candidate], s: Any) -> Verdict:
