@@ -693,13 +693,10 @@ class Matcher:
 
 def heaviest(totals: dict[int, float], count: int) -> list[int]:
     """The ``count`` entries of highest total, best first, the lower number first on a tie (as
-    ``heapq.nsmallest`` of (-total, number) gives them). The edge value is read from one sort of
-    the bare totals, so only the few entries at or above it are sorted by (total, number)."""
-    if not totals:
-        return []
-    values = sorted(totals.values(), reverse=True)
-    edge = values[min(count, len(values)) - 1]
-    return sorted((n for n, t in totals.items() if t >= edge), key=lambda n: (-totals[n], n))[:count]
+    ``heapq.nsmallest`` of (-total, number) gives them): the numbers in order, then sorted by
+    total, highest first. Both sorts run in C, and Python's sort keeps tied entries in the
+    order they came (also with ``reverse``), so the lower number stays first."""
+    return sorted(sorted(totals), key=totals.__getitem__, reverse=True)[:count]
 
 
 def entry_role(entry: Any) -> str | None:
@@ -726,18 +723,24 @@ def considered(c: Candidate, score: float) -> Considered:
 
 
 def decision_of(verdict: Verdict, kb: Any, s: Any) -> Decision:
-    """The verdict as the handlers and `ask --json` see it."""
-    shown = [considered(c, sc) for sc, c in verdict.ranked[: s.max_choices + 2]]
+    """The verdict as the handlers and `ask --json` see it: an answer shows the top
+    ``max_choices + 2`` candidates, choices only the ones offered, a fallback the top
+    ``max_choices`` (each made only for the action that shows it)."""
     if verdict.action == "answer":
         top = verdict.chosen[0]
         return Decision("answer", faq_id=top.faq_id, score=verdict.score, citations=list(top.citations),
-                        candidates=shown, category=top.category, reason=verdict.reason)
+                        candidates=shown(verdict, s.max_choices + 2), category=top.category, reason=verdict.reason)
     if verdict.action == "clarify":
         scores = {c.faq_id: sc for sc, c in verdict.ranked}
         choices = [considered(c, scores[c.faq_id]) for c in verdict.chosen]
         return Decision("clarify", score=verdict.score, candidates=choices,
                         category=verdict.chosen[0].category, reason=verdict.reason)
-    return Decision("fallback", score=verdict.score, candidates=shown[: s.max_choices], reason=verdict.reason)
+    return Decision("fallback", score=verdict.score, candidates=shown(verdict, s.max_choices), reason=verdict.reason)
+
+
+def shown(verdict: Verdict, count: int) -> list[Considered]:
+    """The verdict's best ``count`` candidates with their scores."""
+    return [considered(c, sc) for sc, c in verdict.ranked[:count]]
 
 
 def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float, float, float, float, int]:
