@@ -13,8 +13,8 @@ never answered.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Iterator, Mapping
-from operator import itemgetter, mul
+from collections.abc import Iterable, Iterator, Mapping
+from operator import itemgetter
 from typing import Any, NamedTuple, Sequence
 
 
@@ -130,32 +130,37 @@ class Verdict:
 
 # The features the score blends, each weighed by the setting ``w_`` + its name.
 BLENDED = ("coverage", "focus", "closeness", "shape", "keywords", "answer", "chars", "model")
-blended_values = itemgetter(*map(Features._fields.index, BLENDED))   # a Features' values of those, in C
 
 
 def blend_weights(s: Any) -> tuple[tuple[float, ...], float]:
-    """The settings' weights of the ``BLENDED`` features and their sum (1 when they sum to 0):
-    read once per ranking rather than once per candidate."""
+    """The settings' weights of the ``BLENDED`` features and their sum (1 when they sum to 0)."""
     weights = tuple(getattr(s, "w_" + name) for name in BLENDED)
     return weights, sum(weights) or 1.0
 
 
-def score(f: Features, s: Any, blend: tuple[tuple[float, ...], float] | None = None) -> float:
+def score(f: Features, s: Any) -> float:
     """The features blended with the configured weights, scaled so that a perfect match scores 1;
     an entry written for the other side of the matter is pushed down by ``role_penalty``, one
     whose texts never name the party the question is against (the village, not the neighbour)
-    by ``counterpart_penalty``. ``blend`` is ``blend_weights(s)`` when the caller has it."""
-    weights, scale = blend_weights(s) if blend is None else blend
-    blended = sum(map(mul, weights, blended_values(f))) / scale
-    return (blended - (s.role_penalty if f.role < 0 else 0.0)
-            - (s.counterpart_penalty if f.counterpart < 0 else 0.0))
+    by ``counterpart_penalty``."""
+    return scores([f], s)[0]
+
+
+def scores(features: Iterable[Features], s: Any) -> list[float]:
+    """``score`` of each features, the settings read once for all. The blend adds the products
+    from 0 in ``BLENDED`` order (as ``sum`` of them did: the same floats)."""
+    (w0, w1, w2, w3, w4, w5, w6, w7), scale = blend_weights(s)
+    role_penalty, counterpart_penalty = s.role_penalty, s.counterpart_penalty
+    return [(0 + w0 * coverage + w1 * focus + w2 * closeness + w3 * shape + w4 * keywords + w5 * answer
+             + w6 * chars + w7 * model) / scale
+            - (role_penalty if role < 0 else 0.0) - (counterpart_penalty if counterpart < 0 else 0.0)
+            for coverage, focus, closeness, shape, keywords, answer, chars, _, _, role, model, counterpart in features]
 
 
 def rank(candidates: Sequence[Candidate], s: Any) -> list[tuple[float, Candidate]]:
     """Best first; on a tie the candidate found first (the same order in every process): the
     sort keeps tied candidates in the order they came, also with ``reverse``."""
-    blend = blend_weights(s)
-    scored = [(score(c.features, s, blend), c) for c in candidates]
+    scored = list(zip(scores([c.features for c in candidates], s), candidates))
     scored.sort(key=itemgetter(0), reverse=True)
     return scored
 
