@@ -763,7 +763,9 @@ def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
         shared += weight
         central += weight * centrality
         anchors += legal[number]
-    return shared, central, keyword_weight(query, in_bag & item.keywords), answer_weight(query, item, found), anchors
+    keywords, answer = in_bag & item.keywords, query.words & item.answer   # most often one is empty
+    return (shared, central, keyword_weight(query, keywords) if keywords else 0,
+            answer_weight(query, answer, found) if answer else 0, anchors)
 
 
 def keyword_weight(query: Query, words: frozenset[str]) -> float:
@@ -771,11 +773,9 @@ def keyword_weight(query: Query, words: frozenset[str]) -> float:
     return sum(best_per_idea(query, words).values()) if words else 0
 
 
-def answer_weight(query: Query, item: Indexed, found: dict[int, Any]) -> float:
-    """The weight of the question's ideas found only in the entry's answer text."""
-    words = query.words & item.answer
-    if not words:
-        return 0
+def answer_weight(query: Query, words: frozenset[str], found: dict[int, Any]) -> float:
+    """The weight of the question's ideas found only in the entry's answer text (``words``: the
+    question's words there; ``found``: the ideas found among its phrasings and keywords)."""
     return sum(weight for number, weight in best_per_idea(query, words).items() if number not in found)
 
 
@@ -816,14 +816,15 @@ def closest(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
     each is in, rather than by comparing every phrasing: this runs for every shortlisted entry
     (and for every entry tied at the shortlist's edge)."""
     slots, where = query.slots, item.where
-    held = [(where[word], slots[word]) for word in in_bag if word in where]
+    held = [(indices, slots[word]) for word in in_bag if (indices := where.get(word)) is not None]
     numbers = [number for _, places in held for number, _ in places]
     if len(numbers) == len(set(numbers)):
-        overlaps = summed_overlaps(held)
-    else:
-        overlaps = {index: sum(best.values()) for index, best in best_overlaps(held).items()}
+        overlaps = summed_overlaps(held).items()
+    else:                                      # (phrasing, the sum of its ideas' best weights)
+        found = best_overlaps(held)
+        overlaps = zip(found, map(sum, map(dict.values, found.values())))
     top, top_index, total, weights = 0.0, 0, query.total, item.weights
-    for index, shared in overlaps.items():     # the best; on a tie, the phrasing listed first
+    for index, shared in overlaps:             # the best; on a tie, the phrasing listed first
         dice = 2 * shared / (total + weights[index])
         if dice > top or (dice == top and index < top_index and dice > 0.0):
             top, top_index = dice, index
