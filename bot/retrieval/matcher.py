@@ -553,13 +553,18 @@ class Matcher:
         and keywords, or at ANSWER_SHORTLIST_CREDIT of it when found only in the answer text.
         Alternatives held by more than COMMON_SHARE of the entries are left out of this pass
         (they still count in the features) unless the question has nothing rarer: in a large
-        knowledge base they would cost a pass over most entries and change the shortlist little."""
+        knowledge base they would cost a pass over most entries and change the shortlist little.
+
+        Entries under SHORTLIST_FLOOR of the best total are never kept, so only those at or above
+        it are sorted (a handful of the dozens sharing a word), and ties at the shortlist's edge
+        are broken among them."""
         totals = self.first_pass(query)
-        best = heaviest(totals, SHORTLIST)
-        floor = SHORTLIST_FLOOR * totals[best[0]] if best else 0.0   # the best total, whatever the ties
-        if len(totals) > SHORTLIST and totals[best[-1]] >= floor:    # (ties under the floor are dropped anyway)
-            best = self._break_ties(query, totals, best)
-        return [number for number in best if totals[number] >= floor]
+        if not totals:
+            return []
+        floor = SHORTLIST_FLOOR * max(totals.values())
+        above = {number: total for number, total in totals.items() if total >= floor}
+        best = heaviest(above, SHORTLIST)
+        return self._break_ties(query, above, best) if len(above) > SHORTLIST else best
 
     def first_pass(self, query: Query) -> dict[int, float]:
         """Entry number → the weight the question's ideas bring it in the shortlist's cheap pass."""
