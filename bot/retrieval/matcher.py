@@ -598,8 +598,10 @@ class Matcher:
 
     def _group_hits(self, group: Group, cap: float) -> dict[int, float]:
         """``_hits``, memoized (the same idea at the same weight brings the same entries the
-        same weight in every question; callers only read the dict)."""
-        return self._memo.of(("hits", group, cap), self._hits, group, cap)
+        same weight in every question; callers only read the dict, never None)."""
+        key = ("hits", group, cap)
+        found = self._memo.get(key)
+        return self._memo.put(key, self._hits(group, cap)) if found is None else found
 
     def _hits(self, group: Group, cap: float) -> dict[int, float]:
         """Entry number → the weight this idea brings it in the shortlist pass (alternatives held
