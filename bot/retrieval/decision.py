@@ -195,8 +195,11 @@ def rival_score(ranked: list[tuple[float, Candidate]], reading: Reading) -> floa
     articles, or for a one-word question ("打架", whose entries share the topic's articles but
     answer different questions) quoting another article."""
     top = ranked[0][1]
-    differs = (lambda c: not c.same_answer(top)) if reading.ideas <= 1 else (lambda c: not c.same_law(top))
-    return next((sc for sc, c in ranked[1:] if differs(c)), 0.0)
+    same = Candidate.same_answer if reading.ideas <= 1 else Candidate.same_law
+    for sc, c in ranked[1:]:
+        if not same(c, top):
+            return sc
+    return 0.0
 
 
 def names_several_topics(ranked: list[tuple[float, Candidate]], reading: Reading) -> bool:
