@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from itertools import repeat
+from operator import itemgetter
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -653,8 +654,8 @@ class Matcher:
     def candidates(self, query: Query) -> list[Candidate]:
         """The shortlisted entries with their features, in shortlist order."""
         numbers = self.shortlist(query)
-        shares = self.model.probabilities_of(*self.model.known_question_terms((p for p, _ in query.pairs), query.word_terms),
-                                             numbers)
+        known = self.model.known_question_terms(map(pair_text, query.pairs), query.word_terms)
+        shares = self.model.probabilities_of(*known, numbers)
         entries = self.entries
         return [new_candidate((*entries[n].head, self.features(query, n, share))) for n, share in zip(numbers, shares)]
 
@@ -721,6 +722,7 @@ def candidate(entry: Any, features: Features | None) -> Candidate:
 # for every question. (``role_relation`` and ``relation`` give 0 when the question names no side
 # or party, so ``features`` skips the calls then.)
 new_features = partial(tuple.__new__, Features)
+pair_text = itemgetter(0)   # a (pair, weight) of ``Query.pairs``: its pair
 new_candidate = partial(tuple.__new__, Candidate)
 
 
