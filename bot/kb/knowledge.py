@@ -568,6 +568,7 @@ def read_scope(directory: Path) -> list[Topic]:
 
 REPLIES_KEPT = 256   # replies compose_reply keeps beyond one per entry (drafts, other configs)
 
+
 def fill_placeholders(text: str, local: Mapping[str, str]) -> str:
     """{service_centre} → the township's own value from config [local]; unknown keys stay."""
     return PLACEHOLDER.sub(lambda m: str(local.get(m[1], m[0])), text)

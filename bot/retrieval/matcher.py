@@ -722,8 +722,8 @@ def candidate(entry: Any, features: Features | None) -> Candidate:
 # for every question. (``role_relation`` and ``relation`` give 0 when the question names no side
 # or party, so ``features`` skips the calls then.)
 new_features = partial(tuple.__new__, Features)
-pair_text = itemgetter(0)   # a (pair, weight) of ``Query.pairs``: its pair
 new_candidate = partial(tuple.__new__, Candidate)
+pair_text = itemgetter(0)   # a (pair, weight) of ``Query.pairs``: its pair (for the entry model)
 
 
 def considered(c: Candidate, score: float) -> Considered:
