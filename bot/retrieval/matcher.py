@@ -23,6 +23,7 @@ the size of the knowledge base.
 from __future__ import annotations
 
 import math
+from math import fsum
 from itertools import repeat
 from operator import itemgetter
 from collections import defaultdict
@@ -644,7 +645,7 @@ class Matcher:
         shared, central, keywords, answer, anchors = overlap(query, item, in_bag)
         shape = fuzz.ratio(query.core, phrasing.text) / 100
         found = query.pair_set & item.bigrams   # set & set walks the smaller one
-        chars = sum(map(query.pair_weights.__getitem__, found)) / query.pair_total
+        chars = fsum(map(query.pair_weights.__getitem__, found)) / query.pair_total
         total, reading = query.total, query.reading
         return new_features((shared / total, central / total, closeness, shape, keywords / total,
                              answer / total, chars, shared, anchors,
@@ -756,8 +757,9 @@ def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
     """The weight of the question's ideas found among the entry's phrasings and keywords
     (``in_bag``: the question's words there), that weight scaled by how central each word is to
     the entry, the weight among its keywords, the weight found only in its answer text, and how
-    many legal ideas it shares. (The sums start from 0 and add in the order the ideas were
-    found, as ``sum`` did: the same floats, and 0 when nothing is found.)"""
+    many legal ideas it shares. The sums are ``fsum``'s: ``in_bag`` is a set of strings, whose
+    order changes with the process's hash seed, and a plain sum in that order differed in its
+    last bits from one worker to another (a tie between two entries then went either way)."""
     found: dict[int, tuple[float, float]] = {}
     focus, slots = item.focus, query.slots
     for word in in_bag:
@@ -766,12 +768,10 @@ def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
             old = found.get(number)
             if old is None or (weight, centrality) > old:
                 found[number] = (weight, centrality)
-    shared = central = anchors = 0
     legal = query.legal
-    for number, (weight, centrality) in found.items():
-        shared += weight
-        central += weight * centrality
-        anchors += legal[number]
+    shared = fsum(weight for weight, _ in found.values()) or 0      # 0 when nothing is found,
+    central = fsum(weight * centrality for weight, centrality in found.values()) or 0   # as before
+    anchors = sum(legal[number] for number in found)
     keywords, answer = in_bag & item.keywords, query.words & item.answer   # most often one is empty
     return (shared, central, keyword_weight(query, keywords) if keywords else 0,
             answer_weight(query, answer, found) if answer else 0, anchors)
@@ -779,13 +779,13 @@ def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
 
 def keyword_weight(query: Query, words: frozenset[str]) -> float:
     """The weight of the question's ideas found among the entry's keywords (``words``)."""
-    return sum(best_per_idea(query, words).values()) if words else 0
+    return fsum(best_per_idea(query, words).values()) if words else 0
 
 
 def answer_weight(query: Query, words: frozenset[str], found: dict[int, Any]) -> float:
     """The weight of the question's ideas found only in the entry's answer text (``words``: the
     question's words there; ``found``: the ideas found among its phrasings and keywords)."""
-    return sum(weight for number, weight in best_per_idea(query, words).items() if number not in found)
+    return fsum(weight for number, weight in best_per_idea(query, words).items() if number not in found) or 0
 
 
 def best_per_idea(query: Query, found: Iterable[str]) -> dict[int, float]:
@@ -829,9 +829,9 @@ def closest(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
     numbers = [number for _, places in held for number, _ in places]
     if len(numbers) == len(set(numbers)):
         overlaps = summed_overlaps(held).items()
-    else:                                      # (phrasing, the sum of its ideas' best weights)
+    else:                                      # (phrasing, the fsum of its ideas' best weights)
         found = best_overlaps(held)
-        overlaps = zip(found, map(sum, map(dict.values, found.values())))
+        overlaps = zip(found, map(fsum, map(dict.values, found.values())))
     top, top_index, total, weights = 0.0, 0, query.total, item.weights
     for index, shared in overlaps:             # the best; on a tie, the phrasing listed first
         dice = 2 * shared / (total + weights[index])
@@ -873,22 +873,21 @@ def heaviest_places(places: tuple[tuple[int, float], ...]) -> dict[int, float]:
 
 def summed_overlaps(held: Held) -> dict[int, float]:
     """``best_overlaps`` summed per phrasing, when no idea is given by two of the shared words:
-    then each weight is its idea's best, and adding them as they come makes the same sums in
-    the same order without a dictionary per phrasing."""
-    found: dict[int, float] = {}
-    get = found.get
+    then each weight is its idea's best, and no dictionary per phrasing is needed. Summed by
+    ``fsum``, whatever order the set of shared words came in (see ``overlap``)."""
+    found: dict[int, list[float]] = {}
     for indices, places in held:
         for _, weight in places:
             if weight > 0.0:
                 for index in indices:
-                    found[index] = get(index, 0.0) + weight
-    return found
+                    found.setdefault(index, []).append(weight)
+    return {index: fsum(weights) for index, weights in found.items()}
 
 
 def covered(query: Query, words: frozenset[str]) -> float:
     """The weight of the question's ideas found in ``words`` (an idea counts at its best word found)."""
     found = query.words & words
-    return sum(best_per_idea(query, found).values()) if found else 0.0
+    return fsum(best_per_idea(query, found).values()) if found else 0.0
 
 
 # --- what the villager reads ----------------------------------------------------------------
