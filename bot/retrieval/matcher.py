@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from math import fsum
 from itertools import repeat
+from operator import itemgetter
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -554,13 +555,18 @@ class Matcher:
         and keywords, or at ANSWER_SHORTLIST_CREDIT of it when found only in the answer text.
         Alternatives held by more than COMMON_SHARE of the entries are left out of this pass
         (they still count in the features) unless the question has nothing rarer: in a large
-        knowledge base they would cost a pass over most entries and change the shortlist little."""
+        knowledge base they would cost a pass over most entries and change the shortlist little.
+
+        Entries under SHORTLIST_FLOOR of the best total are never kept, so only those at or above
+        it are sorted (a handful of the dozens sharing a word), and ties at the shortlist's edge
+        are broken among them."""
         totals = self.first_pass(query)
-        best = heaviest(totals, SHORTLIST)
-        floor = SHORTLIST_FLOOR * totals[best[0]] if best else 0.0   # the best total, whatever the ties
-        if len(totals) > SHORTLIST and totals[best[-1]] >= floor:    # (ties under the floor are dropped anyway)
-            best = self._break_ties(query, totals, best)
-        return [number for number in best if totals[number] >= floor]
+        if not totals:
+            return []
+        floor = SHORTLIST_FLOOR * max(totals.values())
+        above = {number: total for number, total in totals.items() if total >= floor}
+        best = heaviest(above, SHORTLIST)
+        return self._break_ties(query, above, best) if len(above) > SHORTLIST else best
 
     def first_pass(self, query: Query) -> dict[int, float]:
         """Entry number → the weight the question's ideas bring it in the shortlist's cheap pass."""
@@ -594,8 +600,10 @@ class Matcher:
 
     def _group_hits(self, group: Group, cap: float) -> dict[int, float]:
         """``_hits``, memoized (the same idea at the same weight brings the same entries the
-        same weight in every question; callers only read the dict)."""
-        return self._memo.of(("hits", group, cap), self._hits, group, cap)
+        same weight in every question; callers only read the dict, never None)."""
+        key = ("hits", group, cap)
+        found = self._memo.get(key)
+        return self._memo.put(key, self._hits(group, cap)) if found is None else found
 
     def _hits(self, group: Group, cap: float) -> dict[int, float]:
         """Entry number → the weight this idea brings it in the shortlist pass (alternatives held
@@ -647,8 +655,8 @@ class Matcher:
     def candidates(self, query: Query) -> list[Candidate]:
         """The shortlisted entries with their features, in shortlist order."""
         numbers = self.shortlist(query)
-        shares = self.model.probabilities_of(*self.model.known_question_terms((p for p, _ in query.pairs), query.word_terms),
-                                             numbers)
+        known = self.model.known_question_terms(map(pair_text, query.pairs), query.word_terms)
+        shares = self.model.probabilities_of(*known, numbers)
         entries = self.entries
         return [new_candidate((*entries[n].head, self.features(query, n, share))) for n, share in zip(numbers, shares)]
 
@@ -694,13 +702,10 @@ class Matcher:
 
 def heaviest(totals: dict[int, float], count: int) -> list[int]:
     """The ``count`` entries of highest total, best first, the lower number first on a tie (as
-    ``heapq.nsmallest`` of (-total, number) gives them). The edge value is read from one sort of
-    the bare totals, so only the few entries at or above it are sorted by (total, number)."""
-    if not totals:
-        return []
-    values = sorted(totals.values(), reverse=True)
-    edge = values[min(count, len(values)) - 1]
-    return sorted((n for n, t in totals.items() if t >= edge), key=lambda n: (-totals[n], n))[:count]
+    ``heapq.nsmallest`` of (-total, number) gives them): the numbers in order, then sorted by
+    total, highest first. Both sorts run in C, and Python's sort keeps tied entries in the
+    order they came (also with ``reverse``), so the lower number stays first."""
+    return sorted(sorted(totals), key=totals.__getitem__, reverse=True)[:count]
 
 
 def entry_role(entry: Any) -> str | None:
@@ -719,6 +724,7 @@ def candidate(entry: Any, features: Features | None) -> Candidate:
 # or party, so ``features`` skips the calls then.)
 new_features = partial(tuple.__new__, Features)
 new_candidate = partial(tuple.__new__, Candidate)
+pair_text = itemgetter(0)   # a (pair, weight) of ``Query.pairs``: its pair (for the entry model)
 
 
 def considered(c: Candidate, score: float) -> Considered:
@@ -727,18 +733,24 @@ def considered(c: Candidate, score: float) -> Considered:
 
 
 def decision_of(verdict: Verdict, kb: Any, s: Any) -> Decision:
-    """The verdict as the handlers and `ask --json` see it."""
-    shown = [considered(c, sc) for sc, c in verdict.ranked[: s.max_choices + 2]]
+    """The verdict as the handlers and `ask --json` see it: an answer shows the top
+    ``max_choices + 2`` candidates, choices only the ones offered, a fallback the top
+    ``max_choices`` (each made only for the action that shows it)."""
     if verdict.action == "answer":
         top = verdict.chosen[0]
         return Decision("answer", faq_id=top.faq_id, score=verdict.score, citations=list(top.citations),
-                        candidates=shown, category=top.category, reason=verdict.reason)
+                        candidates=shown(verdict, s.max_choices + 2), category=top.category, reason=verdict.reason)
     if verdict.action == "clarify":
         scores = {c.faq_id: sc for sc, c in verdict.ranked}
         choices = [considered(c, scores[c.faq_id]) for c in verdict.chosen]
         return Decision("clarify", score=verdict.score, candidates=choices,
                         category=verdict.chosen[0].category, reason=verdict.reason)
-    return Decision("fallback", score=verdict.score, candidates=shown[: s.max_choices], reason=verdict.reason)
+    return Decision("fallback", score=verdict.score, candidates=shown(verdict, s.max_choices), reason=verdict.reason)
+
+
+def shown(verdict: Verdict, count: int) -> list[Considered]:
+    """The verdict's best ``count`` candidates with their scores."""
+    return [considered(c, sc) for sc, c in verdict.ranked[:count]]
 
 
 def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float, float, float, float, int]:
@@ -760,7 +772,9 @@ def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
     shared = fsum(weight for weight, _ in found.values()) or 0      # 0 when nothing is found,
     central = fsum(weight * centrality for weight, centrality in found.values()) or 0   # as before
     anchors = sum(legal[number] for number in found)
-    return shared, central, keyword_weight(query, in_bag & item.keywords), answer_weight(query, item, found), anchors
+    keywords, answer = in_bag & item.keywords, query.words & item.answer   # most often one is empty
+    return (shared, central, keyword_weight(query, keywords) if keywords else 0,
+            answer_weight(query, answer, found) if answer else 0, anchors)
 
 
 def keyword_weight(query: Query, words: frozenset[str]) -> float:
@@ -768,11 +782,9 @@ def keyword_weight(query: Query, words: frozenset[str]) -> float:
     return fsum(best_per_idea(query, words).values()) if words else 0
 
 
-def answer_weight(query: Query, item: Indexed, found: dict[int, Any]) -> float:
-    """The weight of the question's ideas found only in the entry's answer text."""
-    words = query.words & item.answer
-    if not words:
-        return 0
+def answer_weight(query: Query, words: frozenset[str], found: dict[int, Any]) -> float:
+    """The weight of the question's ideas found only in the entry's answer text (``words``: the
+    question's words there; ``found``: the ideas found among its phrasings and keywords)."""
     return fsum(weight for number, weight in best_per_idea(query, words).items() if number not in found) or 0
 
 
@@ -813,14 +825,15 @@ def closest(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
     each is in, rather than by comparing every phrasing: this runs for every shortlisted entry
     (and for every entry tied at the shortlist's edge)."""
     slots, where = query.slots, item.where
-    held = [(where[word], slots[word]) for word in in_bag if word in where]
+    held = [(indices, slots[word]) for word in in_bag if (indices := where.get(word)) is not None]
     numbers = [number for _, places in held for number, _ in places]
     if len(numbers) == len(set(numbers)):
-        overlaps = summed_overlaps(held)
-    else:
-        overlaps = {index: fsum(best.values()) for index, best in best_overlaps(held).items()}
+        overlaps = summed_overlaps(held).items()
+    else:                                      # (phrasing, the fsum of its ideas' best weights)
+        found = best_overlaps(held)
+        overlaps = zip(found, map(fsum, map(dict.values, found.values())))
     top, top_index, total, weights = 0.0, 0, query.total, item.weights
-    for index, shared in overlaps.items():     # the best; on a tie, the phrasing listed first
+    for index, shared in overlaps:             # the best; on a tie, the phrasing listed first
         dice = 2 * shared / (total + weights[index])
         if dice > top or (dice == top and index < top_index and dice > 0.0):
             top, top_index = dice, index
