@@ -11,18 +11,24 @@ statements a message costs (SQLite's trace, literals folded), most frequent firs
 the function calls a message, outside and inside the matcher's ``decide`` (both counts do not move
 with the load: compare two trees with them). ``--callgrind`` counts the instructions of the measured
 pass only (run the script under ``valgrind --tool=callgrind --instr-atstart=no``: it switches the
-instrumentation on for that pass with ``callgrind_control`` and prints the count a message).
+instrumentation on for that pass with ``callgrind_control`` and prints the count a message);
+with ``--split`` it also prints how the count divides: the app (the WSGI entry), the reply pipeline
+(``respond``) and the handlers' dispatch, each run under a C function of its own that nothing else
+in a request calls, whose inclusive count callgrind_annotate reads.
 
     .venv/bin/python bench/profile_request.py [--messages 3000] [--profile | --statements | --calls]
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.out \
-        .venv/bin/python bench/profile_request.py --messages 400 --callgrind
+        .venv/bin/python bench/profile_request.py --messages 400 --callgrind [--split]
 """
 from __future__ import annotations
 
 import argparse
 import collections
 import cProfile
+import contextvars
+import functools
 import io
+import operator
 import os
 import pstats
 import re
@@ -148,6 +154,40 @@ def calls(client, messages: list[bytes], top: int) -> str:
     return "\n".join(lines)
 
 
+# The C functions the three layers run under with --split (none is called elsewhere in a request).
+LAYERS = {"app (WSGI entry)": "functools_reduce", "respond (reply pipeline)": "_operator_call",
+          "dispatch (the handlers)": "context_run"}
+
+
+def split_layers(client) -> None:
+    """Run the app's entry under ``functools.reduce``, ``pipeline.respond`` under ``operator.call``
+    and the handlers' dispatch under ``Context.run`` (a copy of the context: the handlers set no
+    context variable read after them), so that callgrind counts each layer inclusively."""
+    from bot.conversation import pipeline
+    app = client.application
+    entry, respond = app.wsgi_app, pipeline.respond
+    app.wsgi_app = lambda environ, start: functools.reduce(lambda _, __: entry(environ, start), [0], None)
+    pipeline.respond = lambda *args: operator.call(respond, *args)
+    registry = app.extensions["legalbot"].registry
+    dispatch = registry.dispatch
+    registry.dispatch = lambda *args: contextvars.copy_context().run(dispatch, *args)
+
+
+def layer_counts(out: str, messages: int) -> str:
+    """Each layer's inclusive instructions a message, from callgrind_annotate."""
+    dumps = [str(path) for path in sorted(Path(out).parent.glob(Path(out).name + ".*"))]
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", *dumps[-1:]],
+                          capture_output=True, text=True, check=True).stdout
+    counts = {}
+    for line in text.splitlines():
+        for layer, function in LAYERS.items():
+            if re.search(rf":{function}(?:\s|$)", line) and layer not in counts:
+                counts[layer] = int(line.split()[0].replace(",", "")) / messages
+    app, respond, dispatch = (counts.get(layer, 0.0) for layer in LAYERS)
+    return (f"app {app:,.0f}: outside respond {app - respond:,.0f}, respond outside dispatch "
+            f"{respond - dispatch:,.0f}, dispatch {dispatch:,.0f} (instructions a message)")
+
+
 def instrumented(client, messages: list[bytes], out: str) -> str:
     """Instructions a message (valgrind's callgrind, instrumentation on for ``messages`` only):
     a count that does not move with the load, Flask's test client and SQLite's C code included."""
@@ -174,6 +214,8 @@ def main() -> None:
     parser.add_argument("--callgrind", metavar="OUT", nargs="?", const="/tmp/cg.out",
                         help="under valgrind: instructions a message of the measured pass (OUT: the"
                              " --callgrind-out-file given to valgrind)")
+    parser.add_argument("--split", action="store_true",
+                        help="with --callgrind: the count of the app, respond and dispatch apart")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
     questions = bench_questions()
@@ -192,7 +234,11 @@ def main() -> None:
             print(calls(bot, measured, args.top))
             return
         if args.callgrind:
+            if args.split:
+                split_layers(bot)
             print(instrumented(bot, measured, args.callgrind))
+            if args.split:
+                print(layer_counts(args.callgrind, len(measured)))
             return
         bot_walls: list[float] = []
         bot_costs = send_all(bot, measured, bot_walls)

@@ -26,9 +26,16 @@ CN_DIGITS = str.maketrans("一二三四五六七八九", "123456789")
 CHOICE = re.compile(r"第?(\d{1,2})个?")
 
 
+CHOICE_CHARS = 4         # the longest choice CHOICE takes: 第, two digits, 个
+
+
 def chosen_number(normalized: str) -> int | None:
-    """"2", "２", "二", "第2个" (normalized) → 2; anything else → None."""
-    found = CHOICE.fullmatch(normalized.replace(" ", "").translate(CN_DIGITS))
+    """"2", "２", "二", "第2个" (normalized) → 2; anything else → None. A longer text is no
+    choice (CN_DIGITS maps one character to one): it is not translated, as every question was."""
+    compact = normalized.replace(" ", "")
+    if len(compact) > CHOICE_CHARS:
+        return None
+    found = CHOICE.fullmatch(compact.translate(CN_DIGITS))
     return int(found.group(1)) if found else None
 
 

@@ -109,9 +109,11 @@ NAME = re.compile(r"我(?:叫|姓|是)\s*([^，,。；;！!\s\d]{1,8})")
 def contact(incoming: Incoming, ctx: Context) -> Reply | None:
     """The phone, the villager's name or the other side, sent after the case opened."""
     pending = users.get_pending(ctx.db, incoming.openid, ctx.now, kind="mediation_contact")
+    if pending is None:               # the text is read only when a case waits for it
+        return None
     text = (incoming.text or "").translate(FULL_WIDTH_DIGITS)
     found = [PHONE.search(text), NAME.search(text), OTHER.search(text)]
-    if pending is None or not any(found):
+    if not any(found):
         return None
     phone, name, other = (m.group(1) if m else "" for m in found)
     case = mediation.villager_contact(ctx.db, pending.data.case_id, incoming.openid, ctx.now,
@@ -246,13 +248,18 @@ COMMANDS: list[tuple[re.Pattern, Callable[[Context, Adviser, re.Match], str], bo
     # (syntax, command, needs a mediator: 转调解 is any adviser's)
     (LIST, list_text, True), (KIND, kind_text, True), (OUTCOME, outcome_text, True),
     (SESSION, session_text, True), (DETAIL, detail_text, True), (REFER, refer_text, False)]
+COMMAND_WORD = "调解"         # every command's syntax holds it (tests/test_handlers_perf.py checks)
 
 
 def mediator_command(incoming: Incoming, ctx: Context) -> Reply | None:
     """The syntax first, then whether a bound adviser account sent it (a villager's "调解" is
-    never read as a command: it needs a number)."""
+    never read as a command: it needs a number). A text without 调解 is no command: the six
+    patterns are not tried on every villager's question."""
+    text = incoming.text or ""
+    if COMMAND_WORD not in text:
+        return None
     for pattern, command, mediators_only in COMMANDS:
-        match = pattern.match(incoming.text or "")
+        match = pattern.match(text)
         if match:
             adviser = adv.adviser_by_openid(ctx.db, incoming.openid)
             if adviser is None:

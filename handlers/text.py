@@ -50,8 +50,9 @@ def reply_text(ctx: Context, incoming: Incoming, decision: Decision, consultatio
     if decision.action == "clarify":
         remember_choices(ctx, decision, incoming.openid)
     services = ctx.services
-    text = reply_for(decision, services.knowledge, ctx.config, services.matcher.triggers)
-    if escalation.offers_person(services.knowledge, decision):
+    kb = services.knowledge           # the request's snapshot (pinned): read once
+    text = reply_for(decision, kb, ctx.config, services.matcher.triggers)
+    if escalation.offers_person(kb, decision):
         return f"{text}\n\n" + handover.offer(ctx, consultation, incoming.openid, handover.PERSON_OFFERED)
     return text
 

@@ -29,7 +29,7 @@ def unreadable_kind(text: str) -> str | None:
         return "sticker"
     if not text.strip():
         return "empty"
-    words = WECHAT_EMOTICON.sub("", text)
+    words = WECHAT_EMOTICON.sub("", text) if "[" in text or "/:" in text else text   # an emoticon starts so
     if not any(unicodedata.category(ch)[0] in "LN" for ch in words):
         return "emoji"
     return None

@@ -9,6 +9,7 @@ is known (bot/conversation/villages.py).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bot.conversation import handover
 from bot.core import users
@@ -20,18 +21,33 @@ from handlers import add
 CHANGE = re.compile(r"^\s*(改村|换村|修改村|更改村|改一下村)\s*$")
 MENU_ACTION = "change_village"
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+FULL_WIDTH_DIGIT_SET = frozenset("０１２３４５６７８９")
 LEADING_NUMBER = re.compile(r"^(\d{1,2})\b")
 NUMBER_ONLY = re.compile(r"^\s*[0-9０-９]{1,3}\s*$")    # read for every text message
 
 
 def chosen_village(text: str, config: Config) -> str | None:
-    """'2', '２', '2 古坡村' or '古坡村' → the village; anything else → None."""
-    text = (text or "").strip().translate(FULL_WIDTH_DIGITS)
+    """'2', '２', '2 古坡村' or '古坡村' → the village; anything else → None. Read for every text
+    message: the digits are made half-width only when a full-width one is there."""
+    text = (text or "").strip()
+    if not FULL_WIDTH_DIGIT_SET.isdisjoint(text):
+        text = text.translate(FULL_WIDTH_DIGITS)
     number = LEADING_NUMBER.match(text)
-    names = config.village_names
+    names = tuple(config.village_names)
     if number and 1 <= int(number.group(1)) <= len(names):
         return names[int(number.group(1)) - 1]
-    return next((name for name in names if text in (name, name.removesuffix("村"))), None)
+    return villages_by_word(names).get(text)
+
+
+@lru_cache(maxsize=8)
+def villages_by_word(names: tuple[str, ...]) -> dict[str, str]:
+    """Each village by its name and by its name without 村, the first in the list when two share
+    a word (one look-up instead of trying every village for every message)."""
+    table: dict[str, str] = {}
+    for name in names:
+        table.setdefault(name, name)
+        table.setdefault(name.removesuffix("村"), name)
+    return table
 
 
 def is_number(text: str) -> bool:

@@ -191,3 +191,125 @@ def test_a_write_forgets_the_row_kept_for_every_connection_and_inside_a_transact
         assert users.get_user(second, "oForget1")["village"] == "古坡村"
     first.conn.close()
     second.conn.close()
+
+
+# ---- session 8 (PATH-3): less under the write lock, the last write not read back ------------------
+
+
+def test_what_no_row_decides_is_made_before_the_reply_turn_takes_the_write_lock(app, wechat, monkeypatch):
+    """The dispute's kind, the 普法 line, the reply XML's frame and the consultation's JSON need no
+    row read under the lock: they are made before it, so the other worker waits less."""
+    from bot.conversation import answer_notes, mediation_offers, pipeline, replies
+    app.extensions["legalbot"].registry.register("test.answered", 1, answered, types={"text"})
+    conn = app.extensions["legalbot"].request_db().conn
+    seen: dict[str, list[bool]] = {}
+
+    def watched(module, name):
+        real = getattr(module, name)
+
+        def call(*args, **kwargs):
+            seen.setdefault(name, []).append(conn.in_transaction)
+            return real(*args, **kwargs)
+        monkeypatch.setattr(module, name, call)
+    for module, name in ((mediation_offers, "dispute_kind"), (answer_notes, "todays_line"),
+                         (replies, "text_frame"), (records, "encoded_lists"), (pipeline, "plan_notes")):
+        watched(module, name)
+    text = wechat.say("借钱不还怎么办", openid="oLock0001")
+    assert "借钱要写借条。" in text and "您是哪个村的" in text
+    assert seen == {name: [False] for name in ("plan_notes", "dispute_kind", "todays_line", "text_frame",
+                                               "encoded_lists")}, seen
+
+
+def test_the_reply_turn_writes_the_row_last_without_reading_it_back(app, wechat, db):
+    app.extensions["legalbot"].registry.register("test.answered", 1, answered, types={"text"})
+    seen = traced(app)
+    wechat.say("借钱不还怎么办", openid="oLock0002")
+    upserts = [sql for _, sql in seen if sql.startswith("INSERT INTO users")]
+    assert len(upserts) == 1 and "RETURNING" not in upserts[0], upserts
+    row = store.fetch_one(db, "SELECT * FROM users WHERE openid = 'oLock0002'")
+    assert row is not None and row["village_asked_at"] and row["pending"] and row["last_inbound_at"]
+
+
+def test_a_row_written_unread_is_read_afresh_by_the_next_get_user(tmp_path):
+    db = store.connect(tmp_path / "bot.db")
+    with users.read_once(), store.transaction(db), users.holding(db, "oLock0003"):
+        assert users.get_user(db, "oLock0003") is None
+        users.touch_inbound(db, "oLock0003", 5.0)
+        users.write_held(db, "oLock0003", read_back=False)
+        assert users.get_user(db, "oLock0003")["last_inbound_at"] == 5.0
+    db.conn.close()
+
+
+def test_a_checkpoint_thread_opens_one_connection_for_all_its_checkpoints(tmp_path, monkeypatch):
+    path = str(tmp_path / "c.db")
+    db = store.connect(path)
+    opened = []
+    real = store.checkpoint_connection
+    monkeypatch.setattr(store, "checkpoint_connection", lambda file: opened.append(real(file)) or opened[-1])
+    monkeypatch.setattr(store.Checkpointer, "IDLE_SECONDS", 0.3)
+    checkpointer = store.checkpointer(path)
+    size = (tmp_path / "c.db").stat().st_size
+    for n in range(3):
+        store.write(db, "INSERT INTO users (openid, pending) VALUES (?, ?)", [f"o{n}", "x" * 3000])
+        done = checkpointer.done
+        checkpointer.request()
+        deadline = time.monotonic() + 10
+        while checkpointer.done == done:
+            assert time.monotonic() < deadline, "the checkpoint thread did not run"
+            time.sleep(0.01)
+    assert len(opened) == 1, "one connection for the thread's checkpoints"
+    assert (tmp_path / "c.db").stat().st_size > size + 3 * 3000, "the WAL was copied back each time"
+    deadline = time.monotonic() + 10
+    while checkpointer.running:
+        assert time.monotonic() < deadline, "the idle thread did not end"
+        time.sleep(0.02)
+    time.sleep(0.05)
+    with pytest.raises(Exception):
+        opened[0].execute("SELECT 1")          # closed when the thread ended
+    db.conn.close()
+
+
+def test_a_hook_added_after_the_entry_served_sends_the_next_request_through_flask(app, wechat):
+    """The entry keeps the hooks it found known; one added later, in place, is seen at once."""
+    from bot.app import fastpath
+    assert wechat.say("你好", openid="oLock0004") and fastpath.serves(app)
+    seen = []
+
+    @app.before_request
+    def note():
+        from flask import request
+        seen.append(request.path)
+    assert not fastpath.serves(app)
+    assert wechat.say("你好", openid="oLock0004")
+    assert seen == ["/wechat"]
+    app.before_request_funcs[None].remove(note)
+    assert fastpath.serves(app)
+    app.teardown_appcontext_funcs.append(lambda _exc: seen.append("torn down"))   # (Flask has served)
+    assert wechat.say("谢谢", openid="oLock0004")
+    assert seen == ["/wechat", "torn down"]
+
+
+QUERY_PARTS = ["signature=ab12", "timestamp=1796000000", "nonce=n1", "openid=oX", "", "=", "a==b", "name",
+               "x=中", "x=\xff", "a;b=c", "sp ace=1", "p%41=1", "q=a+b", "bad=%zz", "enc=%E4%B8%AD", "t=\t"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_query_string_is_split_as_parse_qsl_splits_it(seed):
+    """The split of an unescaped query string agrees with parse_qsl's (the escaped ones go to it)."""
+    from random import Random
+    from urllib.parse import parse_qsl
+    from bot.app import query_pairs
+    rng = Random(seed)
+    for _ in range(200):
+        text = "&".join(rng.choice(QUERY_PARTS) for _ in range(rng.randint(0, 6)))
+        raw = text.encode("utf-8") if rng.random() < 0.8 else text.encode("utf-8") + bytes([rng.randrange(128, 256)])
+        assert query_pairs(raw) == parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True,
+                                             errors="werkzeug.url_quote"), raw
+
+
+def test_a_printable_text_is_left_as_it_is_and_any_character_xml_forbids_is_dropped():
+    """The printable test in front of the pattern never keeps a character the pattern drops."""
+    from bot.conversation.replies import CONTROL_CHARS, strip_control
+    for code in range(0x110000):
+        text = f"借钱\n{chr(code)}不还 "
+        assert strip_control(text) == CONTROL_CHARS.sub("", text), hex(code)

@@ -7,7 +7,6 @@ matcher's first step both ask them. Nothing is kept from one message to the next
 """
 from __future__ import annotations
 
-import sys
 import time
 
 import pytest
@@ -67,34 +66,33 @@ def test_the_village_question_is_not_kept_when_the_reply_cannot_be_stored(app, w
 
 @pytest.fixture
 def reads(app, monkeypatch):
-    """Counts the urgent lexicon's reads, and the small-talk check's cutting of what is left
-    of a message into words (its costly part)."""
+    """Counts the urgent lexicon's reads and the small-talk check's (which cuts what is left of
+    a message into words when it cannot tell a question otherwise: its costly part)."""
     lexicons = app.extensions["legalbot"].lexicons
-    counted = {"urgent": 0, "segment": 0}
-    real_find, words = triggers_module.Lexicon.find, type(lexicons.dictionaries)
-    real_segment = words.segment
+    counted = {"urgent": 0, "small_talk": 0}
+    real_find, real_small_talk = triggers_module.Lexicon.find, triggers_module.Triggers.small_talk
 
     def find(self, text, *args, **kw):
         counted["urgent"] += self is lexicons.triggers.urgent
         return real_find(self, text, *args, **kw)
 
-    def segment(self, *args, **kw):
-        counted["segment"] += sys._getframe(1).f_code.co_filename == triggers_module.__file__
-        return real_segment(self, *args, **kw)
+    def small_talk(self, *args, **kw):
+        counted["small_talk"] += 1
+        return real_small_talk(self, *args, **kw)
     monkeypatch.setattr(triggers_module.Lexicon, "find", find)
-    monkeypatch.setattr(words, "segment", segment)
+    monkeypatch.setattr(triggers_module.Triggers, "small_talk", small_talk)
     return counted
 
 
 def test_the_urgent_and_small_talk_lexicons_read_a_question_once(app, wechat, reads):
     wechat.say("你好，借钱不还怎么办", openid="oTurns3")       # small talk, then a question
-    assert (reads["urgent"], reads["segment"]) == (1, 1)
+    assert (reads["urgent"], reads["small_talk"]) == (1, 1)
 
 
 def test_nothing_read_is_kept_from_one_message_to_the_next(app, wechat, reads):
     wechat.say("你好，借钱不还怎么办", openid="oTurns4", msg_id=1)
     wechat.say("你好，借钱不还怎么办", openid="oTurns4", msg_id=2)
-    assert (reads["urgent"], reads["segment"]) == (2, 2)
+    assert (reads["urgent"], reads["small_talk"]) == (2, 2)
 
 
 def test_outside_a_message_every_question_is_read_afresh(app):

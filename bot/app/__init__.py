@@ -39,8 +39,15 @@ TEMPLATE_CODE = SharedTemplateCode()
 
 def query_pairs(raw: bytes) -> list[tuple[str, str]]:
     """A query string's (name, value) pairs as werkzeug parses them, except that a byte that is
-    not UTF-8 reads as U+FFFD instead of raising."""
-    return parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True, errors="werkzeug.url_quote")
+    not UTF-8 reads as U+FFFD instead of raising.
+
+    A query string with nothing escaped (no ``%``, no ``+``: WeChat's signed fields) is split
+    here as ``parse_qsl`` splits it — on ``&``, empty parts skipped, a part without ``=`` a name
+    with an empty value — without its per-field unquoting calls, which leave such text as it is."""
+    text = raw.decode("utf-8", "replace")
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
+    return [part.partition("=")[::2] for part in text.split("&") if part]    # (name, value)
 
 
 class LenientRequest(Request):

@@ -22,6 +22,8 @@ console, the simulator) goes through Flask.
 """
 from __future__ import annotations
 
+import functools
+import operator
 import time
 from typing import Callable, Iterable
 
@@ -81,13 +83,45 @@ def known(hook: Callable) -> bool:
 
 def serving(app: Flask) -> Services | None:
     """The bot's services when this entry may answer /wechat (every hook known, no signal
-    listened to), else None. Asked per request: a hook may be added after the app is built."""
+    listened to), else None. Asked per request: a hook may be added after the app is built.
+
+    The hooks found all known are kept as they were then (copies, ``app.webhook_checked``); while
+    the app's registries and extensions still equal them — one comparison in C — they are not
+    looked at one by one again."""
+    if any(map(RECEIVERS, SIGNALS)):
+        return None
+    state = hook_state(app)
+    checked = getattr(app, "webhook_checked", None)
+    if checked is not None and checked[0] == state:
+        return checked[1]
+    services = checked_services(app)
+    app.webhook_checked = (copied(state), services) if services is not None else None
+    return services
+
+
+RECEIVERS = operator.attrgetter("receivers")
+
+
+def hook_state(app: Flask) -> tuple:
+    """Everything ``checked_services`` looks at: the hook registries and the extensions."""
+    return (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs,
+            app.teardown_appcontext_funcs, app.url_value_preprocessors, app.extensions)
+
+
+def copied(state: tuple) -> tuple:
+    """``state`` as it is now: each registry's lists and the extensions copied, so that a hook
+    added later, in place, makes the state differ from the copy."""
+    return tuple(list(part) if isinstance(part, list)
+                 else {key: list(value) if isinstance(value, list) else value for key, value in part.items()}
+                 for part in state)
+
+
+def checked_services(app: Flask) -> Services | None:
+    """``serving``'s answer, every hook looked at."""
     registries = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
     if not all(known(h) for registry in registries for h in hooks(app, registry)):
         return None
     if not all(known(h) for h in app.teardown_appcontext_funcs) or any(hooks(app, app.url_value_preprocessors)):
-        return None
-    if any(signal.receivers for signal in SIGNALS):
         return None
     return next((ext for ext in app.extensions.values() if isinstance(ext, Services)), None)
 
@@ -114,9 +148,16 @@ def answer(app: Flask, services: Services, environ: dict, start_response: Callab
         if opened and opened[0].conn.in_transaction:
             opened[0].conn.rollback()
     body = text.encode("utf-8")
-    start_response(status_line(status), [("Content-Type", get_content_type(mimetype, "utf-8")),
-                                         ("Content-Length", str(len(body)))])
+    line, content_type = response_head(status, mimetype)
+    start_response(line, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
+
+
+@functools.lru_cache(maxsize=32)
+def response_head(status: int, mimetype: str) -> tuple[str, str]:
+    """The status line and Content-Type werkzeug would send, made once per pair (a handful:
+    200 with XML or text, and the refusals)."""
+    return status_line(status), get_content_type(mimetype, "utf-8")
 
 
 def inbound(environ: dict, app: Flask) -> webhook.Inbound:

@@ -10,6 +10,7 @@ villager their answer: a fault here is logged and the answer goes out as it was.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,25 +18,53 @@ from bot.conversation import mediation_offers
 from bot.community import publicity
 from bot.core import users
 from bot.conversation.dispatch import Context, Incoming, Reply
+from bot.retrieval.disputes import Kind
 
 log = logging.getLogger(__name__)
 
 
-def notes_for(ctx: Context, incoming: Incoming, reply: Reply) -> list[str]:
+@dataclass(frozen=True)
+class NotesPlan:
+    """What goes under an answer as far as no stored row decides it: the kind of dispute (for
+    the 人民调解 offer) and the 普法 day's line. Worked out before the reply's write turn
+    (``plan_notes``), so that the turn, which holds the write lock every worker queues for, runs
+    only what depends on the rows read under it (a mediation case open, the line already shown)."""
+
+    applies: bool = False          # an answer or a hand-over: notes may go under it
+    kind: Kind | None = None       # the dispute the answered question describes
+    line: str | None = None        # today's 普法 line for the entry (answers only)
+
+
+NO_NOTES = NotesPlan()
+
+
+def plan_notes(ctx: Context, incoming: Incoming, reply: Reply) -> NotesPlan:
+    """The notes' plan for ``reply`` (a fault is logged: the answer then goes out without notes)."""
     consultation = reply.consultation
-    if consultation is None or consultation.action not in ("answer", "escalate"):
+    if reply.text is None or consultation is None or consultation.action not in ("answer", "escalate"):
+        return NO_NOTES
+    try:
+        kind = mediation_offers.dispute_kind(ctx, consultation)
+        line = todays_line(ctx.config, ctx.now, consultation.faq_id) if consultation.action == "answer" else None
+    except Exception:  # noqa: BLE001 - an offer or a calendar line is never worth an answer
+        log.exception("notes under the answer failed for %s", incoming.openid)
+        return NO_NOTES
+    return NotesPlan(applies=True, kind=kind, line=line)
+
+
+def notes_for(ctx: Context, incoming: Incoming, reply: Reply, plan: NotesPlan) -> list[str]:
+    if not plan.applies:
         return []
-    notes = [mediation_offers.offer(ctx, incoming, consultation)]
-    if consultation.action == "answer":
-        notes.append(publicity_note(ctx, incoming.openid, consultation.faq_id))
+    notes = [mediation_offers.offer(ctx, incoming, reply.consultation, plan.kind)]
+    if plan.line is not None:
+        notes.append(publicity_note(ctx, incoming.openid, plan.line))
     return [note for note in notes if note]
 
 
-def publicity_note(ctx: Context, openid: str, faq_id: str | None) -> str | None:
+def publicity_note(ctx: Context, openid: str, line: str) -> str | None:
     """The 普法 line, unless this villager was already shown the very same line."""
-    line = todays_line(ctx.config, ctx.now, faq_id)
     user = users.get_user(ctx.db, openid) if line else None
-    if line is None or (user is not None and user.get("publicity_noted") == line):
+    if user is not None and user.get("publicity_noted") == line:
         return None
     users.update_user(ctx.db, openid, ctx.now, publicity_noted=line)
     return line
@@ -58,12 +87,14 @@ def todays_line(config: Any, now: float, faq_id: str | None) -> str | None:
     return kept[2][faq_id]
 
 
-def with_notes(ctx: Context, incoming: Incoming, reply: Reply) -> str | None:
-    """The reply's text with the notes under it (the reply itself is left as it was)."""
+def with_notes(ctx: Context, incoming: Incoming, reply: Reply, plan: NotesPlan | None = None) -> str | None:
+    """The reply's text with the notes under it (the reply itself is left as it was); ``plan``
+    is ``plan_notes``'s for this reply, worked out here when not given."""
     if reply.text is None:
         return None
+    plan = plan_notes(ctx, incoming, reply) if plan is None else plan
     try:
-        notes = notes_for(ctx, incoming, reply)
+        notes = notes_for(ctx, incoming, reply, plan)
     except Exception:  # noqa: BLE001 - an offer or a calendar line is never worth an answer
         log.exception("notes under the answer failed for %s", incoming.openid)
         return reply.text

@@ -76,7 +76,20 @@ def ask_village(ctx: Context, openid: str, ticket_id: int | None, lead: str = ""
     when it was asked (asked unprompted only once) are one write."""
     users.set_pending(ctx.db, openid, users.VillageAsked(ticket_id), VILLAGE_TTL, ctx.now,
                       village_asked_at=ctx.now)
-    return lead + village_prompt(ctx.config)
+    return lead + prompt_for(ctx.config)
+
+
+_last_prompt: tuple[Config, str] | None = None
+
+
+def prompt_for(config: Config) -> str:
+    """``village_prompt``, made once for the last config asked (a frozen config's villages do not
+    change): a villager's first answered question asks it, inside the reply's write turn."""
+    global _last_prompt
+    kept = _last_prompt
+    if kept is None or kept[0] is not config:
+        kept = _last_prompt = (config, village_prompt(config))
+    return kept[1]
 
 
 # ---- starting a hand-over -------------------------------------------------------------------

@@ -64,10 +64,11 @@ def offer_text(kind: Kind, channel: str) -> str:
             f"要调解，{how_to_ask(channel)}。")
 
 
-def offer(ctx: Context, incoming: Incoming, consultation: Consultation | None) -> str | None:
+def offer(ctx: Context, incoming: Incoming, consultation: Consultation | None, kind: Kind | None) -> str | None:
     """Keep the offer for this villager and return its paragraph; None when there is nothing to
-    offer (no dispute, or a case of theirs is already being mediated)."""
-    kind = dispute_kind(ctx, consultation)
+    offer (no dispute, or a case of theirs is already being mediated). ``kind`` is
+    ``dispute_kind``'s for the consultation (bot/conversation/answer_notes.py works it out before
+    the reply's write turn)."""
     if kind is None or mediation.has_active_case(ctx.db, incoming.openid):
         return None
     hours = ctx.config.mediation.offer_hours

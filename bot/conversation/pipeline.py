@@ -19,7 +19,7 @@ from typing import Any
 from bot.conversation import records, replies
 from bot.core import choices, per_message, users
 from bot.core.store import transaction
-from bot.conversation.answer_notes import with_notes
+from bot.conversation.answer_notes import NotesPlan, plan_notes, with_notes
 from bot.escalation.delivery import attach_pending_answers
 from bot.conversation.dispatch import Context, Incoming, Reply
 
@@ -53,12 +53,31 @@ def respond(app_services, db, incoming: Incoming, started: float) -> Answered:
             return Answered(None, stored or "")
         ctx = Context(services=app_services, db=db, now=time.time(), message_id=claim.message_id)
         reply = dispatch_safely(ctx, incoming)
+        ahead = Ahead.of(ctx, incoming, reply)           # what no row read under the lock decides
         with transaction(db), users.holding(db, incoming.openid):   # one write turn from the notes
-            reply = prepare(ctx, incoming, reply)         # to the records, one write of the row
-            reply_xml = render(incoming, reply, ctx.now)
+            reply = prepare(ctx, incoming, reply, ahead.notes)      # to the records, one write of the row
+            reply_xml = render(incoming, reply, ctx.now, ahead.frame)
             latency = (time.monotonic() - started) * 1000
-            records.finish(db, claim.message_id, incoming, reply, reply_xml, latency, ctx.now)
+            records.finish(db, claim.message_id, incoming, reply, reply_xml, latency, ctx.now, ahead.record)
     return Answered(reply, reply_xml)
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """What the reply's write turn needs that no row read under its lock decides, made before
+    the lock is taken: every worker queues for that lock (bot.core.store.WriteQueue), so what runs
+    under it is time the other worker waits. The notes' plan (the dispute's kind, the 普法 line),
+    the reply XML around its content, the consultation's JSON lists."""
+
+    notes: NotesPlan
+    frame: tuple[str, str] | None
+    record: tuple[str, str] | None
+
+    @classmethod
+    def of(cls, ctx: Context, incoming: Incoming, reply: Reply) -> "Ahead":
+        frame = replies.text_frame(incoming.openid, account_of(incoming), int(ctx.now)) if reply.text is not None else None
+        record = records.encoded_lists(reply.consultation) if reply.consultation is not None else None
+        return cls(plan_notes(ctx, incoming, reply), frame, record)
 
 
 def converse(ctx: Context, incoming: Incoming) -> Reply:
@@ -69,7 +88,7 @@ def converse(ctx: Context, incoming: Incoming) -> Reply:
         return prepare(ctx, incoming, reply)
 
 
-def prepare(ctx: Context, incoming: Incoming, reply: Reply) -> Reply:
+def prepare(ctx: Context, incoming: Incoming, reply: Reply, notes: NotesPlan | None = None) -> Reply:
     """The reply a villager is sent: the handlers' reply with its text completed (a copy; the
     handlers' reply is left as it was).
 
@@ -78,11 +97,12 @@ def prepare(ctx: Context, incoming: Incoming, reply: Reply) -> Reply:
     this user ride along; a reply longer than WeChat's limit is cut and the rest kept for "更多".
     The caller holds one write transaction around it: these steps write up to four small rows
     (the offer, the line shown, the village asked, the rest for "更多"), which as statements of
-    their own were four more turns on the write lock for every answered message.
+    their own were four more turns on the write lock for every answered message. ``notes`` is
+    the notes' plan (``plan_notes``), when made before that transaction.
     """
     if reply.text is None:
         return reply
-    text = with_notes(ctx, incoming, reply)   # the 人民调解 offer, the 普法 day (bot/conversation/answer_notes.py)
+    text = with_notes(ctx, incoming, reply, notes)   # the 人民调解 offer, the 普法 day (answer_notes.py)
     text += village_question(ctx, incoming.openid, reply)
     text = attach_pending(ctx, incoming.openid, text)
     return dataclasses.replace(reply, text=replies.fit_for_user(
@@ -128,11 +148,13 @@ def attach_pending(ctx: Context, openid: str, text: str) -> str:
         return text
 
 
-def render(incoming: Incoming, reply: Reply, now: float) -> str:
-    """Plaintext reply XML, or '' for "no reply" (sent as ``success``)."""
+def render(incoming: Incoming, reply: Reply, now: float, frame: tuple[str, str] | None = None) -> str:
+    """Plaintext reply XML, or '' for "no reply" (sent as ``success``); ``frame`` is the XML
+    around the content (``replies.text_frame``), when made before."""
     if reply.text is None:
         return ""
-    return replies.render_text(incoming.openid, account_of(incoming), reply.text, int(now))
+    head, tail = frame or replies.text_frame(incoming.openid, account_of(incoming), int(now))
+    return head + replies.cdata(reply.text) + tail
 
 
 def account_of(incoming: Incoming) -> str:

@@ -105,7 +105,7 @@ def wait_for_reply(db, key: str, timeout: float = RETRY_WAIT_SECONDS) -> str | N
 
 
 def finish(db, message_id: int, incoming: Incoming, reply: Reply, reply_xml: str,
-           latency_ms: float, now: float) -> None:
+           latency_ms: float, now: float, encoded: tuple[str, str] | None = None) -> None:
     """Store the reply and its consultation in one transaction: a retry answered from the stored
     reply must never find the consultation missing (the township counts those).
 
@@ -113,16 +113,20 @@ def finish(db, message_id: int, incoming: Incoming, reply: Reply, reply_xml: str
     transaction: one commit per answered message besides the dedupe claim. The reply pipeline
     calls this inside its own write transaction (bot/conversation/pipeline.py), which it joins
     without a savepoint of its own: a failure here fails the whole reply, so there is no inner
-    part to undo alone. Called on its own, it opens the transaction.
+    part to undo alone. Called on its own, it opens the transaction. ``encoded`` is
+    ``encoded_lists``' for the consultation, when made before the transaction.
+
+    The villager's row is written last of this message (nothing reads it back before the commit).
     """
     if not db.conn.in_transaction:
         with transaction(db):
-            return finish(db, message_id, incoming, reply, reply_xml, latency_ms, now)
+            return finish(db, message_id, incoming, reply, reply_xml, latency_ms, now, encoded)
     if incoming.msg_type != "event":
         users.touch_inbound(db, incoming.openid, now)
-    users.write_held(db, incoming.openid)   # the row's changes, in one statement, before the
-    if reply.consultation is not None:      # consultation reads the village from it
-        save_consultation(db, consultation_row(message_id, incoming, reply, latency_ms, now), reply.consultation)
+    users.write_held(db, incoming.openid, read_back=False)   # the row's changes, in one statement,
+    if reply.consultation is not None:      # before the consultation reads the village from it
+        row = consultation_row(message_id, incoming, reply, latency_ms, now, encoded)
+        save_consultation(db, row, reply.consultation)
     finish_message(db, message_id, reply_xml, reply.handler, latency_ms)
 
 
@@ -133,17 +137,23 @@ def finish_message(db, message_id: int, reply_xml: str, handler: str, latency_ms
         " WHERE id = ?", [reply_xml, handler, round(latency_ms, 2), message_id])
 
 
+def encoded_lists(consultation: Consultation) -> tuple[str, str]:
+    """The consultation's candidates and citations as its row stores them (JSON): the reply
+    pipeline makes them before the reply's write turn."""
+    return (json_text([k.as_record() for k in consultation.candidates]), json_text(consultation.citations))
+
+
 def consultation_row(message_id: int | None, incoming: Incoming, reply: Reply,
-                     latency_ms: float, now: float) -> dict:
+                     latency_ms: float, now: float, encoded: tuple[str, str] | None = None) -> dict:
     """One consultation (the decision about a question) as a row; the village is added when it
-    is written."""
+    is written. ``encoded``: ``encoded_lists``' for it, if already made."""
     c = reply.consultation
+    candidates, citations = encoded or encoded_lists(c)
     return {
         "message_id": message_id, "openid": incoming.openid,
         "asked_at": now, "channel": reply.channel or incoming.channel, "question": c.question, "action": c.action,
         "faq_id": c.faq_id, "category": c.category, "score": c.score,
-        "candidates": json_text([k.as_record() for k in c.candidates]),
-        "citations": json_text(c.citations),
+        "candidates": candidates, "citations": citations,
         "reply": reply.text, "latency_ms": round(latency_ms, 2), "reason": c.reason or None,
     }
 

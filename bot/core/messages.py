@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping, Protocol
 
 
@@ -129,6 +130,8 @@ class Context:
     now: float
     message_id: int | None = None    # this message's row (bot.conversation.records.claim), when recorded
 
-    @property
+    @cached_property
     def config(self):
+        """The services' config, looked up once per context (the handlers ask some ten times a
+        message; a context lives for one message, and its services are never swapped)."""
         return self.services.config

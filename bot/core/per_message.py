@@ -12,23 +12,27 @@ bot.core.store.transaction): a row read after a write that was then rolled back 
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Hashable, Iterator, TypeVar
+from typing import Callable, Hashable, TypeVar
 
 T = TypeVar("T")
 
 _memo: ContextVar[dict | None] = ContextVar("legalbot_per_message", default=None)
 
 
-@contextmanager
-def scope() -> Iterator[None]:
-    """One message's memo: what is found inside is found once."""
-    token = _memo.set({})
-    try:
-        yield
-    finally:
-        _memo.reset(token)
+class scope:
+    """``with scope():`` one message's memo: what is found inside is found once. (A class, not a
+    generator-based context manager: entered once a message, that machinery cost more than the
+    memo.)"""
+
+    __slots__ = ("token",)
+
+    def __enter__(self) -> None:
+        self.token = _memo.set({})
+
+    def __exit__(self, *exc) -> bool:
+        _memo.reset(self.token)
+        return False
 
 
 def peek(key: Hashable) -> object | None:
@@ -66,6 +70,18 @@ def once_in_transaction(conn: object, key: Hashable, find: Callable[[], T]) -> T
     if key not in kept:
         kept[key] = find()
     return kept[key]
+
+
+MISSING = object()    # nothing kept (a kept value may be None: a villager not seen before)
+
+
+def kept_in_transaction(conn: object, key: Hashable) -> object:
+    """What ``once_in_transaction`` keeps under ``key`` for ``conn``'s transaction, or MISSING;
+    nothing is found or kept (the villager's row is asked for some ten times a message)."""
+    memo = _memo.get()
+    transactions = memo.get(IN_TRANSACTION) if memo else None
+    kept = transactions.get(id(conn)) if transactions else None
+    return kept.get(key, MISSING) if kept else MISSING
 
 
 def transaction_ended(conn: object) -> None:

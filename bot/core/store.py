@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import operator
 import os
 import sqlite3
 import threading
@@ -485,9 +486,18 @@ class Checkpointer:
         threading.Thread(target=self.run, name="legalbot-checkpoint", daemon=True).start()
 
     def run(self) -> None:
-        while self.next_request():
-            checkpoint_file(self.path)
-            self.done += 1
+        """Checkpoint at each request through one connection kept while the thread runs
+        (``checkpoint_file``): opening one reads the whole schema first, which cost more than
+        the checkpoint itself."""
+        _thread_kept.connections = {}
+        try:
+            while self.next_request():
+                checkpoint_file(self.path)
+                self.done += 1
+        finally:
+            for conn in _thread_kept.connections.values():
+                conn.close()
+            _thread_kept.connections = None
 
     def next_request(self) -> bool:
         """Wait for a request; False (and the thread ends) after IDLE_SECONDS without one."""
@@ -516,18 +526,34 @@ def checkpointer(path: str) -> Checkpointer:
         return found
 
 
+# A checkpoint thread's connections, by database path, while it runs (``Checkpointer.run``).
+_thread_kept = threading.local()
+
+
 def checkpoint_file(path: str) -> None:
     """A PASSIVE checkpoint through a connection of its own (the request's connection stays
-    free). ``mode=rw``: a database deleted meanwhile is not created again."""
+    free): on a checkpoint thread the one it keeps, elsewhere one opened for it and closed.
+    A connection that failed is closed (the next checkpoint opens another)."""
+    kept = getattr(_thread_kept, "connections", None)
+    conn = kept.pop(path, None) if kept is not None else None
     try:
-        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=rw", uri=True,
-                               timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            conn.close()
+        conn = conn or checkpoint_connection(path)
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
         log.info("checkpoint skipped: %s", exc)
+        return
+    if kept is None:
+        conn.close()
+    else:
+        kept[path] = conn
+
+
+def checkpoint_connection(path: str) -> sqlite3.Connection:
+    """``mode=rw``: a database deleted meanwhile is not created again."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=rw", uri=True,
+                           timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
 
 
 def write(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> sqlite3.Cursor:
@@ -536,7 +562,7 @@ def write(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -
     Straight to the connection, not through sqlite-utils' ``execute``: our connections are in
     autocommit mode (``connect``), where its handling of implicit transactions does nothing."""
     with write_queue(db):
-        return with_retry(lambda: db.conn.execute(sql, params))
+        return with_retry(db.conn.execute, sql, params)
 
 
 def write_returning(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> dict | None:
@@ -605,11 +631,11 @@ def add_column(db: sqlite_utils.Database, table: str, column: str, ddl: str) -> 
 TEST_CHANNELS = ("simulator", "cli")
 
 
-def with_retry(action, attempts: int = 20, pause: float = 0.05):
-    """Run ``action``; if SQLite reports a lock beyond the busy timeout, try again briefly."""
+def with_retry(action, *args: Any, attempts: int = 20, pause: float = 0.05):
+    """Run ``action(*args)``; if SQLite reports a lock beyond the busy timeout, try again briefly."""
     for attempt in range(attempts):
         try:
-            return action()
+            return action(*args)
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
                 raise
@@ -621,25 +647,37 @@ def fetch_one(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = (
     savepoint, which costs more than the read itself on the webhook's hot path."""
     cursor = db.conn.execute(sql, params)
     row = cursor.fetchone()
-    return dict(zip((c[0] for c in cursor.description), row)) if row else None
+    return dict(zip(map(NAME, cursor.description), row)) if row else None
 
 
 def fetch_all(db: sqlite_utils.Database, sql: str, params: list[Any] | tuple = ()) -> list[dict]:
     """Every row as a dict: ``fetch_one``'s plain read for several rows (no savepoint)."""
     cursor = db.conn.execute(sql, params)
-    names = [c[0] for c in cursor.description]
+    names = list(map(NAME, cursor.description))
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-# The JSON text the records store (json.dumps(value, ensure_ascii=False)), from one encoder made
-# once: ``dumps`` with an argument builds a new JSONEncoder on every call.
-json_text = json.JSONEncoder(ensure_ascii=False).encode
+# A column's name in ``cursor.description`` (read in C: a generator of ``c[0]`` cost a Python
+# step per column, eleven for the villager's row).
+NAME = operator.itemgetter(0)
+
+
+def json_text(value: Any) -> str:
+    """The JSON text the records store: ``json.dumps(value, ensure_ascii=False)``, from the C
+    encoder ``JSONEncoder.encode`` itself uses, made once. ``dumps`` with an argument built a new
+    JSONEncoder on every call, and ``encode`` a new C encoder (and a dict to catch circular
+    values, which the records never hold: such a value would raise RecursionError here)."""
+    return "".join(_C_ENCODER(value, 0))
+
+
+_C_ENCODER = json.encoder.c_make_encoder(
+    None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
 
 
 def row_of(cursor: sqlite3.Cursor) -> dict | None:
     """A ``RETURNING`` statement's one row as a dict, the statement run to its end, or None."""
     rows = cursor.fetchall()
-    return dict(zip((c[0] for c in cursor.description), rows[0])) if rows else None
+    return dict(zip(map(NAME, cursor.description), rows[0])) if rows else None
 
 
 def now() -> float:
@@ -679,7 +717,7 @@ class transaction:
         try:
             if self.outermost:
                 per_message.transaction_ended(self.conn)   # nothing read before it is kept in it
-                with_retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+                with_retry(self.conn.execute, "BEGIN IMMEDIATE")
             else:
                 before_nested(self.db)
                 self.savepoint = f"legalbot_{self.queue.depth}"

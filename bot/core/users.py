@@ -8,13 +8,12 @@ choice. (A hand-over itself is never only pending state: it is a ticket, bot.esc
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, Callable, ClassVar
 
 from bot.core import per_message
-from bot.core.store import fetch_one, json_text, reference_schema, write_queue, write_returning
+from bot.core.store import fetch_one, json_text, reference_schema, write, write_queue, write_returning
 
 # The rows read while one message is answered (bot/core/per_message.py), by (connection, openid).
 read_once = per_message.scope   # the pipeline's per-message scope, under the name its readers know
@@ -27,9 +26,14 @@ def get_user(db, openid: str) -> dict[str, Any] | None:
     until the transaction ends, not beyond: a rollback must not leave a row that never was.
 
     A row already kept for the message is returned first thing (asked some ten times a message)."""
-    rows = None if db.conn.in_transaction else per_message.peek(("user", openid))
-    if rows and id(db) in rows:
-        return rows[id(db)]
+    key = ("user", openid)
+    if db.conn.in_transaction:
+        row = per_message.kept_in_transaction(db.conn, key)
+    else:
+        rows = per_message.peek(key)
+        row = rows.get(id(db), per_message.MISSING) if rows else per_message.MISSING
+    if row is not per_message.MISSING:
+        return row
     return kept_row(db, openid, lambda: read_row(db, openid))
 
 
@@ -88,20 +92,26 @@ def update_user(db, openid: str, now: float, **fields: Any) -> None:
     upsert(db, openid, now, fields)
 
 
-def upsert(db, openid: str, now: float, fields: dict[str, Any]) -> None:
-    """The one statement that writes the row, whether or not changes to it are held."""
+def upsert(db, openid: str, now: float, fields: dict[str, Any], read_back: bool = True) -> None:
+    """The one statement that writes the row, whether or not changes to it are held. The row as
+    written comes back and is kept, unless the caller knows nothing reads it again (``read_back``
+    false: the reply's last write, just before its commit; a later ``get_user`` reads it)."""
     forget(db, openid)
-    row = write_returning(db, upsert_sql(tuple(fields)), [openid, now, now, *fields.values()])
-    keep(db, openid, row)
+    params = [openid, now, now, *fields.values()]
+    if not read_back:
+        write(db, upsert_sql(tuple(fields), False), params)
+        return
+    keep(db, openid, write_returning(db, upsert_sql(tuple(fields), True), params))
 
 
 @lru_cache(maxsize=64)
-def upsert_sql(columns: tuple[str, ...]) -> str:
-    """The UPSERT of these columns (a few sets of them recur: made once each)."""
+def upsert_sql(columns: tuple[str, ...], returning: bool) -> str:
+    """The UPSERT of these columns (a few sets of them recur: made once each), returning the row
+    as written or not."""
     sets = ", ".join(f"{k} = excluded.{k}" for k in columns)
     return (f"INSERT INTO users (openid, first_seen, updated_at, {', '.join(columns)}) VALUES"
             f" (?, ?, ?, {', '.join('?' for _ in columns)}) ON CONFLICT(openid) DO UPDATE SET {sets},"
-            " updated_at = excluded.updated_at RETURNING *")
+            " updated_at = excluded.updated_at" + (" RETURNING *" if returning else ""))
 
 
 # ---- one write for the reply's changes to the villager's row -----------------------------------
@@ -116,27 +126,40 @@ class Held:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-@contextmanager
-def holding(db, openid: str) -> Iterator[None]:
+class holding:
     """Inside the caller's write transaction and a message's scope: ``update_user`` for ``openid``
     changes the kept row (``get_user`` sees it) and holds the change; all of them are written as
     one statement by ``write_held`` or when the block ends. The reply pipeline holds the reply's
     changes — the 普法 line shown, the village asked, the rest kept for "更多", the customer-service
     window — which were three or four writes of one row a message. Without a scope or a
     transaction, or while another villager's row is held, nothing is held: every change is
-    written at once, as always."""
-    rows = held_rows(db)
-    if not (db.conn.in_transaction and per_message.active()) or rows:
-        yield
-        return
-    rows[openid] = Held(write_queue(db).depth)
-    db.before_nested_transaction = lambda: write_held(db, openid)
-    try:
-        yield
-        write_held(db, openid)
-    finally:
-        rows.pop(openid, None)
-        db.before_nested_transaction = None
+    written at once, as always. (A class, not a generator-based context manager: entered every
+    message, that machinery cost more than the holding.)"""
+
+    __slots__ = ("db", "openid", "rows")
+
+    def __init__(self, db, openid: str):
+        self.db, self.openid, self.rows = db, openid, None
+
+    def __enter__(self) -> None:
+        db, openid = self.db, self.openid
+        rows = held_rows(db)
+        if not (db.conn.in_transaction and per_message.active()) or rows:
+            return
+        rows[openid] = Held(write_queue(db).depth)
+        db.before_nested_transaction = lambda: write_held(db, openid)
+        self.rows = rows
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if self.rows is None:
+            return False
+        try:
+            if kind is None:
+                write_held(self.db, self.openid)
+        finally:
+            self.rows.pop(self.openid, None)
+            self.db.before_nested_transaction = None
+        return False
 
 
 def held_rows(db) -> dict[str, Held]:
@@ -162,13 +185,14 @@ def hold(db, openid: str, held: Held, now: float, fields: dict[str, Any]) -> Non
     keep(db, openid, row)
 
 
-def write_held(db, openid: str) -> None:
-    """Write the changes held for ``openid`` now, in one statement (the row written is kept)."""
+def write_held(db, openid: str, read_back: bool = True) -> None:
+    """Write the changes held for ``openid`` now, in one statement (the row written is kept,
+    unless ``read_back`` is false: see ``upsert``)."""
     held = held_changes(db, openid)
     if held is None or not held.fields:
         return
     fields, held.fields = held.fields, {}
-    upsert(db, openid, held.now, fields)
+    upsert(db, openid, held.now, fields, read_back)
 
 
 @lru_cache(maxsize=1)

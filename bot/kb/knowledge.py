@@ -445,6 +445,7 @@ class KnowledgeBase:
 
     def __post_init__(self) -> None:
         self.by_id: dict[str, FaqEntry] = {e.id: e for e in self.entries}
+        self.replies: dict[tuple[int, int], tuple[FaqEntry, Any, str]] = {}   # compose_reply's memo
 
     def in_category(self, category: str) -> list[FaqEntry]:
         return [e for e in self.entries if e.category == category]
@@ -565,6 +566,9 @@ def read_scope(directory: Path) -> list[Topic]:
 
 # --- composing a reply ----------------------------------------------------------------------
 
+REPLIES_KEPT = 256   # replies compose_reply keeps beyond one per entry (drafts, other configs)
+
+
 def fill_placeholders(text: str, local: Mapping[str, str]) -> str:
     """{service_centre} → the township's own value from config [local]; unknown keys stay."""
     return PLACEHOLDER.sub(lambda m: str(local.get(m[1], m[0])), text)
@@ -611,6 +615,24 @@ def reply_frame(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> tuple[str
 
 
 def compose_reply(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> str:
+    """``composed_reply``, made once per entry and config: a pure function of them (and of the
+    knowledge base's statutes), asked for every answered question. Kept on the knowledge base
+    (a rebuilt one starts empty), under the two objects' identities: the kept entry and config
+    are checked to be the very ones asked about (a console draft is another entry object with
+    the same id), and at most ``REPLIES_KEPT`` replies beyond one per entry are held."""
+    kept = getattr(kb, "replies", None)
+    if kept is None:
+        return composed_reply(entry, kb, config)
+    key = (id(entry), id(config))
+    found = kept.get(key)
+    if found is not None and found[0] is entry and found[1] is config:
+        return found[2]
+    if len(kept) >= len(kb.entries) + REPLIES_KEPT:
+        kept.clear()
+    return kept.setdefault(key, (entry, config, composed_reply(entry, kb, config)))[2]
+
+
+def composed_reply(entry: FaqEntry, kb: KnowledgeBase, config: Config) -> str:
     """Answer + blank line + 【法条】《法律》第N条：excerpt + disclaimer.
 
     The excerpt is the sentence the answer rests on, checked verbatim at load. An entry without

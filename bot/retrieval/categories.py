@@ -75,19 +75,45 @@ def build_map(entries: Iterable[Any], statutes: Any) -> CategoryMap:
 
 
 def infer(services: Any, question: str, candidates: list[Considered], rule_category: str | None = None) -> str | None:
-    """The most likely category of ``question`` from its candidates, law search and the rule."""
-    kb = services.knowledge
-    cmap = category_map(kb)
-    votes: Counter = Counter()
-    for candidate in candidates[:CANDIDATES]:
-        category = cmap.by_entry.get(candidate.faq_id)
-        if category:
-            votes[category] += max(candidate.score, 0.0)
+    """The most likely category of ``question`` from its candidates, law search and the rule.
+
+    Law search costs more than the rest of a hand-over's reply; it is asked only when its votes
+    could change the winner (``clear_lead``): most questions that reach here already have one
+    category well ahead from their candidates and rule."""
+    cmap = category_map(services.knowledge)
+    votes = candidate_votes(cmap, candidates)
+    without_law = votes.copy()
+    if rule_category:
+        without_law[rule_category] += RULE_WEIGHT
+    if clear_lead(without_law):
+        return without_law.most_common(1)[0][0]
     for category, weight in law_votes(services, cmap, question):
         votes[category] += weight
     if rule_category:
         votes[rule_category] += RULE_WEIGHT
     return votes.most_common(1)[0][0] if votes and votes.most_common(1)[0][1] > 0 else None
+
+
+def candidate_votes(cmap: CategoryMap, candidates: list[Considered]) -> Counter:
+    """The best few candidates' categories, each weighted by its score."""
+    votes: Counter = Counter()
+    for candidate in candidates[:CANDIDATES]:
+        category = cmap.by_entry.get(candidate.faq_id)
+        if category:
+            votes[category] += max(candidate.score, 0.0)
+    return votes
+
+
+# What law search's votes can add to one category at most: LAW_HITS hits, each at most LAW_WEIGHT
+# (its share of the best hit's score), with room for the rounding of those shares.
+LAW_MOST = LAW_HITS * LAW_WEIGHT + 1e-9
+
+
+def clear_lead(votes: Counter) -> bool:
+    """Whether the leading category stays ahead whatever law search adds: its lead over the
+    runner-up (or over nothing) is more than law search's votes could give any other category."""
+    top = sorted(votes.values(), reverse=True)[:2] + [0.0, 0.0]
+    return top[0] - top[1] > LAW_MOST
 
 
 def law_votes(services: Any, cmap: CategoryMap, question: str) -> list[tuple[str, float]]:

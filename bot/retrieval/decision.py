@@ -13,7 +13,8 @@ never answered.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from operator import itemgetter
 from typing import Any, NamedTuple, Sequence
 
 
@@ -127,23 +128,41 @@ class Verdict:
         return self.ranked[0][0] if self.ranked else 0.0
 
 
+# The features the score blends, each weighed by the setting ``w_`` + its name.
+BLENDED = ("coverage", "focus", "closeness", "shape", "keywords", "answer", "chars", "model")
+
+
+def blend_weights(s: Any) -> tuple[tuple[float, ...], float]:
+    """The settings' weights of the ``BLENDED`` features and their sum (1 when they sum to 0)."""
+    weights = tuple(getattr(s, "w_" + name) for name in BLENDED)
+    return weights, sum(weights) or 1.0
+
+
 def score(f: Features, s: Any) -> float:
     """The features blended with the configured weights, scaled so that a perfect match scores 1;
     an entry written for the other side of the matter is pushed down by ``role_penalty``, one
     whose texts never name the party the question is against (the village, not the neighbour)
     by ``counterpart_penalty``."""
-    weights = (s.w_coverage, s.w_focus, s.w_closeness, s.w_shape, s.w_keywords, s.w_answer, s.w_chars, s.w_model)
-    values = (f.coverage, f.focus, f.closeness, f.shape, f.keywords, f.answer, f.chars, f.model)
-    blended = sum(w * v for w, v in zip(weights, values)) / (sum(weights) or 1.0)
-    return (blended - (s.role_penalty if f.role < 0 else 0.0)
-            - (s.counterpart_penalty if f.counterpart < 0 else 0.0))
+    return scores([f], s)[0]
+
+
+def scores(features: Iterable[Features], s: Any) -> list[float]:
+    """``score`` of each features, the settings read once for all. The blend adds the products
+    from 0 in ``BLENDED`` order (as ``sum`` of them did: the same floats)."""
+    (w0, w1, w2, w3, w4, w5, w6, w7), scale = blend_weights(s)
+    role_penalty, counterpart_penalty = s.role_penalty, s.counterpart_penalty
+    return [(0 + w0 * coverage + w1 * focus + w2 * closeness + w3 * shape + w4 * keywords + w5 * answer
+             + w6 * chars + w7 * model) / scale
+            - (role_penalty if role < 0 else 0.0) - (counterpart_penalty if counterpart < 0 else 0.0)
+            for coverage, focus, closeness, shape, keywords, answer, chars, _, _, role, model, counterpart in features]
 
 
 def rank(candidates: Sequence[Candidate], s: Any) -> list[tuple[float, Candidate]]:
-    """Best first; on a tie the candidate found first (the same order in every process)."""
-    scored = [(score(c.features, s), n, c) for n, c in enumerate(candidates)]
-    scored.sort(key=lambda t: (-t[0], t[1]))
-    return [(sc, c) for sc, _, c in scored]
+    """Best first; on a tie the candidate found first (the same order in every process): the
+    sort keeps tied candidates in the order they came, also with ``reverse``."""
+    scored = list(zip(scores([c.features for c in candidates], s), candidates))
+    scored.sort(key=itemgetter(0), reverse=True)
+    return scored
 
 
 def choose(reading: Reading, candidates: Sequence[Candidate], s: Any) -> Verdict:
@@ -176,8 +195,11 @@ def rival_score(ranked: list[tuple[float, Candidate]], reading: Reading) -> floa
     articles, or for a one-word question ("打架", whose entries share the topic's articles but
     answer different questions) quoting another article."""
     top = ranked[0][1]
-    differs = (lambda c: not c.same_answer(top)) if reading.ideas <= 1 else (lambda c: not c.same_law(top))
-    return next((sc for sc, c in ranked[1:] if differs(c)), 0.0)
+    same = Candidate.same_answer if reading.ideas <= 1 else Candidate.same_law
+    for sc, c in ranked[1:]:
+        if not same(c, top):
+            return sc
+    return 0.0
 
 
 def names_several_topics(ranked: list[tuple[float, Candidate]], reading: Reading) -> bool:

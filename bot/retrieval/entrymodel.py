@@ -58,6 +58,7 @@ TEMPERATURES = tuple(round(0.1 * n, 1) for n in range(2, 31))   # 0.2 … 3.0
 CHUNK = 1_000_000         # (text, word, entry) combinations joined at a time while compiling
 
 Terms = tuple[tuple[str, float], ...]
+add_reduce, max_reduce = np.add.reduce, np.maximum.reduce
 
 
 class Sample(NamedTuple):
@@ -298,20 +299,21 @@ class EntryModel:
         adds an exact 0.0. The weights and biases are read as float64 copies made once
         (``exact``: the same values as converting the float32 ones at each call), and the keys
         end with the largest int64, so a search past the last key lands on one that matches no
-        (word, entry)."""
+        (word, entry). (``take`` and the ufuncs' own ``reduce`` are what fancy indexing, ``sum`` and
+        ``max`` call, without their Python-level wrappers: a dozen small arrays a question.)"""
         if not len(candidates):
             return []
         keys, weights, bias = self.exact
-        entries = np.asarray(candidates, dtype=np.int64)
-        z = bias[entries]
+        entries = np.array(candidates, dtype=np.int64)
+        z = bias.take(entries)
         if numbers:
-            wanted = np.array(numbers, dtype=np.int64)[:, None] * len(bias) + entries[None, :]
-            place = np.searchsorted(keys, wanted)
-            found = np.where(keys[place] == wanted, weights[place], 0.0)
-            z += (found * np.array(values)[:, None]).sum(axis=0)
-        z = (z - z.max()) / self.temperature
+            wanted = np.array(numbers, dtype=np.int64)[:, None] * len(bias) + entries
+            place = keys.searchsorted(wanted)
+            found = np.where(keys.take(place) == wanted, weights.take(place), 0.0)
+            z += add_reduce(found * np.array(values)[:, None], axis=0)
+        z = (z - max_reduce(z)) / self.temperature
         e = np.exp(z)
-        return (e / e.sum()).tolist()
+        return (e / add_reduce(e)).tolist()
 
     @cached_property
     def exact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

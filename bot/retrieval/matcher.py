@@ -23,6 +23,7 @@ the size of the knowledge base.
 from __future__ import annotations
 
 import math
+from math import fsum
 from itertools import chain, compress, repeat
 from operator import itemgetter
 from collections import defaultdict
@@ -608,13 +609,18 @@ class Matcher:
         and keywords, or at ANSWER_SHORTLIST_CREDIT of it when found only in the answer text.
         Alternatives held by more than COMMON_SHARE of the entries are left out of this pass
         (they still count in the features) unless the question has nothing rarer: in a large
-        knowledge base they would cost a pass over most entries and change the shortlist little."""
+        knowledge base they would cost a pass over most entries and change the shortlist little.
+
+        Entries under SHORTLIST_FLOOR of the best total are never kept, so only those at or above
+        it are sorted (a handful of the dozens sharing a word), and ties at the shortlist's edge
+        are broken among them."""
         totals = self.first_pass(query)
-        best = heaviest(totals, SHORTLIST)
-        floor = SHORTLIST_FLOOR * totals[best[0]] if best else 0.0   # the best total, whatever the ties
-        if len(totals) > SHORTLIST and totals[best[-1]] >= floor:    # (ties under the floor are dropped anyway)
-            best = self._break_ties(query, totals, best)
-        return [number for number in best if totals[number] >= floor]
+        if not totals:
+            return []
+        floor = SHORTLIST_FLOOR * max(totals.values())
+        above = {number: total for number, total in totals.items() if total >= floor}
+        best = heaviest(above, SHORTLIST)
+        return self._break_ties(query, above, best) if len(above) > SHORTLIST else best
 
     def first_pass(self, query: Query) -> dict[int, float]:
         """Entry number → the weight the question's ideas bring it in the shortlist's cheap pass."""
@@ -648,8 +654,10 @@ class Matcher:
 
     def _group_hits(self, group: Group, cap: float) -> dict[int, float]:
         """``_hits``, memoized (the same idea at the same weight brings the same entries the
-        same weight in every question; callers only read the dict)."""
-        return self._memo.of(("hits", group, cap), self._hits, group, cap)
+        same weight in every question; callers only read the dict, never None)."""
+        key = ("hits", group, cap)
+        found = self._memo.get(key)
+        return self._memo.put(key, self._hits(group, cap)) if found is None else found
 
     def _hits(self, group: Group, cap: float) -> dict[int, float]:
         """Entry number → the weight this idea brings it in the shortlist pass (alternatives held
@@ -691,7 +699,7 @@ class Matcher:
         shared, central, keywords, answer, anchors = overlap(query, item, in_bag)
         shape = fuzz.ratio(query.core, phrasing.text) / 100
         found = query.pair_set & item.bigrams   # set & set walks the smaller one
-        chars = sum(map(query.pair_weights.__getitem__, found)) / query.pair_total
+        chars = fsum(map(query.pair_weights.__getitem__, found)) / query.pair_total
         total, reading = query.total, query.reading
         return new_features((shared / total, central / total, closeness, shape, keywords / total,
                              answer / total, chars, shared, anchors,
@@ -701,8 +709,8 @@ class Matcher:
     def candidates(self, query: Query) -> list[Candidate]:
         """The shortlisted entries with their features, in shortlist order."""
         numbers = self.shortlist(query)
-        shares = self.model.probabilities_of(*self.model.known_question_terms((p for p, _ in query.pairs), query.word_terms),
-                                             numbers)
+        known = self.model.known_question_terms(map(pair_text, query.pairs), query.word_terms)
+        shares = self.model.probabilities_of(*known, numbers)
         entries = self.entries
         return [new_candidate((*entries[n].head, self.features(query, n, share))) for n, share in zip(numbers, shares)]
 
@@ -748,13 +756,10 @@ class Matcher:
 
 def heaviest(totals: dict[int, float], count: int) -> list[int]:
     """The ``count`` entries of highest total, best first, the lower number first on a tie (as
-    ``heapq.nsmallest`` of (-total, number) gives them). The edge value is read from one sort of
-    the bare totals, so only the few entries at or above it are sorted by (total, number)."""
-    if not totals:
-        return []
-    values = sorted(totals.values(), reverse=True)
-    edge = values[min(count, len(values)) - 1]
-    return sorted((n for n, t in totals.items() if t >= edge), key=lambda n: (-totals[n], n))[:count]
+    ``heapq.nsmallest`` of (-total, number) gives them): the numbers in order, then sorted by
+    total, highest first. Both sorts run in C, and Python's sort keeps tied entries in the
+    order they came (also with ``reverse``), so the lower number stays first."""
+    return sorted(sorted(totals), key=totals.__getitem__, reverse=True)[:count]
 
 
 def entry_role(entry: Any) -> str | None:
@@ -773,6 +778,7 @@ def candidate(entry: Any, features: Features | None) -> Candidate:
 # or party, so ``features`` skips the calls then.)
 new_features = partial(tuple.__new__, Features)
 new_candidate = partial(tuple.__new__, Candidate)
+pair_text = itemgetter(0)   # a (pair, weight) of ``Query.pairs``: its pair (for the entry model)
 
 
 def considered(c: Candidate, score: float) -> Considered:
@@ -781,26 +787,33 @@ def considered(c: Candidate, score: float) -> Considered:
 
 
 def decision_of(verdict: Verdict, kb: Any, s: Any) -> Decision:
-    """The verdict as the handlers and `ask --json` see it."""
-    shown = [considered(c, sc) for sc, c in verdict.ranked[: s.max_choices + 2]]
+    """The verdict as the handlers and `ask --json` see it: an answer shows the top
+    ``max_choices + 2`` candidates, choices only the ones offered, a fallback the top
+    ``max_choices`` (each made only for the action that shows it)."""
     if verdict.action == "answer":
         top = verdict.chosen[0]
         return Decision("answer", faq_id=top.faq_id, score=verdict.score, citations=list(top.citations),
-                        candidates=shown, category=top.category, reason=verdict.reason)
+                        candidates=shown(verdict, s.max_choices + 2), category=top.category, reason=verdict.reason)
     if verdict.action == "clarify":
         scores = {c.faq_id: sc for sc, c in verdict.ranked}
         choices = [considered(c, scores[c.faq_id]) for c in verdict.chosen]
         return Decision("clarify", score=verdict.score, candidates=choices,
                         category=verdict.chosen[0].category, reason=verdict.reason)
-    return Decision("fallback", score=verdict.score, candidates=shown[: s.max_choices], reason=verdict.reason)
+    return Decision("fallback", score=verdict.score, candidates=shown(verdict, s.max_choices), reason=verdict.reason)
+
+
+def shown(verdict: Verdict, count: int) -> list[Considered]:
+    """The verdict's best ``count`` candidates with their scores."""
+    return [considered(c, sc) for sc, c in verdict.ranked[:count]]
 
 
 def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float, float, float, float, int]:
     """The weight of the question's ideas found among the entry's phrasings and keywords
     (``in_bag``: the question's words there), that weight scaled by how central each word is to
     the entry, the weight among its keywords, the weight found only in its answer text, and how
-    many legal ideas it shares. (The sums start from 0 and add in the order the ideas were
-    found, as ``sum`` did: the same floats, and 0 when nothing is found.)"""
+    many legal ideas it shares. The sums are ``fsum``'s: ``in_bag`` is a set of strings, whose
+    order changes with the process's hash seed, and a plain sum in that order differed in its
+    last bits from one worker to another (a tie between two entries then went either way)."""
     found: dict[int, tuple[float, float]] = {}
     focus, slots = item.focus, query.slots
     for word in in_bag:
@@ -809,26 +822,24 @@ def overlap(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
             old = found.get(number)
             if old is None or (weight, centrality) > old:
                 found[number] = (weight, centrality)
-    shared = central = anchors = 0
     legal = query.legal
-    for number, (weight, centrality) in found.items():
-        shared += weight
-        central += weight * centrality
-        anchors += legal[number]
-    return shared, central, keyword_weight(query, in_bag & item.keywords), answer_weight(query, item, found), anchors
+    shared = fsum(weight for weight, _ in found.values()) or 0      # 0 when nothing is found,
+    central = fsum(weight * centrality for weight, centrality in found.values()) or 0   # as before
+    anchors = sum(legal[number] for number in found)
+    keywords, answer = in_bag & item.keywords, query.words & item.answer   # most often one is empty
+    return (shared, central, keyword_weight(query, keywords) if keywords else 0,
+            answer_weight(query, answer, found) if answer else 0, anchors)
 
 
 def keyword_weight(query: Query, words: frozenset[str]) -> float:
     """The weight of the question's ideas found among the entry's keywords (``words``)."""
-    return sum(best_per_idea(query, words).values()) if words else 0
+    return fsum(best_per_idea(query, words).values()) if words else 0
 
 
-def answer_weight(query: Query, item: Indexed, found: dict[int, Any]) -> float:
-    """The weight of the question's ideas found only in the entry's answer text."""
-    words = query.words & item.answer
-    if not words:
-        return 0
-    return sum(weight for number, weight in best_per_idea(query, words).items() if number not in found)
+def answer_weight(query: Query, words: frozenset[str], found: dict[int, Any]) -> float:
+    """The weight of the question's ideas found only in the entry's answer text (``words``: the
+    question's words there; ``found``: the ideas found among its phrasings and keywords)."""
+    return fsum(weight for number, weight in best_per_idea(query, words).items() if number not in found) or 0
 
 
 def best_per_idea(query: Query, found: Iterable[str]) -> dict[int, float]:
@@ -869,14 +880,15 @@ def closest(query: Query, item: Indexed, in_bag: frozenset[str]) -> tuple[float,
     each is in, rather than by comparing every phrasing: this runs for every shortlisted entry
     (and for every entry tied at the shortlist's edge)."""
     slots, where = query.slots, item.where
-    held = [(where[word], slots[word]) for word in in_bag if word in where]
+    held = [(indices, slots[word]) for word in in_bag if (indices := where.get(word)) is not None]
     numbers = [number for _, places in held for number, _ in places]
     if len(numbers) == len(set(numbers)):
-        overlaps = summed_overlaps(held)
-    else:
-        overlaps = {index: sum(best.values()) for index, best in best_overlaps(held).items()}
+        overlaps = summed_overlaps(held).items()
+    else:                                      # (phrasing, the fsum of its ideas' best weights)
+        found = best_overlaps(held)
+        overlaps = zip(found, map(fsum, map(dict.values, found.values())))
     top, top_index, total, weights = 0.0, 0, query.total, item.weights
-    for index, shared in overlaps.items():     # the best; on a tie, the phrasing listed first
+    for index, shared in overlaps:             # the best; on a tie, the phrasing listed first
         dice = 2 * shared / (total + weights[index])
         if dice > top or (dice == top and index < top_index and dice > 0.0):
             top, top_index = dice, index
@@ -916,22 +928,21 @@ def heaviest_places(places: tuple[tuple[int, float], ...]) -> dict[int, float]:
 
 def summed_overlaps(held: Held) -> dict[int, float]:
     """``best_overlaps`` summed per phrasing, when no idea is given by two of the shared words:
-    then each weight is its idea's best, and adding them as they come makes the same sums in
-    the same order without a dictionary per phrasing."""
-    found: dict[int, float] = {}
-    get = found.get
+    then each weight is its idea's best, and no dictionary per phrasing is needed. Summed by
+    ``fsum``, whatever order the set of shared words came in (see ``overlap``)."""
+    found: dict[int, list[float]] = {}
     for indices, places in held:
         for _, weight in places:
             if weight > 0.0:
                 for index in indices:
-                    found[index] = get(index, 0.0) + weight
-    return found
+                    found.setdefault(index, []).append(weight)
+    return {index: fsum(weights) for index, weights in found.items()}
 
 
 def covered(query: Query, words: frozenset[str]) -> float:
     """The weight of the question's ideas found in ``words`` (an idea counts at its best word found)."""
     found = query.words & words
-    return sum(best_per_idea(query, found).values()) if found else 0.0
+    return fsum(best_per_idea(query, found).values()) if found else 0.0
 
 
 # --- what the villager reads ----------------------------------------------------------------
