@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from bot.core.config import BindingSettings, Config
 from bot.escalation.outbox import JobRun, enqueue, job
-from bot.core.store import fetch_all, fetch_one, transaction, write
+from bot.core.store import fetch_one, transaction, write
 
 
 @dataclass
@@ -73,26 +73,48 @@ def config_advisers(config: Config) -> dict[str, dict[str, Any]]:
     return wanted
 
 
+def config_rows(config: Config) -> dict[str, tuple[Any, str, int]]:
+    """The configured advisers as their rows hold them: name → (phone, villages as JSON, is_backup).
+    Made once per config object (a frozen dataclass: the rows cannot change under it); callers
+    only read the dict."""
+    kept = _CONFIG_ROWS.get(id(config))
+    if kept is None or kept[0] is not config:
+        if len(_CONFIG_ROWS) >= CONFIGS_KEPT:
+            _CONFIG_ROWS.clear()
+        rows = {name: (entry["phone"], json.dumps(entry["villages"], ensure_ascii=False), int(entry["is_backup"]))
+                for name, entry in config_advisers(config).items()}
+        kept = _CONFIG_ROWS[id(config)] = (config, rows)
+    return kept[1]
+
+
+# config_rows' memo: id → (the config, its rows). The identity check makes a reused id harmless;
+# a process holds one config (tests build many: the memo is cleared past this many).
+CONFIGS_KEPT = 16
+_CONFIG_ROWS: dict[int, tuple[Config, dict[str, tuple[Any, str, int]]]] = {}
+
+
 def sync_advisers(db, config: Config, now: float) -> None:
     """Create or update the configured advisers; bindings and `adviser add` rows are kept."""
     with transaction(db):
-        for name, entry in config_advisers(config).items():
+        for name, (phone, villages, is_backup) in config_rows(config).items():
             db.execute(
                 "INSERT INTO advisers (name, phone, villages, is_backup, created_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET phone = excluded.phone, "
                 "villages = excluded.villages, is_backup = excluded.is_backup",
-                [name, entry["phone"], json.dumps(entry["villages"], ensure_ascii=False),
-                 int(entry["is_backup"]), now])
+                [name, phone, villages, is_backup, now])
 
 
 def ensure_advisers(db, config: Config, now: float) -> None:
     """Sync when the table differs from config.toml (a cheap read decides), so every process
-    sees the configured advisers. For an adviser named in config.toml, the config wins."""
-    stored = {r["name"]: {"phone": r["phone"], "villages": json.loads(r["villages"]),
-                          "is_backup": bool(r["is_backup"])}
-              for r in fetch_all(db, "SELECT name, phone, villages, is_backup FROM advisers")}
-    wanted = config_advisers(config)
-    if any(stored.get(name) != entry for name, entry in wanted.items()):
+    sees the configured advisers. For an adviser named in config.toml, the config wins.
+
+    The rows are compared as stored, the villages as the JSON text ``sync_advisers`` writes: this
+    runs on every hand-over, and parsing each row's JSON cost more than the rest of the check. A
+    row whose JSON is spelled otherwise (written by another tool) is written once more, in this
+    spelling, and then matches."""
+    stored = {name: (phone, villages, is_backup) for name, phone, villages, is_backup
+              in db.conn.execute("SELECT name, phone, villages, is_backup FROM advisers")}
+    if any(stored.get(name) != row for name, row in config_rows(config).items()):
         sync_advisers(db, config, now)
 
 
