@@ -133,8 +133,19 @@ def _is_symbol(char: str) -> bool:
     return category[0] in "PSCZ" and char not in ".%"
 
 
+# Characters that are never symbols: the common CJK ideographs, ASCII letters and digits. Only the
+# others are looked up one by one (a question is mostly the first kind: a Python call for each of
+# its characters cost more than the rest of ``normalize``).
+_MAYBE_SYMBOL = re.compile(r"[^\u4e00-\u9fff0-9A-Za-z]+")
+
+
+def _fold_run(match: re.Match) -> str:
+    return "".join(" " if _is_symbol(c) else c for c in match.group())
+
+
 def _fold_symbols(text: str) -> str:
-    return "".join(" " if _is_symbol(c) else c for c in text)
+    """Each symbol (``_is_symbol``) as a space."""
+    return _MAYBE_SYMBOL.sub(_fold_run, text)
 
 
 def normalize(text: str) -> str:
