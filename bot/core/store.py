@@ -35,9 +35,10 @@ BUSY_TIMEOUT_MS = 5000
 # backstop for writers that do not queue, at a size the queued checkpoints never let the WAL reach.
 # A checkpoint copies every page written since the last one; the pages every message rewrites
 # (tables' and indexes' roots and last leaves, the villager's row) are copied once per checkpoint,
-# whatever the number of turns. Under `make bench` 1,000 turns (about 500 messages, a WAL of some
-# 4,000 pages) took 4-11 % less worker CPU a request than 100 in five alternated pairs.
-CHECKPOINT_TURNS = 1000
+# whatever the number of turns. Under `make bench`, 1,000 turns took 4-11 % less worker CPU a
+# request than 100 in five alternated pairs, but each copy was long enough to raise p99 from about
+# 25 to 41-50 ms; 300 kept p99 at 27 ms (BENCHMARKS.md, session 8).
+CHECKPOINT_TURNS = 300
 BACKSTOP_CHECKPOINT_PAGES = 10_000
 
 SCHEMA = """
