@@ -23,7 +23,7 @@ from bot.escalation import advisers as adv
 from bot.retrieval import triage as escalation
 from bot.escalation import tickets
 from bot.core import users
-from bot.core.config import Config
+from bot.core.config import Config, for_last_config
 from bot.conversation.dispatch import Consultation, Context, Incoming
 from bot.escalation.tickets import Ticket, TicketRequest
 
@@ -79,17 +79,11 @@ def ask_village(ctx: Context, openid: str, ticket_id: int | None, lead: str = ""
     return lead + prompt_for(ctx.config)
 
 
-_last_prompt: tuple[Config, str] | None = None
-
-
+@for_last_config
 def prompt_for(config: Config) -> str:
     """``village_prompt``, made once for the last config asked (a frozen config's villages do not
     change): a villager's first answered question asks it, inside the reply's write turn."""
-    global _last_prompt
-    kept = _last_prompt
-    if kept is None or kept[0] is not config:
-        kept = _last_prompt = (config, village_prompt(config))
-    return kept[1]
+    return village_prompt(config)
 
 
 # ---- starting a hand-over -------------------------------------------------------------------

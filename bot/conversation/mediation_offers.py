@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from bot.community import mediation
 from bot.core import users
+from bot.core.config import for_last_config
 from bot.escalation.advisers import adviser_by_openid
 from bot.retrieval.disputes import DisputeRules, Kind, kind_label, load_rules
 from bot.core.messages import Consultation, Context, Incoming
@@ -33,17 +34,11 @@ def dispute_kind(ctx: Context, consultation: Consultation | None) -> Kind | None
     return rules_for(ctx.config).classify(consultation.faq_id, consultation.question or "")
 
 
-_last_rules: tuple[Any, DisputeRules] | None = None
-
-
+@for_last_config
 def rules_for(config: Any) -> DisputeRules:
     """The dispute rules of ``config``'s knowledge folder, kept for the last config asked: every
     answered question asks, and working out the folder's path cost more than the classifying."""
-    global _last_rules
-    kept = _last_rules
-    if kept is None or kept[0] is not config:
-        kept = _last_rules = (config, load_rules(str(knowledge_dir(config))))
-    return kept[1]
+    return load_rules(str(knowledge_dir(config)))
 
 
 def dispute_name(kind: Kind) -> str:

@@ -6,14 +6,17 @@ stored in ``app.extensions["legalbot"].config``. Secrets come only from the envi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 from bot.core.mediation_settings import MediationSettings, build_mediation
 from bot.core.publicity_settings import PublicitySettings, build_publicity
+
+T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
@@ -423,3 +426,20 @@ def shipped_knowledge_dir() -> Path:
 def resolve_db_path(config: Config) -> Path:
     path = Path(config.app.db_path)
     return path if path.is_absolute() or str(path) == ":memory:" else PROJECT_ROOT / path
+
+
+def for_last_config(make: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``make(config)``, kept for the last config object asked. A Config is frozen, so what is
+    made from it holds as long as that very object is the one asked about (compared by identity:
+    comparing or hashing the whole config would cost more than the making). A process serves one
+    config; a test suite builds many, and each is made again when it comes back."""
+    kept: tuple[Any, T] | None = None
+
+    @functools.wraps(make)
+    def made(config: Any) -> T:
+        nonlocal kept
+        last = kept
+        if last is None or last[0] is not config:
+            last = kept = (config, make(config))
+        return last[1]
+    return made

@@ -17,9 +17,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from bot.core.config import BindingSettings, Config
+from bot.core.config import BindingSettings, Config, for_last_config
 from bot.escalation.outbox import JobRun, enqueue, job
-from bot.core.store import fetch_one, transaction, write
+from bot.core.store import fetch_one, json_text, transaction, write
 
 
 @dataclass
@@ -73,24 +73,12 @@ def config_advisers(config: Config) -> dict[str, dict[str, Any]]:
     return wanted
 
 
+@for_last_config
 def config_rows(config: Config) -> dict[str, tuple[Any, str, int]]:
     """The configured advisers as their rows hold them: name → (phone, villages as JSON, is_backup).
-    Made once per config object (a frozen dataclass: the rows cannot change under it); callers
-    only read the dict."""
-    kept = _CONFIG_ROWS.get(id(config))
-    if kept is None or kept[0] is not config:
-        if len(_CONFIG_ROWS) >= CONFIGS_KEPT:
-            _CONFIG_ROWS.clear()
-        rows = {name: (entry["phone"], json.dumps(entry["villages"], ensure_ascii=False), int(entry["is_backup"]))
-                for name, entry in config_advisers(config).items()}
-        kept = _CONFIG_ROWS[id(config)] = (config, rows)
-    return kept[1]
-
-
-# config_rows' memo: id → (the config, its rows). The identity check makes a reused id harmless;
-# a process holds one config (tests build many: the memo is cleared past this many).
-CONFIGS_KEPT = 16
-_CONFIG_ROWS: dict[int, tuple[Config, dict[str, tuple[Any, str, int]]]] = {}
+    Made once per config (callers only read the dict)."""
+    return {name: (entry["phone"], json_text(entry["villages"]), int(entry["is_backup"]))
+            for name, entry in config_advisers(config).items()}
 
 
 def sync_advisers(db, config: Config, now: float) -> None:
