@@ -939,12 +939,6 @@ def summed_overlaps(held: Held) -> dict[int, float]:
     return {index: fsum(weights) for index, weights in found.items()}
 
 
-def covered(query: Query, words: frozenset[str]) -> float:
-    """The weight of the question's ideas found in ``words`` (an idea counts at its best word found)."""
-    found = query.words & words
-    return fsum(best_per_idea(query, found).values()) if found else 0.0
-
-
 # --- what the villager reads ----------------------------------------------------------------
 
 FALLBACK_TEXT = ("抱歉，这个问题我还答不上来。您可以换个说法再问一次：说清楚是什么事、跟谁、想怎么办，"
